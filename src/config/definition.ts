@@ -1,0 +1,242 @@
+/**
+ * The declarative format of virtualize: sources, the entities they serve, and the id mappings that
+ * join entities across sources. Everything here is plain data (no functions), so that the same
+ * definition can live in `virtualization.config.ts`, in a JSON file, or arrive through an admin API,
+ * and be checked by one validator.
+ *
+ * The zod schemas are the single source of truth: the TypeScript types are inferred from them, and
+ * a JSON Schema can be generated from them with `z.toJSONSchema`.
+ */
+import { z } from 'zod';
+
+const identifier = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9]*$/, 'use letters and digits only, starting with a letter');
+const typeName = z.string().regex(/^[A-Z][A-Za-z0-9]*$/, 'use a PascalCase GraphQL type name, e.g. Invoice');
+const fieldName = z.string().regex(/^[a-z][A-Za-z0-9]*$/, 'use a camelCase GraphQL field name, e.g. placedAt');
+
+/** A secret or setting read from the environment when the source starts, never written in the definition. */
+export const envRef = z.strictObject({
+  env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name, e.g. CRM_API_KEY'),
+  default: z.string().optional(),
+});
+export type EnvRef = z.infer<typeof envRef>;
+const stringOrEnv = z.union([z.string().min(1), envRef]);
+
+export const authDefinition = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('none') }),
+  z.strictObject({ type: z.literal('header'), header: z.string().min(1), value: envRef }),
+  z.strictObject({ type: z.literal('bearer'), token: envRef }),
+]);
+export type AuthDefinition = z.infer<typeof authDefinition>;
+
+/**
+ * Value transforms from a raw payload value to the canonical value. Each is pure; a value that does
+ * not fit its transform rejects that record alone (see connectors/record-mapper).
+ */
+export const transformDefinition = z.union([
+  z.enum([
+    'string',
+    'int',
+    'float',
+    'boolean',
+    'id',
+    'minorUnits', // integer minor units (cents) -> decimal number
+    'epochSeconds', // seconds since 1970 -> ISO-8601 DateTime
+    'epochMillis',
+    'dateTime', // ISO-8601 and close relatives (`+0000` offsets, `YYYY-MM-DD HH:mm:ss` as UTC) -> ISO-8601 DateTime
+    'email', // trimmed and lower-cased
+  ]),
+  z.strictObject({
+    enum: z.record(z.string(), z.string()).describe('raw value -> canonical enum value'),
+    caseInsensitive: z.boolean().optional(),
+  }),
+]);
+export type TransformDefinition = z.infer<typeof transformDefinition>;
+
+const graphqlTypeRef = z
+  .string()
+  .regex(/^\[?[A-Za-z][A-Za-z0-9]*!?\]?!?$/, 'a GraphQL type reference such as String, Int!, [String!]');
+
+export const fieldMappingObject = z.strictObject({
+  /** Dot path into the raw record, e.g. `Owner.Name`; `[]` maps each element of an array (`lines[].sku` is not supported: use `items`). */
+  from: z.string().min(1),
+  transform: transformDefinition.optional(),
+  /** GraphQL type of the canonical field when the canonical schema does not already define it. */
+  type: graphqlTypeRef.optional(),
+  description: z.string().optional(),
+  /** For a list of nested objects: the mapping of each element (for example order lines). */
+  items: z
+    .strictObject({
+      type: typeName,
+      description: z.string().optional(),
+      get fields() {
+        return z.record(fieldName, fieldMapping);
+      },
+    })
+    .optional(),
+  /** A record missing this value is rejected rather than served with a null. Defaults to true for the entity key. */
+  required: z.boolean().optional(),
+});
+export const fieldMapping: z.ZodType<FieldMapping> = z.union([z.string().min(1), fieldMappingObject]);
+export type FieldMapping =
+  | string
+  | {
+      from: string;
+      transform?: TransformDefinition;
+      type?: string;
+      description?: string;
+      items?: { type: string; description?: string; fields: Record<string, FieldMapping> };
+      required?: boolean;
+    };
+
+/**
+ * A templated HTTP call. `{value}` stands for one key value, `{values}` for a batch joined by the
+ * batch separator; any other `{name}` is an argument (for example a page cursor).
+ */
+const endpointBase = {
+  method: z.literal('GET').default('GET'),
+  path: z.string().startsWith('/', 'a path starting with /, relative to the source base URL'),
+  query: z.record(z.string(), z.string()).optional(),
+  /** Dot path of the records in the response body (envelope), e.g. `records`; absent when the body is the record(s). */
+  resultPath: z.string().optional(),
+};
+
+export const lookupDefinition = z.strictObject({
+  ...endpointBase,
+  /** Absent: the endpoint takes one value per call (the gateway bounds its concurrency instead). */
+  batch: z
+    .strictObject({
+      maxSize: z.number().int().min(1).max(10_000),
+      separator: z.string().min(1).default(','),
+    })
+    .optional(),
+  /** true when a value identifies at most one record (an id or a unique email); false for a foreign key. */
+  unique: z.boolean(),
+});
+export type LookupDefinition = z.infer<typeof lookupDefinition>;
+
+export const listDefinition = z.strictObject({
+  ...endpointBase,
+  paging: z.strictObject({
+    type: z.literal('cursor'),
+    cursorParam: z.string().min(1),
+    limitParam: z.string().min(1),
+    maxPageSize: z.number().int().min(1),
+    defaultPageSize: z.number().int().min(1).optional(),
+    nextCursorPath: z.string().min(1),
+    totalPath: z.string().optional(),
+  }),
+  /** Canonical argument name -> the query parameter it becomes and the canonical field it filters. */
+  filters: z
+    .record(fieldName, z.strictObject({ param: z.string().min(1), field: fieldName }))
+    .optional(),
+});
+export type ListDefinition = z.infer<typeof listDefinition>;
+
+export const entityDefinition = z.strictObject({
+  description: z.string().optional(),
+  /** The canonical field that identifies a record within the source. */
+  key: fieldName,
+  fields: z.record(fieldName, fieldMapping),
+  /** Endpoints that fetch records by the values of one canonical field; `key` must have one. */
+  lookups: z.record(fieldName, lookupDefinition),
+  list: listDefinition.optional(),
+  /** Root fields to expose. Defaults: one = camelCase(Entity), many = plural+`ByIds`, list = plural. */
+  query: z
+    .strictObject({
+      one: fieldName.or(z.literal(false)).optional(),
+      many: fieldName.or(z.literal(false)).optional(),
+      list: fieldName.or(z.literal(false)).optional(),
+    })
+    .optional(),
+  plural: fieldName.optional(),
+});
+export type EntityDefinition = z.infer<typeof entityDefinition>;
+
+export const sourceDefinition = z.strictObject({
+  description: z.string().optional(),
+  baseUrl: stringOrEnv,
+  auth: authDefinition.default({ type: 'none' }),
+  limits: z
+    .strictObject({
+      timeoutMs: z.number().int().min(1).default(10_000),
+      connectTimeoutMs: z.number().int().min(1).default(5_000),
+      maxConcurrency: z.number().int().min(1).max(1_000).default(16),
+    })
+    .default({ timeoutMs: 10_000, connectTimeoutMs: 5_000, maxConcurrency: 16 }),
+  entities: z.record(typeName, entityDefinition),
+});
+export type SourceDefinition = z.infer<typeof sourceDefinition>;
+export type SourceDefinitionInput = z.input<typeof sourceDefinition>;
+
+const entityField = z.strictObject({ entity: typeName, field: fieldName });
+
+const sliceArg = z.strictObject({ type: z.literal('Int'), slice: z.literal(true) });
+const filterArg = z.strictObject({ filter: fieldName });
+
+export const aggregateDefinition = z.strictObject({
+  op: z.enum(['count', 'sum', 'min', 'max', 'single']),
+  /** The field aggregated (not for count); `single` gives the value when all records agree, else null. */
+  field: fieldName.optional(),
+  /** Only records whose field takes one of these canonical values count. */
+  where: z.record(fieldName, z.array(z.string())).optional(),
+  description: z.string().optional(),
+});
+export type AggregateDefinition = z.infer<typeof aggregateDefinition>;
+
+export const summaryDefinition = z.union([
+  aggregateDefinition,
+  z.strictObject({ type: typeName, description: z.string().optional(), fields: z.record(fieldName, aggregateDefinition) }),
+]);
+export type SummaryDefinition = z.infer<typeof summaryDefinition>;
+
+/**
+ * A join between two entities of (usually) different sources. `from` is the "one" side, `to` the
+ * "many" side: `Customer.orders` (forward) and `Order.customer` (inverse).
+ */
+export const mappingDefinition = z.strictObject({
+  description: z.string().optional(),
+  from: entityField,
+  to: entityField,
+  via: z.discriminatedUnion('kind', [
+    z.strictObject({
+      kind: z.literal('crosswalk'),
+      /** A table of (from value, to value) pairs. CSV with a header row; the two named columns are used. */
+      file: z.string().min(1),
+      columns: z.tuple([z.string().min(1), z.string().min(1)]),
+    }),
+    z.strictObject({
+      kind: z.literal('fieldKey'),
+      /** How both sides are normalized before they are compared. */
+      normalize: z.enum(['none', 'email', 'trim', 'lowercase']).default('none'),
+    }),
+  ]),
+  forward: z.strictObject({
+    field: fieldName,
+    description: z.string().optional(),
+    args: z.record(fieldName, z.union([sliceArg, filterArg])).optional(),
+    orderBy: z.strictObject({ field: fieldName, direction: z.enum(['asc', 'desc']) }).optional(),
+    summaries: z.record(fieldName, summaryDefinition).optional(),
+  }),
+  inverse: z.strictObject({ field: fieldName, description: z.string().optional() }).optional(),
+});
+export type MappingDefinition = z.infer<typeof mappingDefinition>;
+export type MappingDefinitionInput = z.input<typeof mappingDefinition>;
+
+export const configDefinition = z.strictObject({
+  server: z
+    .strictObject({
+      port: z.number().int().min(0).max(65_535).default(4000),
+      host: z.string().default('0.0.0.0'),
+    })
+    .default({ port: 4000, host: '0.0.0.0' }),
+  /** Where the canonical schema's SDL files live (relative to the config file). */
+  schemaDir: z.string().default('schema'),
+  sources: z.record(identifier, sourceDefinition),
+  mappings: z.record(identifier, mappingDefinition).default({}),
+  /** Operations offered in GraphiQL; the first is the default tab. */
+  examples: z.array(z.strictObject({ name: z.string(), query: z.string(), variables: z.string().optional() })).default([]),
+});
+export type VirtualizationConfig = z.infer<typeof configDefinition>;
+export type VirtualizationConfigInput = z.input<typeof configDefinition>;

@@ -1,0 +1,79 @@
+import type { FieldMapping } from '../config/definition';
+import { compileTransform, TransformError, type Transform } from './transforms';
+
+export type CanonicalRecord = Record<string, unknown>;
+
+/** Why one raw record could not be mapped; the rest of its batch is served. */
+export interface Rejection {
+  field: string;
+  from: string;
+  reason: string;
+}
+
+export type MapResult = { ok: true; record: CanonicalRecord } | { ok: false; rejection: Rejection };
+
+export type RecordMapper = (raw: unknown) => MapResult;
+
+/** Reads a dot path (`Owner.Name`) from a raw payload; undefined when any step is missing. */
+export function readPath(value: unknown, path: string): unknown {
+  let current = value;
+  for (const step of path.split('.')) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[step];
+  }
+  return current;
+}
+
+interface CompiledField {
+  name: string;
+  from: string;
+  required: boolean;
+  convert: Transform;
+}
+
+function compileField(name: string, mapping: FieldMapping, required: boolean): CompiledField {
+  if (typeof mapping === 'string') return { name, from: mapping, required, convert: (raw) => raw };
+  const transform = compileTransform(mapping.transform);
+  const items = mapping.items ? compileRecordMapper(mapping.items.fields) : undefined;
+  const convert: Transform = items
+    ? (raw) => {
+        if (!Array.isArray(raw)) throw new TransformError('an array', raw);
+        return raw.map((element) => {
+          const mapped = items(element);
+          if (!mapped.ok) throw new TransformError(`${mapped.rejection.field} ${mapped.rejection.reason}`, element);
+          return mapped.record;
+        });
+      }
+    : (transform ?? ((raw) => raw));
+  return { name, from: mapping.from, required: mapping.required ?? required, convert };
+}
+
+/**
+ * Compiles a field mapping once into a function from a raw record to a canonical one. Missing
+ * optional values become null; a missing required value or a value that fails its transform
+ * rejects the record, naming the field and the rule it broke.
+ */
+export function compileRecordMapper(fields: Record<string, FieldMapping>, requiredFields: readonly string[] = []): RecordMapper {
+  const compiled = Object.entries(fields).map(([name, mapping]) => compileField(name, mapping, requiredFields.includes(name)));
+  return (raw) => {
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      return { ok: false, rejection: { field: '(record)', from: '(record)', reason: 'expected an object' } };
+    }
+    const record: CanonicalRecord = {};
+    for (const field of compiled) {
+      const value = readPath(raw, field.from);
+      if (value === undefined || value === null) {
+        if (field.required) return { ok: false, rejection: { field: field.name, from: field.from, reason: 'is required but missing' } };
+        record[field.name] = null;
+        continue;
+      }
+      try {
+        record[field.name] = field.convert(value);
+      } catch (error) {
+        const reason = error instanceof TransformError ? error.message : String(error);
+        return { ok: false, rejection: { field: field.name, from: field.from, reason } };
+      }
+    }
+    return { ok: true, record };
+  };
+}

@@ -1,0 +1,188 @@
+import type { EntityDefinition, LookupDefinition, SourceDefinition } from '../config/definition';
+import { SourceError } from './errors';
+import { SourceHttpClient, type CallObserver } from './http-client';
+import { compileRecordMapper, readPath, type CanonicalRecord, type RecordMapper, type Rejection } from './record-mapper';
+import { normalizeKey, reverseEnum, type KeyNormalization } from './transforms';
+
+/** Told about every raw record that did not fit the mapping; the record is left out of the answer. */
+export type RejectionListener = (event: Rejection & { source: string; entity: string; key: unknown }) => void;
+
+export interface ListPage {
+  records: CanonicalRecord[];
+  nextCursor: string | null;
+  totalCount: number | null;
+}
+
+export interface ListRequest {
+  first: number;
+  after?: string | null;
+  filters?: Record<string, string>;
+}
+
+interface CompiledEntity {
+  name: string;
+  definition: EntityDefinition;
+  map: RecordMapper;
+}
+
+function fillTemplate(template: string, values: Record<string, string>): string {
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(values[name] ?? ''));
+}
+
+function buildPathAndQuery(path: string, query: Record<string, string> | undefined, values: Record<string, string>): string {
+  const filledPath = fillTemplate(path, values);
+  const params = new URLSearchParams();
+  for (const [name, template] of Object.entries(query ?? {})) {
+    const filled = template.replace(/\{(\w+)\}/g, (_, key: string) => values[key] ?? '');
+    if (filled !== '') params.set(name, filled);
+  }
+  const search = params.toString();
+  return search ? `${filledPath}?${search}` : filledPath;
+}
+
+/** Keys are compared as strings: one system's numeric ref and another's string id meet in the middle. */
+export function keyString(value: unknown): string | undefined {
+  return value === null || value === undefined ? undefined : String(value);
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
+
+/**
+ * Everything the engine needs from one source, expressed in canonical terms: fetch records of an
+ * entity by the values of a field, or page through a list. The source's URLs, envelopes, batch
+ * sizes and raw field names stay in here; callers see canonical records keyed by canonical values.
+ */
+export class SourceConnector {
+  private readonly entities = new Map<string, CompiledEntity>();
+  readonly http: SourceHttpClient;
+
+  constructor(
+    readonly name: string,
+    readonly definition: SourceDefinition,
+    options: { env?: NodeJS.ProcessEnv; onReject?: RejectionListener } = {},
+  ) {
+    this.http = new SourceHttpClient(name, definition, options.env);
+    this.onReject = options.onReject ?? (() => undefined);
+    for (const [entityName, entity] of Object.entries(definition.entities)) {
+      this.entities.set(entityName, {
+        name: entityName,
+        definition: entity,
+        map: compileRecordMapper(entity.fields, [entity.key]),
+      });
+    }
+  }
+
+  private readonly onReject: RejectionListener;
+
+  private entity(name: string): CompiledEntity {
+    const entity = this.entities.get(name);
+    if (!entity) throw new Error(`Source ${this.name} serves no entity ${name}`);
+    return entity;
+  }
+
+
+  private mapRecords(entity: CompiledEntity, raw: unknown, route: string): CanonicalRecord[] {
+    const items = raw === null || raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+    const records: CanonicalRecord[] = [];
+    for (const item of items) {
+      const mapped = entity.map(item);
+      if (mapped.ok) records.push(mapped.record);
+      else {
+        const keyFrom = entity.definition.fields[entity.definition.key];
+        const key = readPath(item, typeof keyFrom === 'string' ? keyFrom : (keyFrom?.from ?? ''));
+        this.onReject({ ...mapped.rejection, source: this.name, entity: entity.name, key });
+      }
+    }
+    if (items.length > 0 && records.length === 0 && raw !== null && typeof raw !== 'object') {
+      throw new SourceError('SOURCE_BAD_RESPONSE', this.name, route, `Source ${this.name} sent an unexpected payload for ${route}`);
+    }
+    return records;
+  }
+
+  /**
+   * Fetches records of `entityName` whose `field` takes one of `values`, batching as the source
+   * allows, and groups them back by value (never by position: sources answer in their own order).
+   * A value with no record maps to an empty list.
+   */
+  async lookup(
+    entityName: string,
+    field: string,
+    values: readonly string[],
+    observe?: CallObserver,
+    normalize: KeyNormalization = 'none',
+  ): Promise<Map<string, CanonicalRecord[]>> {
+    const entity = this.entity(entityName);
+    const lookup = entity.definition.lookups[field];
+    if (!lookup) throw new Error(`Source ${this.name} has no lookup of ${entityName} by ${field}`);
+    const route = `${lookup.method} ${lookup.path}`;
+    const groups = new Map<string, CanonicalRecord[]>(values.map((value) => [value, []]));
+    const batches = lookup.batch ? chunk(values, lookup.batch.maxSize) : values.map((value) => [value]);
+    await Promise.all(
+      batches.map(async (batch) => {
+        const body = await this.callLookup(lookup, batch, route, observe);
+        for (const record of this.mapRecords(entity, body, route)) {
+          const raw = keyString(record[field]);
+          const key = raw === undefined ? undefined : normalizeKey(normalize, raw);
+          const group = key === undefined ? undefined : groups.get(key);
+          // A record for a value nobody asked for (a source that ignores part of a filter) is dropped.
+          if (group && !(lookup.unique && group.length > 0)) group.push(record);
+        }
+      }),
+    );
+    return groups;
+  }
+
+  private async callLookup(lookup: LookupDefinition, batch: string[], route: string, observe?: CallObserver): Promise<unknown> {
+    const values = { value: batch[0] ?? '', values: batch.join(lookup.batch?.separator ?? ',') };
+    const response = await this.http.getJson(buildPathAndQuery(lookup.path, lookup.query, values), route, batch.length, observe);
+    if (response.status === 404) return null;
+    return lookup.resultPath ? readPath(response.body, lookup.resultPath) : response.body;
+  }
+
+  /** One page of a list, fetched in as many upstream pages as `first` needs. */
+  async list(entityName: string, request: ListRequest, observe?: CallObserver): Promise<ListPage> {
+    const entity = this.entity(entityName);
+    const list = entity.definition.list;
+    if (!list) throw new Error(`Source ${this.name} has no list endpoint for ${entityName}`);
+    const route = `${list.method} ${list.path}`;
+    const filters: Record<string, string> = {};
+    for (const [arg, value] of Object.entries(request.filters ?? {})) {
+      const filter = list.filters?.[arg];
+      if (!filter) continue;
+      const mapping = entity.definition.fields[filter.field];
+      filters[filter.param] = reverseEnum(typeof mapping === 'object' ? mapping.transform : undefined, value);
+    }
+    const records: CanonicalRecord[] = [];
+    let cursor = request.after ?? null;
+    let totalCount: number | null = null;
+    let remaining = request.first;
+    do {
+      // Even `first: 0` asks for one record: the call still answers totalCount.
+      const pageSize = Math.max(1, Math.min(remaining, list.paging.maxPageSize));
+      const params = new URLSearchParams({ ...list.query, ...filters });
+      params.set(list.paging.limitParam, String(pageSize));
+      if (cursor) params.set(list.paging.cursorParam, cursor);
+      const response = await this.http.getJson(`${list.path}?${params.toString()}`, route, pageSize, observe);
+      const body = response.body;
+      const page = this.mapRecords(entity, list.resultPath ? readPath(body, list.resultPath) : body, route);
+      records.push(...page);
+      const next = readPath(body, list.paging.nextCursorPath);
+      cursor = typeof next === 'string' && next !== '' ? next : null;
+      if (list.paging.totalPath) {
+        const total = readPath(body, list.paging.totalPath);
+        totalCount = typeof total === 'number' ? total : null;
+      }
+      remaining -= pageSize;
+    } while (remaining > 0 && cursor);
+    return { records: records.slice(0, Math.max(0, request.first)), nextCursor: cursor, totalCount };
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
+}
+

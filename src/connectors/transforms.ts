@@ -1,0 +1,132 @@
+import type { TransformDefinition } from '../config/definition';
+
+/** A raw value that does not fit its transform; the record holding it is rejected on its own. */
+export class TransformError extends Error {
+  constructor(
+    readonly rule: string,
+    readonly value: unknown,
+  ) {
+    super(`expected ${rule}, found ${describe(value)}`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
+  if (typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
+  return `${typeof value} ${String(value)}`;
+}
+
+export type Transform = (raw: unknown) => unknown;
+
+/** Normalizes an email for comparison: surrounding white space removed, lower-cased. */
+export function normalizeEmail(value: string): string {
+  return value.trim().toLowerCase();
+}
+
+export type KeyNormalization = 'none' | 'email' | 'trim' | 'lowercase';
+
+/**
+ * How key values are made comparable before two systems' values meet. Emails differ between
+ * systems in case and stray white space ("  Ada@Example.com " and "ada@example.com" are one person).
+ */
+export function normalizeKey(kind: KeyNormalization, value: string): string {
+  switch (kind) {
+    case 'none':
+      return value;
+    case 'trim':
+      return value.trim();
+    case 'lowercase':
+      return value.toLowerCase();
+    case 'email':
+      return normalizeEmail(value);
+  }
+}
+
+function toIso(ms: number, raw: unknown): string {
+  const date = new Date(ms);
+  if (Number.isNaN(date.getTime())) throw new TransformError('a valid date', raw);
+  return date.toISOString();
+}
+
+/**
+ * ISO-8601 and the variants that real APIs send: `+0000` offsets without a colon (Salesforce) and
+ * `YYYY-MM-DD HH:mm:ss` without a zone, read as UTC (many help desks).
+ */
+export function parseDateTime(raw: unknown): string {
+  if (typeof raw !== 'string') throw new TransformError('a date-time string', raw);
+  let text = raw.trim();
+  const spaced = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/.exec(text);
+  if (spaced) text = `${spaced[1]}T${spaced[2]}Z`;
+  text = text.replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
+  if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(text)) {
+    throw new TransformError('an ISO-8601 date-time', raw);
+  }
+  return toIso(Date.parse(text), raw);
+}
+
+function finiteNumber(raw: unknown, rule: string): number {
+  const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new TransformError(rule, raw);
+  return value;
+}
+
+const named: Record<Exclude<TransformDefinition, object>, Transform> = {
+  string: (raw) => {
+    if (typeof raw === 'string') return raw;
+    if (typeof raw === 'number' || typeof raw === 'boolean') return String(raw);
+    throw new TransformError('a string', raw);
+  },
+  id: (raw) => {
+    if (typeof raw === 'string' && raw !== '') return raw;
+    if (typeof raw === 'number' && Number.isInteger(raw)) return String(raw);
+    throw new TransformError('an id (a non-empty string or an integer)', raw);
+  },
+  int: (raw) => {
+    const value = finiteNumber(raw, 'an integer');
+    if (!Number.isInteger(value)) throw new TransformError('an integer', raw);
+    return value;
+  },
+  float: (raw) => finiteNumber(raw, 'a number'),
+  boolean: (raw) => {
+    if (typeof raw === 'boolean') return raw;
+    throw new TransformError('a boolean', raw);
+  },
+  // Minor units are integers by definition; two decimals covers every ISO 4217 currency that
+  // sandbox and real order systems send here (JPY and friends have 0 and stay exact).
+  minorUnits: (raw) => {
+    const value = finiteNumber(raw, 'an integer amount in minor units');
+    if (!Number.isInteger(value)) throw new TransformError('an integer amount in minor units', raw);
+    return value / 100;
+  },
+  epochSeconds: (raw) => toIso(finiteNumber(raw, 'seconds since the epoch') * 1000, raw),
+  epochMillis: (raw) => toIso(finiteNumber(raw, 'milliseconds since the epoch'), raw),
+  dateTime: parseDateTime,
+  email: (raw) => {
+    if (typeof raw !== 'string' || !raw.includes('@')) throw new TransformError('an email address', raw);
+    return normalizeEmail(raw);
+  },
+};
+
+export function compileTransform(definition: TransformDefinition | undefined): Transform | undefined {
+  if (definition === undefined) return undefined;
+  if (typeof definition === 'string') return named[definition];
+  const table = new Map<string, string>();
+  for (const [raw, canonical] of Object.entries(definition.enum)) {
+    table.set(definition.caseInsensitive ? raw.toLowerCase() : raw, canonical);
+  }
+  const expected = `one of ${Object.keys(definition.enum).join(', ')}`;
+  return (raw) => {
+    if (typeof raw !== 'string') throw new TransformError(expected, raw);
+    const found = table.get(definition.caseInsensitive ? raw.toLowerCase() : raw);
+    if (found === undefined) throw new TransformError(expected, raw);
+    return found;
+  };
+}
+
+/** The raw value a canonical enum value stands for, for filters pushed down to a source. */
+export function reverseEnum(definition: TransformDefinition | undefined, canonical: string): string {
+  if (definition === undefined || typeof definition === 'string') return canonical;
+  for (const [raw, value] of Object.entries(definition.enum)) if (value === canonical) return raw;
+  return canonical;
+}

@@ -1,0 +1,59 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  Kind,
+  parse,
+  type DefinitionNode,
+  type DocumentNode,
+  type FieldDefinitionNode,
+  type ObjectTypeDefinitionNode,
+  type TypeDefinitionNode,
+} from 'graphql';
+
+/**
+ * The unified model from `schema/*.graphql`: the names, types and descriptions consumers see.
+ * Sources map onto it; what it does not define, a source's declaration defines.
+ */
+export class CanonicalSchema {
+  private readonly types = new Map<string, TypeDefinitionNode>();
+
+  constructor(readonly document: DocumentNode) {
+    for (const definition of document.definitions) {
+      if (isTypeDefinition(definition)) this.types.set(definition.name.value, definition);
+    }
+  }
+
+  static fromDirectory(directory: string): CanonicalSchema {
+    const files = readdirSync(directory).filter((file) => file.endsWith('.graphql')).sort();
+    const text = files.map((file) => readFileSync(join(directory, file), 'utf8')).join('\n');
+    return new CanonicalSchema(parse(text, { noLocation: true }));
+  }
+
+  type(name: string): TypeDefinitionNode | undefined {
+    return this.types.get(name);
+  }
+
+  object(name: string): ObjectTypeDefinitionNode | undefined {
+    const type = this.types.get(name);
+    return type?.kind === Kind.OBJECT_TYPE_DEFINITION ? type : undefined;
+  }
+
+  field(typeName: string, fieldName: string): FieldDefinitionNode | undefined {
+    return this.object(typeName)?.fields?.find((field) => field.name.value === fieldName);
+  }
+
+  objectTypes(): ObjectTypeDefinitionNode[] {
+    return [...this.types.values()].filter((type): type is ObjectTypeDefinitionNode => type.kind === Kind.OBJECT_TYPE_DEFINITION);
+  }
+}
+
+function isTypeDefinition(definition: DefinitionNode): definition is TypeDefinitionNode {
+  return (
+    definition.kind === Kind.OBJECT_TYPE_DEFINITION ||
+    definition.kind === Kind.ENUM_TYPE_DEFINITION ||
+    definition.kind === Kind.SCALAR_TYPE_DEFINITION ||
+    definition.kind === Kind.INPUT_OBJECT_TYPE_DEFINITION ||
+    definition.kind === Kind.INTERFACE_TYPE_DEFINITION ||
+    definition.kind === Kind.UNION_TYPE_DEFINITION
+  );
+}

@@ -1,0 +1,56 @@
+import { isAbsolute, resolve } from 'node:path';
+import type { GraphQLSchema } from 'graphql';
+import type { VirtualizationConfig } from '../config/definition';
+import type { CallObserver } from '../connectors/http-client';
+import { SourceConnector, type RejectionListener } from '../connectors/source-connector';
+import { importCrosswalkCsv } from '../mapping/crosswalk-file';
+import { MemoryMappingStore, type MappingStore } from '../mapping/mapping-store';
+import { CanonicalSchema } from './canonical-schema';
+import { buildGatewaySchema } from './gateway-schema';
+import { createFederationContext, type FederationContext } from './request-context';
+
+export interface GatewayOptions {
+  /** Directory that relative paths in the config (schema, crosswalk files) are resolved against. */
+  baseDir?: string;
+  env?: NodeJS.ProcessEnv;
+  store?: MappingStore;
+  onReject?: RejectionListener;
+  observe?: CallObserver;
+}
+
+/** The federated engine: the unified schema, and what each request needs to execute it. */
+export interface Gateway {
+  readonly schema: GraphQLSchema;
+  readonly config: VirtualizationConfig;
+  readonly connectors: ReadonlyMap<string, SourceConnector>;
+  createContext(): FederationContext;
+  close(): Promise<void>;
+}
+
+export async function createGateway(config: VirtualizationConfig, options: GatewayOptions = {}): Promise<Gateway> {
+  const baseDir = options.baseDir ?? process.cwd();
+  const at = (path: string) => (isAbsolute(path) ? path : resolve(baseDir, path));
+  const canonical = CanonicalSchema.fromDirectory(at(config.schemaDir));
+  const schema = buildGatewaySchema(config, canonical);
+
+  const store = options.store ?? new MemoryMappingStore();
+  for (const [name, mapping] of Object.entries(config.mappings)) {
+    if (mapping.via.kind === 'crosswalk') await importCrosswalkCsv(store, name, at(mapping.via.file), mapping.via.columns);
+  }
+  const connectors = new Map(
+    Object.entries(config.sources).map(([name, source]) => [
+      name,
+      new SourceConnector(name, source, { env: options.env ?? process.env, onReject: options.onReject }),
+    ]),
+  );
+  return {
+    schema,
+    config,
+    connectors,
+    createContext: () => createFederationContext(connectors, store, options.observe),
+    close: async () => {
+      await Promise.all([...connectors.values()].map((connector) => connector.close()));
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import type { CallObserver, UpstreamCall } from '../connectors/http-client';
+import { RequestLoaders } from '../connectors/request-loaders';
+import type { SourceConnector } from '../connectors/source-connector';
+import { CrosswalkLoaders } from '../mapping/join-keys';
+import type { MappingStore } from '../mapping/mapping-store';
+
+/**
+ * What the resolvers of every source subschema share within one GraphQL request: the request's
+ * loaders (so that all levels of one query batch together) and the record of upstream calls.
+ */
+export interface FederationContext {
+  loaders: RequestLoaders;
+  crosswalks: CrosswalkLoaders;
+  upstreamCalls: UpstreamCall[];
+}
+
+export function createFederationContext(
+  connectors: ReadonlyMap<string, SourceConnector>,
+  store: MappingStore,
+  observe?: CallObserver,
+): FederationContext {
+  const upstreamCalls: UpstreamCall[] = [];
+  return {
+    upstreamCalls,
+    loaders: new RequestLoaders(connectors, (call) => {
+      upstreamCalls.push(call);
+      observe?.(call);
+    }),
+    crosswalks: new CrosswalkLoaders(store),
+  };
+}
+
+export function federationContext(context: unknown): FederationContext {
+  const candidate = context as Partial<FederationContext> | null;
+  if (!candidate?.loaders || !candidate.crosswalks) {
+    throw new Error('The request context lacks the federation context: create it with createFederationContext');
+  }
+  return candidate as FederationContext;
+}

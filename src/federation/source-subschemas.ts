@@ -1,0 +1,386 @@
+import type { SubschemaConfig } from '@graphql-tools/delegate';
+import { GraphQLError, print, type FieldDefinitionNode } from 'graphql';
+import type {
+  AggregateDefinition,
+  EntityDefinition,
+  FieldMapping,
+  MappingDefinition,
+  SourceDefinition,
+  VirtualizationConfig,
+} from '../config/definition';
+import { keyString } from '../connectors/source-connector';
+import type { CanonicalRecord } from '../connectors/record-mapper';
+import { normalizeKey } from '../connectors/transforms';
+import type { CanonicalSchema } from './canonical-schema';
+import { federationContext } from './request-context';
+import { namedTypeOf, SubschemaBuilder } from './subschema-builder';
+
+/** Prefix of root fields that only type merging uses; they are removed from the public schema. */
+export const INTERNAL_FIELD_PREFIX = '_';
+
+const MAX_PAGE = 1_000;
+
+function lowerFirst(name: string): string {
+  return name.charAt(0).toLowerCase() + name.slice(1);
+}
+
+function upperFirst(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
+function describe(text: string | undefined): string {
+  return text ? `${JSON.stringify(text)} ` : '';
+}
+
+function mappingObject(mapping: FieldMapping): Exclude<FieldMapping, string> {
+  return typeof mapping === 'string' ? { from: mapping } : mapping;
+}
+
+/** The GraphQL type a mapped field has when the canonical schema does not define it. */
+function declaredType(builder: SubschemaBuilder, entity: string, field: string, mapping: FieldMapping): string {
+  const m = mappingObject(mapping);
+  if (m.type) return m.type;
+  if (m.items) {
+    const itemFields = Object.entries(m.items.fields)
+      .map(([name, item]) => `  ${describe(mappingObject(item).description)}${name}: ${declaredType(builder, m.items!.type, name, item)}`)
+      .join('\n');
+    builder.addType(m.items.type, `${describe(m.items.description)}type ${m.items.type} {\n${itemFields}\n}`);
+    return `[${m.items.type}!]`;
+  }
+  const transform = m.transform;
+  if (transform !== undefined && typeof transform === 'object') {
+    const enumName = `${entity}${upperFirst(field)}`;
+    const values = [...new Set(Object.values(transform.enum))].join('\n  ');
+    builder.addType(enumName, `enum ${enumName} {\n  ${values}\n}`);
+    return enumName;
+  }
+  switch (transform) {
+    case 'int':
+      return 'Int';
+    case 'float':
+    case 'minorUnits':
+      return 'Float';
+    case 'boolean':
+      return 'Boolean';
+    case 'id':
+      return 'ID';
+    case 'epochSeconds':
+    case 'epochMillis':
+    case 'dateTime':
+      builder.addType('DateTime', '"An instant in time as an ISO-8601 string in UTC." scalar DateTime');
+      return 'DateTime';
+    default:
+      return 'String';
+  }
+}
+
+function fieldSdl(node: FieldDefinitionNode): string {
+  return print(node);
+}
+
+interface Plan {
+  config: VirtualizationConfig;
+  canonical: CanonicalSchema;
+  builders: Map<string, SubschemaBuilder>;
+  homes: Map<string, string>;
+  /** `Type.field` of fields that only joins need (not in the canonical schema of a canonical type). */
+  internalFields: Set<string>;
+  /** Key fields each contributed type needs, per `source.Type`; filled while joins are added. */
+  contributedKeys: Map<string, Set<string>>;
+}
+
+function addEntity(plan: Plan, sourceName: string, entityName: string, entity: EntityDefinition): void {
+  const builder = plan.builders.get(sourceName)!;
+  const canonicalType = plan.canonical.object(entityName);
+  for (const [fieldName, mapping] of Object.entries(entity.fields)) {
+    const canonicalField = plan.canonical.field(entityName, fieldName);
+    if (canonicalField) {
+      builder.addField(entityName, fieldName, { sdl: fieldSdl(canonicalField) });
+      continue;
+    }
+    if (canonicalType) plan.internalFields.add(`${entityName}.${fieldName}`);
+    const type = declaredType(builder, entityName, fieldName, mapping);
+    const nonNull = fieldName === entity.key && !type.endsWith('!') ? '!' : '';
+    const description = mappingObject(mapping).description ?? `${entityName} ${fieldName}, as ${sourceName} calls it \`${mappingObject(mapping).from}\`.`;
+    builder.addField(entityName, fieldName, { sdl: `${describe(description)}${fieldName}: ${type}${nonNull}` });
+  }
+
+  const keyType = namedTypeOf(plan.canonical.field(entityName, entity.key) ? print(plan.canonical.field(entityName, entity.key)!.type) : 'ID');
+  const plural = entity.plural ?? `${lowerFirst(entityName)}s`;
+  const roots = {
+    one: entity.query?.one ?? lowerFirst(entityName),
+    many: entity.query?.many ?? `${plural}ByIds`,
+    list: entity.query?.list ?? plural,
+  };
+  const canonicalRoot = (name: string) => plan.canonical.field('Query', name);
+
+  if (roots.one !== false) {
+    const name = roots.one;
+    builder.addField('Query', name, {
+      sdl: canonicalRoot(name) ? fieldSdl(canonicalRoot(name)!) : `${describe(`One ${entityName} by ${entity.key}; null when there is none.`)}${name}(${entity.key}: ${keyType}!): ${entityName}`,
+      resolve: (_parent, args, context) => {
+        const key = String(Object.values(args)[0]);
+        return federationContext(context).loaders.loadOne(sourceName, entityName, entity.key, key);
+      },
+    });
+  }
+  const keyLookup = entity.lookups[entity.key];
+  if (roots.many !== false && keyLookup?.batch) {
+    const name = roots.many;
+    builder.addField('Query', name, {
+      sdl: canonicalRoot(name) ? fieldSdl(canonicalRoot(name)!) : `${describe(`${entityName} records by ${entity.key}, in the order asked; null for each that does not exist.`)}${name}(${entity.key}s: [${keyType}!]!): [${entityName}]!`,
+      resolve: async (_parent, args, context) => {
+        const keys = (Object.values(args)[0] as unknown[]).map(String);
+        const found = await federationContext(context).loaders.loadMany(sourceName, entityName, entity.key, keys);
+        return found.map((records) => records[0] ?? null);
+      },
+    });
+  }
+  if (roots.list !== false && entity.list) {
+    addList(plan, builder, sourceName, entityName, entity, roots.list);
+  }
+
+  // The entry point through which stitching completes a partially known record of this entity.
+  const mergeField = `${INTERNAL_FIELD_PREFIX}${sourceName}_${entityName}`;
+  builder.addField('Query', mergeField, {
+    sdl: `${mergeField}(keys: [String!]!): [${entityName}]!`,
+    resolve: async (_parent, args, context) => {
+      const found = await federationContext(context).loaders.loadMany(sourceName, entityName, entity.key, args.keys as string[]);
+      return found.map((records) => records[0] ?? null);
+    },
+  });
+  builder.addMerge(entityName, {
+    selectionSet: `{ ${entity.key} }`,
+    fieldName: mergeField,
+    key: (record: Record<string, unknown>) => String(record[entity.key]),
+    argsFromKeys: (keys: readonly string[]) => ({ keys }),
+  });
+}
+
+function addList(plan: Plan, builder: SubschemaBuilder, sourceName: string, entityName: string, entity: EntityDefinition, name: string): void {
+  const connection = `${entityName}Connection`;
+  if (!plan.canonical.type(connection)) {
+    builder.addType(
+      connection,
+      `${describe(`A page of ${entityName} records.`)}type ${connection} {\n  "The records on this page." nodes: [${entityName}!]!\n  "Where this page ends and whether another follows." pageInfo: PageInfo!\n  "How many records match in all, when the source tells." totalCount: Int\n}`,
+    );
+  }
+  if (!plan.canonical.type('PageInfo')) {
+    builder.addType('PageInfo', '"Cursor paging information." type PageInfo {\n  "True when another page follows." hasNextPage: Boolean!\n  "Pass as `after` for the next page." endCursor: String\n}');
+  }
+  const filters = entity.list!.filters ?? {};
+  const canonicalField = plan.canonical.field('Query', name);
+  let sdl: string;
+  if (canonicalField) sdl = fieldSdl(canonicalField);
+  else {
+    const filterArgs = Object.entries(filters).map(([arg, filter]) => {
+      const fieldType = declaredType(builder, entityName, filter.field, entity.fields[filter.field]!);
+      const canonical = plan.canonical.field(entityName, filter.field);
+      return `${arg}: ${namedTypeOf(canonical ? print(canonical.type) : fieldType)}`;
+    });
+    sdl = `${describe(`A page of ${entityName} records.`)}${name}(first: Int = 20, after: String${filterArgs.map((a) => `, ${a}`).join('')}): ${connection}!`;
+  }
+  builder.addField('Query', name, {
+    sdl,
+    resolve: async (_parent, args, context) => {
+      const first = typeof args.first === 'number' ? args.first : 20;
+      if (first < 0 || first > MAX_PAGE) {
+        throw new GraphQLError(`"first" must be between 0 and ${MAX_PAGE} (got ${first}); page through larger sets with "after"`, {
+          extensions: { code: 'BAD_USER_INPUT', argument: 'first' },
+        });
+      }
+      const filterValues: Record<string, string> = {};
+      for (const arg of Object.keys(filters)) if (typeof args[arg] === 'string') filterValues[arg] = args[arg] as string;
+      const page = await federationContext(context).loaders.list(sourceName, entityName, {
+        first,
+        after: typeof args.after === 'string' ? args.after : null,
+        filters: filterValues,
+      });
+      return {
+        nodes: page.records,
+        pageInfo: { hasNextPage: page.nextCursor !== null, endCursor: page.nextCursor },
+        totalCount: page.totalCount,
+      };
+    },
+  });
+}
+
+/** The stand-in a join field's resolvers receive: the key values stitching fetched for them. */
+interface JoinParent {
+  __key: Record<string, unknown>;
+}
+
+/**
+ * A type that a source does not own but adds fields to (the orders source adds `orders` to
+ * `Customer`). Stitching hands it the key fields its joins need, whatever the client selected,
+ * through one batched merge field.
+ */
+function contributedType(plan: Plan, builder: SubschemaBuilder, typeName: string, keyField: string): void {
+  const mergeField = `${INTERNAL_FIELD_PREFIX}${builder.source}_${typeName}`;
+  const existing = plan.contributedKeys.get(`${builder.source}.${typeName}`);
+  if (existing) {
+    existing.add(keyField);
+    return;
+  }
+  const keys = new Set([keyField]);
+  plan.contributedKeys.set(`${builder.source}.${typeName}`, keys);
+  builder.addField('Query', mergeField, {
+    sdl: `${mergeField}(keys: [String!]!): [${typeName}]!`,
+    resolve: (_parent, args) => (args.keys as string[]).map((key): JoinParent => ({ __key: JSON.parse(key) as Record<string, unknown> })),
+  });
+  builder.addMerge(typeName, {
+    get selectionSet() {
+      return `{ ${[...keys].join(' ')} }`;
+    },
+    fieldName: mergeField,
+    key: (record: Record<string, unknown>) => JSON.stringify(Object.fromEntries([...keys].map((field) => [field, record[field] ?? null]))),
+    argsFromKeys: (keyList: readonly string[]) => ({ keys: keyList }),
+  });
+}
+
+function aggregate(records: readonly CanonicalRecord[], definition: AggregateDefinition): unknown {
+  const matching = definition.where
+    ? records.filter((record) => Object.entries(definition.where!).every(([field, values]) => values.includes(String(record[field]))))
+    : records;
+  if (definition.op === 'count') return matching.length;
+  const values = matching.map((record) => record[definition.field!]).filter((value) => value !== null && value !== undefined);
+  if (values.length === 0) return null;
+  switch (definition.op) {
+    case 'sum':
+      return values.reduce((sum: number, value) => sum + Number(value), 0);
+    case 'min':
+      return values.reduce((a, b) => (String(b) < String(a) && typeof b !== 'number') || (typeof b === 'number' && b < Number(a)) ? b : a);
+    case 'max':
+      return values.reduce((a, b) => (String(b) > String(a) && typeof b !== 'number') || (typeof b === 'number' && b > Number(a)) ? b : a);
+    case 'single':
+      return values.every((value) => value === values[0]) ? values[0] : null;
+  }
+}
+
+function addJoin(plan: Plan, mappingName: string, mapping: MappingDefinition): void {
+  const fromSource = plan.homes.get(mapping.from.entity)!;
+  const toSource = plan.homes.get(mapping.to.entity)!;
+  const toEntity = plan.config.sources[toSource]!.entities[mapping.to.entity]!;
+  const normalize = mapping.via.kind === 'fieldKey' ? mapping.via.normalize : 'none';
+
+  // Forward (Customer.orders): lives in the "to" source, which can fetch the records.
+  const forwardBuilder = plan.builders.get(toSource)!;
+  contributedType(plan, forwardBuilder, mapping.from.entity, mapping.from.field);
+  const relatedRecords = async (parent: JoinParent, context: unknown): Promise<CanonicalRecord[]> => {
+    const value = keyString(parent.__key[mapping.from.field]);
+    if (value === undefined) return [];
+    const ctx = federationContext(context);
+    const targets = mapping.via.kind === 'crosswalk' ? await ctx.crosswalks.partners(mappingName, value) : [normalizeKey(normalize, value)];
+    const groups = await ctx.loaders.loadMany(toSource, mapping.to.entity, mapping.to.field, targets, normalize);
+    return groups.flat();
+  };
+  const forward = mapping.forward;
+  const canonicalForward = plan.canonical.field(mapping.from.entity, forward.field);
+  const argSdl = Object.entries(forward.args ?? {})
+    .map(([arg, def]) => {
+      if ('slice' in def) return `${arg}: Int`;
+      const canonical = plan.canonical.field(mapping.to.entity, def.filter);
+      return `${arg}: ${namedTypeOf(canonical ? print(canonical.type) : declaredType(forwardBuilder, mapping.to.entity, def.filter, toEntity.fields[def.filter]!))}`;
+    })
+    .join(', ');
+  forwardBuilder.addField(mapping.from.entity, forward.field, {
+    sdl: canonicalForward
+      ? fieldSdl(canonicalForward)
+      : `${describe(forward.description ?? `${mapping.to.entity} records joined through ${mappingName}.`)}${forward.field}${argSdl ? `(${argSdl})` : ''}: [${mapping.to.entity}!]!`,
+    resolve: async (parent, args, context) => {
+      let records = await relatedRecords(parent as JoinParent, context);
+      for (const [arg, def] of Object.entries(forward.args ?? {})) {
+        const value = args[arg];
+        if (value === undefined || value === null) continue;
+        if ('filter' in def) records = records.filter((record) => record[def.filter] === value);
+      }
+      if (forward.orderBy) {
+        const { field, direction } = forward.orderBy;
+        const sign = direction === 'asc' ? 1 : -1;
+        records = [...records].sort((a, b) => {
+          const x = a[field] as string | number;
+          const y = b[field] as string | number;
+          return x === y ? 0 : x > y ? sign : -sign;
+        });
+      }
+      for (const [arg, def] of Object.entries(forward.args ?? {})) {
+        const value = args[arg];
+        if ('slice' in def && typeof value === 'number') {
+          if (value < 0) throw new GraphQLError(`"${arg}" must not be negative (got ${value})`, { extensions: { code: 'BAD_USER_INPUT', argument: arg } });
+          records = records.slice(0, value);
+        }
+      }
+      return records;
+    },
+  });
+  for (const [summaryName, summary] of Object.entries(forward.summaries ?? {})) {
+    const canonicalSummary = plan.canonical.field(mapping.from.entity, summaryName);
+    let sdl: string;
+    if (canonicalSummary) sdl = fieldSdl(canonicalSummary);
+    else if ('fields' in summary) {
+      const body = Object.entries(summary.fields)
+        .map(([name, def]) => `  ${describe(def.description)}${name}: ${def.op === 'count' ? 'Int!' : def.op === 'sum' ? 'Float' : declaredType(forwardBuilder, mapping.to.entity, def.field!, toEntity.fields[def.field!]!)}`)
+        .join('\n');
+      forwardBuilder.addType(summary.type, `${describe(summary.description)}type ${summary.type} {\n${body}\n}`);
+      sdl = `${describe(summary.description)}${summaryName}: ${summary.type}!`;
+    } else {
+      sdl = `${describe(summary.description)}${summaryName}: ${summary.op === 'count' ? 'Int!' : 'Float'}`;
+    }
+    forwardBuilder.addField(mapping.from.entity, summaryName, {
+      sdl,
+      resolve: async (parent, _args, context) => {
+        const records = await relatedRecords(parent as JoinParent, context);
+        if ('fields' in summary) return Object.fromEntries(Object.entries(summary.fields).map(([name, def]) => [name, aggregate(records, def)]));
+        return aggregate(records, summary);
+      },
+    });
+  }
+
+  // Inverse (Order.customer): lives in the "from" source, which can fetch the one record.
+  if (mapping.inverse) {
+    const inverseBuilder = plan.builders.get(fromSource)!;
+    contributedType(plan, inverseBuilder, mapping.to.entity, mapping.to.field);
+    const canonicalInverse = plan.canonical.field(mapping.to.entity, mapping.inverse.field);
+    inverseBuilder.addField(mapping.to.entity, mapping.inverse.field, {
+      sdl: canonicalInverse
+        ? fieldSdl(canonicalInverse)
+        : `${describe(mapping.inverse.description ?? `The ${mapping.from.entity} joined through ${mappingName}; null when there is none.`)}${mapping.inverse.field}: ${mapping.from.entity}`,
+      resolve: async (parent, _args, context) => {
+        const value = keyString((parent as JoinParent).__key[mapping.to.field]);
+        if (value === undefined) return null;
+        const ctx = federationContext(context);
+        let key: string | undefined;
+        if (mapping.via.kind === 'crosswalk') key = (await ctx.crosswalks.reversePartners(mappingName, value))[0];
+        else key = normalizeKey(normalize, value);
+        if (key === undefined) return null;
+        return ctx.loaders.loadOne(fromSource, mapping.from.entity, mapping.from.field, key, normalize);
+      },
+    });
+  }
+}
+
+export interface SourceSubschemas {
+  subschemas: SubschemaConfig[];
+  internalFields: Set<string>;
+}
+
+/** One subschema per source, with the join fields each source can resolve, ready for stitching. */
+export function buildSourceSubschemas(config: VirtualizationConfig, canonical: CanonicalSchema): SourceSubschemas {
+  const plan: Plan = {
+    config,
+    canonical,
+    builders: new Map(Object.keys(config.sources).map((name) => [name, new SubschemaBuilder(name, canonical)])),
+    homes: new Map(),
+    internalFields: new Set(),
+    contributedKeys: new Map(),
+  };
+  for (const [sourceName, source] of Object.entries(config.sources) as Array<[string, SourceDefinition]>) {
+    for (const entityName of Object.keys(source.entities)) plan.homes.set(entityName, sourceName);
+  }
+  for (const [sourceName, source] of Object.entries(config.sources)) {
+    for (const [entityName, entity] of Object.entries(source.entities)) addEntity(plan, sourceName, entityName, entity);
+  }
+  for (const [name, mapping] of Object.entries(config.mappings)) addJoin(plan, name, mapping);
+  return { subschemas: [...plan.builders.values()].map((builder) => builder.build()), internalFields: plan.internalFields };
+}
+

@@ -1,0 +1,163 @@
+import type { MergedTypeConfig, SubschemaConfig } from '@graphql-tools/delegate';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import { RenameTypes } from '@graphql-tools/wrap';
+import {
+  GraphQLError,
+  parse,
+  print,
+  visit,
+  type DocumentNode,
+  type GraphQLFieldResolver,
+  type TypeDefinitionNode,
+} from 'graphql';
+import { isSourceError } from '../connectors/errors';
+import type { CanonicalSchema } from './canonical-schema';
+
+const BUILT_IN_SCALARS = new Set(['String', 'Int', 'Float', 'Boolean', 'ID']);
+
+type Resolver = GraphQLFieldResolver<unknown, unknown, Record<string, unknown>>;
+
+export interface FieldSpec {
+  /** The field's SDL in canonical type names, e.g. `orders(first: Int): [Order!]!`. */
+  sdl: string;
+  resolve?: Resolver;
+}
+
+/**
+ * Turns a source failure into a GraphQL error that names the source and carries the stable code;
+ * anything else is left for the server's error masking.
+ */
+function withSourceErrors(resolve: Resolver): Resolver {
+  return async (parent, args, context, info) => {
+    try {
+      return await resolve(parent, args, context, info);
+    } catch (error) {
+      if (isSourceError(error)) {
+        throw new GraphQLError(error.message, { extensions: { code: error.code, source: error.source, route: error.route } });
+      }
+      throw error;
+    }
+  };
+}
+
+/**
+ * Collects the types, fields, resolvers and merge entry points of one source's subschema, in
+ * canonical names, and builds it at the end. Type names are namespaced by the source inside the
+ * subschema (`crm__Customer`) and renamed back by a wrap transform, so that helper types two
+ * sources generate under the same name never collide before stitching decides what merges.
+ */
+export class SubschemaBuilder {
+  private readonly objects = new Map<string, { description?: string; fields: Map<string, FieldSpec> }>();
+  private readonly extraTypes = new Map<string, string>();
+  private readonly merge: Record<string, MergedTypeConfig> = {};
+  private readonly prefix: string;
+
+  constructor(
+    readonly source: string,
+    private readonly canonical: CanonicalSchema,
+  ) {
+    this.prefix = `${source}__`;
+  }
+
+  hasObject(typeName: string): boolean {
+    return this.objects.has(typeName);
+  }
+
+  object(typeName: string, description?: string): Map<string, FieldSpec> {
+    let entry = this.objects.get(typeName);
+    if (!entry) {
+      entry = { description: description ?? this.canonicalDescription(typeName), fields: new Map() };
+      this.objects.set(typeName, entry);
+    }
+    return entry.fields;
+  }
+
+  addField(typeName: string, name: string, spec: FieldSpec): void {
+    const fields = this.object(typeName);
+    if (fields.has(name)) throw new Error(`Source ${this.source}: field ${typeName}.${name} is declared twice`);
+    fields.set(name, spec.resolve ? { ...spec, resolve: withSourceErrors(spec.resolve) } : spec);
+  }
+
+  /** A type definition (SDL in canonical names) that no canonical file provides. */
+  addType(name: string, sdl: string): void {
+    if (!this.extraTypes.has(name)) this.extraTypes.set(name, sdl);
+  }
+
+  addMerge(typeName: string, config: MergedTypeConfig): void {
+    this.merge[typeName] = config;
+  }
+
+  private canonicalDescription(typeName: string): string | undefined {
+    const type = this.canonical.type(typeName);
+    return type?.description?.value;
+  }
+
+  private document(): DocumentNode {
+    const parts: string[] = [];
+    for (const [typeName, { description, fields }] of this.objects) {
+      const body = [...fields.entries()].map(([, spec]) => `  ${spec.sdl}`).join('\n');
+      parts.push(`${description ? `${JSON.stringify(description)}\n` : ''}type ${typeName} {\n${body}\n}`);
+    }
+    const defined = new Set([...this.objects.keys()]);
+    const pending = collectNamedTypes(parse(parts.join('\n\n')));
+    // Pull in every referenced type that is not an entity of this source: enums, scalars and
+    // value types (order lines, page info), from the canonical files or the source's declaration.
+    while (pending.length > 0) {
+      const name = pending.pop()!;
+      if (defined.has(name) || BUILT_IN_SCALARS.has(name)) continue;
+      defined.add(name);
+      const canonical: TypeDefinitionNode | undefined = this.canonical.type(name);
+      const sdl = this.extraTypes.get(name) ?? (canonical ? print(canonical) : undefined);
+      if (!sdl) throw new Error(`Source ${this.source}: type ${name} is used but defined nowhere; add it to schema/ or give the field a type`);
+      parts.push(sdl);
+      pending.push(...collectNamedTypes(parse(sdl)));
+    }
+    return this.namespaced(parse(parts.join('\n\n'), { noLocation: true }));
+  }
+
+  private namespaced(document: DocumentNode): DocumentNode {
+    const rename = (name: string) => (BUILT_IN_SCALARS.has(name) || name === 'Query' ? name : this.prefix + name);
+    return visit(document, {
+      NamedType: (node) => ({ ...node, name: { ...node.name, value: rename(node.name.value) } }),
+      ObjectTypeDefinition: (node) => ({ ...node, name: { ...node.name, value: rename(node.name.value) } }),
+      EnumTypeDefinition: (node) => ({ ...node, name: { ...node.name, value: rename(node.name.value) } }),
+      ScalarTypeDefinition: (node) => ({ ...node, name: { ...node.name, value: rename(node.name.value) } }),
+      InputObjectTypeDefinition: (node) => ({ ...node, name: { ...node.name, value: rename(node.name.value) } }),
+    });
+  }
+
+  build(): SubschemaConfig {
+    const resolvers: Record<string, Record<string, Resolver>> = {};
+    for (const [typeName, { fields }] of this.objects) {
+      const name = typeName === 'Query' ? 'Query' : this.prefix + typeName;
+      for (const [fieldName, spec] of fields) {
+        if (spec.resolve) (resolvers[name] ??= {})[fieldName] = spec.resolve;
+      }
+    }
+    const schema = makeExecutableSchema({ typeDefs: this.document(), resolvers });
+    const prefix = this.prefix;
+    return {
+      schema,
+      name: this.source,
+      transforms: [new RenameTypes((name) => (name.startsWith(prefix) ? name.slice(prefix.length) : name))],
+      merge: this.merge,
+      batch: true,
+    };
+  }
+}
+
+function collectNamedTypes(document: DocumentNode): string[] {
+  const names: string[] = [];
+  visit(document, {
+    NamedType: (node) => {
+      names.push(node.name.value);
+    },
+  });
+  return names;
+}
+
+/** `[Order!]!` -> `Order`. */
+export function namedTypeOf(typeRef: string): string {
+  return typeRef.replace(/[[\]!]/g, '');
+}
+

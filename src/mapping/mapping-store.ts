@@ -1,0 +1,63 @@
+/**
+ * Id mapping metadata: for each crosswalk mapping, the pairs (from value, to value) that join an
+ * entity of one source to an entity of another. One value may have several partners (a customer
+ * with two order accounts); a value with none is normal and answers an empty list.
+ *
+ * The engine only ever asks in batches, so that a store backed by a database answers one query
+ * per join level.
+ */
+export interface MappingStore {
+  /** For each from-side value, its to-side partners. */
+  forward(mapping: string, fromValues: readonly string[]): Promise<Map<string, string[]>>;
+  /** For each to-side value, its from-side partners. */
+  reverse(mapping: string, toValues: readonly string[]): Promise<Map<string, string[]>>;
+  /** Adds pairs to a mapping (an existing pair is kept once). */
+  add(mapping: string, pairs: Iterable<readonly [string, string]>): Promise<number>;
+  close(): Promise<void>;
+}
+
+class PairIndex {
+  readonly forward = new Map<string, string[]>();
+  readonly reverse = new Map<string, string[]>();
+
+  add(from: string, to: string): boolean {
+    const partners = this.forward.get(from);
+    if (partners?.includes(to)) return false;
+    if (partners) partners.push(to);
+    else this.forward.set(from, [to]);
+    const back = this.reverse.get(to);
+    if (back) back.push(from);
+    else this.reverse.set(to, [from]);
+    return true;
+  }
+}
+
+function pick(index: Map<string, string[]> | undefined, values: readonly string[]): Map<string, string[]> {
+  return new Map(values.map((value) => [value, index?.get(value) ?? []]));
+}
+
+/** The embedded store: both directions indexed in memory. */
+export class MemoryMappingStore implements MappingStore {
+  private readonly mappings = new Map<string, PairIndex>();
+
+  async forward(mapping: string, fromValues: readonly string[]): Promise<Map<string, string[]>> {
+    return pick(this.mappings.get(mapping)?.forward, fromValues);
+  }
+
+  async reverse(mapping: string, toValues: readonly string[]): Promise<Map<string, string[]>> {
+    return pick(this.mappings.get(mapping)?.reverse, toValues);
+  }
+
+  async add(mapping: string, pairs: Iterable<readonly [string, string]>): Promise<number> {
+    let index = this.mappings.get(mapping);
+    if (!index) {
+      index = new PairIndex();
+      this.mappings.set(mapping, index);
+    }
+    let added = 0;
+    for (const [from, to] of pairs) if (index.add(from, to)) added += 1;
+    return added;
+  }
+
+  async close(): Promise<void> {}
+}

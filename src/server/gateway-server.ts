@@ -1,0 +1,95 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { Gateway } from '../federation/gateway';
+import type { FederationContext } from '../federation/request-context';
+import { useBadUserInput } from './bad-user-input';
+import { readiness } from './health';
+
+export interface GatewayServerOptions {
+  port?: number;
+  host?: string;
+  /** How long graceful shutdown waits for requests in flight before it closes their sockets. */
+  shutdownGraceMs?: number;
+}
+
+export interface GatewayServer {
+  readonly url: string;
+  readonly port: number;
+  readonly yoga: YogaServerInstance<Record<string, unknown>, FederationContext>;
+  /** Stops accepting requests, lets those in flight finish (up to the grace period), then closes the sources. */
+  close(): Promise<void>;
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  response.end(text);
+}
+
+/** The one place where the gateway is wired together: GraphQL (with GraphiQL), health and readiness. */
+export async function startGatewayServer(gateway: Gateway, options: GatewayServerOptions = {}): Promise<GatewayServer> {
+  const example = gateway.config.examples[0];
+  const yoga = createYoga<Record<string, unknown>, FederationContext>({
+    schema: gateway.schema,
+    graphqlEndpoint: '/graphql',
+    context: () => gateway.createContext(),
+    landingPage: false,
+    // Served from the package itself: the default page loads its assets from a public CDN, which
+    // leaves analysts on closed networks with a blank page.
+    renderGraphiQL,
+    graphiql: {
+      title: 'virtualize',
+      defaultQuery: example?.query,
+      defaultTabs: gateway.config.examples.map((tab) => ({ query: tab.query, variables: tab.variables ?? null })),
+    },
+    plugins: [useBadUserInput()],
+  });
+
+  let draining = false;
+  const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    const path = (request.url ?? '/').split('?')[0];
+    if (path === '/healthz') return sendJson(response, 200, { status: 'ok' });
+    if (path === '/readyz') {
+      const report = readiness(gateway, draining);
+      return sendJson(response, report.status === 'ready' ? 200 : 503, report);
+    }
+    if (path === '/') {
+      response.writeHead(302, { location: '/graphql' });
+      return response.end();
+    }
+    if (draining) response.setHeader('connection', 'close');
+    void yoga.handleNodeRequestAndResponse(request, response, {});
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? gateway.config.server.port, options.host ?? gateway.config.server.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host ?? gateway.config.server.host;
+  const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    yoga,
+    close: () => {
+      closing ??= (async () => {
+        draining = true;
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const grace = setTimeout(() => server.closeAllConnections(), options.shutdownGraceMs ?? 10_000);
+        await closed;
+        clearTimeout(grace);
+        await gateway.close();
+      })();
+      return closing;
+    },
+  };
+}

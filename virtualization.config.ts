@@ -1,0 +1,170 @@
+/**
+ * The one declarative configuration of virtualize: the sources it federates, how each source's
+ * payloads map onto the canonical model in `schema/`, and the id mappings that join them.
+ *
+ * Base URLs default to the sandbox systems that `npm start` runs beside the gateway; point them at
+ * the real systems with the environment variables named here.
+ */
+import { defineConfig, env } from './src/config/define-config';
+
+export const SANDBOX_PORTS = { crm: 4101, orders: 4102, support: 4103 } as const;
+
+export default defineConfig({
+  server: { port: Number(process.env.PORT ?? 4000), host: process.env.HOST ?? '0.0.0.0' },
+  schemaDir: 'schema',
+
+  sources: {
+    crm: {
+      description: 'The CRM: customers (Salesforce-style contacts).',
+      baseUrl: env('CRM_URL', `http://127.0.0.1:${SANDBOX_PORTS.crm}/services/data/v58.0`),
+      limits: { timeoutMs: 5_000, connectTimeoutMs: 2_000, maxConcurrency: 16 },
+      entities: {
+        Customer: {
+          key: 'id',
+          fields: {
+            id: 'Id',
+            name: 'Name',
+            email: { from: 'Email', transform: 'email' },
+            segment: { from: 'Segment__c', transform: { enum: { ENT: 'ENTERPRISE', MM: 'MID_MARKET', SMB: 'SMALL_BUSINESS' } } },
+            owner: 'Owner.Name',
+            createdAt: { from: 'CreatedDate', transform: 'dateTime' },
+          },
+          lookups: {
+            id: { path: '/composite/sobjects/Contact', query: { ids: '{values}' }, resultPath: 'records', unique: true, batch: { maxSize: 100 } },
+            email: { path: '/search/Contact', query: { emails: '{values}' }, resultPath: 'records', unique: true, batch: { maxSize: 100 } },
+          },
+          list: {
+            path: '/query/Contact',
+            resultPath: 'records',
+            paging: { type: 'cursor', cursorParam: 'cursor', limitParam: 'limit', maxPageSize: 200, nextCursorPath: 'nextRecordsCursor', totalPath: 'totalSize' },
+            filters: { segment: { param: 'segment', field: 'segment' } },
+          },
+          query: { one: 'customer', many: 'customersByIds', list: 'customers' },
+        },
+      },
+    },
+
+    orders: {
+      description: 'The order system: orders with lines, per order account.',
+      baseUrl: env('ORDERS_URL', `http://127.0.0.1:${SANDBOX_PORTS.orders}/api`),
+      limits: { timeoutMs: 5_000, connectTimeoutMs: 2_000, maxConcurrency: 16 },
+      entities: {
+        Order: {
+          key: 'id',
+          fields: {
+            id: { from: 'id', transform: 'id' },
+            number: 'number',
+            customerRef: { from: 'customer_ref', transform: 'id', description: "The order system's own customer reference." },
+            total: { from: 'total_minor', transform: 'minorUnits' },
+            currency: 'currency',
+            status: { from: 'status', transform: { enum: { pending: 'PENDING', paid: 'PAID', shipped: 'SHIPPED', cancelled: 'CANCELLED', refunded: 'REFUNDED' } } },
+            placedAt: { from: 'created_at', transform: 'epochSeconds' },
+            lines: {
+              from: 'lines',
+              items: {
+                type: 'OrderLine',
+                fields: {
+                  sku: 'sku',
+                  quantity: { from: 'qty', transform: 'int' },
+                  unitPrice: { from: 'unit_price_minor', transform: 'minorUnits' },
+                },
+              },
+            },
+          },
+          lookups: {
+            id: { path: '/orders/{value}', unique: true },
+            customerRef: { path: '/orders', query: { customer_refs: '{values}' }, resultPath: 'data', unique: false, batch: { maxSize: 50 } },
+          },
+          query: { one: 'order', many: false, list: false },
+        },
+      },
+    },
+
+    support: {
+      description: 'The support desk: tickets per requester. It has no batch endpoint.',
+      baseUrl: env('SUPPORT_URL', `http://127.0.0.1:${SANDBOX_PORTS.support}/api/v2`),
+      limits: { timeoutMs: 5_000, connectTimeoutMs: 2_000, maxConcurrency: 8 },
+      entities: {
+        Ticket: {
+          key: 'id',
+          fields: {
+            id: { from: 'id', transform: 'id' },
+            subject: 'subject',
+            status: { from: 'status', transform: { enum: { new: 'NEW', open: 'OPEN', pending: 'PENDING', solved: 'SOLVED', closed: 'CLOSED' } } },
+            priority: { from: 'priority', transform: { enum: { low: 'LOW', normal: 'NORMAL', high: 'HIGH', urgent: 'URGENT' } } },
+            openedAt: { from: 'created_at', transform: 'dateTime' },
+            requesterEmail: { from: 'requester.email', transform: 'email', description: "The requester's email, trimmed and lower-cased." },
+          },
+          lookups: {
+            id: { path: '/tickets/{value}', resultPath: 'ticket', unique: true },
+            requesterEmail: { path: '/tickets', query: { requester_email: '{value}' }, resultPath: 'tickets', unique: false },
+          },
+          query: { one: 'ticket', many: false, list: false },
+        },
+      },
+    },
+  },
+
+  mappings: {
+    customerOrders: {
+      description: 'CRM customer id <-> order-system customer ref, through the crosswalk table.',
+      from: { entity: 'Customer', field: 'id' },
+      to: { entity: 'Order', field: 'customerRef' },
+      via: { kind: 'crosswalk', file: 'sources/orders/crosswalk.csv', columns: ['crm_customer_id', 'order_customer_ref'] },
+      forward: {
+        field: 'orders',
+        args: { first: { type: 'Int', slice: true } },
+        orderBy: { field: 'placedAt', direction: 'desc' },
+        summaries: {
+          orderSummary: {
+            type: 'OrderSummary',
+            fields: {
+              count: { op: 'count' },
+              totalSpent: { op: 'sum', field: 'total' },
+              currency: { op: 'single', field: 'currency' },
+              lastOrderAt: { op: 'max', field: 'placedAt' },
+            },
+          },
+        },
+      },
+      inverse: { field: 'customer' },
+    },
+    customerTickets: {
+      description: 'CRM email <-> support requester email, compared trimmed and lower-cased.',
+      from: { entity: 'Customer', field: 'email' },
+      to: { entity: 'Ticket', field: 'requesterEmail' },
+      via: { kind: 'fieldKey', normalize: 'email' },
+      forward: {
+        field: 'tickets',
+        args: { status: { filter: 'status' } },
+        orderBy: { field: 'openedAt', direction: 'desc' },
+        summaries: { openTicketCount: { op: 'count', where: { status: ['NEW', 'OPEN', 'PENDING'] } } },
+      },
+      inverse: { field: 'customer' },
+    },
+  },
+
+  examples: [
+    {
+      name: 'Customer 360',
+      query: `# A customer 360: one CRM customer with their orders (order system) and tickets (support desk).
+query Customer360($first: Int = 5) {
+  customers(first: $first) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id
+      name
+      email
+      segment
+      orderSummary { count totalSpent currency lastOrderAt }
+      orders(first: 3) { number total currency status placedAt }
+      openTicketCount
+      tickets { subject status priority openedAt }
+    }
+  }
+}
+`,
+    },
+  ],
+});
