@@ -1,0 +1,90 @@
+/**
+ * The order system sandbox: a plain JSON API over `ordersDataset(seed)`.
+ *
+ * Quirks a client must handle: customers are numeric account refs unrelated to CRM ids (join
+ * through the crosswalk), amounts are integers in minor units, times are epoch seconds, and the
+ * batch endpoint is by account ref (at most 50), returning every order of those refs flattened
+ * and sorted by order id.
+ */
+import { listParam, parseNumericId } from '../sandbox/params';
+import { route, type JsonReply, type Route } from '../sandbox/router';
+import { startSandbox, type SandboxHandle, type SandboxOptions, type ShellErrorCode } from '../sandbox/server';
+import { ordersDataset, type Order, type OrdersDataset } from './data';
+import openapi from './openapi.json';
+
+export const ORDERS_BASE_PATH = '/api';
+
+/** Most account refs one `GET /api/orders` may ask for. */
+export const ORDERS_REFS_LIMIT = 50;
+
+export interface OrdersSandboxOptions extends SandboxOptions {
+  /** Dataset seed; default 42. */
+  seed?: number;
+}
+
+const SHELL_ERROR_CODES: Record<ShellErrorCode, string> = {
+  NOT_FOUND: 'not_found',
+  METHOD_NOT_ALLOWED: 'method_not_allowed',
+  BAD_REQUEST: 'bad_request',
+  PAYLOAD_TOO_LARGE: 'payload_too_large',
+  INTERNAL: 'internal_error',
+};
+
+export function startOrders(options: OrdersSandboxOptions = {}): Promise<SandboxHandle> {
+  const { seed, ...serverOptions } = options;
+  return startSandbox(
+    {
+      name: 'orders',
+      routes: ordersRoutes(ordersDataset(seed)),
+      openapi,
+      errorBody: (code, message) => ({ error: SHELL_ERROR_CODES[code], message }),
+    },
+    serverOptions,
+  );
+}
+
+function ordersRoutes(data: OrdersDataset): Route[] {
+  return [
+    route(`GET ${ORDERS_BASE_PATH}/orders/{id}`, ({ params }) => {
+      const id = parseNumericId(params.id);
+      if (id === undefined) return fail(400, 'invalid_id', `order id must be a positive integer, got '${params.id}'`);
+      const order = data.orderById.get(id);
+      return order ? ok(order) : fail(404, 'order_not_found', `no order with id ${id}`);
+    }),
+
+    route(`GET ${ORDERS_BASE_PATH}/orders`, ({ query }) => {
+      const raw = listParam(query, 'customer_refs');
+      if (raw.length === 0) {
+        return fail(400, 'missing_parameter', 'customer_refs is required: a comma-separated list of account refs');
+      }
+      if (raw.length > ORDERS_REFS_LIMIT) {
+        return fail(400, 'too_many_refs', `customer_refs takes at most ${ORDERS_REFS_LIMIT} refs, got ${raw.length}`);
+      }
+      const refs = new Set<number>();
+      for (const item of raw) {
+        const ref = parseNumericId(item);
+        if (ref === undefined) return fail(400, 'invalid_ref', `customer_refs must be numeric account refs, got '${item}'`);
+        refs.add(ref);
+      }
+      const orders: Order[] = [];
+      for (const ref of refs) orders.push(...(data.ordersByRef.get(ref) ?? []));
+      orders.sort((a, b) => a.id - b.id);
+      return ok({ data: orders, count: orders.length });
+    }),
+
+    route(`GET ${ORDERS_BASE_PATH}/customers/{ref}`, ({ params }) => {
+      const ref = parseNumericId(params.ref);
+      if (ref === undefined) return fail(400, 'invalid_ref', `customer ref must be a positive integer, got '${params.ref}'`);
+      const account = data.accountByRef.get(ref);
+      return account ? ok(account) : fail(404, 'customer_not_found', `no customer account with ref ${ref}`);
+    }),
+  ];
+}
+
+function ok(body: unknown): JsonReply {
+  return { status: 200, body };
+}
+
+function fail(status: number, error: string, message: string): JsonReply {
+  return { status, body: { error, message } };
+}

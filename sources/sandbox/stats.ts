@@ -1,0 +1,37 @@
+/** Request counting by route template, the measure tests and benchmarks assert fan-out with. */
+
+/** Requests served, counted when they arrive (before any latency delay). */
+export interface SandboxStats {
+  total: number;
+  /**
+   * Keyed by route template (`GET /api/orders/{id}`); requests that matched no route (404, 405)
+   * are counted under `UNMATCHED_ROUTE`, so `total` is always the sum of the values.
+   */
+  byRoute: Record<string, number>;
+}
+
+/** The `byRoute` key of requests that matched no route. */
+export const UNMATCHED_ROUTE = '(unmatched)';
+
+export class RequestCounter {
+  #counts = new Map<string, number>();
+
+  count(key: string): void {
+    this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
+  }
+
+  /** A snapshot: later requests do not change it. */
+  snapshot(): SandboxStats {
+    let total = 0;
+    const byRoute: Record<string, number> = {};
+    for (const [key, n] of this.#counts) {
+      byRoute[key] = n;
+      total += n;
+    }
+    return { total, byRoute };
+  }
+
+  reset(): void {
+    this.#counts = new Map();
+  }
+}
