@@ -23,6 +23,3 @@ export function crosswalkCsv(seed?: number): string {
 export function writeCrosswalkCsv(path: string, seed?: number): void {
   writeFileSync(path, crosswalkCsv(seed), 'utf8');
 }
-
-/** Where the committed crosswalk for the default seed lives. */
-export const CROSSWALK_CSV_PATH = `${__dirname}/crosswalk.csv`;

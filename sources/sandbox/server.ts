@@ -149,15 +149,19 @@ export async function startSandbox(system: SandboxSystem, options: SandboxOption
   const controlErrorOf = (code: ShellErrorCode, message: string): JsonReply =>
     controlError(SHELL_STATUS[code], code.toLowerCase(), message);
 
-  const server = createServer((request, response) => {
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = requestUrl(request);
-    const work =
-      url === undefined
-        ? Promise.resolve(sendJson(response, systemError('BAD_REQUEST', `malformed request target ${request.url ?? ''}`)))
-        : url.pathname.startsWith(CONTROL_PREFIX)
-          ? dispatch(request, response, url, control.match(request.method ?? 'GET', url.pathname), controlErrorOf)
-          : serveSystem(request, response, url);
-    work.catch((thrown: unknown) => {
+    if (url === undefined) {
+      return sendJson(response, systemError('BAD_REQUEST', `malformed request target ${request.url ?? ''}`));
+    }
+    if (url.pathname.startsWith(CONTROL_PREFIX)) {
+      return dispatch(request, response, url, control.match(request.method ?? 'GET', url.pathname), controlErrorOf);
+    }
+    return serveSystem(request, response, url);
+  }
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((thrown: unknown) => {
       if (response.headersSent) response.destroy();
       else sendJson(response, systemError('INTERNAL', String(thrown)));
     });

@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { crmDataset } from '../../sources/crm/data';
-import { CROSSWALK_CSV_PATH, CROSSWALK_HEADER, crosswalkCsv, crosswalkPairs, writeCrosswalkCsv } from '../../sources/orders/crosswalk';
+import { CROSSWALK_HEADER, crosswalkCsv, crosswalkPairs, writeCrosswalkCsv } from '../../sources/orders/crosswalk';
 import { ordersDataset } from '../../sources/orders/data';
+
+/** The committed crosswalk for the default seed (tsc does not copy it to dist; it is read from the source tree). */
+const CROSSWALK_CSV_PATH = join(__dirname, '../../sources/orders/crosswalk.csv');
 
 // After changing the generators, regenerate the committed file with:
 //   UPDATE_CROSSWALK=1 npx jest test/sandbox/crosswalk
