@@ -6,7 +6,7 @@ import { startSandbox, type SandboxHandle } from '../../sources/sandbox/server';
 import { UNMATCHED_ROUTE } from '../../sources/sandbox/stats';
 import { fetchJson, postJson } from './http';
 
-/** A two-route system, enough to exercise the shell without any dataset. */
+/** A three-route system, enough to exercise the shell without any dataset. */
 function startToy(latencyMs = 0): Promise<SandboxHandle> {
   return startSandbox(
     {
