@@ -247,7 +247,8 @@ function aggregate(records: readonly CanonicalRecord[], definition: AggregateDef
   if (values.length === 0) return null;
   switch (definition.op) {
     case 'sum':
-      return values.reduce((sum: number, value) => sum + Number(value), 0);
+      // Rounded to drop binary floating-point noise (0.1 + 0.2); amounts here have few decimals.
+      return Math.round(values.reduce((sum: number, value) => sum + Number(value), 0) * 1e6) / 1e6;
     case 'min':
       return values.reduce((a, b) => (String(b) < String(a) && typeof b !== 'number') || (typeof b === 'number' && b < Number(a)) ? b : a);
     case 'max':

@@ -60,7 +60,7 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
       return response.end();
     }
     if (draining) response.setHeader('connection', 'close');
-    void yoga.handleNodeRequestAndResponse(request, response, {});
+    void yoga(request, response);
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -1,0 +1,87 @@
+import { join } from 'node:path';
+import { startSandboxes } from '../../sources/sandbox';
+import baseConfig from '../../virtualization.config';
+import type { VirtualizationConfigInput } from '../../src/config/definition';
+import { validateConfig } from '../../src/config/validate';
+import { createGateway, type Gateway } from '../../src/federation/gateway';
+import { startGatewayServer, type GatewayServer } from '../../src/server/gateway-server';
+
+export const PROJECT_ROOT = join(__dirname, '../..');
+
+export type Sandboxes = Awaited<ReturnType<typeof startSandboxes>>;
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  status: number;
+  data?: T | null;
+  errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, unknown> }>;
+  extensions?: Record<string, unknown>;
+}
+
+export interface Harness {
+  sandboxes: Sandboxes;
+  gateway: Gateway;
+  server: GatewayServer;
+  url: string;
+  query<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  /** Upstream requests each sandbox received since the last reset, by route template. */
+  upstream(): { crm: Record<string, number>; orders: Record<string, number>; support: Record<string, number>; total: number };
+  resetUpstream(): void;
+  close(): Promise<void>;
+}
+
+/** The sandbox base URLs as the built-in config's environment references expect them. */
+export function sandboxEnv(sandboxes: Sandboxes): NodeJS.ProcessEnv {
+  return {
+    CRM_URL: `${sandboxes.crm.url}/services/data/v58.0`,
+    ORDERS_URL: `${sandboxes.orders.url}/api`,
+    SUPPORT_URL: `${sandboxes.support.url}/api/v2`,
+  };
+}
+
+/**
+ * Sandboxes and a gateway on ephemeral loopback ports, wired as `npm start` wires them.
+ * `configure` may extend the built-in config (another source, other limits).
+ */
+export async function startHarness(options: {
+  latencyMs?: number;
+  configure?: (config: VirtualizationConfigInput, sandboxes: Sandboxes) => VirtualizationConfigInput;
+  env?: NodeJS.ProcessEnv;
+} = {}): Promise<Harness> {
+  const sandboxes = await startSandboxes({ latencyMs: options.latencyMs ?? 0, ports: { crm: 0, orders: 0, support: 0 } });
+  const input = options.configure ? options.configure(structuredClone(baseConfig), sandboxes) : baseConfig;
+  const config = validateConfig({ ...input, server: { port: 0, host: '127.0.0.1' } });
+  const gateway = await createGateway(config, { baseDir: PROJECT_ROOT, env: { ...sandboxEnv(sandboxes), ...options.env } });
+  const server = await startGatewayServer(gateway, { port: 0, host: '127.0.0.1' });
+  const url = `${server.url}/graphql`;
+  return {
+    sandboxes,
+    gateway,
+    server,
+    url,
+    async query(query, variables, headers) {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.json()) as Omit<GraphQLResponse, 'status'>;
+      return { status: response.status, ...body } as GraphQLResponse<never>;
+    },
+    upstream() {
+      const crm = sandboxes.crm.stats().byRoute;
+      const orders = sandboxes.orders.stats().byRoute;
+      const support = sandboxes.support.stats().byRoute;
+      const sum = (routes: Record<string, number>) => Object.values(routes).reduce((a, b) => a + b, 0);
+      return { crm, orders, support, total: sum(crm) + sum(orders) + sum(support) };
+    },
+    resetUpstream() {
+      sandboxes.crm.resetStats();
+      sandboxes.orders.resetStats();
+      sandboxes.support.resetStats();
+    },
+    async close() {
+      await server.close();
+      await sandboxes.close();
+    },
+  };
+}
