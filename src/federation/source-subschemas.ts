@@ -287,7 +287,7 @@ function addJoin(plan: Plan, mappingName: string, mapping: MappingDefinition): v
   forwardBuilder.addField(mapping.from.entity, forward.field, {
     sdl: canonicalForward
       ? fieldSdl(canonicalForward)
-      : `${describe(forward.description ?? `${mapping.to.entity} records joined through ${mappingName}.`)}${forward.field}${argSdl ? `(${argSdl})` : ''}: [${mapping.to.entity}!]!`,
+      : `${describe(forward.description ?? `${mapping.to.entity} records joined through ${mappingName}; empty when there are none, null when the source failed.`)}${forward.field}${argSdl ? `(${argSdl})` : ''}: [${mapping.to.entity}!]`,
     resolve: async (parent, args, context) => {
       let records = await relatedRecords(parent as JoinParent, context);
       for (const [arg, def] of Object.entries(forward.args ?? {})) {
@@ -323,9 +323,9 @@ function addJoin(plan: Plan, mappingName: string, mapping: MappingDefinition): v
         .map(([name, def]) => `  ${describe(def.description)}${name}: ${def.op === 'count' ? 'Int!' : def.op === 'sum' ? 'Float' : declaredType(forwardBuilder, mapping.to.entity, def.field!, toEntity.fields[def.field!]!)}`)
         .join('\n');
       forwardBuilder.addType(summary.type, `${describe(summary.description)}type ${summary.type} {\n${body}\n}`);
-      sdl = `${describe(summary.description)}${summaryName}: ${summary.type}!`;
+      sdl = `${describe(summary.description)}${summaryName}: ${summary.type}`;
     } else {
-      sdl = `${describe(summary.description)}${summaryName}: ${summary.op === 'count' ? 'Int!' : 'Float'}`;
+      sdl = `${describe(summary.description)}${summaryName}: ${summary.op === 'count' ? 'Int' : 'Float'}`;
     }
     forwardBuilder.addField(mapping.from.entity, summaryName, {
       sdl,

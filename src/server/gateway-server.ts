@@ -83,9 +83,12 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
       closing ??= (async () => {
         draining = true;
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Keep-alive sockets become idle as their last response ends; close each as soon as it does.
         server.closeIdleConnections();
+        const sweep = setInterval(() => server.closeIdleConnections(), 25);
         const grace = setTimeout(() => server.closeAllConnections(), options.shutdownGraceMs ?? 10_000);
         await closed;
+        clearInterval(sweep);
         clearTimeout(grace);
         await gateway.close();
       })();
