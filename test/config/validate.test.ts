@@ -1,6 +1,5 @@
 import config from '../../virtualization.config';
 import { InvalidDefinitionError, validateConfig } from '../../src/config/validate';
-import type { VirtualizationConfigInput } from '../../src/config/definition';
 
 function problemsOf(input: unknown): Array<{ path: string; message: string }> {
   try {
@@ -18,7 +17,7 @@ describe('configuration validation', () => {
   });
 
   it('reports shape problems with their path, all at once', () => {
-    const broken = structuredClone(config) as VirtualizationConfigInput & { sources: Record<string, { limits?: unknown; baseUrl?: unknown }> };
+    const broken = structuredClone(config) as unknown as { sources: Record<string, Record<string, unknown>> };
     broken.sources.crm!.limits = { timeoutMs: -5 };
     delete broken.sources.orders!.baseUrl;
     const problems = problemsOf(broken);
