@@ -100,15 +100,20 @@ export async function startSandbox(system: SandboxSystem, options: SandboxOption
     const method = request.method ?? 'GET';
     const match = router.match(method, url.pathname);
     counter.count(match.kind === 'found' ? match.route.template : UNMATCHED_ROUTE);
-
-    if (latencyMs > 0) {
-      try {
-        await sleep(latencyMs, undefined, { signal: closing.signal });
-      } catch {
-        return; // closing: the socket is being destroyed, nobody is left to answer
+    const leave = counter.enter();
+    response.once('close', leave);
+    try {
+      if (latencyMs > 0) {
+        try {
+          await sleep(latencyMs, undefined, { signal: closing.signal });
+        } catch {
+          return; // closing: the socket is being destroyed, nobody is left to answer
+        }
       }
+      await dispatch(request, response, url, match, systemError);
+    } finally {
+      leave();
     }
-    await dispatch(request, response, url, match, systemError);
   }
 
   async function dispatch(

@@ -8,6 +8,8 @@ export interface SandboxStats {
    * are counted under `UNMATCHED_ROUTE`, so `total` is always the sum of the values.
    */
   byRoute: Record<string, number>;
+  /** The most requests this system was serving at once: how a caller's concurrency bound shows. */
+  peakInFlight: number;
 }
 
 /** The `byRoute` key of requests that matched no route. */
@@ -15,9 +17,23 @@ export const UNMATCHED_ROUTE = '(unmatched)';
 
 export class RequestCounter {
   #counts = new Map<string, number>();
+  #inFlight = 0;
+  #peakInFlight = 0;
 
   count(key: string): void {
     this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
+  }
+
+  /** A request started being served; call the returned function when it has been answered. */
+  enter(): () => void {
+    this.#inFlight += 1;
+    this.#peakInFlight = Math.max(this.#peakInFlight, this.#inFlight);
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      this.#inFlight -= 1;
+    };
   }
 
   /** A snapshot: later requests do not change it. */
@@ -28,10 +44,11 @@ export class RequestCounter {
       byRoute[key] = n;
       total += n;
     }
-    return { total, byRoute };
+    return { total, byRoute, peakInFlight: this.#peakInFlight };
   }
 
   reset(): void {
     this.#counts = new Map();
+    this.#peakInFlight = this.#inFlight;
   }
 }

@@ -2,7 +2,7 @@ import { crmDataset, type CrmContact } from '../../sources/crm/data';
 import { CRM_BASE_PATH, startCrm } from '../../sources/crm/server';
 import type { SandboxHandle } from '../../sources/sandbox/server';
 import { UNMATCHED_ROUTE } from '../../sources/sandbox/stats';
-import { fetchJson } from './http';
+import { fetchJson, countsOf } from './http';
 
 interface RecordList {
   records: CrmContact[];
@@ -155,7 +155,7 @@ describe('CRM sandbox', () => {
     await fetchJson(`${base}/query/Contact?limit=1`);
     await fetchJson(`${base}/nope`);
     await fetchJson(`${crm.url}/_sandbox/stats`);
-    expect(crm.stats()).toEqual({
+    expect(countsOf(crm)).toEqual({
       total: 6,
       byRoute: {
         [`GET ${CRM_BASE_PATH}/sobjects/Contact/{id}`]: 2,

@@ -16,3 +16,9 @@ export async function fetchJson<T = unknown>(url: string, init?: RequestInit): P
 export function postJson<T = unknown>(url: string, body: unknown): Promise<JsonResponse<T>> {
   return fetchJson<T>(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 }
+
+/** Request counts of a sandbox, without its concurrency peak (which depends on timing). */
+export function countsOf(handle: { stats(): { total: number; byRoute: Record<string, number> } }): { total: number; byRoute: Record<string, number> } {
+  const { total, byRoute } = handle.stats();
+  return { total, byRoute };
+}

@@ -4,7 +4,7 @@ import { allocate, createRandom, streamSeed } from '../../sources/sandbox/random
 import { route, Router } from '../../sources/sandbox/router';
 import { startSandbox, type SandboxHandle } from '../../sources/sandbox/server';
 import { UNMATCHED_ROUTE } from '../../sources/sandbox/stats';
-import { fetchJson, postJson } from './http';
+import { fetchJson, postJson, countsOf } from './http';
 
 /** A three-route system, enough to exercise the shell without any dataset. */
 function startToy(latencyMs = 0): Promise<SandboxHandle> {
@@ -93,7 +93,7 @@ describe('sandbox server shell', () => {
     await fetchJson(`${toy.url}/things/2?x=1`);
     expect((await postJson(`${toy.url}/things`, { a: 1 })).body).toEqual({ received: '{"a":1}' });
     await fetchJson(`${toy.url}/openapi.json`);
-    expect(toy.stats()).toEqual({
+    expect(countsOf(toy)).toEqual({
       total: 4,
       byRoute: { 'GET /things/{id}': 2, 'POST /things': 1, 'GET /openapi.json': 1 },
     });
@@ -107,7 +107,7 @@ describe('sandbox server shell', () => {
     expect(wrong.status).toBe(405);
     expect(wrong.headers.get('allow')).toBe('GET');
     expect(wrong.body).toMatchObject({ toyError: 'METHOD_NOT_ALLOWED' });
-    expect(toy.stats()).toEqual({ total: 2, byRoute: { [UNMATCHED_ROUTE]: 2 } });
+    expect(countsOf(toy)).toEqual({ total: 2, byRoute: { [UNMATCHED_ROUTE]: 2 } });
   });
 
   it('turns a failing handler into a 500 in the system error format', async () => {
@@ -131,16 +131,16 @@ describe('sandbox server shell', () => {
   it('serves control endpoints without counting them', async () => {
     await fetchJson(`${toy.url}/things/1`);
     const stats = await fetchJson(`${toy.url}/_sandbox/stats`);
-    expect(stats.body).toEqual({ total: 1, byRoute: { 'GET /things/{id}': 1 } });
+    expect(stats.body).toEqual({ total: 1, byRoute: { 'GET /things/{id}': 1 }, peakInFlight: 1 });
     expect((await fetchJson(`${toy.url}/_sandbox/knobs`)).body).toEqual({ latencyMs: 0 });
     const reset = await fetchJson(`${toy.url}/_sandbox/reset`, { method: 'POST' });
     expect(reset.status).toBe(204);
-    expect(toy.stats()).toEqual({ total: 0, byRoute: {} });
+    expect(countsOf(toy)).toEqual({ total: 0, byRoute: {} });
     expect((await fetchJson(`${toy.url}/_sandbox/nope`)).status).toBe(404);
     const wrong = await fetchJson(`${toy.url}/_sandbox/reset`);
     expect(wrong.status).toBe(405);
     expect(wrong.body).toMatchObject({ error: 'method_not_allowed' });
-    expect(toy.stats()).toEqual({ total: 0, byRoute: {} });
+    expect(countsOf(toy)).toEqual({ total: 0, byRoute: {} });
   });
 
   it('validates knobs before applying any', async () => {

@@ -1,7 +1,7 @@
 import { ordersDataset, type Order, type OrderAccount } from '../../sources/orders/data';
 import { ORDERS_BASE_PATH, startOrders } from '../../sources/orders/server';
 import type { SandboxHandle } from '../../sources/sandbox/server';
-import { fetchJson } from './http';
+import { fetchJson, countsOf } from './http';
 
 interface OrderList {
   data: Order[];
@@ -104,10 +104,10 @@ describe('orders sandbox', () => {
     await fetchJson(`${base}/orders?customer_refs=1`);
     await fetchJson(`${base}/customers/1`);
     await fetchJson(`${orders.url}/_sandbox/reset`, { method: 'POST' });
-    expect(orders.stats()).toEqual({ total: 0, byRoute: {} });
+    expect(countsOf(orders)).toEqual({ total: 0, byRoute: {} });
     await fetchJson(`${base}/orders/${order(1).id}`);
     await fetchJson(`${base}/customers/1`);
-    expect(orders.stats()).toEqual({
+    expect(countsOf(orders)).toEqual({
       total: 2,
       byRoute: { 'GET /api/orders/{id}': 1, 'GET /api/customers/{ref}': 1 },
     });

@@ -1,7 +1,7 @@
 import type { SandboxHandle } from '../../sources/sandbox/server';
 import { supportDataset, type Requester, type Ticket } from '../../sources/support/data';
 import { startSupport, SUPPORT_BASE_PATH } from '../../sources/support/server';
-import { fetchJson } from './http';
+import { fetchJson, countsOf } from './http';
 
 interface TicketList {
   tickets: Ticket[];
@@ -100,7 +100,7 @@ describe('support sandbox', () => {
     await fetchJson(`${base}/tickets?requester_email=a%40b.example`);
     await fetchJson(`${base}/tickets?requester_email=c%40d.example`);
     await fetchJson(`${base}/requesters/${messy.id}`);
-    expect(support.stats()).toEqual({
+    expect(countsOf(support)).toEqual({
       total: 4,
       byRoute: { 'GET /api/v2/tickets/{id}': 1, 'GET /api/v2/tickets': 2, 'GET /api/v2/requesters/{id}': 1 },
     });
