@@ -1,8 +1,11 @@
-import type { EntityDefinition, LookupDefinition, SourceDefinition } from '../config/definition';
+import type { EntityDefinition, FieldMapping, LookupDefinition, SourceDefinition } from '../config/definition';
 import { SourceError } from './errors';
 import { SourceHttpClient, type CallObserver } from './http-client';
 import { compileRecordMapper, readPath, type CanonicalRecord, type RecordMapper, type Rejection } from './record-mapper';
 import { normalizeKey, reverseEnum, type KeyNormalization } from './transforms';
+
+/** A lookup of one value that the source answered 404: no record, not a failure. */
+const NOT_FOUND = Symbol('not found');
 
 /** Told about every raw record that did not fit the mapping; the record is left out of the answer. */
 export type RejectionListener = (event: Rejection & { source: string; entity: string; key: unknown }) => void;
@@ -23,6 +26,8 @@ interface CompiledEntity {
   name: string;
   definition: EntityDefinition;
   map: RecordMapper;
+  /** Raw path of the key, to name a rejected record in reports. */
+  keyFrom: string;
 }
 
 function fillTemplate(template: string, values: Record<string, string>): string {
@@ -43,6 +48,11 @@ function buildPathAndQuery(path: string, query: Record<string, string> | undefin
 /** Keys are compared as strings: one system's numeric ref and another's string id meet in the middle. */
 export function keyString(value: unknown): string | undefined {
   return value === null || value === undefined ? undefined : String(value);
+}
+
+function fieldSource(mapping: FieldMapping | undefined): string {
+  if (mapping === undefined) return '';
+  return typeof mapping === 'string' ? mapping : mapping.from;
 }
 
 function chunk<T>(items: readonly T[], size: number): T[][] {
@@ -72,6 +82,7 @@ export class SourceConnector {
         name: entityName,
         definition: entity,
         map: compileRecordMapper(entity.fields, [entity.key]),
+        keyFrom: fieldSource(entity.fields[entity.key]),
       });
     }
   }
@@ -85,20 +96,23 @@ export class SourceConnector {
   }
 
 
-  private mapRecords(entity: CompiledEntity, raw: unknown, route: string): CanonicalRecord[] {
-    const items = raw === null || raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  /**
+   * Maps the records found at the endpoint's result path. A body without records where they should
+   * be is the source's fault (SOURCE_BAD_RESPONSE); a single record that does not fit the mapping
+   * is left out and reported, and the rest are served.
+   */
+  private mapRecords(entity: CompiledEntity, body: unknown, resultPath: string | undefined, route: string): CanonicalRecord[] {
+    const raw = resultPath ? readPath(body, resultPath) : body;
+    if (raw === undefined || (raw !== null && typeof raw !== 'object')) {
+      const where = resultPath ? `at "${resultPath}"` : 'as the body';
+      throw new SourceError('SOURCE_BAD_RESPONSE', this.name, route, `Source ${this.name} sent no records ${where} for ${route}; check the source definition's resultPath`);
+    }
+    const items = raw === null ? [] : Array.isArray(raw) ? raw : [raw];
     const records: CanonicalRecord[] = [];
     for (const item of items) {
       const mapped = entity.map(item);
       if (mapped.ok) records.push(mapped.record);
-      else {
-        const keyFrom = entity.definition.fields[entity.definition.key];
-        const key = readPath(item, typeof keyFrom === 'string' ? keyFrom : (keyFrom?.from ?? ''));
-        this.onReject({ ...mapped.rejection, source: this.name, entity: entity.name, key });
-      }
-    }
-    if (items.length > 0 && records.length === 0 && raw !== null && typeof raw !== 'object') {
-      throw new SourceError('SOURCE_BAD_RESPONSE', this.name, route, `Source ${this.name} sent an unexpected payload for ${route}`);
+      else this.onReject({ ...mapped.rejection, source: this.name, entity: entity.name, key: readPath(item, entity.keyFrom) });
     }
     return records;
   }
@@ -124,7 +138,7 @@ export class SourceConnector {
     await Promise.all(
       batches.map(async (batch) => {
         const body = await this.callLookup(lookup, batch, route, observe);
-        for (const record of this.mapRecords(entity, body, route)) {
+        for (const record of body === NOT_FOUND ? [] : this.mapRecords(entity, body, lookup.resultPath, route)) {
           const raw = keyString(record[field]);
           const key = raw === undefined ? undefined : normalizeKey(normalize, raw);
           const group = key === undefined ? undefined : groups.get(key);
@@ -139,8 +153,9 @@ export class SourceConnector {
   private async callLookup(lookup: LookupDefinition, batch: string[], route: string, observe?: CallObserver): Promise<unknown> {
     const values = { value: batch[0] ?? '', values: batch.join(lookup.batch?.separator ?? ',') };
     const response = await this.http.getJson(buildPathAndQuery(lookup.path, lookup.query, values), route, batch.length, observe);
-    if (response.status === 404) return null;
-    return lookup.resultPath ? readPath(response.body, lookup.resultPath) : response.body;
+    if (response.status !== 404) return response.body;
+    if (!lookup.batch) return NOT_FOUND;
+    throw new SourceError('SOURCE_REJECTED_REQUEST', this.name, route, `Source ${this.name} answered 404 to a batch lookup (${route}); check the lookup's path`, 404);
   }
 
   /** One page of a list, fetched in as many upstream pages as `first` needs. */
@@ -168,7 +183,7 @@ export class SourceConnector {
       if (cursor) params.set(list.paging.cursorParam, cursor);
       const response = await this.http.getJson(`${list.path}?${params.toString()}`, route, pageSize, observe);
       const body = response.body;
-      const page = this.mapRecords(entity, list.resultPath ? readPath(body, list.resultPath) : body, route);
+      const page = this.mapRecords(entity, body, list.resultPath, route);
       records.push(...page);
       const next = readPath(body, list.paging.nextCursorPath);
       cursor = typeof next === 'string' && next !== '' ? next : null;

@@ -27,6 +27,13 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+/** Default report of a record left out of an answer: one JSON line on stderr, with no payload values. */
+const logRejection: RejectionListener = (event) => {
+  process.stderr.write(
+    `${JSON.stringify({ level: 'warn', msg: 'record rejected by its mapping', source: event.source, entity: event.entity, key: event.key, field: event.field, from: event.from, reason: event.reason })}\n`,
+  );
+};
+
 export async function createGateway(config: VirtualizationConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const baseDir = options.baseDir ?? process.cwd();
   const at = (path: string) => (isAbsolute(path) ? path : resolve(baseDir, path));
@@ -40,7 +47,7 @@ export async function createGateway(config: VirtualizationConfig, options: Gatew
   const connectors = new Map(
     Object.entries(config.sources).map(([name, source]) => [
       name,
-      new SourceConnector(name, source, { env: options.env ?? process.env, onReject: options.onReject }),
+      new SourceConnector(name, source, { env: options.env ?? process.env, onReject: options.onReject ?? logRejection }),
     ]),
   );
   return {
