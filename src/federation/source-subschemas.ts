@@ -114,23 +114,24 @@ function addEntity(plan: Plan, sourceName: string, entityName: string, entity: E
   };
   const canonicalRoot = (name: string) => plan.canonical.field('Query', name);
 
+  // A canonical root field names its own argument (`customer(id:)`); a generated one uses the key's name.
+  const argName = (name: string, fallback: string) => canonicalRoot(name)?.arguments?.[0]?.name.value ?? fallback;
   if (roots.one !== false) {
     const name = roots.one;
+    const arg = argName(name, entity.key);
     builder.addField('Query', name, {
-      sdl: canonicalRoot(name) ? fieldSdl(canonicalRoot(name)!) : `${describe(`One ${entityName} by ${entity.key}; null when there is none.`)}${name}(${entity.key}: ${keyType}!): ${entityName}`,
-      resolve: (_parent, args, context) => {
-        const key = String(Object.values(args)[0]);
-        return federationContext(context).loaders.loadOne(sourceName, entityName, entity.key, key);
-      },
+      sdl: canonicalRoot(name) ? fieldSdl(canonicalRoot(name)!) : `${describe(`One ${entityName} by ${entity.key}; null when there is none.`)}${name}(${arg}: ${keyType}!): ${entityName}`,
+      resolve: (_parent, args, context) => federationContext(context).loaders.loadOne(sourceName, entityName, entity.key, String(args[arg])),
     });
   }
   const keyLookup = entity.lookups[entity.key];
   if (roots.many !== false && keyLookup?.batch) {
     const name = roots.many;
+    const arg = argName(name, `${entity.key}s`);
     builder.addField('Query', name, {
-      sdl: canonicalRoot(name) ? fieldSdl(canonicalRoot(name)!) : `${describe(`${entityName} records by ${entity.key}, in the order asked; null for each that does not exist.`)}${name}(${entity.key}s: [${keyType}!]!): [${entityName}]!`,
+      sdl: canonicalRoot(name) ? fieldSdl(canonicalRoot(name)!) : `${describe(`${entityName} records by ${entity.key}, in the order asked; null for each that does not exist.`)}${name}(${arg}: [${keyType}!]!): [${entityName}]!`,
       resolve: async (_parent, args, context) => {
-        const keys = (Object.values(args)[0] as unknown[]).map(String);
+        const keys = (args[arg] as unknown[]).map(String);
         const found = await federationContext(context).loaders.loadMany(sourceName, entityName, entity.key, keys);
         return found.map((records) => records[0] ?? null);
       },
@@ -229,6 +230,7 @@ function contributedType(plan: Plan, builder: SubschemaBuilder, typeName: string
     resolve: (_parent, args) => (args.keys as string[]).map((key): JoinParent => ({ __key: JSON.parse(key) as Record<string, unknown> })),
   });
   builder.addMerge(typeName, {
+    // Read when the schema is stitched, after every join has added the key fields it needs.
     get selectionSet() {
       return `{ ${[...keys].join(' ')} }`;
     },
@@ -236,6 +238,12 @@ function contributedType(plan: Plan, builder: SubschemaBuilder, typeName: string
     key: (record: Record<string, unknown>) => JSON.stringify(Object.fromEntries([...keys].map((field) => [field, record[field] ?? null]))),
     argsFromKeys: (keyList: readonly string[]) => ({ keys: keyList }),
   });
+}
+
+/** Orders numbers by value and everything else (ISO dates included) as text. */
+function compareValues(a: unknown, b: unknown): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
 }
 
 function aggregate(records: readonly CanonicalRecord[], definition: AggregateDefinition): unknown {
@@ -250,9 +258,9 @@ function aggregate(records: readonly CanonicalRecord[], definition: AggregateDef
       // Rounded to drop binary floating-point noise (0.1 + 0.2); amounts here have few decimals.
       return Math.round(values.reduce((sum: number, value) => sum + Number(value), 0) * 1e6) / 1e6;
     case 'min':
-      return values.reduce((a, b) => (String(b) < String(a) && typeof b !== 'number') || (typeof b === 'number' && b < Number(a)) ? b : a);
+      return values.reduce((a, b) => (compareValues(b, a) < 0 ? b : a));
     case 'max':
-      return values.reduce((a, b) => (String(b) > String(a) && typeof b !== 'number') || (typeof b === 'number' && b > Number(a)) ? b : a);
+      return values.reduce((a, b) => (compareValues(b, a) > 0 ? b : a));
     case 'single':
       return values.every((value) => value === values[0]) ? values[0] : null;
   }
@@ -298,11 +306,7 @@ function addJoin(plan: Plan, mappingName: string, mapping: MappingDefinition): v
       if (forward.orderBy) {
         const { field, direction } = forward.orderBy;
         const sign = direction === 'asc' ? 1 : -1;
-        records = [...records].sort((a, b) => {
-          const x = a[field] as string | number;
-          const y = b[field] as string | number;
-          return x === y ? 0 : x > y ? sign : -sign;
-        });
+        records = [...records].sort((a, b) => sign * compareValues(a[field], b[field]));
       }
       for (const [arg, def] of Object.entries(forward.args ?? {})) {
         const value = args[arg];
