@@ -29,7 +29,14 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
 }
 
 function fromZod(error: z.ZodError): DefinitionProblem[] {
-  return error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+  return error.issues.map((issue) => {
+    // A bad name (a record key) carries the rule it broke in nested issues; say that rule.
+    if (issue.code === 'invalid_key') {
+      const key = String(issue.path[issue.path.length - 1]);
+      return { path: formatPath(issue.path), message: `the name "${key}" is not allowed: ${issue.issues.map((inner) => inner.message).join('; ')}` };
+    }
+    return { path: formatPath(issue.path), message: issue.message };
+  });
 }
 
 /**

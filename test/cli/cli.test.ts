@@ -1,0 +1,80 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSandboxes } from '../../sources/sandbox';
+import { PROJECT_ROOT, sandboxEnv } from '../support/harness';
+
+// The compiled command, as users run it (`npm test` builds first).
+const BIN = join(PROJECT_ROOT, 'bin/virtualize.js');
+
+function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [BIN, ...args], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 20_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('virtualize command', () => {
+  it('validates the built-in configuration', () => {
+    const result = run(['validate']);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('Configuration is valid: 3 sources, 2 mappings.\n');
+    expect(result.status).toBe(0);
+  });
+
+  it('prints every problem of a broken configuration with its path, and exits 1', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'virtualize-cli-'));
+    const file = join(dir, 'broken.json');
+    writeFileSync(file, JSON.stringify({ sources: { crm: { baseUrl: 'http://127.0.0.1:1', entities: { customer: { key: 'id', fields: {}, lookups: {} } } } } }));
+    const result = run(['validate', '--config', file]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('The configuration is invalid');
+    expect(result.stderr).toContain('sources.crm.entities.customer');
+    expect(result.stderr).toContain('PascalCase');
+  });
+
+  it('prints the unified schema', () => {
+    const result = run(['schema']);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('type Customer');
+    expect(result.stdout).toContain('orders(');
+  });
+
+  it('starts the gateway, and on SIGTERM finishes the request in flight before it exits', async () => {
+    const sandboxes = await startSandboxes({ latencyMs: 300, ports: { crm: 0, orders: 0, support: 0 } });
+    const child = spawn(process.execPath, [BIN, 'start', '--port', '0'], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...sandboxEnv(sandboxes), HOST: '127.0.0.1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let output = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no start-up line in: ${output}`)), 15_000);
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          const match = /GraphiQL at (http:\/\/\S+)/.exec(output);
+          if (match) {
+            clearTimeout(timer);
+            resolve(match[1]!);
+          }
+        });
+      });
+      const inFlight = fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ customers(first: 2) { nodes { name orders { id } } } }' }),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const response = await inFlight;
+      const body = (await response.json()) as { data: { customers: { nodes: unknown[] } } };
+      expect(response.status).toBe(200);
+      expect(body.data.customers.nodes).toHaveLength(2);
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await sandboxes.close();
+    }
+  });
+});
