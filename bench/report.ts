@@ -1,0 +1,93 @@
+/** The benchmark's printed table and its JSON record. */
+import type { Minimum } from './minimum';
+import type { ConcurrentResult, SequentialResult } from './measure';
+
+export interface GatewayResult {
+  name: string;
+  description: string;
+  sequential: SequentialResult;
+  concurrent: ConcurrentResult;
+}
+
+export interface BenchResults {
+  operation: { name: string; variables: Record<string, unknown>; query: string };
+  latencyPerSourceCallMs: number;
+  environment: { node: string; platform: string; cpus: number; date: string };
+  minimum: Minimum;
+  gateways: GatewayResult[];
+  /** naive / virtualize for each measure. */
+  ratios: Record<string, number>;
+}
+
+const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+
+function calls(result: GatewayResult): string {
+  const { min, max } = result.sequential.upstreamPerAnswer;
+  return min === max ? String(min) : `${min}-${max}`;
+}
+
+export function ratios(naive: GatewayResult, virtualize: GatewayResult): Record<string, number> {
+  return {
+    upstreamCalls: ratio(naive.sequential.upstreamPerAnswer.max, virtualize.sequential.upstreamPerAnswer.max),
+    sequentialP50: ratio(naive.sequential.latencyMs.p50, virtualize.sequential.latencyMs.p50),
+    sequentialP95: ratio(naive.sequential.latencyMs.p95, virtualize.sequential.latencyMs.p95),
+    concurrentP50: ratio(naive.concurrent.latencyMs.p50, virtualize.concurrent.latencyMs.p50),
+    concurrentP95: ratio(naive.concurrent.latencyMs.p95, virtualize.concurrent.latencyMs.p95),
+    throughput: ratio(naive.concurrent.throughputPerSecond, virtualize.concurrent.throughputPerSecond),
+  };
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
+  return rows.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n');
+}
+
+export function formatResults(results: BenchResults): string {
+  const { minimum: min, gateways } = results;
+  const [first] = gateways;
+  const seq = first!.sequential;
+  const conc = first!.concurrent;
+  const ms = (n: number) => `${Math.round(n)}`;
+  const header = [
+    'gateway',
+    'calls/answer',
+    'vs min',
+    'seq p50 ms',
+    'seq p95 ms',
+    `c=${conc.clients} p50 ms`,
+    `c=${conc.clients} p95 ms`,
+    'answers/s',
+    'seq p50 vs floor',
+  ];
+  const row = (g: GatewayResult): string[] => [
+    g.name,
+    calls(g),
+    `${ratio(g.sequential.upstreamPerAnswer.max, min.calls.total).toFixed(2)}x`,
+    ms(g.sequential.latencyMs.p50),
+    ms(g.sequential.latencyMs.p95),
+    ms(g.concurrent.latencyMs.p50),
+    ms(g.concurrent.latencyMs.p95),
+    g.concurrent.throughputPerSecond.toFixed(1),
+    `${ratio(g.sequential.latencyMs.p50, min.floorMs).toFixed(2)}x`,
+  ];
+  const compared = ['virtualize', 'naive'];
+  const r = results.ratios;
+  const x = (n: number | undefined) => `${(n ?? NaN).toFixed(2)}x`;
+  const rows = [
+    ...gateways.filter((g) => compared.includes(g.name)).map(row),
+    ['naive/virtualize', x(r.upstreamCalls), '', x(r.sequentialP50), x(r.sequentialP95), x(r.concurrentP50), x(r.concurrentP95), x(r.throughput), ''],
+    ...gateways.filter((g) => !compared.includes(g.name)).map(row),
+    ['minimum / floor', String(min.calls.total), '1.00x', ms(min.floorMs), ms(min.floorMs), '', '', '', '1.00x'],
+  ];
+
+  return [
+    `${results.operation.name}: customers(first: ${min.customers}) with orders and tickets, ${results.latencyPerSourceCallMs} ms per source call`,
+    `node ${results.environment.node}, ${results.environment.cpus} CPUs; sequential: ${seq.latencyMs.n} requests after ${seq.warmups} warm-ups; ` +
+      `concurrent: ${conc.latencyMs.n} requests from ${conc.clients} closed-loop clients`,
+    ...min.explanation,
+    '',
+    table([header, ...rows]),
+    '',
+    ...gateways.map((g) => `${g.name}: ${g.description}; calls by route: ${Object.entries(g.sequential.upstreamPerAnswer.byRoute).map(([route, n]) => `${route} ${n}`).join(', ')}`),
+  ].join('\n');
+}

@@ -1,0 +1,52 @@
+/**
+ * virtualize as `npm start` runs it (the built-in config, its limits untouched), pointed at the
+ * benchmark's sandboxes through the environment references the config declares.
+ */
+import { join } from 'node:path';
+import baseConfig from '../virtualization.config';
+import { validateConfig } from '../src/config/validate';
+import { createGateway } from '../src/federation/gateway';
+import { startGatewayServer } from '../src/server/gateway-server';
+import type { Sandboxes } from '../sources/sandbox';
+
+export const PROJECT_ROOT = join(__dirname, '..', '..');
+
+export interface RunningGateway {
+  readonly name: string;
+  /** The GraphQL endpoint. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export function sandboxEnv(sandboxes: Sandboxes): NodeJS.ProcessEnv {
+  return {
+    CRM_URL: `${sandboxes.crm.url}/services/data/v58.0`,
+    ORDERS_URL: `${sandboxes.orders.url}/api`,
+    SUPPORT_URL: `${sandboxes.support.url}/api/v2`,
+  };
+}
+
+/**
+ * `maxConcurrency` overrides per source, for a variant that shows what the configured limits cost;
+ * without them the gateway runs exactly as configured.
+ */
+export async function startVirtualize(
+  sandboxes: Sandboxes,
+  options: { name?: string; maxConcurrency?: Record<string, number> } = {},
+): Promise<RunningGateway> {
+  const input = structuredClone(baseConfig);
+  for (const [source, maxConcurrency] of Object.entries(options.maxConcurrency ?? {})) {
+    const definition = input.sources[source];
+    if (!definition) throw new Error(`no source ${source} in virtualization.config.ts`);
+    definition.limits = { ...definition.limits, maxConcurrency };
+  }
+  const config = validateConfig({ ...input, server: { port: 0, host: '127.0.0.1' } });
+  const gateway = await createGateway(config, { baseDir: PROJECT_ROOT, env: sandboxEnv(sandboxes) });
+  try {
+    const server = await startGatewayServer(gateway, { port: 0, host: '127.0.0.1', shutdownGraceMs: 2_000 });
+    return { name: options.name ?? 'virtualize', url: `${server.url}/graphql`, close: () => server.close() };
+  } catch (error) {
+    await gateway.close();
+    throw error;
+  }
+}
