@@ -72,8 +72,8 @@ export default defineConfig({
             },
           },
           lookups: {
-            id: { path: '/orders/{value}', unique: true },
-            customerRef: { path: '/orders', query: { customer_refs: '{values}' }, resultPath: 'data', unique: false, batch: { maxSize: 50 } },
+            id: { path: '/orders/{value}', unique: true, pattern: '^[0-9]+$' },
+            customerRef: { path: '/orders', query: { customer_refs: '{values}' }, resultPath: 'data', unique: false, batch: { maxSize: 50 }, pattern: '^[0-9]+$' },
           },
           query: { one: 'order', many: false, list: false },
         },
@@ -96,7 +96,7 @@ export default defineConfig({
             requesterEmail: { from: 'requester.email', transform: 'email', description: "The requester's email, trimmed and lower-cased." },
           },
           lookups: {
-            id: { path: '/tickets/{value}', resultPath: 'ticket', unique: true },
+            id: { path: '/tickets/{value}', resultPath: 'ticket', unique: true, pattern: '^[0-9]+$' },
             requesterEmail: { path: '/tickets', query: { requester_email: '{value}' }, resultPath: 'tickets', unique: false },
           },
           query: { one: 'ticket', many: false, list: false },

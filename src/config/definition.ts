@@ -90,6 +90,15 @@ export type FieldMapping =
       required?: boolean;
     };
 
+function isRegExp(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A templated HTTP call. `{value}` stands for one key value, `{values}` for a batch joined by the
  * batch separator; any other `{name}` is an argument (for example a page cursor).
@@ -113,6 +122,11 @@ export const lookupDefinition = z.strictObject({
     .optional(),
   /** true when a value identifies at most one record (an id or a unique email); false for a foreign key. */
   unique: z.boolean(),
+  /**
+   * A regular expression that every value this endpoint can find matches, e.g. `^[0-9]+$` for
+   * numeric ids. Other values find nothing and are never sent: sources reject them with a 400.
+   */
+  pattern: z.string().refine(isRegExp, 'a valid regular expression, e.g. ^[0-9]+$').optional(),
 });
 export type LookupDefinition = z.infer<typeof lookupDefinition>;
 

@@ -12,7 +12,9 @@ export type RejectionListener = (event: Rejection & { source: string; entity: st
 
 export interface ListPage {
   records: CanonicalRecord[];
+  /** Where the next page starts (pass it as `after`); null to start from the beginning. */
   nextCursor: string | null;
+  hasNextPage: boolean;
   totalCount: number | null;
 }
 
@@ -28,6 +30,8 @@ interface CompiledEntity {
   map: RecordMapper;
   /** Raw path of the key, to name a rejected record in reports. */
   keyFrom: string;
+  /** Per lookup field: whether a value can name a record there at all. */
+  askable: Map<string, (value: string) => boolean>;
 }
 
 function fillTemplate(template: string, values: Record<string, string>): string {
@@ -53,6 +57,18 @@ export function keyString(value: unknown): string | undefined {
 function fieldSource(mapping: FieldMapping | undefined): string {
   if (mapping === undefined) return '';
   return typeof mapping === 'string' ? mapping : mapping.from;
+}
+
+/**
+ * Values a lookup can never find are answered as not found without a call: an empty value, one
+ * holding the batch separator (the source would read it as several), one that breaks the lookup's
+ * declared pattern. Sources answer such values with a 400, and in a batch that fails every other
+ * value of the batch too.
+ */
+function askableValues(lookup: LookupDefinition): (value: string) => boolean {
+  const pattern = lookup.pattern === undefined ? undefined : new RegExp(lookup.pattern);
+  const separator = lookup.batch?.separator;
+  return (value) => value !== '' && !(separator !== undefined && value.includes(separator)) && (pattern === undefined || pattern.test(value));
 }
 
 function chunk<T>(items: readonly T[], size: number): T[][] {
@@ -83,6 +99,7 @@ export class SourceConnector {
         definition: entity,
         map: compileRecordMapper(entity.fields, [entity.key]),
         keyFrom: fieldSource(entity.fields[entity.key]),
+        askable: new Map(Object.entries(entity.lookups).map(([field, lookup]) => [field, askableValues(lookup)])),
       });
     }
   }
@@ -134,7 +151,8 @@ export class SourceConnector {
     if (!lookup) throw new Error(`Source ${this.name} has no lookup of ${entityName} by ${field}`);
     const route = `${lookup.method} ${lookup.path}`;
     const groups = new Map<string, CanonicalRecord[]>(values.map((value) => [value, []]));
-    const batches = lookup.batch ? chunk(values, lookup.batch.maxSize) : values.map((value) => [value]);
+    const asked = values.filter(entity.askable.get(field)!);
+    const batches = lookup.batch ? chunk(asked, lookup.batch.maxSize) : asked.map((value) => [value]);
     await Promise.all(
       batches.map(async (batch) => {
         const body = await this.callLookup(lookup, batch, route, observe);
@@ -193,7 +211,10 @@ export class SourceConnector {
       }
       remaining -= pageSize;
     } while (remaining > 0 && cursor);
-    return { records: records.slice(0, Math.max(0, request.first)), nextCursor: cursor, totalCount };
+    // `first: 0` fetched one record only to learn totalCount: the page is empty and ends where it
+    // began, so the next page must start at `after` again, not behind the record it fetched.
+    if (request.first <= 0) return { records: [], nextCursor: request.after ?? null, hasNextPage: records.length > 0, totalCount };
+    return { records: records.slice(0, request.first), nextCursor: cursor, hasNextPage: cursor !== null, totalCount };
   }
 
   close(): Promise<void> {

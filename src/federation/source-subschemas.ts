@@ -8,6 +8,7 @@ import type {
   SourceDefinition,
   VirtualizationConfig,
 } from '../config/definition';
+import { isSourceError } from '../connectors/errors';
 import { keyString } from '../connectors/source-connector';
 import type { CanonicalRecord } from '../connectors/record-mapper';
 import { normalizeKey } from '../connectors/transforms';
@@ -192,17 +193,32 @@ function addList(plan: Plan, builder: SubschemaBuilder, sourceName: string, enti
       }
       const filterValues: Record<string, string> = {};
       for (const arg of Object.keys(filters)) if (typeof args[arg] === 'string') filterValues[arg] = args[arg] as string;
-      const page = await federationContext(context).loaders.list(sourceName, entityName, {
-        first,
-        after: typeof args.after === 'string' ? args.after : null,
-        filters: filterValues,
-      });
+      const after = typeof args.after === 'string' ? args.after : null;
+      const page = await federationContext(context)
+        .loaders.list(sourceName, entityName, { first, after, filters: filterValues })
+        .catch((error: unknown) => {
+          throw after !== null && isBadRequest(error) ? foreignCursor() : error;
+        });
       return {
         nodes: page.records,
-        pageInfo: { hasNextPage: page.nextCursor !== null, endCursor: page.nextCursor },
+        pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.nextCursor },
         totalCount: page.totalCount,
       };
     },
+  });
+}
+
+/**
+ * A source answers 400 to a list call with a cursor it did not issue. The client wrote the cursor
+ * (every other argument is checked before the call), so the client hears it as bad input.
+ */
+function isBadRequest(error: unknown): boolean {
+  return isSourceError(error) && error.code === 'SOURCE_REJECTED_REQUEST' && error.status === 400;
+}
+
+function foreignCursor(): GraphQLError {
+  return new GraphQLError('"after" is not a cursor this API issued: pass pageInfo.endCursor of the previous page, or leave "after" out to start from the beginning', {
+    extensions: { code: 'BAD_USER_INPUT', argument: 'after' },
   });
 }
 

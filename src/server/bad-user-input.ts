@@ -3,9 +3,9 @@ import { GraphQLError } from 'graphql';
 
 /**
  * Argument values that do not fit their type ("Int cannot represent...", an unknown enum value, a
- * missing required argument) are the caller's mistake: they get `BAD_USER_INPUT`, the code clients
- * already branch on, instead of a generic validation failure. The message is kept: it says what is
- * wrong and where.
+ * missing required argument, a variable declared with a type its argument does not take) are the
+ * caller's mistake: they get `BAD_USER_INPUT`, the code clients already branch on, instead of a
+ * generic validation failure. The message is kept: it says what is wrong and where.
  */
 const ARGUMENT_PROBLEMS = [
   /cannot represent/i,
@@ -15,6 +15,7 @@ const ARGUMENT_PROBLEMS = [
   /Variable "\$.*" got invalid value/i,
   /Variable "\$.*" of required type/i,
   /Variable "\$.*" of non-null type/i,
+  /Variable "\$.*" of type ".*" used in position expecting type/i,
 ];
 
 export function isArgumentProblem(message: string): boolean {
