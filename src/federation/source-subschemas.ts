@@ -93,6 +93,8 @@ interface Plan {
 function addEntity(plan: Plan, sourceName: string, entityName: string, entity: EntityDefinition): void {
   const builder = plan.builders.get(sourceName)!;
   const canonicalType = plan.canonical.object(entityName);
+  // Created first, so that a type the canonical schema does not describe keeps its declared description.
+  builder.object(entityName, entity.description);
   for (const [fieldName, mapping] of Object.entries(entity.fields)) {
     const canonicalField = plan.canonical.field(entityName, fieldName);
     if (canonicalField) {
