@@ -83,7 +83,9 @@ export default defineConfig({
     support: {
       description: 'The support desk: tickets per requester. It has no batch endpoint.',
       baseUrl: env('SUPPORT_URL', `http://127.0.0.1:${SANDBOX_PORTS.support}/api/v2`),
-      limits: { timeoutMs: 5_000, connectTimeoutMs: 2_000, maxConcurrency: 8 },
+      // One call per customer: a page of 50 goes out in two waves, and the desk never sees more
+      // than 32 calls at once from this replica, however many clients ask.
+      limits: { timeoutMs: 5_000, connectTimeoutMs: 2_000, maxConcurrency: 32 },
       entities: {
         Ticket: {
           key: 'id',

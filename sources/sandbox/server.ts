@@ -4,6 +4,7 @@
  * control endpoints. A system supplies only its routes, its OpenAPI document and the shape of its
  * own error bodies.
  */
+import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -88,6 +89,8 @@ export async function startSandbox(system: SandboxSystem, options: SandboxOption
   });
   // Aborted on close, so that requests sleeping out their latency do not hold timers open.
   const closing = new AbortController();
+  // Every request sleeping out its latency listens on this one signal; there may be hundreds.
+  setMaxListeners(0, closing.signal);
 
   const systemError = (code: ShellErrorCode, message: string): JsonReply => ({
     status: SHELL_STATUS[code],

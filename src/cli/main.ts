@@ -6,6 +6,7 @@ import { startSandboxes } from '../../sources/sandbox';
 import { loadConfigFile } from '../config/load';
 import { InvalidDefinitionError } from '../config/validate';
 import { createGateway } from '../federation/gateway';
+import { SANDBOX_PORTS } from '../../virtualization.config';
 import { startGatewayServer } from '../server/gateway-server';
 
 const USAGE = `Usage: virtualize <command> [options]
@@ -14,12 +15,16 @@ Commands:
   start       run the gateway (GraphiQL at /graphql)
   validate    check the configuration and build the unified schema, without starting anything
   schema      print the unified schema (SDL)
+  sandbox     run only the sandbox CRM, order and support systems (prints their URLs as JSON)
 
 Options:
   --config <file>   configuration module or JSON (default: the project's virtualization.config)
   --root <dir>      directory that relative paths in the config resolve against (default: cwd)
   --port <n>        port for start (default: PORT or 4000)
   --sandbox         with start: also run the sandbox CRM, order and support systems
+  --latency <ms>    with sandbox or start --sandbox: delay every sandbox call (default 0)
+  --sandbox-ports <crm,orders,support>
+                    sandbox ports (default 4101,4102,4103; 0 picks free ones)
   --help            this text
 `;
 
@@ -38,6 +43,8 @@ async function main(argv: string[]): Promise<number> {
       root: { type: 'string' },
       port: { type: 'string' },
       sandbox: { type: 'boolean', default: false },
+      latency: { type: 'string' },
+      'sandbox-ports': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -45,6 +52,11 @@ async function main(argv: string[]): Promise<number> {
   if (values.help || !command) {
     process.stdout.write(USAGE);
     return command || values.help ? 0 : 2;
+  }
+  const sandboxOptions = { latencyMs: Number(values.latency ?? 0), ports: sandboxPorts(values['sandbox-ports']) };
+  if (command === 'sandbox') {
+    await runSandboxes(sandboxOptions);
+    return 0;
   }
   const config = loadConfigFile(values.config ?? defaultConfigPath());
   const baseDir = resolve(values.root ?? process.cwd());
@@ -63,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'start':
-      await start(config, baseDir, values.port, values.sandbox);
+      await start(config, baseDir, values.port, values.sandbox ? sandboxOptions : undefined);
       return 0;
     default:
       process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
@@ -71,8 +83,33 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function start(config: ReturnType<typeof loadConfigFile>, baseDir: string, port: string | undefined, sandbox: boolean): Promise<void> {
-  const sandboxes = sandbox ? await startSandboxes({ ports: { crm: 4101, orders: 4102, support: 4103 } }) : undefined;
+type SandboxesOptions = NonNullable<Parameters<typeof startSandboxes>[0]>;
+
+function sandboxPorts(text: string | undefined): SandboxesOptions['ports'] {
+  const ports = (text ?? `${SANDBOX_PORTS.crm},${SANDBOX_PORTS.orders},${SANDBOX_PORTS.support}`).split(',').map(Number);
+  if (ports.length !== 3 || ports.some((port) => !Number.isInteger(port) || port < 0 || port > 65_535)) {
+    throw new Error(`--sandbox-ports takes three ports, crm,orders,support (for example 4101,4102,4103 or 0,0,0); got "${text}"`);
+  }
+  return { crm: ports[0], orders: ports[1], support: ports[2] };
+}
+
+/** SIGTERM (an orchestrator) and SIGINT (Ctrl-C) both stop gracefully. */
+function onSignal(stop: (signal: string) => Promise<void>): void {
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+async function runSandboxes(options: SandboxesOptions): Promise<void> {
+  const sandboxes = await startSandboxes(options);
+  process.stdout.write(`${JSON.stringify({ crm: sandboxes.crm.url, orders: sandboxes.orders.url, support: sandboxes.support.url })}\n`);
+  onSignal(async () => {
+    await sandboxes.close();
+    process.exit(0);
+  });
+}
+
+async function start(config: ReturnType<typeof loadConfigFile>, baseDir: string, port: string | undefined, sandbox: SandboxesOptions | undefined): Promise<void> {
+  const sandboxes = sandbox ? await startSandboxes(sandbox) : undefined;
   if (sandboxes) {
     process.stdout.write(`Sandbox systems: crm ${sandboxes.crm.url}, orders ${sandboxes.orders.url}, support ${sandboxes.support.url}\n`);
   }
@@ -86,8 +123,7 @@ async function start(config: ReturnType<typeof loadConfigFile>, baseDir: string,
     await sandboxes?.close();
     process.exit(0);
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  onSignal(stop);
 }
 
 main(process.argv.slice(2)).then(

@@ -141,7 +141,6 @@ export class SubschemaBuilder {
       name: this.source,
       transforms: [new RenameTypes((name) => (name.startsWith(prefix) ? name.slice(prefix.length) : name))],
       merge: this.merge,
-      batch: true,
     };
   }
 }

@@ -77,4 +77,25 @@ describe('virtualize command', () => {
       await sandboxes.close();
     }
   });
+
+  it('runs the sandbox systems alone, says where, and stops on SIGTERM', async () => {
+    const child = spawn(process.execPath, [BIN, 'sandbox', '--sandbox-ports', '0,0,0'], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no URLs printed')), 15_000);
+        child.stdout.once('data', (chunk: Buffer) => {
+          clearTimeout(timer);
+          resolve(chunk.toString());
+        });
+      });
+      const urls = JSON.parse(line) as { crm: string; orders: string; support: string };
+      const contract = await fetch(`${urls.orders}/openapi.json`);
+      expect(contract.status).toBe(200);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
 });
