@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { Agent, request } from 'undici';
-import type { CrmContact, Order, Sandboxes, Ticket } from '../sources/sandbox';
-import { PROJECT_ROOT, type RunningGateway } from './virtualize-gateway';
+import type { CrmContact, Order, Ticket } from '../sources/sandbox';
+import { PROJECT_ROOT, type RunningGateway, type SandboxUrls } from './project';
 
 const typeDefs = /* GraphQL */ `
   enum CustomerSegment { ENTERPRISE MID_MARKET SMALL_BUSINESS }
@@ -93,7 +93,7 @@ function newestFirst<T extends { at: string }>(a: T, b: T): number {
   return a.at === b.at ? 0 : a.at > b.at ? -1 : 1;
 }
 
-export async function startNaive(sandboxes: Sandboxes): Promise<RunningGateway> {
+export async function startNaive(sandboxes: SandboxUrls): Promise<RunningGateway> {
   const crosswalk = readCrosswalk();
   const agent = new Agent({ keepAliveTimeout: 30_000 });
 
@@ -108,7 +108,7 @@ export async function startNaive(sandboxes: Sandboxes): Promise<RunningGateway> 
     customer.ordersCall ??= (async () => {
       const refs = crosswalk.get(customer.id) ?? [];
       if (refs.length === 0) return [];
-      const body = await getJson<{ data: Order[] }>(`${sandboxes.orders.url}/api/orders?customer_refs=${refs.join(',')}`);
+      const body = await getJson<{ data: Order[] }>(`${sandboxes.orders}/api/orders?customer_refs=${refs.join(',')}`);
       return body.data
         .map((o) => ({
           at: new Date(o.created_at * 1000).toISOString(),
@@ -130,7 +130,7 @@ export async function startNaive(sandboxes: Sandboxes): Promise<RunningGateway> 
   function ticketsOf(customer: CustomerRow): Promise<TicketRow[]> {
     customer.ticketsCall ??= (async () => {
       const body = await getJson<{ tickets: Ticket[] }>(
-        `${sandboxes.support.url}/api/v2/tickets?requester_email=${encodeURIComponent(customer.email)}`,
+        `${sandboxes.support}/api/v2/tickets?requester_email=${encodeURIComponent(customer.email)}`,
       );
       return body.tickets
         .map((t) => ({
@@ -151,7 +151,7 @@ export async function startNaive(sandboxes: Sandboxes): Promise<RunningGateway> 
           const params = new URLSearchParams({ limit: String(args.first) });
           if (args.after) params.set('cursor', args.after);
           const page = await getJson<{ totalSize: number; nextRecordsCursor: string | null; records: CrmContact[] }>(
-            `${sandboxes.crm.url}/services/data/v58.0/query/Contact?${params.toString()}`,
+            `${sandboxes.crm}/services/data/v58.0/query/Contact?${params.toString()}`,
           );
           return {
             nodes: page.records.map(

@@ -12,7 +12,7 @@ export interface GatewayResult {
 export interface BenchResults {
   operation: { name: string; variables: Record<string, unknown>; query: string };
   latencyPerSourceCallMs: number;
-  environment: { node: string; platform: string; cpus: number; date: string };
+  environment: { node: string; platform: string; cpus: number; date: string; processes: string };
   minimum: Minimum;
   gateways: GatewayResult[];
   /** naive / virtualize for each measure. */
@@ -83,11 +83,15 @@ export function formatResults(results: BenchResults): string {
   return [
     `${results.operation.name}: customers(first: ${min.customers}) with orders and tickets, ${results.latencyPerSourceCallMs} ms per source call`,
     `node ${results.environment.node}, ${results.environment.cpus} CPUs; sequential: ${seq.latencyMs.n} requests after ${seq.warmups} warm-ups; ` +
-      `concurrent: ${conc.latencyMs.n} requests from ${conc.clients} closed-loop clients`,
+      `concurrent: ${conc.latencyMs.n} requests from ${conc.clients} closed-loop clients; ${results.environment.processes}`,
     ...min.explanation,
     '',
     table([header, ...rows]),
     '',
-    ...gateways.map((g) => `${g.name}: ${g.description}; calls by route: ${Object.entries(g.sequential.upstreamPerAnswer.byRoute).map(([route, n]) => `${route} ${n}`).join(', ')}`),
+    ...gateways.map(
+      (g) =>
+        `${g.name}: ${g.description}; calls by route: ${Object.entries(g.sequential.upstreamPerAnswer.byRoute).map(([route, n]) => `${route} ${n}`).join(', ')}; ` +
+        `most support-desk calls in flight: ${g.sequential.peakInFlight.support} sequential, ${g.concurrent.peakInFlight.support} with ${g.concurrent.clients} clients`,
+    ),
   ].join('\n');
 }

@@ -1,23 +1,27 @@
 /**
  * `npm run bench`: the customer 360 over a page of 50 customers, with every source call delayed
  * 25 ms, through virtualize and through a naive per-item gateway in the same run, against the
- * minimum number of upstream calls and the latency floor. Loopback only; every server is closed;
- * a watchdog ends the run if it ever takes longer than its budget.
+ * minimum number of upstream calls and the latency floor.
+ *
+ * Three kinds of process, as in production where the sources are remote: the sandbox systems run
+ * in a child process (`virtualize sandbox`), each gateway under test in a child process of its own
+ * (`serve-gateway.js`), and this process only generates load, checks answers and counts upstream
+ * calls through the sandboxes' control endpoints. Loopback only; every child is stopped by its pid;
+ * a watchdog stops them and ends the run if it ever takes longer than its budget.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { startSandboxes, type Sandboxes } from '../sources/sandbox';
 import baseConfig from '../virtualization.config';
 import { validateConfig } from '../src/config/validate';
+import { startChild, terminateAllNow, type Child } from './children';
 import { CUSTOMER_360 } from './customer360';
 import { GraphQLClient } from './graphql-client';
-import { measureConcurrent, measureSequential, type ConcurrentResult, type SequentialResult } from './measure';
+import { measureConcurrent, measureSequential, SandboxControl, type ConcurrentResult, type SequentialResult } from './measure';
 import { floorWithinLimits, minimumFor } from './minimum';
-import { startNaive } from './naive-gateway';
+import { parseSandboxUrls, PROJECT_ROOT, type SandboxUrls } from './project';
 import { formatResults, ratios, type BenchResults, type GatewayResult } from './report';
-import { PROJECT_ROOT, startVirtualize, type RunningGateway } from './virtualize-gateway';
 
 const LATENCY_MS = 25;
 const WARMUPS = 3;
@@ -27,10 +31,21 @@ const CONCURRENT_REQUESTS = 80;
 /** The whole run, build excluded, must end well inside two minutes. */
 const BUDGET_MS = 100_000;
 const RESULTS_FILE = join(PROJECT_ROOT, 'bench', 'results', 'latest.json');
+const CLI = join(PROJECT_ROOT, 'bin', 'virtualize.js');
+const SERVE_GATEWAY = join(__dirname, 'serve-gateway.js');
+const PROCESSES = 'sandboxes, each gateway under test and the load-generating client in separate Node processes';
 
-/** A variant of virtualize whose only change is a higher connection limit on the support desk. */
+/**
+ * A variant of virtualize whose only change is a higher connection limit on the support desk: one
+ * wave for the page's 50 lookups. Measured only while it is above the configured limit.
+ */
 const VARIANT_SUPPORT_LIMIT = 64;
 const VARIANT = `virtualize, support limit ${VARIANT_SUPPORT_LIMIT}`;
+
+interface GatewaySpec {
+  name: string;
+  args: string[];
+}
 
 /** The first place where two answers differ, as a path and both values. */
 function firstDifference(a: unknown, b: unknown, path = 'data'): string | undefined {
@@ -44,37 +59,76 @@ function firstDifference(a: unknown, b: unknown, path = 'data'): string | undefi
   return `${path}: ${JSON.stringify(a)?.slice(0, 200)} vs ${JSON.stringify(b)?.slice(0, 200)}`;
 }
 
+function parseGatewayAnnouncement(value: unknown): { name: string; url: string } {
+  const record = value as { name?: unknown; url?: unknown } | null;
+  if (typeof record?.name !== 'string' || typeof record.url !== 'string' || !record.url.startsWith('http://127.0.0.1:')) {
+    throw new Error(`expected {"name": ..., "url": "http://127.0.0.1:<port>/graphql"}, got ${JSON.stringify(value)}`);
+  }
+  return { name: record.name, url: record.url };
+}
+
+function gatewayArgs(kind: 'virtualize' | 'naive', sandboxes: SandboxUrls, extra: string[] = []): string[] {
+  return [SERVE_GATEWAY, kind, '--crm', sandboxes.crm, '--orders', sandboxes.orders, '--support', sandboxes.support, ...extra];
+}
+
 async function main(): Promise<void> {
   const watchdog = setTimeout(() => {
-    console.error(`bench: still running after ${BUDGET_MS / 1000} s; giving up`);
+    console.error(`bench: still running after ${BUDGET_MS / 1000} s; stopping the child processes and giving up`);
+    terminateAllNow();
     process.exit(1);
   }, BUDGET_MS);
   watchdog.unref();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`bench: ${signal}; stopping the child processes`);
+      terminateAllNow();
+      process.exit(1);
+    });
+  }
 
   const config = validateConfig(baseConfig);
   const operation = { query: CUSTOMER_360.query, variables: { ...CUSTOMER_360.variables } };
   const minimum = minimumFor(CUSTOMER_360.variables.first, LATENCY_MS, config);
+  const { supportMaxConcurrency, ordersMaxConcurrency } = minimum.limits;
+  const withVariant = VARIANT_SUPPORT_LIMIT > supportMaxConcurrency;
   const variantFloor = floorWithinLimits(minimum.calls, LATENCY_MS, { ...minimum.limits, supportMaxConcurrency: VARIANT_SUPPORT_LIMIT });
   const descriptions: Record<string, string> = {
-    virtualize: `the gateway as configured (batched lookups; at most ${minimum.limits.supportMaxConcurrency} connections to the support desk, ${minimum.limits.ordersMaxConcurrency} to the order system)`,
+    virtualize: `the gateway as configured (batched lookups; at most ${supportMaxConcurrency} connections to the support desk, ${ordersMaxConcurrency} to the order system)`,
     naive: 'hand-written graphql-yoga resolvers, one call per customer per source, memoized per customer, keep-alive with no connection limit',
-    [VARIANT]: `virtualize with only the support desk's maxConcurrency raised from ${minimum.limits.supportMaxConcurrency} to ${VARIANT_SUPPORT_LIMIT} (floor within its limits: ${variantFloor} ms)`,
+    [VARIANT]: `virtualize with only the support desk's maxConcurrency raised from ${supportMaxConcurrency} to ${VARIANT_SUPPORT_LIMIT} (floor within its limits: ${variantFloor} ms)`,
   };
 
-  let sandboxes: Sandboxes | undefined;
-  const gateways: RunningGateway[] = [];
+  const children: Child<unknown>[] = [];
   const clients: GraphQLClient[] = [];
+  let control: SandboxControl | undefined;
   try {
-    sandboxes = await startSandboxes({ latencyMs: LATENCY_MS, ports: { crm: 0, orders: 0, support: 0 }, host: '127.0.0.1' });
-    gateways.push(
-      await startVirtualize(sandboxes),
-      await startNaive(sandboxes),
-      await startVirtualize(sandboxes, { name: VARIANT, maxConcurrency: { support: VARIANT_SUPPORT_LIMIT } }),
+    const sandbox = await startChild(
+      'sandboxes',
+      [CLI, 'sandbox', '--sandbox-ports', '0,0,0', '--latency', String(LATENCY_MS)],
+      parseSandboxUrls,
     );
-    const measured = gateways.map((gateway) => {
-      const client = new GraphQLClient(gateway.url);
+    children.push(sandbox);
+    const sandboxes = sandbox.announced;
+    control = new SandboxControl(sandboxes);
+    await control.setLatency(LATENCY_MS);
+
+    const specs: GatewaySpec[] = [
+      { name: 'virtualize', args: gatewayArgs('virtualize', sandboxes) },
+      { name: 'naive', args: gatewayArgs('naive', sandboxes) },
+      ...(withVariant
+        ? [{ name: VARIANT, args: gatewayArgs('virtualize', sandboxes, ['--support-limit', String(VARIANT_SUPPORT_LIMIT), '--name', VARIANT]) }]
+        : []),
+    ];
+    const started = await Promise.allSettled(specs.map((spec) => startChild(spec.name, spec.args, parseGatewayAnnouncement)));
+    for (const result of started) if (result.status === 'fulfilled') children.push(result.value);
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    const measured = started.map((result, i) => {
+      const { announced } = (result as PromiseFulfilledResult<Child<{ name: string; url: string }>>).value;
+      if (announced.name !== specs[i]!.name) throw new Error(`gateway ${specs[i]!.name} announced itself as ${announced.name}`);
+      const client = new GraphQLClient(announced.url);
       clients.push(client);
-      return { gateway, client };
+      return { gateway: announced, client };
     });
 
     // An honest comparison needs equal answers.
@@ -95,10 +149,10 @@ async function main(): Promise<void> {
     const sequential = new Map<string, SequentialResult>();
     const concurrent = new Map<string, ConcurrentResult>();
     for (const { gateway, client } of measured) {
-      sequential.set(gateway.name, await measureSequential(client, sandboxes, operation, { warmups: WARMUPS, requests: SEQUENTIAL_REQUESTS }));
+      sequential.set(gateway.name, await measureSequential(client, control, operation, { warmups: WARMUPS, requests: SEQUENTIAL_REQUESTS }));
     }
     for (const { gateway, client } of measured) {
-      concurrent.set(gateway.name, await measureConcurrent(client, sandboxes, operation, { clients: CLIENTS, requests: CONCURRENT_REQUESTS }));
+      concurrent.set(gateway.name, await measureConcurrent(client, control, operation, { clients: CLIENTS, requests: CONCURRENT_REQUESTS }));
     }
     const results: GatewayResult[] = measured.map(({ gateway }) => ({
       name: gateway.name,
@@ -110,19 +164,22 @@ async function main(): Promise<void> {
     const report: BenchResults = {
       operation: { name: CUSTOMER_360.name, variables: operation.variables, query: operation.query },
       latencyPerSourceCallMs: LATENCY_MS,
-      environment: { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: cpus().length, date: new Date().toISOString() },
+      environment: { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: cpus().length, date: new Date().toISOString(), processes: PROCESSES },
       minimum,
       gateways: results,
       ratios: ratios(results.find((r) => r.name === 'naive')!, results.find((r) => r.name === 'virtualize')!),
     };
     console.log(formatResults(report));
+    if (!withVariant) console.log(`(no "${VARIANT}" row: the configured support limit, ${supportMaxConcurrency}, is already at least ${VARIANT_SUPPORT_LIMIT})`);
     mkdirSync(join(PROJECT_ROOT, 'bench', 'results'), { recursive: true });
     writeFileSync(RESULTS_FILE, `${JSON.stringify(report, null, 2)}\n`);
     console.log(`\nresults written to ${join('bench', 'results', 'latest.json')}`);
   } finally {
     await Promise.allSettled(clients.map((c) => c.close()));
-    await Promise.allSettled(gateways.map((g) => g.close()));
-    await sandboxes?.close();
+    await control?.close().catch(() => undefined);
+    // Gateways first, then the sandboxes they call.
+    await Promise.allSettled(children.slice(1).map((child) => child.stop()));
+    await children[0]?.stop();
     clearTimeout(watchdog);
   }
 }

@@ -2,27 +2,17 @@
  * virtualize as `npm start` runs it (the built-in config, its limits untouched), pointed at the
  * benchmark's sandboxes through the environment references the config declares.
  */
-import { join } from 'node:path';
 import baseConfig from '../virtualization.config';
 import { validateConfig } from '../src/config/validate';
 import { createGateway } from '../src/federation/gateway';
 import { startGatewayServer } from '../src/server/gateway-server';
-import type { Sandboxes } from '../sources/sandbox';
+import { PROJECT_ROOT, type RunningGateway, type SandboxUrls } from './project';
 
-export const PROJECT_ROOT = join(__dirname, '..', '..');
-
-export interface RunningGateway {
-  readonly name: string;
-  /** The GraphQL endpoint. */
-  readonly url: string;
-  close(): Promise<void>;
-}
-
-export function sandboxEnv(sandboxes: Sandboxes): NodeJS.ProcessEnv {
+export function sandboxEnv(sandboxes: SandboxUrls): NodeJS.ProcessEnv {
   return {
-    CRM_URL: `${sandboxes.crm.url}/services/data/v58.0`,
-    ORDERS_URL: `${sandboxes.orders.url}/api`,
-    SUPPORT_URL: `${sandboxes.support.url}/api/v2`,
+    CRM_URL: `${sandboxes.crm}/services/data/v58.0`,
+    ORDERS_URL: `${sandboxes.orders}/api`,
+    SUPPORT_URL: `${sandboxes.support}/api/v2`,
   };
 }
 
@@ -31,7 +21,7 @@ export function sandboxEnv(sandboxes: Sandboxes): NodeJS.ProcessEnv {
  * without them the gateway runs exactly as configured.
  */
 export async function startVirtualize(
-  sandboxes: Sandboxes,
+  sandboxes: SandboxUrls,
   options: { name?: string; maxConcurrency?: Record<string, number> } = {},
 ): Promise<RunningGateway> {
   const input = structuredClone(baseConfig);
