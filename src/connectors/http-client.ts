@@ -60,16 +60,20 @@ export class SourceHttpClient {
     });
   }
 
-  /** GET a JSON document. `route` is the path template, used in errors and telemetry instead of the URL. */
-  async getJson(pathAndQuery: string, route: string, batchSize: number, observe?: CallObserver): Promise<JsonResponse> {
+  /**
+   * GET a JSON document, or POST `postBody` as JSON for reads that take their keys in a body. `route`
+   * is the path template, used in errors and telemetry instead of the URL.
+   */
+  async getJson(pathAndQuery: string, route: string, batchSize: number, observe?: CallObserver, postBody?: unknown): Promise<JsonResponse> {
     const startedAt = performance.now();
     let status: number | 'error' = 'error';
     let failure: SourceError | undefined;
     try {
       const response = await this.pool.request({
-        method: 'GET',
         path: this.basePath + pathAndQuery,
-        headers: this.headers,
+        ...(postBody === undefined
+          ? { method: 'GET', headers: this.headers }
+          : { method: 'POST', headers: { ...this.headers, 'content-type': 'application/json' }, body: JSON.stringify(postBody) }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       status = response.statusCode;

@@ -49,7 +49,7 @@ export class RequestLoaders {
     const loader = new DataLoader<string, CanonicalRecord[]>(async (keys) => {
       const groups = await connector.lookup(entity, field, keys, this.observe, normalize);
       const results = keys.map((key) => groups.get(key) ?? []);
-      this.remember(entityId, results.flat(), id);
+      this.remember(entityId, results.flatMap((result) => (result instanceof Error ? [] : result)), id);
       return results;
     });
     const entry: LoaderEntry = {
