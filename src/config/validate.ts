@@ -22,8 +22,8 @@ export class InvalidDefinitionError extends Error {
 /** `path: message (expected ...; found ...)`, leaving out what the message already says. */
 export function formatProblem(problem: DefinitionProblem): string {
   const extra = [
-    problem.expected !== undefined && !problem.message.includes(problem.expected) ? `expected ${problem.expected}` : undefined,
-    problem.found !== undefined && !problem.message.includes(problem.found) ? `found ${problem.found}` : undefined,
+    problem.expected != null && !problem.message.includes(problem.expected) ? `expected ${problem.expected}` : undefined,
+    problem.found != null && !problem.message.includes(problem.found) ? `found ${problem.found}` : undefined,
   ].filter(Boolean);
   return `${problem.path || '(root)'}: ${problem.message}${extra.length > 0 ? ` (${extra.join('; ')})` : ''}`;
 }

@@ -3,6 +3,7 @@ import type { VirtualizationConfig } from '../config/definition';
 import { isSourceError } from '../connectors/errors';
 import { keyString, type SourceConnector } from '../connectors/source-connector';
 import type { MappingStore } from '../mapping/mapping-store';
+import { routeMappings } from '../mapping/routed-mapping-store';
 
 type ServiceVia = Extract<VirtualizationConfig['mappings'][string]['via'], { kind: 'service' }>;
 
@@ -13,12 +14,13 @@ const CACHE_ENTRIES = 100_000;
  * A crosswalk served by a master-data service: the partners of a value are the `to` values (one or
  * a list) of the service entity's records found by `from`, and the way back is a lookup by `to`.
  * Fetched in batches through the service's connector (so with its batch size, limits and errors),
- * and cached for `cacheTtlMs`.
+ * and cached for `cacheTtlMs`. Its pairs belong to the service: it takes none.
  */
-class ServiceCrosswalk {
+class ServiceCrosswalk implements MappingStore {
   private readonly cache: Record<'forward' | 'reverse', LRUCache<string, string[]> | undefined>;
 
   constructor(
+    private readonly name: string,
     private readonly via: ServiceVia,
     private readonly connector: SourceConnector,
   ) {
@@ -26,7 +28,15 @@ class ServiceCrosswalk {
     this.cache = { forward: cache(), reverse: cache() };
   }
 
-  async partners(direction: 'forward' | 'reverse', values: readonly string[]): Promise<Map<string, string[]>> {
+  forward(_mapping: string, values: readonly string[]): Promise<Map<string, string[]>> {
+    return this.partners('forward', values);
+  }
+
+  reverse(_mapping: string, values: readonly string[]): Promise<Map<string, string[]>> {
+    return this.partners('reverse', values);
+  }
+
+  private async partners(direction: 'forward' | 'reverse', values: readonly string[]): Promise<Map<string, string[]>> {
     const cache = this.cache[direction];
     const answer = new Map<string, string[]>();
     const missing: string[] = [];
@@ -48,32 +58,41 @@ class ServiceCrosswalk {
     }
     return answer;
   }
+
+  private refuse(): never {
+    throw new Error(`Mapping ${this.name} is served by ${this.via.entity} of source ${this.connector.name}: its pairs are changed there, not imported`);
+  }
+
+  add(): Promise<number> {
+    this.refuse();
+  }
+
+  load(): Promise<number> {
+    this.refuse();
+  }
+
+  async remove(): Promise<void> {}
+
+  async count(): Promise<number> {
+    return 0;
+  }
+
+  async close(): Promise<void> {}
 }
 
 function listOf(value: unknown): string[] {
   return (Array.isArray(value) ? value : [value]).flatMap((item) => keyString(item) ?? []);
 }
 
-/**
- * The mapping store the engine asks: service crosswalks answer from their service, every other
- * mapping from `tables`. Writes go to `tables`; closing is left to the owner of `tables`.
- */
+/** The mapping store the engine asks: service crosswalks answer from their service, every other mapping from `tables`. */
 export function withServiceCrosswalks(config: VirtualizationConfig, tables: MappingStore, connectors: ReadonlyMap<string, SourceConnector>): MappingStore {
-  const services = new Map<string, ServiceCrosswalk>();
+  const services = new Map<string, MappingStore>();
   for (const [name, mapping] of Object.entries(config.mappings)) {
     if (mapping.via.kind !== 'service') continue;
     const via = mapping.via;
     const home = [...connectors.values()].find((connector) => via.entity in connector.definition.entities);
     if (!home) throw new Error(`Mapping ${name}: no source serves the crosswalk entity ${via.entity}`);
-    services.set(name, new ServiceCrosswalk(via, home));
+    services.set(name, new ServiceCrosswalk(name, via, home));
   }
-  if (services.size === 0) return tables;
-  return {
-    forward: (mapping, values) => services.get(mapping)?.partners('forward', values) ?? tables.forward(mapping, values),
-    reverse: (mapping, values) => services.get(mapping)?.partners('reverse', values) ?? tables.reverse(mapping, values),
-    add: (mapping, pairs) => tables.add(mapping, pairs),
-    remove: (mapping) => tables.remove(mapping),
-    count: (mapping) => tables.count(mapping),
-    close: async () => undefined,
-  };
+  return routeMappings(services, tables);
 }

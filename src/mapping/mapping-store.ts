@@ -13,6 +13,8 @@ export interface MappingStore {
   reverse(mapping: string, toValues: readonly string[]): Promise<Map<string, string[]>>;
   /** Adds pairs to a mapping (an existing pair is kept once). */
   add(mapping: string, pairs: Iterable<readonly [string, string]>): Promise<number>;
+  /** Adds the pairs of every batch, all of them or (on failure) none where the store can promise it; returns how many were new. */
+  load(mapping: string, batches: AsyncIterable<ReadonlyArray<readonly [string, string]>>): Promise<number>;
   /** Forgets every pair of a mapping (it was removed). */
   remove(mapping: string): Promise<void>;
   /** How many pairs a mapping holds. */
@@ -62,6 +64,12 @@ export class MemoryMappingStore implements MappingStore {
     }
     let added = 0;
     for (const [from, to] of pairs) if (index.add(from, to)) added += 1;
+    return added;
+  }
+
+  async load(mapping: string, batches: AsyncIterable<ReadonlyArray<readonly [string, string]>>): Promise<number> {
+    let added = 0;
+    for await (const batch of batches) added += await this.add(mapping, batch);
     return added;
   }
 

@@ -4,20 +4,30 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Gateway } from '../federation/gateway';
 import type { FederationContext } from '../federation/request-context';
+import { LiveGateway, type PinnedGeneration } from '../registry/live-gateway';
+import { ADMIN_PREFIX, type AdminApi } from './admin-api';
 import { useBadUserInput } from './bad-user-input';
 import { readiness } from './health';
+import { useSchemaVersion } from './use-schema-version';
 
 export interface GatewayServerOptions {
   port?: number;
   host?: string;
   /** How long graceful shutdown waits for requests in flight before it closes their sockets. */
   shutdownGraceMs?: number;
+  /** The admin API, served under `/admin/` when the gateway takes registrations at run time. */
+  admin?: AdminApi;
+}
+
+/** What each request carries into yoga: the generation (schema and connectors) it runs on to the end. */
+export interface GatewayServerContext {
+  generation: PinnedGeneration;
 }
 
 export interface GatewayServer {
   readonly url: string;
   readonly port: number;
-  readonly yoga: YogaServerInstance<Record<string, unknown>, FederationContext>;
+  readonly yoga: YogaServerInstance<GatewayServerContext, FederationContext>;
   /** Stops accepting requests, lets those in flight finish (up to the grace period), then closes the sources. */
   close(): Promise<void>;
 }
@@ -31,10 +41,12 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
 /** The one place where the gateway is wired together: GraphQL (with GraphiQL), health and readiness. */
 export async function startGatewayServer(gateway: Gateway, options: GatewayServerOptions = {}): Promise<GatewayServer> {
   const example = gateway.config.examples[0];
-  const yoga = createYoga<Record<string, unknown>, FederationContext>({
-    schema: gateway.schema,
+  // Hot reload: each request runs on the generation it pinned, so a swap never changes a schema under it.
+  const live = LiveGateway.of(gateway);
+  const yoga = createYoga<GatewayServerContext, FederationContext>({
+    schema: ({ generation }) => generation.gateway.schema,
     graphqlEndpoint: '/graphql',
-    context: () => gateway.createContext(),
+    context: ({ generation }) => generation.gateway.createContext(),
     landingPage: false,
     // Served from the package itself: the default page loads its assets from a public CDN, which
     // leaves analysts on closed networks with a blank page.
@@ -44,7 +56,7 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
       defaultQuery: example?.query,
       defaultTabs: gateway.config.examples.map((tab) => ({ query: tab.query, variables: tab.variables ?? null })),
     },
-    plugins: [useBadUserInput()],
+    plugins: [useBadUserInput(), useSchemaVersion()],
   });
 
   let draining = false;
@@ -53,14 +65,17 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
     if (path === '/healthz') return sendJson(response, 200, { status: 'ok' });
     if (path === '/readyz') {
       const report = readiness(gateway, draining);
-      return sendJson(response, report.status === 'ready' ? 200 : 503, report);
+      return sendJson(response, report.status === 'ready' ? 200 : 503, { ...report, schemaVersion: live.version, ...(options.admin ? { registry: options.admin.readiness() } : {}) });
     }
+    if (options.admin && path?.startsWith(ADMIN_PREFIX)) return options.admin.handle(request, response);
     if (path === '/') {
       response.writeHead(302, { location: '/graphql' });
       return response.end();
     }
     if (draining) response.setHeader('connection', 'close');
-    void yoga(request, response);
+    const generation = live.pin();
+    response.once('close', generation.release);
+    void yoga(request, response, { generation });
   });
 
   await new Promise<void>((resolve, reject) => {
