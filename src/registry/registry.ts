@@ -218,24 +218,28 @@ export class Registry {
     if (!shape.ok) return { report: report(shape.problems.map((p) => ({ ...p, stage: 'shape' }))) };
     const document: DefinitionDocument = shape.value;
     const problems: Problem[] = registrationProblems(document, this.base).map((p) => ({ ...p, stage: 'rules' }));
+    // An entry named like one of the configuration file's is refused above; the file's own stays in force.
     const config: VirtualizationConfig = {
       ...this.base,
-      sources: { ...this.base.sources, ...document.sources },
-      mappings: { ...this.base.mappings, ...document.mappings },
+      sources: { ...document.sources, ...this.base.sources },
+      mappings: { ...document.mappings, ...this.base.mappings },
     };
     problems.push(...checkReferences(config).map((p): Problem => ({ ...p, stage: 'references' })));
     if (problems.length > 0) return { report: report(problems) };
 
     const reachable = new Set<string>();
     for (const [name, source] of Object.entries(document.sources)) {
+      if (name in this.base.sources) continue;
       const at = `sources.${name}`;
       let baseUrl: string | undefined;
+      let resolved = true;
       const secrets = source.auth.type === 'header' ? [[`${at}.auth.value`, source.auth.value] as const] : source.auth.type === 'bearer' ? [[`${at}.auth.token`, source.auth.token] as const] : [];
       for (const [path, value] of [[`${at}.baseUrl`, source.baseUrl] as const, ...secrets]) {
         try {
           const resolved = resolveEnv(value, this.options.env);
           if (path.endsWith('baseUrl')) baseUrl = resolved;
         } catch {
+          resolved = false;
           const variable = typeof value === 'string' ? '' : value.env;
           problems.push(problem('environment', path, `the environment variable ${variable} is not set in the gateway's environment: set it on every replica, then register again`));
         }
@@ -243,7 +247,7 @@ export class Registry {
       if (baseUrl === undefined) continue;
       const refused = await egressProblem(baseUrl, this.base.registry.egress, this.options.resolveHost);
       if (refused) problems.push(problem('egress', `${at}.baseUrl`, refused));
-      else reachable.add(name);
+      else if (resolved) reachable.add(name);
     }
 
     let schema: GraphQLSchema | undefined;
