@@ -432,7 +432,7 @@ export class Registry {
       this.snapshot = snapshot;
       if (snapshot.revision === this.gateway.version) return;
       const started = performance.now();
-      const built = await this.candidate(snapshot, { build: true });
+      const built = await this.candidate({ sources: snapshot.sources, mappings: snapshot.mappings }, { build: true });
       if (!built.gateway) {
         const message = built.report.problems.map((p) => `${p.path || '(root)'}: ${p.message}`).join('; ');
         this.lastReload = { at: new Date().toISOString(), ok: false, revision: snapshot.revision, message };
@@ -457,14 +457,16 @@ export class Registry {
     const rejectedRows: ImportReport['rejectedRows'] = [];
     const stageDir = await mkdtemp(join(tmpdir(), 'virtualize-import-'));
     const staged = join(stageDir, 'pairs.ndjson');
+    const out = createWriteStream(staged);
     let lastReport = 0;
-    const tell = (force = false) => {
-      if (!force && progress.rows - lastReport < PROGRESS_EVERY_ROWS) return;
-      lastReport = progress.rows;
+    // Every 10,000 rows read or loaded, and at each change of phase of an import that long.
+    const tell = (phaseChanged = false) => {
+      const done = progress.rows + progress.loaded;
+      if (phaseChanged ? progress.rows < PROGRESS_EVERY_ROWS : done - lastReport < PROGRESS_EVERY_ROWS) return;
+      lastReport = done;
       options.onProgress?.({ ...progress });
     };
     try {
-      const out = createWriteStream(staged);
       let accepted = 0;
       for await (const row of rows) {
         progress.rows += 1;
@@ -497,6 +499,10 @@ export class Registry {
       return result;
     } finally {
       this.imports.delete(progress);
+      if (!out.closed) {
+        out.destroy();
+        await once(out, 'close');
+      }
       await rm(stageDir, { recursive: true, force: true });
     }
   }
