@@ -35,7 +35,8 @@ module.exports = { ...base, registry: { ...base.registry, egress: { allowedHosts
 export async function startGatewayProcess(args: string[], env: NodeJS.ProcessEnv): Promise<GatewayProcess> {
   const child = spawn(process.execPath, [BIN, 'start', '--port', '0', '--root', PROJECT_ROOT, ...args], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, HOST: '127.0.0.1', ...env },
+    // The file store unless the test says otherwise: CI's DATABASE_URL is for tests that make their own schema.
+    env: { ...process.env, HOST: '127.0.0.1', DATABASE_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   }) as ChildProcessWithoutNullStreams;
   let stdout = '';
