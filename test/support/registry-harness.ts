@@ -41,7 +41,9 @@ export interface RegistryHarness {
  * ephemeral loopback ports, as `virtualize start --sandbox` wires them. The file store lives in a
  * temporary directory unless a store is given (and is removed on close).
  */
-export async function startRegistryHarness(options: { store?: StoreDefinition; latencyMs?: number; env?: NodeJS.ProcessEnv; sandboxes?: Sandboxes; billing?: BillingSandboxHandle } = {}): Promise<RegistryHarness> {
+export async function startRegistryHarness(
+  options: { store?: StoreDefinition; latencyMs?: number; env?: NodeJS.ProcessEnv; sandboxes?: Sandboxes; billing?: BillingSandboxHandle; allowPrivate?: string[] } = {},
+): Promise<RegistryHarness> {
   const sandboxes = options.sandboxes ?? (await startSandboxes({ latencyMs: options.latencyMs ?? 0, ports: { crm: 0, orders: 0, support: 0 } }));
   const billing = options.billing ?? (await startBilling({ apiKey: BILLING_KEY }));
   const tempDir = options.store ? undefined : mkdtempSync(join(tmpdir(), 'virtualize-registry-'));
@@ -56,7 +58,7 @@ export async function startRegistryHarness(options: { store?: StoreDefinition; l
         admin: { token: { env: 'TEST_ADMIN_TOKEN' }, scopes: ['registry:read', 'registry:write'] },
         viewer: { token: { env: 'TEST_VIEWER_TOKEN' }, scopes: ['registry:read'] },
       },
-      egress: { allowedHosts: ['*'], allowPrivate: [`127.0.0.1:${billing.port}`] },
+      egress: { allowedHosts: ['*'], allowPrivate: [`127.0.0.1:${billing.port}`, ...(options.allowPrivate ?? [])] },
     },
   });
   const logs: Array<Record<string, unknown>> = [];
