@@ -1,4 +1,5 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ const BIN = join(PROJECT_ROOT, 'bin/virtualize.js');
 export interface GatewayProcess {
   /** The gateway's origin, e.g. http://127.0.0.1:40123. */
   origin: string;
-  child: ChildProcessWithoutNullStreams;
+  child: ChildProcessByStdio<null, Readable, Readable>;
   /** Everything it wrote to stderr (its JSON logs). */
   stderr(): string;
   stop(): Promise<number | null>;
@@ -38,7 +39,7 @@ export async function startGatewayProcess(args: string[], env: NodeJS.ProcessEnv
     // The file store unless the test says otherwise: CI's DATABASE_URL is for tests that make their own schema.
     env: { ...process.env, HOST: '127.0.0.1', DATABASE_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
-  }) as ChildProcessWithoutNullStreams;
+  });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
