@@ -153,7 +153,7 @@ export default defineConfig({
   guard: {
     // Points per operation, priced from @cost and @listSize in schema/.
     maxCost: 10_000,
-    limits: { depth: 10, aliases: 50, directives: 30, tokens: 2_000, fragments: 20, batchedOperations: 5 },
+    limits: { depth: 10, aliases: 100, directives: 30, tokens: 2_000, fragments: 20, batchedOperations: 5 },
     // Assumed sizes of list fields that schema/ does not size (types generated for added sources).
     listSizes: { join: 20, list: 10 },
     // Per client (x-api-key when sent, else the address): a bucket of 20,000 points refilling at

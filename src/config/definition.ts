@@ -249,7 +249,7 @@ export const shapeLimitsDefinition = z.strictObject({
   /** Nesting of fields (fragments do not add a level). */
   depth: z.number().int().min(1).default(10),
   /** Aliased fields in one operation (`__typename` aliases are free). */
-  aliases: z.number().int().min(0).default(50),
+  aliases: z.number().int().min(0).default(100),
   /** Directives used in one operation, counting those inside fragments. */
   directives: z.number().int().min(0).default(30),
   /** Lexical tokens in one document. */

@@ -19,7 +19,8 @@ import { namedTypeOf, SubschemaBuilder } from './subschema-builder';
 /** Prefix of root fields that only type merging uses; they are removed from the public schema. */
 export const INTERNAL_FIELD_PREFIX = '_';
 
-const MAX_PAGE = 1_000;
+/** The largest `first` a list root accepts; larger ones are refused as bad input before any call. */
+export const MAX_PAGE = 1_000;
 
 function lowerFirst(name: string): string {
   return name.charAt(0).toLowerCase() + name.slice(1);

@@ -134,7 +134,8 @@ class CostWalk {
       const fieldPath = path === '' ? responseKey : `${path}.${responseKey}`;
       const sizesChildren = (cost.listSize?.sizedFields.length ?? 0) > 0;
       const field = `${type.name}.${definition.name}`;
-      const sliced = cost.listSize ? this.sliceSize(cost, args, fieldPath, field) : 1;
+      const sliceable = cost.listSize ? this.sliceSize(cost, args, fieldPath, field) : 1;
+      const sliced = cost.role?.kind === 'list' ? Math.min(sliceable, cost.role.maxFirst) : sliceable;
       const size = sizedByParent?.fields.includes(definition.name) ? sizedByParent.size : cost.isList && !sizesChildren ? sliced : 1;
 
       let argumentPoints = 0;
@@ -172,7 +173,7 @@ class CostWalk {
   private fetch(role: FetchRole, field: string, args: Record<string, unknown>, scope: Scope | undefined, size: number, multiplier: number, path: string): Scope | undefined {
     switch (role.kind) {
       case 'list': {
-        const first = typeof args.first === 'number' ? Math.max(0, args.first) : DEFAULT_PAGE;
+        const first = Math.min(typeof args.first === 'number' ? Math.max(0, args.first) : DEFAULT_PAGE, role.maxFirst);
         // Every list call is made (lists are not cached per request); `first: 0` still asks one page.
         const sourceCalls = this.listCalls.get(role.source) ?? new Map<string, number>();
         this.listCalls.set(role.source, sourceCalls);

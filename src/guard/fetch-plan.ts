@@ -1,5 +1,5 @@
 import type { VirtualizationConfig } from '../config/definition';
-import { rootFieldNames } from '../federation/source-subschemas';
+import { MAX_PAGE, rootFieldNames } from '../federation/source-subschemas';
 
 /**
  * One per-request loader, as the connectors key them (source, entity, lookup field, key
@@ -16,8 +16,11 @@ export interface LoaderRef {
 
 /** What resolving a field of the served schema asks of the sources. */
 export type FetchRole =
-  /** A page of an entity's list endpoint (`Query.customers`): calls by `first` and the page size. */
-  | { kind: 'list'; source: string; maxPageSize: number }
+  /**
+   * A page of an entity's list endpoint (`Query.customers`): calls by `first` and the source's page
+   * size. A `first` above `maxFirst` is refused as bad input before any call, so it costs no more.
+   */
+  | { kind: 'list'; source: string; maxPageSize: number; maxFirst: number }
   /** Records by the values of an argument (`Query.customer(id:)`, `Query.customersByIds(ids:)`). */
   | { kind: 'lookup'; loader: LoaderRef; argument: string }
   /**
@@ -59,7 +62,7 @@ export function buildFetchPlan(config: VirtualizationConfig, rootArgument: (fiel
         const argument = name === false ? undefined : rootArgument(name);
         if (name !== false && argument !== undefined) roles.set(`Query.${name}`, { kind: 'lookup', loader: byKey, argument });
       }
-      if (roots.list !== false && entity.list) roles.set(`Query.${roots.list}`, { kind: 'list', source: sourceName, maxPageSize: entity.list.paging.maxPageSize });
+      if (roots.list !== false && entity.list) roles.set(`Query.${roots.list}`, { kind: 'list', source: sourceName, maxPageSize: entity.list.paging.maxPageSize, maxFirst: MAX_PAGE });
     }
   }
 
