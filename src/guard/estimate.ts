@@ -75,7 +75,8 @@ interface Scope {
 /** Values one loader is asked for, by what they are the keys of. */
 interface LoaderDemand {
   loader: LoaderRef;
-  tokens: Map<string, { wave: number; count: number; path: string }>;
+  /** Per set of keys: its round trip, how many keys, and every path that asks for them. */
+  tokens: Map<string, { wave: number; count: number; paths: string[] }>;
 }
 
 function sortedShares(amounts: ReadonlyMap<string, number>, total: number): PathShare[] {
@@ -203,8 +204,9 @@ class CostWalk {
     let demand = this.demands.get(loader.id);
     if (!demand) this.demands.set(loader.id, (demand = { loader, tokens: new Map() }));
     const known = demand.tokens.get(token);
-    if (!known) demand.tokens.set(token, { wave, count, path });
-    else if (count > known.count) known.count = count; // a wider slice of the same records
+    if (!known) return void demand.tokens.set(token, { wave, count, paths: [path] });
+    if (count > known.count) known.count = count; // a wider slice of the same records
+    if (!known.paths.includes(path)) known.paths.push(path);
   }
 
   private add(amounts: Map<string, number>, path: string, amount: number): void {
@@ -218,10 +220,10 @@ class CostWalk {
       const paths = bySource.get(loader.source) ?? new Map<string, number>();
       bySource.set(loader.source, paths);
       const waves = new Map<number, Map<string, number>>();
-      for (const { wave, count, path } of tokens.values()) {
+      for (const { wave, count, paths: askedBy } of tokens.values()) {
         const values = waves.get(wave) ?? new Map<string, number>();
         waves.set(wave, values);
-        this.add(values, path, count);
+        this.add(values, askedBy.join(' + '), count);
       }
       for (const values of waves.values()) {
         const total = [...values.values()].reduce((a, b) => a + b, 0);

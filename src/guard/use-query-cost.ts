@@ -5,8 +5,8 @@ import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { UpstreamCall } from '../connectors/http-client';
 import type { BudgetStore, ThrottleStatus } from './budget-store';
 import type { CostEstimate } from './estimate';
-import { mostExpensive, throttled } from './guard-errors';
-import type { QueryCostGuard } from './query-cost-guard';
+import { throttled } from './guard-errors';
+import type { EstimateSummary, QueryCostGuard } from './query-cost-guard';
 
 /** With the value `1`, an operation is priced and answered without running. */
 export const DRY_RUN_HEADER = 'x-virtualize-dry-run';
@@ -22,14 +22,7 @@ export interface CostExtension {
 }
 
 /** `extensions.cost` of a dry run. */
-export interface DryRunCostExtension {
-  dryRun: true;
-  requestedQueryCost: number;
-  maximumCost: number;
-  upstreamCalls: Record<string, { predicted: number; maximum?: number }>;
-  mostExpensive: ReturnType<typeof mostExpensive>;
-  throttleStatus?: ThrottleStatus;
-}
+export type DryRunCostExtension = { dryRun: true; throttleStatus?: ThrottleStatus } & EstimateSummary;
 
 export interface QueryCostOptions {
   guard: QueryCostGuard;
@@ -87,7 +80,7 @@ export function useQueryCost({ guard, budget, clientHeader, onBudgetError = () =
       const context = args.contextValue as unknown as GuardContext;
       const pricing = guard.price(args.document, args.operationName, args.variableValues);
       if (!pricing.ok) {
-        if (pricing.error) setResultAndStopExecution({ errors: [pricing.error] });
+        if (!pricing.reportedByExecution) setResultAndStopExecution({ errors: pricing.errors });
         return undefined;
       }
       const { priced, estimate, refusal } = pricing;
@@ -95,19 +88,7 @@ export function useQueryCost({ guard, budget, clientHeader, onBudgetError = () =
       const requested = Math.ceil(estimate.cost);
 
       if (context.request.headers.get(DRY_RUN_HEADER) === '1') {
-        const upstreamCalls: DryRunCostExtension['upstreamCalls'] = {};
-        for (const [source, predicted] of Object.entries(estimate.upstreamCalls)) {
-          const maximum = guard.model.plan.callCaps.get(source);
-          upstreamCalls[source] = maximum === undefined ? { predicted } : { predicted, maximum };
-        }
-        const cost: DryRunCostExtension = {
-          dryRun: true,
-          requestedQueryCost: requested,
-          maximumCost: guard.maxCost,
-          upstreamCalls,
-          mostExpensive: mostExpensive(estimate.paths),
-          ...withThrottleStatus(await safely(budget.peek(client))),
-        };
+        const cost: DryRunCostExtension = { dryRun: true, ...guard.summarize(estimate), ...withThrottleStatus(await safely(budget.peek(client))) };
         setResultAndStopExecution({ ...(refusal ? { errors: [refusal] } : {}), extensions: { cost } });
         return undefined;
       }
