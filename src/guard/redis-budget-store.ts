@@ -74,6 +74,7 @@ export class RedisBudgetStore implements BudgetStore {
       maxRetriesPerRequest: 0,
       commandTimeout: timeoutMs,
       connectTimeout: Math.max(1_000, timeoutMs),
+      disconnectTimeout: timeoutMs,
     });
     // Reconnection is automatic; failed commands are reported where they are made.
     redis.on('error', () => undefined);
