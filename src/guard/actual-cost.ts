@@ -3,57 +3,82 @@ import { getArgumentValues, getNamedType, isObjectType, type FieldNode, type Gra
 import type { CostModel } from './cost-model';
 import type { PricedOperation } from './estimate';
 
-type Fields = Map<string, readonly FieldNode[]>;
+/** How to price one response key of an object, worked out once per operation rather than per item. */
+interface FieldPrice {
+  responseKey: string;
+  weight: number;
+  /** Argument weights of the arguments passed, counted once per parent object. */
+  argumentPoints: number;
+  /** For an object field: the prices of its selection, by the runtime type of a value. */
+  selection?: (value: Record<string, unknown>) => readonly FieldPrice[] | undefined;
+}
 
 /**
  * The points of what really ran, read from the response with the same prices as the estimate:
  * every object returned costs its weight, lists count the items they hold, and a null (a record
- * that does not exist, or a failed source) costs nothing. Argument weights count once per
- * parent object, as in the estimate.
+ * that does not exist, or a failed source) costs nothing. Argument weights count once per parent
+ * object, as in the estimate. For an interface or union, the runtime type is read from
+ * `__typename` when the query asked for it.
  */
 export function actualCost(model: CostModel, priced: PricedOperation, data: Record<string, unknown> | null | undefined): number {
   const root = model.schema.getRootType(priced.operation.operation);
   if (!root || !data) return 0;
-  // One collection per (field nodes, runtime type), reused for every item of a list.
-  const collected = new WeakMap<readonly FieldNode[], Map<string, Fields>>();
-  const subfields = (type: GraphQLObjectType, nodes: readonly FieldNode[]): Fields => {
-    let byType = collected.get(nodes);
-    if (!byType) collected.set(nodes, (byType = new Map()));
-    let fields = byType.get(type.name);
-    if (!fields) byType.set(type.name, (fields = collectSubfields(model.schema, priced.fragments, priced.variables, type, nodes)));
-    return fields;
-  };
 
-  const objectCost = (type: GraphQLObjectType, fields: Fields, value: Record<string, unknown>): number => {
-    let total = 0;
+  const pricesOf = (type: GraphQLObjectType, fields: Map<string, readonly FieldNode[]>): FieldPrice[] => {
+    const prices: FieldPrice[] = [];
     for (const [responseKey, nodes] of fields) {
       const node = nodes[0]!;
       const cost = model.field(type.name, node.name.value);
-      if (!cost || !(responseKey in value)) continue;
+      if (!cost) continue;
+      const definition = type.getFields()[node.name.value]!;
+      let argumentPoints = 0;
       if (cost.argumentWeights.length > 0) {
-        const args = getArgumentValues(type.getFields()[node.name.value]!, node, priced.variables);
-        for (const [arg, weight] of cost.argumentWeights) if (args[arg] !== undefined) total += weight;
+        const args = getArgumentValues(definition, node, priced.variables);
+        for (const [arg, weight] of cost.argumentWeights) if (args[arg] !== undefined) argumentPoints += weight;
       }
-      const named = getNamedType(type.getFields()[node.name.value]!.type);
-      const itemCost = (item: unknown): number => {
-        if (item === null || item === undefined) return 0;
-        if (Array.isArray(item)) return item.reduce((sum: number, inner) => sum + itemCost(inner), 0);
-        if (!cost.composite || typeof item !== 'object') return cost.weight;
-        const runtime = isObjectType(named) ? named : runtimeType(model, named.name, item as Record<string, unknown>);
-        return cost.weight + (runtime ? objectCost(runtime, subfields(runtime, nodes), item as Record<string, unknown>) : 0);
-      };
-      total += itemCost(value[responseKey]);
+      const price: FieldPrice = { responseKey, weight: cost.weight, argumentPoints };
+      if (cost.composite) {
+        const named = getNamedType(definition.type);
+        const byType = new Map<string, FieldPrice[]>();
+        const forType = (runtime: GraphQLObjectType) => {
+          let selection = byType.get(runtime.name);
+          if (!selection) byType.set(runtime.name, (selection = pricesOf(runtime, collectSubfields(model.schema, priced.fragments, priced.variables, runtime, nodes))));
+          return selection;
+        };
+        if (isObjectType(named)) {
+          const selection = forType(named);
+          price.selection = () => selection;
+        } else {
+          price.selection = (value) => {
+            const runtime = typeof value.__typename === 'string' ? model.schema.getType(value.__typename) : undefined;
+            return isObjectType(runtime) ? forType(runtime) : undefined;
+          };
+        }
+      }
+      prices.push(price);
+    }
+    return prices;
+  };
+
+  const objectCost = (prices: readonly FieldPrice[], value: Record<string, unknown>): number => {
+    let total = 0;
+    for (const price of prices) {
+      const item = value[price.responseKey];
+      if (item !== undefined) total += price.argumentPoints + itemCost(price, item);
     }
     return total;
   };
-  return objectCost(root, collectFields(model.schema, priced.fragments, priced.variables, root, priced.operation.selectionSet), data);
-}
+  const itemCost = (price: FieldPrice, item: unknown): number => {
+    if (item === null || item === undefined) return 0;
+    if (Array.isArray(item)) {
+      let total = 0;
+      for (const element of item) total += itemCost(price, element);
+      return total;
+    }
+    if (!price.selection || typeof item !== 'object') return price.weight;
+    const selection = price.selection(item as Record<string, unknown>);
+    return price.weight + (selection ? objectCost(selection, item as Record<string, unknown>) : 0);
+  };
 
-/** The object type of a value of an interface or union: its `__typename` when the query asked for it. */
-function runtimeType(model: CostModel, abstractName: string, value: Record<string, unknown>): GraphQLObjectType | undefined {
-  const typename = value.__typename;
-  const type = typeof typename === 'string' ? model.schema.getType(typename) : undefined;
-  if (isObjectType(type)) return type;
-  const possible = model.schema.getPossibleTypes(model.schema.getType(abstractName) as never);
-  return possible.length === 1 ? possible[0] : undefined;
+  return objectCost(pricesOf(root, collectFields(model.schema, priced.fragments, priced.variables, root, priced.operation.selectionSet)), data);
 }
