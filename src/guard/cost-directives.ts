@@ -1,4 +1,4 @@
-import { Kind, print, valueFromASTUntyped, type ConstDirectiveNode, type DocumentNode } from 'graphql';
+import { isTypeDefinitionNode, Kind, print, valueFromASTUntyped, type ConstDirectiveNode, type DocumentNode } from 'graphql';
 
 /** `@listSize` as declared on one field (IBM GraphQL Cost Directive specification). */
 export interface ListSize {
@@ -57,40 +57,31 @@ function listSizeOf(directive: ConstDirectiveNode, where: string): ListSize {
   };
 }
 
+/** Type definitions whose own `@cost` is read: the weight of each of their values. */
+const WEIGHTED_TYPES = new Set<string>([Kind.OBJECT_TYPE_DEFINITION, Kind.SCALAR_TYPE_DEFINITION, Kind.ENUM_TYPE_DEFINITION]);
+
 /**
  * Reads the cost directives of an SDL document. Only their form is checked here; whether the
  * fields and arguments they name exist is checked against the served schema (see cost-model).
+ * `@cost` on input types, input fields, interfaces and unions is refused rather than ignored:
+ * nothing in the estimate would read it.
  */
 export function readCostDirectives(document: DocumentNode): DeclaredCosts {
   const typeWeights = new Map<string, number>();
   const fieldWeights = new Map<string, number>();
   const argumentWeights = new Map<string, number>();
   const listSizes = new Map<string, ListSize>();
-  const unsupported = (where: string) => {
-    throw new CostDirectiveError(`${where}: @cost is read on object, scalar and enum types, fields and arguments only`);
-  };
+  const costOf = (directives: readonly ConstDirectiveNode[] | undefined) => directives?.find((d) => d.name.value === 'cost');
   for (const definition of document.definitions) {
-    if (
-      definition.kind !== Kind.OBJECT_TYPE_DEFINITION &&
-      definition.kind !== Kind.SCALAR_TYPE_DEFINITION &&
-      definition.kind !== Kind.ENUM_TYPE_DEFINITION &&
-      definition.kind !== Kind.INPUT_OBJECT_TYPE_DEFINITION &&
-      definition.kind !== Kind.INTERFACE_TYPE_DEFINITION &&
-      definition.kind !== Kind.UNION_TYPE_DEFINITION
-    ) {
-      continue;
-    }
+    if (!isTypeDefinitionNode(definition)) continue;
     const typeName = definition.name.value;
-    for (const directive of definition.directives ?? []) {
-      if (directive.name.value !== 'cost') continue;
-      if (definition.kind === Kind.INPUT_OBJECT_TYPE_DEFINITION || definition.kind === Kind.INTERFACE_TYPE_DEFINITION || definition.kind === Kind.UNION_TYPE_DEFINITION) unsupported(typeName);
-      typeWeights.set(typeName, weightOf(directive, typeName));
+    const typeCost = costOf(definition.directives);
+    const fields = 'fields' in definition ? (definition.fields ?? []) : [];
+    if (!WEIGHTED_TYPES.has(definition.kind) && (typeCost || fields.some((field) => costOf(field.directives)))) {
+      throw new CostDirectiveError(`${typeName}: @cost is read on object, scalar and enum types, object fields and their arguments only`);
     }
-    if (definition.kind === Kind.INPUT_OBJECT_TYPE_DEFINITION) {
-      for (const field of definition.fields ?? []) if (field.directives?.some((d) => d.name.value === 'cost')) unsupported(`${typeName}.${field.name.value}`);
-      continue;
-    }
-    if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION && definition.kind !== Kind.INTERFACE_TYPE_DEFINITION) continue;
+    if (typeCost) typeWeights.set(typeName, weightOf(typeCost, typeName));
+    if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION) continue;
     for (const field of definition.fields ?? []) {
       const key = `${typeName}.${field.name.value}`;
       for (const directive of field.directives ?? []) {
@@ -98,7 +89,7 @@ export function readCostDirectives(document: DocumentNode): DeclaredCosts {
         if (directive.name.value === 'listSize') listSizes.set(key, listSizeOf(directive, key));
       }
       for (const argument of field.arguments ?? []) {
-        const cost = argument.directives?.find((d) => d.name.value === 'cost');
+        const cost = costOf(argument.directives);
         if (cost) argumentWeights.set(`${key}(${argument.name.value})`, weightOf(cost, `${key}(${argument.name.value}:)`));
       }
     }

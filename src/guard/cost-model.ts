@@ -56,7 +56,7 @@ export class CostModel {
         const isList = isListType(getNullableType(field.type));
         const role = plan.roles.get(key);
         const declaredSize = declared.listSizes.get(key);
-        const size = declaredSize ?? derivedListSize(field, role, plan.joinSlices.get(key), listSizes);
+        const size = declaredSize ?? derivedListSize(field, role, listSizes);
         costs.set(field.name, {
           weight: declared.fieldWeights.get(key) ?? typeWeight(named),
           argumentWeights: field.args.flatMap((arg) => {
@@ -83,17 +83,12 @@ export class CostModel {
   }
 }
 
-function derivedListSize(
-  field: GraphQLField<unknown, unknown>,
-  role: FetchRole | undefined,
-  joinSlices: readonly string[] | undefined,
-  listSizes: VirtualizationConfig['guard']['listSizes'],
-): ListSize | undefined {
+function derivedListSize(field: GraphQLField<unknown, unknown>, role: FetchRole | undefined, listSizes: VirtualizationConfig['guard']['listSizes']): ListSize | undefined {
   const isList = isListType(getNullableType(field.type));
   if (role?.kind === 'list') return { slicingArguments: ['first'], sizedFields: ['nodes'], requireOneSlicingArgument: true };
   if (!isList) return undefined;
   if (role?.kind === 'lookup') return { slicingArguments: [role.argument], sizedFields: [], requireOneSlicingArgument: true };
-  if (role?.kind === 'join') return { assumedSize: listSizes.join, slicingArguments: joinSlices ?? [], sizedFields: [], requireOneSlicingArgument: false };
+  if (role?.kind === 'join') return { assumedSize: listSizes.join, slicingArguments: role.slicingArguments, sizedFields: [], requireOneSlicingArgument: false };
   return { assumedSize: listSizes.list, slicingArguments: [], sizedFields: [], requireOneSlicingArgument: false };
 }
 

@@ -2,6 +2,7 @@ import { collectFields, collectSubfields } from 'graphql/execution/collectFields
 import {
   getArgumentValues,
   getNamedType,
+  isAbstractType,
   isObjectType,
   type FieldNode,
   type FragmentDefinitionNode,
@@ -147,7 +148,7 @@ class CostWalk {
       const childScope = cost.role ? this.fetch(cost.role, field, args, scope, size, multiplier, fieldPath) : scope;
       if (!cost.composite) continue;
       const named = getNamedType(definition.type);
-      const runtimeTypes = isObjectType(named) ? [named] : this.model.schema.getPossibleTypes(named as never);
+      const runtimeTypes = isObjectType(named) ? [named] : isAbstractType(named) ? this.model.schema.getPossibleTypes(named) : [];
       const childSizing = sizesChildren ? { fields: cost.listSize!.sizedFields, size: sliced } : undefined;
       for (const runtime of runtimeTypes) {
         const subfields = collectSubfields(this.model.schema, this.priced.fragments, this.priced.variables, runtime, nodes);

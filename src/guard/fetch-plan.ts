@@ -25,15 +25,14 @@ export type FetchRole =
   | { kind: 'lookup'; loader: LoaderRef; argument: string }
   /**
    * Records joined to each parent through an id mapping: forward (`Customer.orders`, and the
-   * summaries served from the same records) or inverse (`Order.customer`).
+   * summaries served from the same records) or inverse (`Order.customer`). `slicingArguments` cut
+   * a forward join's list (`first`).
    */
-  | { kind: 'join'; loader: LoaderRef; mapping: string; direction: 'forward' | 'inverse'; yieldsRecords: boolean };
+  | { kind: 'join'; loader: LoaderRef; mapping: string; direction: 'forward' | 'inverse'; yieldsRecords: boolean; slicingArguments: readonly string[] };
 
-/** Fetch roles by `Type.field`, and the slicing arguments of forward joins. */
+/** Fetch roles by `Type.field`. */
 export interface FetchPlan {
   roles: ReadonlyMap<string, FetchRole>;
-  /** Per forward join field, the arguments that cut its list (`first`). */
-  joinSlices: ReadonlyMap<string, readonly string[]>;
   /** Per source, the most calls one request may make (`limits.maxCallsPerRequest`). */
   callCaps: ReadonlyMap<string, number>;
 }
@@ -44,7 +43,6 @@ export interface FetchPlan {
  */
 export function buildFetchPlan(config: VirtualizationConfig, rootArgument: (field: string) => string | undefined): FetchPlan {
   const roles = new Map<string, FetchRole>();
-  const joinSlices = new Map<string, string[]>();
   const callCaps = new Map<string, number>();
   const homes = new Map<string, string>();
   const loader = (source: string, entity: string, field: string, normalize: string): LoaderRef => {
@@ -69,19 +67,14 @@ export function buildFetchPlan(config: VirtualizationConfig, rootArgument: (fiel
   for (const [name, mapping] of Object.entries(config.mappings)) {
     const normalize = mapping.via.kind === 'fieldKey' ? mapping.via.normalize : 'none';
     const forward = loader(homes.get(mapping.to.entity)!, mapping.to.entity, mapping.to.field, normalize);
-    const forwardField = `${mapping.from.entity}.${mapping.forward.field}`;
-    roles.set(forwardField, { kind: 'join', loader: forward, mapping: name, direction: 'forward', yieldsRecords: true });
-    joinSlices.set(
-      forwardField,
-      Object.entries(mapping.forward.args ?? {}).flatMap(([arg, def]) => ('slice' in def ? [arg] : [])),
-    );
-    for (const summary of Object.keys(mapping.forward.summaries ?? {})) {
-      roles.set(`${mapping.from.entity}.${summary}`, { kind: 'join', loader: forward, mapping: name, direction: 'forward', yieldsRecords: false });
-    }
+    const slicingArguments = Object.entries(mapping.forward.args ?? {}).flatMap(([arg, def]) => ('slice' in def ? [arg] : []));
+    const join = { kind: 'join', loader: forward, mapping: name, direction: 'forward', slicingArguments } as const;
+    roles.set(`${mapping.from.entity}.${mapping.forward.field}`, { ...join, yieldsRecords: true });
+    for (const summary of Object.keys(mapping.forward.summaries ?? {})) roles.set(`${mapping.from.entity}.${summary}`, { ...join, yieldsRecords: false });
     if (mapping.inverse) {
       const inverse = loader(homes.get(mapping.from.entity)!, mapping.from.entity, mapping.from.field, normalize);
-      roles.set(`${mapping.to.entity}.${mapping.inverse.field}`, { kind: 'join', loader: inverse, mapping: name, direction: 'inverse', yieldsRecords: true });
+      roles.set(`${mapping.to.entity}.${mapping.inverse.field}`, { kind: 'join', loader: inverse, mapping: name, direction: 'inverse', yieldsRecords: true, slicingArguments: [] });
     }
   }
-  return { roles, joinSlices, callCaps };
+  return { roles, callCaps };
 }

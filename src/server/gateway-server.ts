@@ -55,6 +55,7 @@ function budgetWarnings(): (error: unknown) => void {
 export async function startGatewayServer(gateway: Gateway, options: GatewayServerOptions = {}): Promise<GatewayServer> {
   const example = gateway.config.examples[0];
   const { guard: guardConfig } = gateway.config;
+  const guard = QueryCostGuard.forGateway(gateway);
   const budget = options.budget ?? (await openBudgetStore(guardConfig.budget));
   const yoga = createYoga<Record<string, unknown>, FederationContext>({
     schema: gateway.schema,
@@ -74,7 +75,7 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
       useShapeLimits(guardConfig.limits),
       useBadUserInput(),
       useQueryCost({
-        guard: QueryCostGuard.forGateway(gateway),
+        guard,
         budget,
         clientHeader: guardConfig.budget.clientHeader,
         onBudgetError: budgetWarnings(),
@@ -104,6 +105,9 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
       server.off('error', reject);
       resolve();
     });
+  }).catch(async (error: unknown) => {
+    await budget.close();
+    throw error;
   });
   const { port } = server.address() as AddressInfo;
   const host = options.host ?? gateway.config.server.host;
