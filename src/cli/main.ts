@@ -119,7 +119,7 @@ function parseVariables(text: string): Record<string, unknown> {
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new Error(`--variables takes a JSON object, for example '{"first": 50}'; got ${text}`);
+    parsed = undefined;
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`--variables takes a JSON object, for example '{"first": 50}'; got ${text}`);
   return parsed as Record<string, unknown>;

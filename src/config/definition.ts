@@ -276,7 +276,6 @@ export const budgetStoreDefinition = z.discriminatedUnion('kind', [
     timeoutMs: z.number().int().min(1).default(250),
   }),
 ]);
-export type BudgetStoreDefinition = z.infer<typeof budgetStoreDefinition>;
 
 /**
  * Query cost limits (see `src/guard/`). Points follow the IBM GraphQL Cost Directive
