@@ -16,17 +16,26 @@ import { PROJECT_ROOT } from './project';
 
 export interface GuardOverhead {
   iterations: number;
-  /** Microseconds per request, by step (mean over `iterations`, after as many warm-ups). */
+  /**
+   * Microseconds per request, by step: the median of ROUNDS rounds of `iterations / ROUNDS` runs
+   * each (after as many warm-ups), so that a burst of noise on a shared machine moves one round only.
+   */
   microseconds: { price: number; budget: number; actualCost: number; perRequest: number; shapeLimitsFirstSight: number };
 }
 
+export const ROUNDS = 7;
 const round = (us: number) => Math.round(us * 10) / 10;
 
-async function meanMicroseconds(iterations: number, step: () => unknown): Promise<number> {
+async function medianMicroseconds(iterations: number, step: () => unknown): Promise<number> {
   for (let i = 0; i < iterations; i++) await step();
-  const started = performance.now();
-  for (let i = 0; i < iterations; i++) await step();
-  return ((performance.now() - started) * 1000) / iterations;
+  const rounds: number[] = [];
+  const perRound = Math.ceil(iterations / ROUNDS);
+  for (let r = 0; r < ROUNDS; r++) {
+    const started = performance.now();
+    for (let i = 0; i < perRound; i++) await step();
+    rounds.push(((performance.now() - started) * 1000) / perRound);
+  }
+  return rounds.sort((a, b) => a - b)[Math.floor(ROUNDS / 2)]!;
 }
 
 export async function measureGuardOverhead(config: VirtualizationConfig, operation: Operation, answer: Record<string, unknown>, iterations = 2_000): Promise<GuardOverhead> {
@@ -42,13 +51,13 @@ export async function measureGuardOverhead(config: VirtualizationConfig, operati
     const requested = Math.ceil(pricing.estimate.cost);
     const actual = Math.ceil(guard.actual(pricing.priced, answer));
 
-    const price = await meanMicroseconds(iterations, () => guard.price(document, undefined, operation.variables));
-    const budgetStep = await meanMicroseconds(iterations, async () => {
+    const price = await medianMicroseconds(iterations, () => guard.price(document, undefined, operation.variables));
+    const budgetStep = await medianMicroseconds(iterations, async () => {
       await budget.take('bench', requested);
       await budget.give('bench', requested - actual);
     });
-    const actualCost = await meanMicroseconds(iterations, () => guard.actual(pricing.priced, answer));
-    const shapeLimitsFirstSight = await meanMicroseconds(iterations, () => validate(gateway.schema, document, rules));
+    const actualCost = await medianMicroseconds(iterations, () => guard.actual(pricing.priced, answer));
+    const shapeLimitsFirstSight = await medianMicroseconds(iterations, () => validate(gateway.schema, document, rules));
     await budget.close();
     return {
       iterations,
