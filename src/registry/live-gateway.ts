@@ -56,6 +56,10 @@ export class LiveGateway implements Gateway {
     return this.current.gateway.schema;
   }
 
+  get canonical(): Gateway['canonical'] {
+    return this.current.gateway.canonical;
+  }
+
   get config(): Gateway['config'] {
     return this.current.gateway.config;
   }

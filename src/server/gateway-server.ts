@@ -4,6 +4,11 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Gateway } from '../federation/gateway';
 import type { FederationContext } from '../federation/request-context';
+import type { BudgetStore } from '../guard/budget-store';
+import { openBudgetStore } from '../guard/open-budget-store';
+import { QueryCostGuard } from '../guard/query-cost-guard';
+import { useQueryCost } from '../guard/use-query-cost';
+import { useShapeLimits } from '../guard/use-shape-limits';
 import { LiveGateway, type PinnedGeneration } from '../registry/live-gateway';
 import { ADMIN_PREFIX, type AdminApi } from './admin-api';
 import { useBadUserInput } from './bad-user-input';
@@ -15,6 +20,8 @@ export interface GatewayServerOptions {
   host?: string;
   /** How long graceful shutdown waits for requests in flight before it closes their sockets. */
   shutdownGraceMs?: number;
+  /** Per-client budgets; by default the store `guard.budget.store` declares. Closed with the server. */
+  budget?: BudgetStore;
   /** The admin API, served under `/admin/` when the gateway takes registrations at run time. */
   admin?: AdminApi;
 }
@@ -38,9 +45,39 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
   response.end(text);
 }
 
-/** The one place where the gateway is wired together: GraphQL (with GraphiQL), health and readiness. */
+/** A budget store that fails is reported at most this often; requests meanwhile run uncharged. */
+const BUDGET_WARNING_INTERVAL_MS = 10_000;
+
+function budgetWarnings(): (error: unknown) => void {
+  let lastAt = -Infinity;
+  return (error) => {
+    if (performance.now() - lastAt < BUDGET_WARNING_INTERVAL_MS) return;
+    lastAt = performance.now();
+    const reason = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`${JSON.stringify({ level: 'warn', msg: 'budget store failed; requests run uncharged', reason })}\n`);
+  };
+}
+
+/** One cost guard per generation, built on its first request: its cost model reads that generation's schema. */
+const costGuards = new WeakMap<Gateway, QueryCostGuard>();
+
+function costGuardOf(generation: Gateway): QueryCostGuard {
+  let guard = costGuards.get(generation);
+  if (!guard) {
+    guard = QueryCostGuard.forGateway(generation);
+    costGuards.set(generation, guard);
+  }
+  return guard;
+}
+
+/**
+ * The one place where the gateway is wired together: GraphQL (with GraphiQL) behind the query
+ * guard (shape limits, then cost and budget), health and readiness.
+ */
 export async function startGatewayServer(gateway: Gateway, options: GatewayServerOptions = {}): Promise<GatewayServer> {
   const example = gateway.config.examples[0];
+  const { guard: guardConfig } = gateway.config;
+  const budget = options.budget ?? (await openBudgetStore(guardConfig.budget));
   // Hot reload: each request runs on the generation it pinned, so a swap never changes a schema under it.
   const live = LiveGateway.of(gateway);
   const yoga = createYoga<GatewayServerContext, FederationContext>({
@@ -56,7 +93,19 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
       defaultQuery: example?.query,
       defaultTabs: gateway.config.examples.map((tab) => ({ query: tab.query, variables: tab.variables ?? null })),
     },
-    plugins: [useBadUserInput(), useSchemaVersion()],
+    batching: { limit: guardConfig.limits.batchedOperations },
+    plugins: [
+      useShapeLimits(guardConfig.limits),
+      useBadUserInput(),
+      useQueryCost({
+        // Priced against the schema of the generation the request runs on.
+        guard: (context) => costGuardOf((context as GatewayServerContext).generation.gateway),
+        budget,
+        clientHeader: guardConfig.budget.clientHeader,
+        onBudgetError: budgetWarnings(),
+      }),
+      useSchemaVersion(),
+    ],
   });
 
   let draining = false;
@@ -84,6 +133,9 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
       server.off('error', reject);
       resolve();
     });
+  }).catch(async (error: unknown) => {
+    await budget.close();
+    throw error;
   });
   const { port } = server.address() as AddressInfo;
   const host = options.host ?? gateway.config.server.host;
@@ -105,6 +157,7 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
         await closed;
         clearInterval(sweep);
         clearTimeout(grace);
+        await budget.close();
         await gateway.close();
       })();
       return closing;

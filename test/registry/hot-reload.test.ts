@@ -49,6 +49,16 @@ describe('hot reload', () => {
     expect(data!.customers.nodes.some((node) => node.invoices.length > 0)).toBe(true);
   });
 
+  it("answers the README's walkthrough query once billing is live", async () => {
+    const blocks = [...readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8').matchAll(/```graphql\n([\s\S]*?)```/g)].map((match) => match[1]!);
+    const walkthrough = blocks.filter((block) => block.startsWith('# After registering billing'));
+    expect(walkthrough).toHaveLength(1);
+    const answer = await h.graphql<{ customer: { name: string; invoices: unknown[] }; invoices: { totalCount: number } }>(walkthrough[0]!);
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data!.customer.invoices).toHaveLength(3);
+    expect(answer.data!.invoices.totalCount).toBeGreaterThan(0);
+  });
+
   it('finishes a request in flight at a swap on the schema it started with, then retires that schema', async () => {
     h.sandboxes.support.setLatency(1_500);
     try {
