@@ -88,7 +88,7 @@ function fieldLines(report: ValidationReport): string {
   return `Schema changes:\n${[...byType].map(([type, fields]) => `  ${type}: ${fields.join(' ')}`).join('\n')}\n`;
 }
 
-export function formatReport(report: ValidationReport): string {
+function formatReport(report: ValidationReport): string {
   return sampleLines(report.samples) + fieldLines(report) + problemLines('Warnings', report.warnings) + problemLines(`${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}`, report.problems);
 }
 

@@ -114,7 +114,7 @@ const DOCS: ReadonlyArray<readonly [z.ZodType, Documented]> = [
 ];
 
 /** The JSON Schema (draft 2020-12) of a definition document, with the format's input defaults. */
-export function definitionJsonSchema(): Record<string, unknown> {
+function definitionJsonSchema(): Record<string, unknown> {
   const metadata = z.registry<{ id: string; description: string }>();
   const properties = new Map<z.ZodType, Record<string, string>>();
   for (const [schema, docs] of DOCS) {

@@ -17,14 +17,14 @@ export interface CrosswalkRowsOptions {
 }
 
 /** Longest id accepted in a crosswalk; longer values are rows gone wrong, not ids. */
-export const MAX_VALUE_LENGTH = 256;
+const MAX_VALUE_LENGTH = 256;
 
 /**
  * Splits one CSV line (RFC 4180 quoting, without line breaks inside fields: ids have none), or
  * says why it cannot. Line-based on purpose: a broken row is rejected alone, with its line number,
  * instead of swallowing the rest of the file.
  */
-export function splitCsvLine(line: string): string[] | string {
+function splitCsvLine(line: string): string[] | string {
   const fields: string[] = [];
   let i = 0;
   for (;;) {

@@ -7,7 +7,7 @@ import { Registry, writeLog, type RegistryOptions } from './registry';
 import type { RegistryStore } from './registry-store';
 
 /** The store `registry.store` declares: files under a directory (embedded) or PostgreSQL (fleets). */
-export async function openRegistryStore(config: VirtualizationConfig, baseDir: string, env: NodeJS.ProcessEnv, log: (event: Record<string, unknown>) => void): Promise<RegistryStore> {
+async function openRegistryStore(config: VirtualizationConfig, baseDir: string, env: NodeJS.ProcessEnv, log: (event: Record<string, unknown>) => void): Promise<RegistryStore> {
   const store = config.registry.store;
   if (store.kind === 'file') return FileRegistryStore.open(isAbsolute(store.dir) ? store.dir : resolve(baseDir, store.dir));
   return PostgresRegistryStore.open({

@@ -4,7 +4,7 @@ import type { Pool } from 'pg';
  * The registry's tables, in order. A migration is never edited once released: a change is a new
  * one at the end. `{schema}` is replaced by the (validated) schema name.
  */
-export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
   {
     version: 1,
     name: 'registry entries, revision and audit trail',

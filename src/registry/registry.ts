@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { isObjectType, type GraphQLSchema } from 'graphql';
-import { definitionDocument, type DefinitionDocument, type VirtualizationConfig } from '../config/definition';
+import { definitionDocument, type DefinitionDocument, type EnvRef, type VirtualizationConfig } from '../config/definition';
 import { resolveEnv } from '../config/env';
 import { checkReferences } from '../config/references';
 import { checkShape } from '../config/validate';
@@ -227,29 +227,7 @@ export class Registry {
     problems.push(...checkReferences(config).map((p): Problem => ({ ...p, stage: 'references' })));
     if (problems.length > 0) return { report: report(problems) };
 
-    const reachable = new Set<string>();
-    for (const [name, source] of Object.entries(document.sources)) {
-      if (name in this.base.sources) continue;
-      const at = `sources.${name}`;
-      let baseUrl: string | undefined;
-      let resolved = true;
-      const secrets = source.auth.type === 'header' ? [[`${at}.auth.value`, source.auth.value] as const] : source.auth.type === 'bearer' ? [[`${at}.auth.token`, source.auth.token] as const] : [];
-      for (const [path, value] of [[`${at}.baseUrl`, source.baseUrl] as const, ...secrets]) {
-        try {
-          const resolved = resolveEnv(value, this.options.env);
-          if (path.endsWith('baseUrl')) baseUrl = resolved;
-        } catch {
-          resolved = false;
-          const variable = typeof value === 'string' ? '' : value.env;
-          problems.push(problem('environment', path, `the environment variable ${variable} is not set in the gateway's environment: set it on every replica, then register again`));
-        }
-      }
-      if (baseUrl === undefined) continue;
-      const refused = await egressProblem(baseUrl, this.base.registry.egress, this.options.resolveHost);
-      if (refused) problems.push(problem('egress', `${at}.baseUrl`, refused));
-      else if (resolved) reachable.add(name);
-    }
-
+    const reachable = await this.reachableSources(document, problems);
     let schema: GraphQLSchema | undefined;
     let gateway: Gateway | undefined;
     try {
@@ -292,6 +270,44 @@ export class Registry {
       gateway = undefined;
     }
     return { report: result, ...(gateway ? { gateway } : {}) };
+  }
+
+  /**
+   * The registered sources that may be called: every environment variable they name is set here
+   * and their base URL passes the egress policy. The others' problems are added to `problems`.
+   */
+  private async reachableSources(document: DefinitionDocument, problems: Problem[]): Promise<Set<string>> {
+    const reachable = new Set<string>();
+    const missing = (path: string, variable: string) =>
+      problem('environment', path, `the environment variable ${variable} is not set in the gateway's environment: set it on every replica, then register again`);
+    for (const [name, source] of Object.entries(document.sources)) {
+      if (name in this.base.sources) continue;
+      const at = `sources.${name}`;
+      const auth = source.auth;
+      const secret = auth.type === 'header' ? { path: `${at}.auth.value`, ref: auth.value } : auth.type === 'bearer' ? { path: `${at}.auth.token`, ref: auth.token } : undefined;
+      const secretMissing = secret !== undefined && !this.resolves(secret.ref);
+      if (secretMissing) problems.push(missing(secret.path, secret.ref.env));
+      let baseUrl: string;
+      try {
+        baseUrl = resolveEnv(source.baseUrl, this.options.env);
+      } catch {
+        problems.push(missing(`${at}.baseUrl`, typeof source.baseUrl === 'string' ? '' : source.baseUrl.env));
+        continue;
+      }
+      const refused = await egressProblem(baseUrl, this.base.registry.egress, this.options.resolveHost);
+      if (refused) problems.push(problem('egress', `${at}.baseUrl`, refused));
+      else if (!secretMissing) reachable.add(name);
+    }
+    return reachable;
+  }
+
+  private resolves(ref: EnvRef): boolean {
+    try {
+      resolveEnv(ref, this.options.env);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** A dry run of a definition document against the live registry: changes nothing. */

@@ -8,7 +8,7 @@ import { adminCredentials, authenticateAdmin, missingScope, type AdminCredential
 import { adminSchema, type AdminContext } from './admin-schema';
 
 export const ADMIN_PREFIX = '/admin/';
-export const ADMIN_GRAPHQL_PATH = '/admin/graphql';
+const ADMIN_GRAPHQL_PATH = '/admin/graphql';
 const CROSSWALK_UPLOAD = /^\/admin\/crosswalks\/([A-Za-z][A-Za-z0-9]*)$/;
 
 /** The admin endpoints, mounted by the gateway server under `/admin/`. */
