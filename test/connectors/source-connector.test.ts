@@ -121,7 +121,7 @@ describe('source connector', () => {
     const url = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
     const timed = new SourceConnector('widgets', sourceDefinition.parse({ ...definition(url), limits: { timeoutMs: 100 } }));
     try {
-      await expect(timed.lookup('Widget', 'id', ['1'])).rejects.toMatchObject({ code: 'SOURCE_TIMEOUT', message: 'Source widgets did not answer within 100 ms (GET /widgets)' });
+      await expect(timed.lookup('Widget', 'id', ['1'])).rejects.toMatchObject({ code: 'SOURCE_TIMEOUT', message: 'Source widgets did not answer within 100 ms (GET /widgets after 3 attempts)' });
     } finally {
       await timed.close().catch(() => undefined);
       slow.closeAllConnections();
