@@ -8,7 +8,9 @@ import { closedPort, startFakeSource, type FakeSource } from '../../support/fake
 
 const policy = retryPolicyDefinition.parse({ maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 40, maxRetryAfterMs: 1_500 });
 const roomy = () => new RetryBudget({ ratio: 1, minPerSecond: 1_000, windowMs: 1_000 });
-const answered = (status: number, headers: Record<string, string> = {}) => new errors.RequestRetryError('Request failed', status, { headers, data: { count: 1 } });
+// undici's typings give the third parameter as the headers; its code takes `{ headers, data }`, as its retry handler passes.
+const answered = (status: number, headers: Record<string, string> = {}) =>
+  new errors.RequestRetryError('Request failed', status, { headers, data: { count: 1 } } as unknown as Record<string, string>);
 const failedWith = (code: string) => Object.assign(new Error(code), { code });
 
 describe('decideRetry', () => {
