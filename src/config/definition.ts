@@ -279,6 +279,7 @@ export const limitsDefinition = z.strictObject({
   rateLimit: rateLimitPolicyDefinition.optional(),
 });
 export type Limits = z.infer<typeof limitsDefinition>;
+export type LimitsInput = z.input<typeof limitsDefinition>;
 
 export const sourceDefinition = z.strictObject({
   description: z.string().optional(),

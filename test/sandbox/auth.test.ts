@@ -16,7 +16,7 @@ describe('CRM sandbox: API key', () => {
   const contactUrl = () => `${crm.url}${CRM_BASE_PATH}/sobjects/Contact/${crmDataset().contacts[0]!.Id}`;
 
   it('answers 401 in its own error format without the key or with a wrong one', async () => {
-    for (const headers of [{}, { 'x-api-key': 'guess' }]) {
+    for (const headers of [{}, { 'x-api-key': 'guess' }] as Array<Record<string, string>>) {
       const reply = await fetchJson(contactUrl(), { headers });
       expect(reply.status).toBe(401);
       expect(reply.body).toEqual([{ errorCode: 'INVALID_SESSION_ID', message: 'a valid API key in the x-api-key header is required' }]);
