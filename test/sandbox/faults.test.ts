@@ -63,9 +63,11 @@ describe('sandbox fault knobs', () => {
       const text = await response.text();
       return { ms: performance.now() - started, text };
     };
-    await orders.setKnobs({ spikeRate: { every: 2 }, spikeMs: 150 });
-    expect((await timed()).ms).toBeLessThan(120);
-    expect((await timed()).ms).toBeGreaterThanOrEqual(145);
+    await orders.setKnobs({ spikeRate: { every: 2 }, spikeMs: 300 });
+    const calm = await timed();
+    const spiked = await timed();
+    expect(spiked.ms).toBeGreaterThanOrEqual(295);
+    expect(calm.ms).toBeLessThan(spiked.ms - 150);
 
     await orders.setKnobs({ spikeRate: 0, slowBodyMs: 300 });
     const slow = await timed();

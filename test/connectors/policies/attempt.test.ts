@@ -25,13 +25,13 @@ describe('attempt', () => {
   };
 
   it('counts the attempt and bounds it, from leaving on a connection, not from waiting for one', async () => {
-    source = await startFakeSource(() => ({ delayMs: 150 }));
+    source = await startFakeSource(() => ({ delayMs: 300 }));
     pool = new Pool(source.origin, { connections: 1 });
     const started = Date.now();
-    // The second request waits ~150 ms for the only connection, then answers in ~150 ms: 300 ms in
-    // all, within a 250 ms timeout because the wait does not count.
-    const [first, second] = await Promise.all([get(pool, 250), get(pool, 250)]);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    // The second request waits ~300 ms for the only connection, then answers in ~300 ms: 600 ms in
+    // all, within a 450 ms timeout because the wait does not count.
+    const [first, second] = await Promise.all([get(pool, 450), get(pool, 450)]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(590);
     expect(first).toMatchObject({ status: 200, record: { attempts: 1 } });
     expect(second).toMatchObject({ status: 200, record: { attempts: 1 } });
   });
