@@ -11,7 +11,8 @@ import { openSockets, socketsSettle, watchUnhandledRejections } from '../support
 import type { GatewayOptions } from '../../src/federation/gateway';
 
 export const FAST = {
-  timeoutMs: 300,
+  // Generous for a loaded test machine; the slow-source test sets its own, shorter one.
+  timeoutMs: 1_000,
   connectTimeoutMs: 200,
   retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 1_500, budget: { ratio: 1, minPerSecond: 100, windowMs: 10_000 } },
   breaker: { windowMs: 10_000, minimumAttempts: 5, failureRatio: 0.5, openMs: 500 },

@@ -6,9 +6,10 @@
 import { CUSTOMER_360, FAST, startChaos, type Chaos, type Response360 } from './chaos';
 
 const ORDERS = 'GET /api/orders';
+const TIMEOUT_MS = 300;
 let chaos: Chaos;
 beforeAll(async () => {
-  chaos = await startChaos();
+  chaos = await startChaos({ limits: { orders: { ...FAST, timeoutMs: TIMEOUT_MS } } });
 });
 afterAll(() => chaos.h.close());
 
@@ -29,23 +30,23 @@ function expectTimedOut(res: Response360, message: string): void {
 }
 
 it('cuts each attempt of a source slower than its timeout, retries it, and answers without its data', async () => {
-  await chaos.h.sandboxes.orders.setKnobs({ latencyMs: 2 * FAST.timeoutMs });
+  await chaos.h.sandboxes.orders.setKnobs({ latencyMs: 2 * TIMEOUT_MS });
   const { res, orderCalls, ms } = await query();
   expect(orderCalls).toBe(FAST.retry.maxAttempts);
   expectTimedOut(res, 'Source orders did not answer within 300 ms (GET /orders after 3 attempts)');
   // Three attempts of 300 ms and two short backoffs, not three times the source's 600 ms.
-  expect(ms).toBeLessThan(3 * 2 * FAST.timeoutMs);
+  expect(ms).toBeLessThan(3 * 2 * TIMEOUT_MS);
 });
 
 it('cuts a body that trickles past the timeout, and does not repeat an answer that had begun', async () => {
-  await chaos.h.sandboxes.orders.setKnobs({ latencyMs: 0, slowBodyMs: 3 * FAST.timeoutMs });
+  await chaos.h.sandboxes.orders.setKnobs({ latencyMs: 0, slowBodyMs: 3 * TIMEOUT_MS });
   const { res, orderCalls } = await query();
   expect(orderCalls).toBe(1);
   expectTimedOut(res, 'Source orders did not finish its answer within 300 ms (GET /orders)');
 });
 
 it('serves through latency spikes that stay within the timeout, and recovers when the source is fast again', async () => {
-  await chaos.h.sandboxes.orders.setKnobs({ slowBodyMs: 0, spikeRate: 1, spikeMs: FAST.timeoutMs / 3 });
+  await chaos.h.sandboxes.orders.setKnobs({ slowBodyMs: 0, spikeRate: 1, spikeMs: TIMEOUT_MS / 3 });
   expect((await query()).res.errors).toBeUndefined();
   await chaos.h.sandboxes.orders.setKnobs({ spikeRate: 0 });
   const { res, orderCalls } = await query();
