@@ -1,6 +1,7 @@
 /** The benchmark's printed table and its JSON record. */
 import type { Minimum } from './minimum';
 import type { ConcurrentResult, SequentialResult } from './measure';
+import type { SoakResult } from './soak';
 
 export interface GatewayResult {
   name: string;
@@ -17,6 +18,8 @@ export interface BenchResults {
   gateways: GatewayResult[];
   /** naive / virtualize for each measure. */
   ratios: Record<string, number>;
+  /** Absent when the soak was skipped (BENCH_SOAK=0). */
+  soak?: SoakResult;
 }
 
 const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;

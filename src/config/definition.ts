@@ -229,12 +229,17 @@ export type RetryPolicy = z.infer<typeof retryPolicyDefinition>;
  * A circuit breaker per source (closed, open, half-open). It opens when, within the last
  * `windowMs`, at least `minimumAttempts` attempts were made and more than `failureRatio` of them
  * failed (a 5xx, a connection refused or broken, a timeout; a 4xx or 429 is not a failure of the
- * source). While open, calls fail at once with SOURCE_UNAVAILABLE and never reach the source; after
- * `openMs` one probe call goes through, and its outcome closes the breaker or opens it again.
+ * source): with the defaults, 5 attempts in 10 s of which more than half failed open it for 30 s.
+ * While open, calls fail at once with SOURCE_UNAVAILABLE and never reach the source; after `openMs`
+ * one probe call goes through, and its outcome closes the breaker or opens it again.
+ *
+ * A ratio rather than a count, so that a busy source with a few failures among many successes stays
+ * in use; a short window, so that the successes before an outage do not hold the breaker closed
+ * long into it.
  */
 export const breakerPolicyDefinition = z.strictObject({
-  /** The sliding window failures are counted over, in milliseconds. */
-  windowMs: z.number().int().min(1_000).default(60_000),
+  /** The sliding window attempts are counted over, in milliseconds. */
+  windowMs: z.number().int().min(1_000).default(10_000),
   /** Fewest attempts in the window before the breaker may open. */
   minimumAttempts: z.number().int().min(1).default(5),
   /** Share of failed attempts in the window above which it opens, from 0 to 1. */

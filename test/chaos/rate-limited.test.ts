@@ -5,7 +5,7 @@
  * queues its own bursts below the source's limit.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CUSTOMER_360, FAST, startChaos, type Chaos, type Response360 } from './chaos';
+import { CUSTOMER_360, FAST, startChaos, type Chaos, type Customer360, type Response360 } from './chaos';
 
 const CRM_LIST = 'GET /services/data/v58.0/query/Contact';
 const BUCKET = { perSecond: 10, burst: 2, maxQueueWaitMs: 1_000 };
@@ -21,7 +21,7 @@ it('waits out the Retry-After the source sends, then gets its answer with one re
   await chaos.h.sandboxes.crm.setKnobs({ rateLimitRate: 1, retryAfterSeconds: 1 });
   chaos.h.resetUpstream();
   const started = performance.now();
-  const pending = chaos.h.query(CUSTOMER_360);
+  const pending = chaos.h.query<Customer360>(CUSTOMER_360);
   await sleep(400);
   await chaos.h.sandboxes.crm.setKnobs({ rateLimitRate: 0 });
   const res: Response360 = await pending;
@@ -61,7 +61,7 @@ it('fails at once with SOURCE_RATE_LIMITED when asked to wait longer than maxRet
 it('queues its own bursts in the token bucket instead of sending them at once', async () => {
   chaos.h.resetUpstream();
   const started = performance.now();
-  const answers: Response360[] = await Promise.all(Array.from({ length: 6 }, () => chaos.h.query(CUSTOMER_360)));
+  const answers: Response360[] = await Promise.all(Array.from({ length: 6 }, () => chaos.h.query<Customer360>(CUSTOMER_360)));
   expect(answers.every((res) => res.errors === undefined)).toBe(true);
   expect(crmCalls()).toBe(6);
   // Two at once, then ten per second: the sixth leaves no earlier than 400 ms in.
