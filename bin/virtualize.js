@@ -1,4 +1,7 @@
 #!/usr/bin/env node
 'use strict';
+// graphql-js runs extra development-time checks unless NODE_ENV says production; set it before
+// anything loads graphql, unless the operator chose otherwise.
+process.env.NODE_ENV ??= 'production';
 // The compiled CLI; `npm install` builds it (prepare), `npm start` rebuilds it first.
 require('../dist/src/cli/main.js');
