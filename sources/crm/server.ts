@@ -8,10 +8,9 @@
  * rather than in the order asked; paging is by an opaque cursor.
  */
 import { normalizeEmail } from '../sandbox/email';
-import { listParam } from '../sandbox/params';
 import { route, type JsonReply, type Route } from '../sandbox/router';
 import { SANDBOX_CREDENTIALS } from '../sandbox/auth';
-import { isObject } from '../sandbox/params';
+import { isObject, listParam } from '../sandbox/params';
 import { startSandbox, type SandboxHandle, type SandboxOptions, type ShellErrorCode, type SystemRecords } from '../sandbox/server';
 import { CRM_CONTACT_ID, CRM_SEGMENTS, crmDataset, type CrmContact, type CrmDataset, type CrmSegment } from './data';
 import openapi from './openapi.json';

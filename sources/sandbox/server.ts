@@ -89,6 +89,12 @@ const MAX_BODY_BYTES = 64 * 1024;
 /** A slow body arrives in this many pieces, spread evenly over `slowBodyMs`. */
 const SLOW_BODY_PIECES = 10;
 
+/** A reply and the headers that go with it. */
+interface Answer {
+  reply: JsonReply;
+  headers?: Record<string, string>;
+}
+
 const SHELL_STATUS: Record<ShellErrorCode, number> = {
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
@@ -189,11 +195,6 @@ export async function startSandbox(system: SandboxSystem, options: SandboxOption
     if (text === undefined) return sendJson(response, reply, headers);
     if (knobs.slowBodyMs <= 0) return sendText(response, reply.status, text, headers);
     await sendSlowly(response, reply.status, text, headers, knobs.slowBodyMs, signal);
-  }
-
-  interface Answer {
-    reply: JsonReply;
-    headers?: Record<string, string>;
   }
 
   async function answer(
@@ -362,7 +363,7 @@ export async function startSandbox(system: SandboxSystem, options: SandboxOption
 }
 
 /** Writes a JSON text in pieces spread over `overMs`; stops if the connection or the system goes away. */
-async function sendSlowly(response: ServerResponse, status: number, text: string, headers: Record<string, string> = {}, overMs: number, signal: AbortSignal): Promise<void> {
+async function sendSlowly(response: ServerResponse, status: number, text: string, headers: Record<string, string> | undefined, overMs: number, signal: AbortSignal): Promise<void> {
   const payload = Buffer.from(text, 'utf8');
   response.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': payload.length });
   response.flushHeaders();
