@@ -9,7 +9,11 @@
  * calls through the sandboxes' control endpoints. Loopback only; every child is stopped by its pid;
  * a watchdog stops them and ends the run if it ever takes longer than its budget.
  *
- * Then the soak (bench/soak.ts): a minute of 50 clients on virtualize while one sandbox fails 20%
+ * Then a phase measures the query guard's own work per request in this process (see
+ * guard-overhead.ts), and virtualize once more with the sources answering at once, to say what
+ * share of a request the guard takes.
+ *
+ * Last, the soak (bench/soak.ts): a minute of 50 clients on virtualize while one sandbox fails 20%
  * of its requests and another goes down for 15 s. `BENCH_SOAK=0 npm run bench` skips it for a quick
  * run (about 80 s shorter).
  */
@@ -25,7 +29,8 @@ import { GraphQLClient } from './graphql-client';
 import { measureConcurrent, measureSequential, SandboxControl, type ConcurrentResult, type SequentialResult } from './measure';
 import { floorWithinLimits, minimumFor } from './minimum';
 import { parseSandboxUrls, PROJECT_ROOT, type SandboxUrls } from './project';
-import { formatResults, ratios, type BenchResults, type GatewayResult } from './report';
+import { measureGuardOverhead } from './guard-overhead';
+import { formatResults, ratios, type BenchResults, type GatewayResult, type GuardResult } from './report';
 import { formatSoak, runSoak } from './soak';
 
 const LATENCY_MS = 25;
@@ -161,6 +166,19 @@ async function main(): Promise<void> {
     for (const { gateway, client } of measured) {
       concurrent.set(gateway.name, await measureConcurrent(client, control, operation, { clients: CLIENTS, requests: CONCURRENT_REQUESTS }));
     }
+    // The guard's own overhead, in this process on a real answer, and a whole request with the
+    // sources answering at once to set it against.
+    const overhead = await measureGuardOverhead(config, operation, answers[0]!.data as Record<string, unknown>);
+    await control.setLatency(0);
+    const hot = await measureSequential(measured[0]!.client, control, operation, { warmups: WARMUPS, requests: SEQUENTIAL_REQUESTS });
+    const virtualizeP50 = sequential.get('virtualize')!.latencyMs.p50;
+    const perRequestMs = overhead.microseconds.perRequest / 1000;
+    const guard: GuardResult = {
+      ...overhead,
+      zeroLatencyP50Ms: hot.latencyMs.p50,
+      shareOfRequest: { atLatency: Math.round((perRequestMs / virtualizeP50) * 1e5) / 1e5, atZeroLatency: Math.round((perRequestMs / hot.latencyMs.p50) * 1e5) / 1e5 },
+    };
+
     const results: GatewayResult[] = measured.map(({ gateway }) => ({
       name: gateway.name,
       description: descriptions[gateway.name] ?? gateway.name,
@@ -168,6 +186,8 @@ async function main(): Promise<void> {
       concurrent: concurrent.get(gateway.name)!,
     }));
 
+    // The soak runs at the benchmark's latency again (the guard phase above set it to 0).
+    await control.setLatency(LATENCY_MS);
     const virtualize = measured.find(({ gateway }) => gateway.name === 'virtualize')!;
     const soak = SOAK ? await runSoak(virtualize.gateway.url, control, operation, SOAK_OPTIONS) : undefined;
 
@@ -178,6 +198,7 @@ async function main(): Promise<void> {
       minimum,
       gateways: results,
       ratios: ratios(results.find((r) => r.name === 'naive')!, results.find((r) => r.name === 'virtualize')!),
+      guard,
       ...(soak ? { soak } : {}),
     };
     console.log(formatResults(report));

@@ -66,14 +66,14 @@ interface Tally {
 }
 
 /** Posts the operation and sorts the answer; never throws for what the gateway answers. */
-async function ask(agent: Agent, url: string, operation: Operation, tally: Tally): Promise<void> {
+async function ask(agent: Agent, url: string, operation: Operation, apiKey: string, tally: Tally): Promise<void> {
   const started = performance.now();
   let outcome: Outcome = 'failed';
   try {
     const response = await request(url, {
       method: 'POST',
       dispatcher: agent,
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      headers: { 'content-type': 'application/json', accept: 'application/json', 'x-api-key': apiKey },
       body: JSON.stringify(operation),
     });
     const text = await response.body.text();
@@ -102,8 +102,9 @@ async function runPhase(url: string, control: SandboxControl, operation: Operati
   const until = started + seconds * 1000;
   try {
     await Promise.all([
-      ...Array.from({ length: clients }, async () => {
-        while (performance.now() < until) await ask(agent, url, operation, tally);
+      // Each client sends its own API key, as separate dashboards do, so that each spends its own query budget.
+      ...Array.from({ length: clients }, async (_, i) => {
+        while (performance.now() < until) await ask(agent, url, operation, `soak-client-${i + 1}`, tally);
       }),
       during?.(elapsedMs),
     ]);

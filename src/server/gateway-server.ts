@@ -4,6 +4,11 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Gateway } from '../federation/gateway';
 import type { FederationContext } from '../federation/request-context';
+import type { BudgetStore } from '../guard/budget-store';
+import { openBudgetStore } from '../guard/open-budget-store';
+import { QueryCostGuard } from '../guard/query-cost-guard';
+import { useQueryCost } from '../guard/use-query-cost';
+import { useShapeLimits } from '../guard/use-shape-limits';
 import { useBadUserInput } from './bad-user-input';
 import { readiness } from './health';
 
@@ -12,6 +17,8 @@ export interface GatewayServerOptions {
   host?: string;
   /** How long graceful shutdown waits for requests in flight before it closes their sockets. */
   shutdownGraceMs?: number;
+  /** Per-client budgets; by default the store `guard.budget.store` declares. Closed with the server. */
+  budget?: BudgetStore;
 }
 
 export interface GatewayServer {
@@ -28,9 +35,28 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
   response.end(text);
 }
 
-/** The one place where the gateway is wired together: GraphQL (with GraphiQL), health and readiness. */
+/** A budget store that fails is reported at most this often; requests meanwhile run uncharged. */
+const BUDGET_WARNING_INTERVAL_MS = 10_000;
+
+function budgetWarnings(): (error: unknown) => void {
+  let lastAt = -Infinity;
+  return (error) => {
+    if (performance.now() - lastAt < BUDGET_WARNING_INTERVAL_MS) return;
+    lastAt = performance.now();
+    const reason = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`${JSON.stringify({ level: 'warn', msg: 'budget store failed; requests run uncharged', reason })}\n`);
+  };
+}
+
+/**
+ * The one place where the gateway is wired together: GraphQL (with GraphiQL) behind the query
+ * guard (shape limits, then cost and budget), health and readiness.
+ */
 export async function startGatewayServer(gateway: Gateway, options: GatewayServerOptions = {}): Promise<GatewayServer> {
   const example = gateway.config.examples[0];
+  const { guard: guardConfig } = gateway.config;
+  const guard = QueryCostGuard.forGateway(gateway);
+  const budget = options.budget ?? (await openBudgetStore(guardConfig.budget));
   const yoga = createYoga<Record<string, unknown>, FederationContext>({
     schema: gateway.schema,
     graphqlEndpoint: '/graphql',
@@ -44,7 +70,17 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
       defaultQuery: example?.query,
       defaultTabs: gateway.config.examples.map((tab) => ({ query: tab.query, variables: tab.variables ?? null })),
     },
-    plugins: [useBadUserInput()],
+    batching: { limit: guardConfig.limits.batchedOperations },
+    plugins: [
+      useShapeLimits(guardConfig.limits),
+      useBadUserInput(),
+      useQueryCost({
+        guard,
+        budget,
+        clientHeader: guardConfig.budget.clientHeader,
+        onBudgetError: budgetWarnings(),
+      }),
+    ],
   });
 
   let draining = false;
@@ -69,6 +105,9 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
       server.off('error', reject);
       resolve();
     });
+  }).catch(async (error: unknown) => {
+    await budget.close();
+    throw error;
   });
   const { port } = server.address() as AddressInfo;
   const host = options.host ?? gateway.config.server.host;
@@ -90,6 +129,7 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
         await closed;
         clearInterval(sweep);
         clearTimeout(grace);
+        await budget.close();
         await gateway.close();
       })();
       return closing;
