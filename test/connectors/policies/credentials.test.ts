@@ -76,13 +76,13 @@ describe('credentials', () => {
   });
 
   it('renews a token renewBeforeExpiryMs before it expires', async () => {
-    const { source, tokenRequests } = await oauthSource({ expiresIn: 1 });
+    const { source, tokenRequests } = await oauthSource({ expiresIn: 2 });
     open.push(source);
-    const get = client(source.origin, oauth(source, 500));
+    const get = client(source.origin, oauth(source, 1_000));
     await get();
     await get();
     expect(tokenRequests()).toBe(1);
-    await sleep(550);
+    await sleep(1_050);
     expect(await get()).toMatchObject({ status: 200 });
     expect(tokenRequests()).toBe(2);
   });
