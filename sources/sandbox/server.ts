@@ -25,8 +25,8 @@ export interface SandboxOptions {
   host?: string;
   /** Delay added to every request except the control endpoints, in milliseconds; default 0. */
   latencyMs?: number;
-  /** Fault knobs to start with; see faults.ts. */
-  knobs?: KnobChange;
+  /** Fault knobs to start with (an outage can only begin once the system runs); see faults.ts. */
+  knobs?: Omit<KnobChange, 'outageMs'>;
   /** How the system authenticates callers; each system has its own default. */
   auth?: SandboxAuth;
 }
