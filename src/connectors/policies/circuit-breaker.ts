@@ -29,7 +29,7 @@ export interface BreakerReport {
 }
 
 /** Opossum needs a rejection to count a failure; this one carries no more than the status. */
-class FailedAttempt extends Error {
+class AttemptFailure extends Error {
   constructor(readonly reason: string) {
     super(reason);
   }
@@ -45,7 +45,7 @@ class OutcomeHandler extends ForwardingHandler {
 
   constructor(
     handler: Dispatcher.DispatchHandler,
-    private readonly settle: (failure: FailedAttempt | undefined) => void,
+    private readonly settle: (failure: AttemptFailure | undefined) => void,
   ) {
     super(handler);
   }
@@ -53,7 +53,7 @@ class OutcomeHandler extends ForwardingHandler {
   override onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Headers, statusMessage?: string): void {
     // A status other than 2xx is the source's whole verdict: settle before the layers above act on
     // it, since a retry re-dispatches at once and must meet the breaker's new state.
-    if (statusCode < 200 || statusCode >= 300) this.report(isFailureStatus(statusCode) ? new FailedAttempt(`answered ${statusCode}`) : undefined);
+    if (statusCode < 200 || statusCode >= 300) this.report(isFailureStatus(statusCode) ? new AttemptFailure(`answered ${statusCode}`) : undefined);
     super.onResponseStart(controller, statusCode, headers, statusMessage);
   }
 
@@ -63,11 +63,11 @@ class OutcomeHandler extends ForwardingHandler {
   }
 
   override onResponseError(controller: Dispatcher.DispatchController, error: Error): void {
-    this.report(isSourceFailure(error) ? new FailedAttempt(error.message) : undefined);
+    this.report(isSourceFailure(error) ? new AttemptFailure(error.message) : undefined);
     super.onResponseError(controller, error);
   }
 
-  private report(failure: FailedAttempt | undefined): void {
+  private report(failure: AttemptFailure | undefined): void {
     if (this.settled) return;
     this.settled = true;
     this.settle(failure);
@@ -130,7 +130,7 @@ export class SourceBreaker {
         });
       this.breaker.fire(attempt).catch((error: unknown) => {
         // A failed attempt has reached the handler already; only opossum's own refusal has not.
-        if (!(error instanceof FailedAttempt)) refuse(handler, this.refusal());
+        if (!(error instanceof AttemptFailure)) refuse(handler, this.refusal());
       });
       return true;
     };
