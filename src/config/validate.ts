@@ -35,6 +35,10 @@ function fromZod(error: z.ZodError): DefinitionProblem[] {
       const key = String(issue.path[issue.path.length - 1]);
       return { path: formatPath(issue.path), message: `the name "${key}" is not allowed: ${issue.issues.map((inner) => inner.message).join('; ')}` };
     }
+    // A value that fits none of the forms of a union (`retry: false` or a retry policy): name the forms.
+    if (issue.code === 'invalid_union' && issue.errors.every((branch) => branch.every((inner) => inner.path.length === 0))) {
+      return { path: formatPath(issue.path), message: `expected one of: ${issue.errors.map((branch) => branch.map((inner) => inner.message.replace(/^Invalid input: /, '')).join(', ')).join('; or ')}` };
+    }
     return { path: formatPath(issue.path), message: issue.message };
   });
 }

@@ -137,7 +137,8 @@ export class SourceConnector {
   /**
    * Fetches records of `entityName` whose `field` takes one of `values`, batching as the source
    * allows, and groups them back by value (never by position: sources answer in their own order).
-   * A value with no record maps to an empty list.
+   * A value with no record maps to an empty list. A call that fails fails only the values it
+   * carried, which map to its error: one value per call for a source without batch endpoints.
    */
   async lookup(
     entityName: string,
@@ -145,23 +146,31 @@ export class SourceConnector {
     values: readonly string[],
     observe?: CallObserver,
     normalize: KeyNormalization = 'none',
-  ): Promise<Map<string, CanonicalRecord[]>> {
+  ): Promise<Map<string, CanonicalRecord[] | SourceError>> {
     const entity = this.entity(entityName);
     const lookup = entity.definition.lookups[field];
     if (!lookup) throw new Error(`Source ${this.name} has no lookup of ${entityName} by ${field}`);
     const route = `${lookup.method} ${lookup.path}`;
-    const groups = new Map<string, CanonicalRecord[]>(values.map((value) => [value, []]));
+    const groups = new Map<string, CanonicalRecord[] | SourceError>(values.map((value) => [value, []]));
     const asked = values.filter(entity.askable.get(field)!);
     const batches = lookup.batch ? chunk(asked, lookup.batch.maxSize) : asked.map((value) => [value]);
     await Promise.all(
       batches.map(async (batch) => {
-        const body = await this.callLookup(lookup, batch, route, observe);
-        for (const record of body === NOT_FOUND ? [] : this.mapRecords(entity, body, lookup.resultPath, route)) {
+        let records: CanonicalRecord[];
+        try {
+          const body = await this.callLookup(lookup, batch, route, observe);
+          records = body === NOT_FOUND ? [] : this.mapRecords(entity, body, lookup.resultPath, route);
+        } catch (error) {
+          if (!(error instanceof SourceError)) throw error;
+          for (const value of batch) groups.set(value, error);
+          return;
+        }
+        for (const record of records) {
           const raw = keyString(record[field]);
           const key = raw === undefined ? undefined : normalizeKey(normalize, raw);
           const group = key === undefined ? undefined : groups.get(key);
           // A record for a value nobody asked for (a source that ignores part of a filter) is dropped.
-          if (group && !(lookup.unique && group.length > 0)) group.push(record);
+          if (Array.isArray(group) && !(lookup.unique && group.length > 0)) group.push(record);
         }
       }),
     );
