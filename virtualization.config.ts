@@ -2,9 +2,12 @@
  * The one declarative configuration of virtualize: the sources it federates, how each source's
  * payloads map onto the canonical model in `schema/`, and the id mappings that join them.
  *
- * Base URLs default to the sandbox systems that `npm start` runs beside the gateway; point them at
- * the real systems with the environment variables named here.
+ * Base URLs and credentials default to the sandbox systems that `npm start` runs beside the
+ * gateway (and to the sandbox's own development secrets); point them at the real systems with the
+ * environment variables named here. Limits not declared take the defaults of the format
+ * (src/config/definition.ts): 3 attempts, a breaker that opens for 30 s, no client-side rate limit.
  */
+import { SANDBOX_CREDENTIALS } from './sources/sandbox/auth';
 import { defineConfig, env } from './src/config/define-config';
 
 export const SANDBOX_PORTS = { crm: 4101, orders: 4102, support: 4103, billing: 4104 } as const;
@@ -17,8 +20,9 @@ export default defineConfig({
     crm: {
       description: 'The CRM: customers (Salesforce-style contacts).',
       baseUrl: env('CRM_URL', `http://127.0.0.1:${SANDBOX_PORTS.crm}/services/data/v58.0`),
+      auth: { type: 'header', header: 'x-api-key', value: env('CRM_API_KEY', SANDBOX_CREDENTIALS.crm.apiKey) },
       // maxCallsPerRequest: a page of 4,000 customers, or lookups of 2,000 ids, in one request.
-      limits: { timeoutMs: 5_000, connectTimeoutMs: 2_000, maxConcurrency: 16, maxCallsPerRequest: 20 },
+      limits: { timeoutMs: 5_000, connectTimeoutMs: 2_000, maxConcurrency: 16, maxCallsPerRequest: 20, rateLimit: { perSecond: 200, burst: 50 } },
       entities: {
         Customer: {
           key: 'id',
@@ -85,6 +89,12 @@ export default defineConfig({
     support: {
       description: 'The support desk: tickets per requester. It has no batch endpoint.',
       baseUrl: env('SUPPORT_URL', `http://127.0.0.1:${SANDBOX_PORTS.support}/api/v2`),
+      auth: {
+        type: 'oauth2ClientCredentials',
+        tokenUrl: env('SUPPORT_TOKEN_URL', '/oauth/token'),
+        clientId: env('SUPPORT_CLIENT_ID', SANDBOX_CREDENTIALS.support.clientId),
+        clientSecret: env('SUPPORT_CLIENT_SECRET', SANDBOX_CREDENTIALS.support.clientSecret),
+      },
       // One call per customer: a page of 50 goes out in two waves, and the desk never sees more
       // than 32 calls at once from this replica, however many clients ask. Tickets of more than
       // 250 customers in one request are refused before any call.

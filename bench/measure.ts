@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
-import type { SandboxStats } from '../sources/sandbox';
+import type { KnobChange, SandboxStats } from '../sources/sandbox';
 import type { GraphQLClient } from './graphql-client';
 import { SYSTEMS, type SandboxUrls, type SystemName } from './project';
 
@@ -89,6 +89,11 @@ export class SandboxControl {
         if (knobs?.latencyMs !== latencyMs) throw new Error(`${system} sandbox reports latency ${JSON.stringify(knobs?.latencyMs)} ms, not ${latencyMs}`);
       }),
     );
+  }
+
+  /** Changes one system's fault knobs (see sources/sandbox/faults.ts). */
+  async setKnobs(system: SystemName, knobs: KnobChange): Promise<void> {
+    await this.call('POST', `${this.urls[system]}/_sandbox/knobs`, 200, knobs);
   }
 
   async reset(): Promise<void> {

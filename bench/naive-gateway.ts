@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { Agent, request } from 'undici';
-import type { CrmContact, Order, Ticket } from '../sources/sandbox';
+import { SANDBOX_CREDENTIALS, TOKEN_PATH, type CrmContact, type Order, type Ticket } from '../sources/sandbox';
 import { PROJECT_ROOT, type RunningGateway, type SandboxUrls } from './project';
 
 const typeDefs = /* GraphQL */ `
@@ -93,12 +93,33 @@ function newestFirst<T extends { at: string }>(a: T, b: T): number {
   return a.at === b.at ? 0 : a.at > b.at ? -1 : 1;
 }
 
+async function supportToken(origin: string, agent: Agent): Promise<string> {
+  const { clientId, clientSecret } = SANDBOX_CREDENTIALS.support;
+  const response = await request(`${origin}${TOKEN_PATH}`, {
+    method: 'POST',
+    dispatcher: agent,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }).toString(),
+  });
+  const body = (await response.body.json()) as { access_token?: string };
+  if (response.statusCode !== 200 || !body.access_token) throw new Error(`the support desk issued no token (${response.statusCode})`);
+  return body.access_token;
+}
+
 export async function startNaive(sandboxes: SandboxUrls): Promise<RunningGateway> {
   const crosswalk = readCrosswalk();
   const agent = new Agent({ keepAliveTimeout: 30_000 });
 
+  // The sandboxes' own development credentials, as a hand-written client would hold them: the CRM's
+  // API key, and one support-desk token fetched at start (it outlives any benchmark run).
+  const credentials: Record<string, Record<string, string>> = {
+    [sandboxes.crm]: { [SANDBOX_CREDENTIALS.crm.header]: SANDBOX_CREDENTIALS.crm.apiKey },
+    [sandboxes.support]: { authorization: `Bearer ${await supportToken(sandboxes.support, agent)}` },
+  };
+
   async function getJson<T>(url: string): Promise<T> {
-    const response = await request(url, { dispatcher: agent, headers: { accept: 'application/json' } });
+    const origin = new URL(url).origin;
+    const response = await request(url, { dispatcher: agent, headers: { accept: 'application/json', ...credentials[origin] } });
     const text = await response.body.text();
     if (response.statusCode !== 200) throw new Error(`GET ${url} answered ${response.statusCode}: ${text.slice(0, 200)}`);
     return JSON.parse(text) as T;

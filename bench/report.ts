@@ -2,6 +2,7 @@
 import type { Minimum } from './minimum';
 import { ROUNDS, type GuardOverhead } from './guard-overhead';
 import type { ConcurrentResult, SequentialResult } from './measure';
+import type { SoakResult } from './soak';
 
 export interface GatewayResult {
   name: string;
@@ -27,6 +28,8 @@ export interface BenchResults {
   /** naive / virtualize for each measure. */
   ratios: Record<string, number>;
   guard: GuardResult;
+  /** Absent when the soak was skipped (BENCH_SOAK=0). */
+  soak?: SoakResult;
 }
 
 const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;

@@ -12,11 +12,8 @@
  *   holds only the names listed in the request's `properties`.
  * - Paging by page number: `GET /invoices?page=1&per_page=100`, with the total in `paging.total`.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { readBody, requestUrl, sendJson } from '../sandbox/http';
-import { route, Router, type JsonReply, type Route } from '../sandbox/router';
-import { RequestCounter, UNMATCHED_ROUTE, type SandboxStats } from '../sandbox/stats';
+import { route, type JsonReply, type Route } from '../sandbox/router';
+import { startSandbox, type SandboxHandle, type SandboxOptions, type ShellErrorCode } from '../sandbox/server';
 import { billingDataset, INVOICE_ID, type BillingDataset, type Invoice, type InvoiceProperties } from './data';
 import openapi from './openapi.json';
 
@@ -28,24 +25,14 @@ export const BILLING_BATCH_READ_LIMIT = 100;
 export const BILLING_SEARCH_LIMIT = 50;
 export const BILLING_MAX_PAGE_SIZE = 100;
 
-const MAX_BODY_BYTES = 64 * 1024;
-
-export interface BillingSandboxOptions {
-  port?: number;
-  host?: string;
+export interface BillingSandboxOptions extends SandboxOptions {
+  /** Dataset seed; default 42. */
   seed?: number;
   /** The value `x-billing-key` must carry; default `BILLING_SANDBOX_KEY`. */
   apiKey?: string;
 }
 
-export interface BillingSandboxHandle {
-  readonly url: string;
-  readonly port: number;
-  readonly routes: readonly string[];
-  stats(): SandboxStats;
-  resetStats(): void;
-  close(): Promise<void>;
-}
+export type BillingSandboxHandle = SandboxHandle;
 
 const PROPERTY_NAMES: ReadonlyArray<keyof InvoiceProperties> = ['customer_number', 'amount_due', 'currency', 'issued_on', 'due_on', 'status'];
 
@@ -139,54 +126,17 @@ function billingRoutes(data: BillingDataset): Route[] {
   ];
 }
 
-/** Starts the billing sandbox on loopback (port 0 picks a free one). */
-export async function startBilling(options: BillingSandboxOptions = {}): Promise<BillingSandboxHandle> {
-  const { port = 0, host = '127.0.0.1', apiKey = BILLING_SANDBOX_KEY } = options;
-  const router = new Router([...billingRoutes(billingDataset(options.seed)), route('GET /openapi.json', () => ({ status: 200, body: openapi }))]);
-  const counter = new RequestCounter();
-
-  const server = createServer((request, response) => {
-    void (async () => {
-      const url = requestUrl(request);
-      if (!url) return sendJson(response, fail(400, 'bad_request', 'malformed request target'));
-      const method = request.method ?? 'GET';
-      const match = router.match(method, url.pathname);
-      counter.count(match.kind === 'found' ? match.route.template : UNMATCHED_ROUTE);
-      const leave = counter.enter();
-      response.once('close', leave);
-      if (match.kind !== 'found') return sendJson(response, fail(match.kind === 'method-not-allowed' ? 405 : 404, 'not_found', `no route for ${method} ${url.pathname}`));
-      if (match.route.template !== 'GET /openapi.json' && request.headers[BILLING_KEY_HEADER] !== apiKey) {
-        return sendJson(response, fail(401, 'unauthorized', `missing or wrong ${BILLING_KEY_HEADER} header`));
-      }
-      const body = await readBody(request, MAX_BODY_BYTES);
-      if (body === undefined) return sendJson(response, fail(413, 'payload_too_large', `bodies are limited to ${MAX_BODY_BYTES} bytes`));
-      sendJson(response, match.route.handle({ params: match.params, query: url.searchParams, body }));
-    })().catch((error: unknown) => {
-      if (response.headersSent) response.destroy();
-      else sendJson(response, fail(500, 'internal_error', String(error)));
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const bound = (server.address() as AddressInfo).port;
-  let closed: Promise<void> | undefined;
-  return {
-    url: `http://${host}:${bound}`,
-    port: bound,
-    routes: router.routes.map((r) => r.template),
-    stats: () => counter.snapshot(),
-    resetStats: () => counter.reset(),
-    close: () => {
-      closed ??= new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      });
-      return closed;
+/** Starts the billing sandbox (on loopback, port 0 picks a free one). */
+export function startBilling(options: BillingSandboxOptions = {}): Promise<BillingSandboxHandle> {
+  const { seed, apiKey = BILLING_SANDBOX_KEY, ...serverOptions } = options;
+  return startSandbox(
+    {
+      name: 'billing',
+      routes: billingRoutes(billingDataset(seed)),
+      openapi,
+      errorBody: (code: ShellErrorCode, message) => ({ error: { code: code.toLowerCase(), message } }),
+      defaultAuth: { kind: 'apiKey', header: BILLING_KEY_HEADER, key: apiKey },
     },
-  };
+    serverOptions,
+  );
 }

@@ -1,14 +1,17 @@
 /**
  * The CRM sandbox: a Salesforce-flavoured REST API over `crmDataset(seed)`.
  *
+ * Callers authenticate with an API key in the `x-api-key` header.
+ *
  * Quirks a client must handle, as with the real thing: errors are a JSON array of
  * `{ errorCode, message }`; the batch endpoint returns only the records it found, sorted by Id
  * rather than in the order asked; paging is by an opaque cursor.
  */
 import { normalizeEmail } from '../sandbox/email';
-import { listParam } from '../sandbox/params';
 import { route, type JsonReply, type Route } from '../sandbox/router';
-import { startSandbox, type SandboxHandle, type SandboxOptions, type ShellErrorCode } from '../sandbox/server';
+import { SANDBOX_CREDENTIALS } from '../sandbox/auth';
+import { isObject, listParam } from '../sandbox/params';
+import { startSandbox, type SandboxHandle, type SandboxOptions, type ShellErrorCode, type SystemRecords } from '../sandbox/server';
 import { CRM_CONTACT_ID, CRM_SEGMENTS, crmDataset, type CrmContact, type CrmDataset, type CrmSegment } from './data';
 import openapi from './openapi.json';
 
@@ -32,6 +35,19 @@ const SHELL_ERROR_CODES: Record<ShellErrorCode, string> = {
   BAD_REQUEST: 'MALFORMED_QUERY',
   PAYLOAD_TOO_LARGE: 'REQUEST_LIMIT_EXCEEDED',
   INTERNAL: 'UNKNOWN_EXCEPTION',
+  UNAUTHORIZED: 'INVALID_SESSION_ID',
+  RATE_LIMITED: 'REQUEST_LIMIT_EXCEEDED',
+  UNAVAILABLE: 'SERVER_UNAVAILABLE',
+};
+
+/** Contacts sit in `records` (batch, search, query) or are the whole body (one by id). */
+const CRM_RECORDS: SystemRecords = {
+  contract: { key: 'Id', date: 'CreatedDate', enum: 'Segment__c' },
+  map: (body, f) => {
+    if (!isObject(body)) return body;
+    if (Array.isArray(body.records)) return { ...body, records: body.records.map(f) };
+    return 'Id' in body ? f(body) : body;
+  },
 };
 
 export function startCrm(options: CrmSandboxOptions = {}): Promise<SandboxHandle> {
@@ -44,6 +60,8 @@ export function startCrm(options: CrmSandboxOptions = {}): Promise<SandboxHandle
       openapi,
       // Salesforce answers an unknown URL with its usual NOT_FOUND message, whatever the path.
       errorBody: (code, message) => errors(SHELL_ERROR_CODES[code], code === 'NOT_FOUND' ? NOT_FOUND_MESSAGE : message),
+      records: CRM_RECORDS,
+      defaultAuth: { kind: 'apiKey', header: SANDBOX_CREDENTIALS.crm.header, key: SANDBOX_CREDENTIALS.crm.apiKey },
     },
     serverOptions,
   );

@@ -1,14 +1,16 @@
 /**
  * The order system sandbox: a plain JSON API over `ordersDataset(seed)`.
  *
+ * It asks for no credentials (an internal system behind the network boundary).
+ *
  * Quirks a client must handle: customers are numeric account refs unrelated to CRM ids (join
  * through the crosswalk), amounts are integers in minor units, times are epoch seconds, and the
  * batch endpoint is by account ref (at most 50), returning every order of those refs flattened
  * and sorted by order id.
  */
-import { listParam, parseNumericId } from '../sandbox/params';
+import { isObject, listParam, parseNumericId } from '../sandbox/params';
 import { route, type JsonReply, type Route } from '../sandbox/router';
-import { startSandbox, type SandboxHandle, type SandboxOptions, type ShellErrorCode } from '../sandbox/server';
+import { startSandbox, type SandboxHandle, type SandboxOptions, type ShellErrorCode, type SystemRecords } from '../sandbox/server';
 import { ordersDataset, type Order, type OrdersDataset } from './data';
 import openapi from './openapi.json';
 
@@ -28,6 +30,19 @@ const SHELL_ERROR_CODES: Record<ShellErrorCode, string> = {
   BAD_REQUEST: 'bad_request',
   PAYLOAD_TOO_LARGE: 'payload_too_large',
   INTERNAL: 'internal_error',
+  UNAUTHORIZED: 'unauthorized',
+  RATE_LIMITED: 'rate_limited',
+  UNAVAILABLE: 'unavailable',
+};
+
+/** Orders sit in `data` (by account refs) or are the whole body (one by id). */
+const ORDER_RECORDS: SystemRecords = {
+  contract: { key: 'id', date: 'created_at', enum: 'status' },
+  map: (body, f) => {
+    if (!isObject(body)) return body;
+    if (Array.isArray(body.data)) return { ...body, data: body.data.map(f) };
+    return 'lines' in body ? f(body) : body;
+  },
 };
 
 export function startOrders(options: OrdersSandboxOptions = {}): Promise<SandboxHandle> {
@@ -38,6 +53,7 @@ export function startOrders(options: OrdersSandboxOptions = {}): Promise<Sandbox
       routes: ordersRoutes(ordersDataset(seed)),
       openapi,
       errorBody: (code, message) => ({ error: SHELL_ERROR_CODES[code], message }),
+      records: ORDER_RECORDS,
     },
     serverOptions,
   );

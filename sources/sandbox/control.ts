@@ -1,28 +1,26 @@
 /**
  * `/_sandbox/*`: how tests and benchmarks steer a running sandbox from outside its process.
- * These requests are neither counted, delayed nor traced, so steering never disturbs what is
- * being measured. Errors here use one plain shape, `{ error, message }`, whatever the system.
+ * These requests are neither counted, delayed, faulted nor traced, so steering never disturbs what
+ * is being measured. Errors here use one plain shape, `{ error, message }`, whatever the system.
  */
+import { parseKnobChange, type KnobChange, type Knobs } from './faults';
 import { route, Router, type JsonReply } from './router';
 import type { SandboxStats } from './stats';
-
-/** Runtime settings of a sandbox, changed with `POST /_sandbox/knobs`. */
-export interface Knobs {
-  /** Delay added to every non-control request, in milliseconds. */
-  latencyMs: number;
-}
 
 /** What the control endpoints act on. */
 export interface ControlTarget {
   stats(): SandboxStats;
   resetStats(): void;
   knobs(): Knobs;
-  setLatency(ms: number): void;
+  /**
+   * Applies a change that has been checked already. An outage starts once the control answer has
+   * been sent: the control endpoint goes down with the system.
+   */
+  applyFromControl(change: KnobChange): Knobs;
+  revokeTokens(): void;
 }
 
 export const CONTROL_PREFIX = '/_sandbox/';
-
-const KNOB_NAMES: ReadonlyArray<keyof Knobs> = ['latencyMs'];
 
 export function controlError(status: number, error: string, message: string): JsonReply {
   return { status, body: { error, message } };
@@ -37,31 +35,22 @@ export function controlRouter(target: ControlTarget): Router {
     }),
     route('GET /_sandbox/knobs', () => ({ status: 200, body: target.knobs() })),
     route('POST /_sandbox/knobs', ({ body }) => applyKnobs(body, target)),
+    route('POST /_sandbox/revoke-tokens', () => {
+      target.revokeTokens();
+      return { status: 204, body: undefined };
+    }),
   ]);
 }
 
 /** Validates the whole body before applying anything, so a bad request changes nothing. */
 function applyKnobs(text: string, target: ControlTarget): JsonReply {
-  const usage = 'knobs body must be a JSON object such as {"latencyMs": 25}';
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    return controlError(400, 'invalid_json', usage);
+    return controlError(400, 'invalid_json', 'knobs body must be a JSON object such as {"latencyMs": 25, "errorRate": 0.2}');
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    return controlError(400, 'invalid_knobs', usage);
-  }
-  const unknownKeys = Object.keys(parsed).filter((key) => !(KNOB_NAMES as readonly string[]).includes(key));
-  if (unknownKeys.length > 0) {
-    return controlError(400, 'invalid_knobs', `unknown knob(s) ${unknownKeys.join(', ')}; known: ${KNOB_NAMES.join(', ')}`);
-  }
-  if ('latencyMs' in parsed) {
-    const value: unknown = parsed.latencyMs;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      return controlError(400, 'invalid_knobs', `latencyMs must be a finite number >= 0, got ${JSON.stringify(value)}`);
-    }
-    target.setLatency(value);
-  }
-  return { status: 200, body: target.knobs() };
+  const checked = parseKnobChange(parsed);
+  if (!checked.ok) return controlError(400, 'invalid_knobs', checked.message);
+  return { status: 200, body: target.applyFromControl(checked.change) };
 }

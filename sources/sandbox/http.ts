@@ -33,9 +33,14 @@ export function sendJson(response: ServerResponse, reply: JsonReply, headers: Re
     response.writeHead(reply.status, headers).end();
     return;
   }
-  const payload = Buffer.from(JSON.stringify(reply.body), 'utf8');
+  sendText(response, reply.status, JSON.stringify(reply.body), headers);
+}
+
+/** Writes a text (JSON, or on purpose something that only claims to be) as `application/json`. */
+export function sendText(response: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  const payload = Buffer.from(text, 'utf8');
   response
-    .writeHead(reply.status, {
+    .writeHead(status, {
       ...headers,
       'content-type': 'application/json; charset=utf-8',
       'content-length': payload.length,

@@ -10,6 +10,7 @@ import { ordersDataset, type CrosswalkPair, type OrdersDataset } from '../orders
 import { startOrders } from '../orders/server';
 import { supportDataset, type SupportDataset } from '../support/data';
 import { startSupport } from '../support/server';
+import type { SandboxAuth } from './auth';
 import { DEFAULT_SEED } from './random';
 import type { SandboxHandle } from './server';
 
@@ -22,6 +23,8 @@ export interface SandboxesOptions {
   host?: string;
   /** Dataset seed; default 42. */
   seed?: number;
+  /** Credentials each system demands; default: the CRM an API key, the support desk OAuth client credentials (SANDBOX_CREDENTIALS). */
+  auth?: { crm?: SandboxAuth; orders?: SandboxAuth; support?: SandboxAuth };
 }
 
 export interface Sandboxes {
@@ -43,12 +46,12 @@ export interface SandboxDataset {
 
 /** Starts the three systems; if one fails to start, the others are closed before the error is rethrown. */
 export async function startSandboxes(options: SandboxesOptions = {}): Promise<Sandboxes> {
-  const { latencyMs, ports = {}, host, seed } = options;
+  const { latencyMs, ports = {}, host, seed, auth = {} } = options;
   const shared = { latencyMs, host, seed };
   const started = await Promise.allSettled([
-    startCrm({ ...shared, port: ports.crm }),
-    startOrders({ ...shared, port: ports.orders }),
-    startSupport({ ...shared, port: ports.support }),
+    startCrm({ ...shared, port: ports.crm, auth: auth.crm }),
+    startOrders({ ...shared, port: ports.orders, auth: auth.orders }),
+    startSupport({ ...shared, port: ports.support, auth: auth.support }),
   ]);
   const handles = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const failure = started.find((result) => result.status === 'rejected');
@@ -78,6 +81,8 @@ export { startSupport, type SupportSandboxOptions } from '../support/server';
 export { crosswalkPairs, crosswalkCsv, writeCrosswalkCsv } from '../orders/crosswalk';
 export { normalizeEmail } from './email';
 export { UNMATCHED_ROUTE, type SandboxStats } from './stats';
+export { SANDBOX_CREDENTIALS, TOKEN_PATH, type SandboxAuth } from './auth';
+export { DEFAULT_KNOBS, type KnobChange, type Knobs, type Rate } from './faults';
 export type { SandboxHandle, SandboxOptions } from './server';
 export type { CrmContact, CrmDataset, CrmSegment } from '../crm/data';
 export type { Currency, Order, OrderAccount, OrderLine, OrderStatus, OrdersDataset, CrosswalkPair } from '../orders/data';

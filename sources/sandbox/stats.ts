@@ -10,6 +10,8 @@ export interface SandboxStats {
   byRoute: Record<string, number>;
   /** The most requests this system was serving at once: how a caller's concurrency bound shows. */
   peakInFlight: number;
+  /** Requests to the OAuth token endpoint (an authorization server of its own: not in `total` or `byRoute`). */
+  tokenRequests: number;
 }
 
 /** The `byRoute` key of requests that matched no route. */
@@ -37,7 +39,7 @@ export class RequestCounter {
   }
 
   /** A snapshot: later requests do not change it. */
-  snapshot(): SandboxStats {
+  snapshot(): Omit<SandboxStats, 'tokenRequests'> {
     let total = 0;
     const byRoute: Record<string, number> = {};
     for (const [key, n] of this.#counts) {

@@ -1,14 +1,17 @@
 /**
  * The support desk sandbox: a Zendesk-flavoured API over `supportDataset(seed)`.
  *
+ * Callers authenticate with OAuth 2.0 client credentials: a bearer token from `POST /oauth/token`.
+ *
  * Quirks a client must handle: there is no batch endpoint at all (one call per requester email),
  * records come wrapped (`{ ticket }`, `{ requester }`), errors are `{ error, description }`, and
  * times are UTC strings without a zone marker.
  */
 import { normalizeEmail } from '../sandbox/email';
-import { parseNumericId } from '../sandbox/params';
+import { SANDBOX_CREDENTIALS } from '../sandbox/auth';
+import { isObject, parseNumericId } from '../sandbox/params';
 import { route, type JsonReply, type Route } from '../sandbox/router';
-import { startSandbox, type SandboxHandle, type SandboxOptions, type ShellErrorCode } from '../sandbox/server';
+import { startSandbox, type SandboxHandle, type SandboxOptions, type ShellErrorCode, type SystemRecords } from '../sandbox/server';
 import { supportDataset, type SupportDataset } from './data';
 import openapi from './openapi.json';
 
@@ -25,6 +28,19 @@ const SHELL_ERROR_CODES: Record<ShellErrorCode, string> = {
   BAD_REQUEST: 'InvalidParameter',
   PAYLOAD_TOO_LARGE: 'PayloadTooLarge',
   INTERNAL: 'InternalError',
+  UNAUTHORIZED: 'Unauthorized',
+  RATE_LIMITED: 'TooManyRequests',
+  UNAVAILABLE: 'ServiceUnavailable',
+};
+
+/** Tickets sit in `tickets` (by requester) or `ticket` (one by id). */
+const TICKET_RECORDS: SystemRecords = {
+  contract: { key: 'id', date: 'created_at', enum: 'status' },
+  map: (body, f) => {
+    if (!isObject(body)) return body;
+    if (Array.isArray(body.tickets)) return { ...body, tickets: body.tickets.map(f) };
+    return 'ticket' in body ? { ...body, ticket: f(body.ticket) } : body;
+  },
 };
 
 export function startSupport(options: SupportSandboxOptions = {}): Promise<SandboxHandle> {
@@ -35,6 +51,8 @@ export function startSupport(options: SupportSandboxOptions = {}): Promise<Sandb
       routes: supportRoutes(supportDataset(seed)),
       openapi,
       errorBody: (code, message) => ({ error: SHELL_ERROR_CODES[code], description: message }),
+      records: TICKET_RECORDS,
+      defaultAuth: { kind: 'oauth2ClientCredentials', ...SANDBOX_CREDENTIALS.support },
     },
     serverOptions,
   );

@@ -162,10 +162,18 @@ export function explainIssue(root: Schema, rootInput: unknown, issue: Issue, pre
         const at = issue.path[issue.path.length - 1] === issue.discriminator ? path : tagPath;
         return [{ path: at, message: `"${issue.discriminator}" must be ${expected}, found ${describeValue(tag)}`, expected, found: describeValue(tag) }];
       }
-      const forms = [...new Set(issue.errors.map((branch) => {
-        const first = branch[0];
-        return first?.code === 'invalid_type' && first.path.length === 0 ? typeName(first.expected) : first ? `${typeName('object')} (${first.message})` : 'another form';
-      }))];
+      // Each form the value could have taken, as the first thing it broke there says.
+      const forms = [
+        ...new Set(
+          issue.errors.map((branch) => {
+            const first = branch[0];
+            if (!first) return 'another form';
+            if (first.path.length === 0 && first.code === 'invalid_type') return typeName(first.expected);
+            if (first.path.length === 0 && first.code === 'invalid_value') return first.values.length === 1 ? JSON.stringify(first.values[0]) : `one of ${quoted(first.values)}`;
+            return `${typeName('object')} (${formatPath(first.path) || 'itself'}: ${first.message.replace(/^Invalid input: /, '')})`;
+          }),
+        ),
+      ];
       const expected = forms.join(' or ');
       return [{ path, message: `expected ${expected}, found ${describeValue(input)}`, expected, found: describeValue(input) }];
     }

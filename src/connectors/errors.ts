@@ -1,6 +1,13 @@
 /**
- * Failures of a source, each with a stable `code` that reaches the client as `extensions.code`.
- * Messages name the source and the route template, never a URL (it may carry ids or credentials).
+ * Every error of the connectors, in one file.
+ *
+ * `SourceError` is what leaves the connectors: a stable `code` that reaches the client as
+ * `extensions.code`, the source's name and the route template. Messages name the source and the
+ * route, never a URL (it may carry ids or credentials) and never a credential.
+ *
+ * The others are raised by the per-source policies inside the dispatcher (see `source-dispatcher.ts`)
+ * and turned into a `SourceError` by the HTTP client. Each has a stable `code` of its own, which
+ * the retry and breaker policies match on; nobody matches on messages.
  */
 export type SourceErrorCode =
   | 'SOURCE_UNAVAILABLE'
@@ -26,4 +33,75 @@ export class SourceError extends Error {
 
 export function isSourceError(error: unknown): error is SourceError {
   return error instanceof SourceError;
+}
+
+/** The source's circuit breaker is open (or a probe is in flight): the call never left the gateway. */
+export class BreakerOpenError extends Error {
+  readonly code = 'VIRTUALIZE_BREAKER_OPEN';
+  constructor(
+    readonly source: string,
+    /** When the next probe may go, epoch ms; undefined while a probe is in flight. */
+    readonly probeAt: number | undefined,
+  ) {
+    super(
+      probeAt === undefined
+        ? `the circuit breaker of source ${source} is half-open and its probe call is still in flight; calls fail at once until it answers`
+        : `the circuit breaker of source ${source} is open after repeated failures; calls fail at once until a probe at ${new Date(probeAt).toISOString()} (in ${Math.max(0, Math.ceil((probeAt - Date.now()) / 1000))} s)`,
+    );
+    this.name = 'BreakerOpenError';
+  }
+}
+
+/** The gateway's own rate limit for the source would make this call wait longer than allowed. */
+export class RateLimitWaitError extends Error {
+  readonly code = 'VIRTUALIZE_RATE_LIMIT_WAIT';
+  constructor(
+    readonly source: string,
+    readonly waitMs: number,
+    readonly maxQueueWaitMs: number,
+    /** True when the wait comes from the source's own Retry-After rather than the gateway's token bucket. */
+    readonly sourceAskedToWait: boolean,
+  ) {
+    super(
+      sourceAskedToWait
+        ? `source ${source} asked the gateway to wait ${Math.ceil(waitMs / 1000)} s (Retry-After), longer than the ${maxQueueWaitMs} ms a call may queue`
+        : `the gateway's rate limit for source ${source} would queue this call ${Math.ceil(waitMs)} ms, longer than its maxQueueWaitMs of ${maxQueueWaitMs} ms`,
+    );
+    this.name = 'RateLimitWaitError';
+  }
+}
+
+/** One attempt took longer than the source's `timeoutMs`, from leaving on a connection to its last byte. */
+export class AttemptTimeoutError extends Error {
+  readonly code = 'VIRTUALIZE_ATTEMPT_TIMEOUT';
+  constructor(readonly timeoutMs: number) {
+    super(`no complete answer within ${timeoutMs} ms`);
+    this.name = 'AttemptTimeoutError';
+  }
+}
+
+/**
+ * An attempt failed after its answer had begun to arrive. It is not retried: the caller already has
+ * the status and headers, and a repeat could only resume with Range requests, which these APIs do
+ * not serve. `cause` is the underlying failure (a timeout, a broken connection).
+ */
+export class InterruptedAnswerError extends Error {
+  readonly code = 'VIRTUALIZE_ANSWER_INTERRUPTED';
+  constructor(override readonly cause: Error) {
+    super(`the answer stopped halfway: ${cause.message}`);
+    this.name = 'InterruptedAnswerError';
+  }
+}
+
+/** The OAuth 2.0 token endpoint of a source could not give a token. */
+export class TokenRequestError extends Error {
+  readonly code = 'VIRTUALIZE_TOKEN_REQUEST';
+  constructor(
+    readonly kind: 'unreachable' | 'refused' | 'bad-response',
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'TokenRequestError';
+  }
 }

@@ -1,7 +1,12 @@
-import { Pool, errors as undiciErrors } from 'undici';
-import type { AuthDefinition, SourceDefinition } from '../config/definition';
-import { SourceError } from './errors';
+import { errors as undiciErrors, type Dispatcher } from 'undici';
+import type { SourceDefinition } from '../config/definition';
 import { resolveEnv } from '../config/env';
+import { BreakerOpenError, InterruptedAnswerError, RateLimitWaitError, SourceError, TokenRequestError, type SourceErrorCode } from './errors';
+import { errorCode, failureKind } from './failures';
+import { newCallRecord, type CallRecord } from './policies/attempt';
+import type { BreakerReport } from './policies/circuit-breaker';
+import { secretNames } from './policies/credentials';
+import { createSourceDispatcher, type SourceDispatcher } from './source-dispatcher';
 
 /** What one upstream call did, reported to whoever asked for it (explain, tests, metrics). */
 export interface UpstreamCall {
@@ -9,6 +14,8 @@ export interface UpstreamCall {
   route: string;
   batchSize: number;
   status: number | 'error';
+  /** Attempts that went out to the source, retries included; 0 when a policy (an open breaker) refused the call. */
+  attempts: number;
   startedAt: number;
   durationMs: number;
 }
@@ -20,28 +27,29 @@ export interface JsonResponse {
   body: unknown;
 }
 
-function authHeaders(auth: AuthDefinition, env: NodeJS.ProcessEnv): Record<string, string> {
-  switch (auth.type) {
-    case 'none':
-      return {};
-    case 'header':
-      return { [auth.header.toLowerCase()]: resolveEnv(auth.value, env) };
-    case 'bearer':
-      return { authorization: `Bearer ${resolveEnv(auth.token, env)}` };
-  }
+/** A source's state for readiness reports: no URL, no credentials. */
+export interface SourceHealth {
+  /** The outcome of the latest call: `unknown` before any. */
+  state: 'unknown' | 'up' | 'failing';
+  /** Absent when the source declares `breaker: false`. */
+  breaker?: BreakerReport;
+  /** The code of the latest failure, however long ago, and when it happened. */
+  lastError?: { code: SourceErrorCode; at: string };
+  lastCallAt?: string;
 }
 
 /**
- * One undici pool per source: it caps concurrent connections at `limits.maxConcurrency` (requests
- * beyond it wait in the pool's queue, which is how a source without batch endpoints is protected)
- * and applies the source's timeouts to every call.
+ * The HTTP face of one source: GETs a JSON document through the source's dispatcher (its pool and
+ * its policies, see source-dispatcher.ts) and turns every way that can fail into a `SourceError`
+ * whose message names the source, the route template and how many attempts were made.
  */
 export class SourceHttpClient {
-  private readonly pool: Pool;
+  private readonly sourceDispatcher: SourceDispatcher;
   private readonly basePath: string;
-  private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
-  private lastOutcome: { ok: boolean; code?: string; at: number } | undefined;
+  private readonly secrets: string[];
+  private lastCall: { ok: boolean; at: number } | undefined;
+  private lastError: { code: SourceErrorCode; at: number } | undefined;
 
   constructor(
     readonly source: string,
@@ -51,13 +59,8 @@ export class SourceHttpClient {
     const base = new URL(resolveEnv(definition.baseUrl, env));
     this.basePath = base.pathname.replace(/\/$/, '');
     this.timeoutMs = definition.limits.timeoutMs;
-    this.headers = { accept: 'application/json', ...authHeaders(definition.auth, env) };
-    this.pool = new Pool(base.origin, {
-      connections: definition.limits.maxConcurrency,
-      connect: { timeout: definition.limits.connectTimeoutMs },
-      headersTimeout: definition.limits.timeoutMs,
-      bodyTimeout: definition.limits.timeoutMs,
-    });
+    this.secrets = secretNames(definition.auth);
+    this.sourceDispatcher = createSourceDispatcher(source, definition, base.origin, env);
   }
 
   /**
@@ -66,55 +69,92 @@ export class SourceHttpClient {
    */
   async getJson(pathAndQuery: string, route: string, batchSize: number, observe?: CallObserver, postBody?: unknown): Promise<JsonResponse> {
     const startedAt = performance.now();
+    const record = newCallRecord();
     let status: number | 'error' = 'error';
     let failure: SourceError | undefined;
     try {
-      const response = await this.pool.request({
+      const response: Dispatcher.ResponseData<CallRecord> = await this.sourceDispatcher.dispatcher.request({
         path: this.basePath + pathAndQuery,
+        opaque: record,
+        // A POST read is not retried: the retry policy repeats GET and HEAD only.
         ...(postBody === undefined
-          ? { method: 'GET', headers: this.headers }
-          : { method: 'POST', headers: { ...this.headers, 'content-type': 'application/json' }, body: JSON.stringify(postBody) }),
-        signal: AbortSignal.timeout(this.timeoutMs),
+          ? { method: 'GET', headers: { accept: 'application/json' } }
+          : { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/json' }, body: JSON.stringify(postBody) }),
       });
       status = response.statusCode;
       const text = await response.body.text();
       if (status === 404) return { status, body: safeParse(text) };
-      if (status === 429) throw new SourceError('SOURCE_RATE_LIMITED', this.source, route, `Source ${this.source} is rate limiting the gateway (${route} answered 429); try again shortly`, status);
-      if (status >= 500) throw new SourceError('SOURCE_UNAVAILABLE', this.source, route, `Source ${this.source} failed (${route} answered ${status})`, status);
-      if (status >= 400) throw new SourceError('SOURCE_REJECTED_REQUEST', this.source, route, `Source ${this.source} rejected the request (${route} answered ${status}); check the source definition`, status);
+      if (status >= 400) throw this.statusError(status, route, record);
       const body = safeParse(text);
       if (body === undefined) throw new SourceError('SOURCE_BAD_RESPONSE', this.source, route, `Source ${this.source} sent a body that is not JSON (${route})`, status);
       return { status, body };
     } catch (error) {
-      failure = this.classify(error, route);
+      failure = this.classify(error, route, record);
+      if (failure.status !== undefined) status = failure.status;
       throw failure;
     } finally {
-      this.lastOutcome = { ok: failure === undefined, code: failure?.code, at: Date.now() };
-      observe?.({ source: this.source, route, batchSize, status, startedAt, durationMs: performance.now() - startedAt });
+      const at = Date.now();
+      this.lastCall = { ok: failure === undefined, at };
+      if (failure) this.lastError = { code: failure.code, at };
+      observe?.({ source: this.source, route, batchSize, status, attempts: record.attempts, startedAt, durationMs: performance.now() - startedAt });
     }
   }
 
-  private classify(error: unknown, route: string): SourceError {
-    if (error instanceof SourceError) return error;
-    const timedOut =
-      error instanceof undiciErrors.HeadersTimeoutError ||
-      error instanceof undiciErrors.BodyTimeoutError ||
-      error instanceof undiciErrors.ConnectTimeoutError ||
-      (error instanceof DOMException && error.name === 'TimeoutError');
-    if (timedOut) return new SourceError('SOURCE_TIMEOUT', this.source, route, `Source ${this.source} did not answer within ${this.timeoutMs} ms (${route})`);
-    const reason = error instanceof Error && 'code' in error ? String(error.code) : 'connection failed';
-    return new SourceError('SOURCE_UNAVAILABLE', this.source, route, `Source ${this.source} is unreachable (${reason}) for ${route}`);
+  /** `(GET /orders answered 503 after 3 attempts; ...)`: what happened, for the end of a message. */
+  private what(route: string, record: CallRecord, outcome?: string): string {
+    const attempts = record.attempts > 1 ? ` after ${record.attempts} attempts` : '';
+    const stopped = record.retryStopped ? `; not retried: ${record.retryStopped}` : '';
+    return `(${route}${outcome ? ` ${outcome}` : ''}${attempts}${stopped})`;
   }
 
-  /** The outcome of the latest call, for readiness reports (no URL, no credentials). */
-  health(): { state: 'unknown' | 'up' | 'failing'; lastErrorCode?: string; lastCallAt?: string } {
-    const last = this.lastOutcome;
-    if (!last) return { state: 'unknown' };
-    return { state: last.ok ? 'up' : 'failing', ...(last.code ? { lastErrorCode: last.code } : {}), lastCallAt: new Date(last.at).toISOString() };
+  private statusError(status: number, route: string, record: CallRecord): SourceError {
+    const what = this.what(route, record, `answered ${status}`);
+    const fail = (code: SourceErrorCode, message: string) => new SourceError(code, this.source, route, message, status);
+    if (status === 429) return fail('SOURCE_RATE_LIMITED', `Source ${this.source} is rate limiting the gateway ${what}; try again shortly`);
+    if (status >= 500) return fail('SOURCE_UNAVAILABLE', `Source ${this.source} failed ${what}`);
+    if ((status === 401 || status === 403) && this.secrets.length > 0) {
+      return fail('SOURCE_REJECTED_REQUEST', `Source ${this.source} refused the gateway's credentials ${what}; check ${this.secrets.join(', ')}`);
+    }
+    return fail('SOURCE_REJECTED_REQUEST', `Source ${this.source} rejected the request ${what}; check the source definition`);
+  }
+
+  private classify(error: unknown, route: string, record: CallRecord): SourceError {
+    if (error instanceof SourceError) return error;
+    if (error instanceof undiciErrors.RequestRetryError) return this.statusError(error.statusCode, route, record);
+    const fail = (code: SourceErrorCode, message: string, status?: number) => new SourceError(code, this.source, route, message, status);
+    if (error instanceof BreakerOpenError) return fail('SOURCE_UNAVAILABLE', `Source ${this.source} is unavailable (${route}): ${error.message}`);
+    if (error instanceof RateLimitWaitError) return fail('SOURCE_RATE_LIMITED', `Source ${this.source} is rate limited (${route}): ${error.message}`);
+    if (error instanceof TokenRequestError) {
+      const code = error.kind === 'refused' ? 'SOURCE_REJECTED_REQUEST' : error.kind === 'bad-response' ? 'SOURCE_BAD_RESPONSE' : 'SOURCE_UNAVAILABLE';
+      return fail(code, `Source ${this.source} could not authenticate (${route}): ${error.message}`, error.status);
+    }
+    const interrupted = error instanceof InterruptedAnswerError;
+    const cause = interrupted ? error.cause : error;
+    const what = this.what(route, record);
+    switch (failureKind(cause)) {
+      case 'timeout':
+        return fail('SOURCE_TIMEOUT', `Source ${this.source} did not ${interrupted ? 'finish its answer' : 'answer'} within ${this.timeoutMs} ms ${what}`);
+      case 'connection':
+        return fail('SOURCE_UNAVAILABLE', `Source ${this.source} ${interrupted ? 'broke off its answer' : 'is unreachable'} (${errorCode(cause)}) ${what}`);
+      default:
+        return fail('SOURCE_UNAVAILABLE', `Source ${this.source} failed (${errorCode(cause) ?? (cause instanceof Error ? cause.name : 'unknown error')}) ${what}`);
+    }
+  }
+
+  /** The source's state for readiness reports. */
+  health(): SourceHealth {
+    const breaker = this.sourceDispatcher.breaker?.report();
+    const last = this.lastCall;
+    return {
+      state: last === undefined ? 'unknown' : last.ok ? 'up' : 'failing',
+      ...(breaker ? { breaker } : {}),
+      ...(this.lastError ? { lastError: { code: this.lastError.code, at: new Date(this.lastError.at).toISOString() } } : {}),
+      ...(last ? { lastCallAt: new Date(last.at).toISOString() } : {}),
+    };
   }
 
   close(): Promise<void> {
-    return this.pool.close();
+    return this.sourceDispatcher.close();
   }
 }
 

@@ -64,14 +64,19 @@ export class RequestLoaders {
     return loader;
   }
 
-  /** Records of `entity` whose `field` equals one of `keys`, in key order. */
+  /** Records of `entity` whose `field` equals one of `keys`, in key order; the first failure of any key rejects. */
   async loadMany(source: string, entity: string, field: string, keys: readonly string[], normalize?: KeyNormalization): Promise<CanonicalRecord[][]> {
-    if (keys.length === 0) return [];
-    const results = await this.loader(source, entity, field, normalize).loadMany(keys);
+    const results = await this.loadEach(source, entity, field, keys, normalize);
     return results.map((result) => {
       if (result instanceof Error) throw result;
       return result;
     });
+  }
+
+  /** As `loadMany`, but each key on its own: a key whose call failed has its error in its place. */
+  async loadEach(source: string, entity: string, field: string, keys: readonly string[], normalize?: KeyNormalization): Promise<Array<CanonicalRecord[] | Error>> {
+    if (keys.length === 0) return [];
+    return this.loader(source, entity, field, normalize).loadMany(keys);
   }
 
   async loadOne(source: string, entity: string, field: string, key: string, normalize?: KeyNormalization): Promise<CanonicalRecord | null> {

@@ -220,8 +220,10 @@ export class SourceConnector {
   /**
    * Fetches records of `entityName` whose `field` takes one of `values`, batching as the source
    * allows, and groups them back by value (never by position: sources answer in their own order).
-   * A value with no record maps to an empty list; a value the source reported an error for (and
-   * no record) maps to that error, which fails that value alone.
+   * A value with no record maps to an empty list. A call that fails fails only the values it
+   * carried, which map to its error: one value per call for a source without batch endpoints. A
+   * value the source reported an error for inside a successful answer (a partial batch answer),
+   * and found no record for, maps to that error alone.
    */
   async lookup(
     entityName: string,
@@ -234,30 +236,41 @@ export class SourceConnector {
     const lookup = entity.definition.lookups[field];
     if (!lookup) throw new Error(`Source ${this.name} has no lookup of ${entityName} by ${field}`);
     const route = `${lookup.method} ${lookup.path}`;
-    const groups = new Map<string, CanonicalRecord[]>(values.map((value) => [value, []]));
-    const failures = new Map<string, SourceError>();
+    const groups: LookupResult = new Map(values.map((value) => [value, []]));
+    const itemFailures = new Map<string, SourceError>();
     const asked = values.filter(entity.askable.get(field)!);
     const batches = lookup.batch ? chunk(asked, lookup.batch.maxSize) : asked.map((value) => [value]);
     await Promise.all(
       batches.map(async (batch) => {
-        const response = await this.callLookup(entity, lookup, batch, route, observe);
-        if (response === NOT_FOUND) return;
-        for (const record of this.mapRecords(entity, response.body, lookup.resultPath, route)) {
+        let response: JsonResponse | typeof NOT_FOUND;
+        let records: CanonicalRecord[];
+        try {
+          response = await this.callLookup(entity, lookup, batch, route, observe);
+          records = response === NOT_FOUND ? [] : this.mapRecords(entity, response.body, lookup.resultPath, route);
+        } catch (error) {
+          if (!(error instanceof SourceError)) throw error;
+          for (const value of batch) groups.set(value, error);
+          return;
+        }
+        for (const record of records) {
           // A record whose field is a list (a master-data link to several partners) is found by each value.
           const found = record[field];
           const keys = new Set((Array.isArray(found) ? found : [found]).map(keyString).map((raw) => (raw === undefined ? undefined : normalizeKey(normalize, raw))));
           for (const key of keys) {
             const group = key === undefined ? undefined : groups.get(key);
             // A record for a value nobody asked for (a source that ignores part of a filter) is dropped.
-            if (group && !(lookup.unique && group.length > 0)) group.push(record);
+            if (Array.isArray(group) && !(lookup.unique && group.length > 0)) group.push(record);
           }
         }
-        for (const [key, failure] of this.itemErrors(entityName, field, lookup, response, route)) failures.set(key, failure);
+        if (response === NOT_FOUND) return;
+        for (const [key, failure] of this.itemErrors(entityName, field, lookup, response, route)) itemFailures.set(key, failure);
       }),
     );
-    const result: LookupResult = groups;
-    for (const [key, failure] of failures) if (groups.get(key)?.length === 0) result.set(key, failure);
-    return result;
+    for (const [key, failure] of itemFailures) {
+      const group = groups.get(key);
+      if (Array.isArray(group) && group.length === 0) groups.set(key, failure);
+    }
+    return groups;
   }
 
   private async callLookup(entity: CompiledEntity, lookup: LookupDefinition, batch: string[], route: string, observe?: CallObserver): Promise<JsonResponse | typeof NOT_FOUND> {

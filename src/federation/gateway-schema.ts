@@ -1,6 +1,7 @@
+import { defaultMergedResolver as stitchedDefaultMergedResolver, type ExternalObject } from '@graphql-tools/delegate';
 import { stitchSchemas } from '@graphql-tools/stitch';
-import { filterSchema } from '@graphql-tools/utils';
-import { isObjectType, type GraphQLSchema } from 'graphql';
+import { filterSchema, MapperKind, mapSchema, pathToArray, relocatedError } from '@graphql-tools/utils';
+import { GraphQLError, isObjectType, type GraphQLFieldResolver, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import type { VirtualizationConfig } from '../config/definition';
 import type { CanonicalSchema } from './canonical-schema';
 import { buildSourceSubschemas, INTERNAL_FIELD_PREFIX } from './source-subschemas';
@@ -16,7 +17,7 @@ export class SchemaCoverageError extends Error {
  */
 export function buildGatewaySchema(config: VirtualizationConfig, canonical: CanonicalSchema): GraphQLSchema {
   const { subschemas, internalFields } = buildSourceSubschemas(config, canonical);
-  const stitched = stitchSchemas({ subschemas, mergeTypes: true });
+  const stitched = locateMergedErrors(stitchSchemas({ subschemas, mergeTypes: true }));
   const schema = filterSchema({
     schema: stitched,
     rootFieldFilter: (_operation, fieldName) => !fieldName.startsWith(INTERNAL_FIELD_PREFIX),
@@ -24,6 +25,32 @@ export function buildGatewaySchema(config: VirtualizationConfig, canonical: Cano
   });
   checkCoverage(schema, canonical);
   return schema;
+}
+
+/**
+ * A field that a merge delegation could not fetch (a source failed for `Customer.tickets`) holds
+ * the error in place of its value. Type merging batches the delegation over a whole list of
+ * records and locates that error at the list (`customers.nodes.tickets`): which record it concerns
+ * is lost, and graphql-js keeps a path an error already has. This resolver hands such an error on
+ * at the path of the field being resolved (`customers.nodes.2.tickets`).
+ *
+ * It keeps the name `defaultMergedResolver` on purpose: the stitching planner recognises merged
+ * fields by that name.
+ */
+function locateMergedErrors(schema: GraphQLSchema): GraphQLSchema {
+  const relocate = (value: unknown, info: GraphQLResolveInfo): unknown =>
+    value instanceof GraphQLError ? relocatedError(value, pathToArray(info.path)) : value;
+  const located: GraphQLFieldResolver<ExternalObject, Record<string, unknown>> = function defaultMergedResolver(parent, args, context, info) {
+    const value: unknown = stitchedDefaultMergedResolver(parent, args, context, info);
+    return isPromise(value) ? value.then((settled) => relocate(settled, info)) : relocate(value, info);
+  };
+  return mapSchema(schema, {
+    [MapperKind.OBJECT_FIELD]: (field) => (field.resolve === stitchedDefaultMergedResolver ? { ...field, resolve: located } : field),
+  });
+}
+
+function isPromise(value: unknown): value is Promise<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 /** Every field of the canonical model must be served by some source or join. */

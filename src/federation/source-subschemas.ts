@@ -14,7 +14,7 @@ import type { CanonicalRecord } from '../connectors/record-mapper';
 import { normalizeKey } from '../connectors/transforms';
 import type { CanonicalSchema } from './canonical-schema';
 import { federationContext } from './request-context';
-import { namedTypeOf, SubschemaBuilder } from './subschema-builder';
+import { asGraphQLError, namedTypeOf, SubschemaBuilder } from './subschema-builder';
 
 /** Prefix of root fields that only type merging uses; they are removed from the public schema. */
 export const INTERNAL_FIELD_PREFIX = '_';
@@ -144,8 +144,8 @@ function addEntity(plan: Plan, sourceName: string, entityName: string, entity: E
       sdl: canonicalRoot(name) ? fieldSdl(canonicalRoot(name)!) : `${describe(`${entityName} records by ${entity.key}, in the order asked; null for each that does not exist.`)}${name}(${arg}: [${keyType}!]!): [${entityName}]!`,
       resolve: async (_parent, args, context) => {
         const keys = (args[arg] as unknown[]).map(String);
-        const found = await federationContext(context).loaders.loadMany(sourceName, entityName, entity.key, keys);
-        return found.map((records) => records[0] ?? null);
+        const found = await federationContext(context).loaders.loadEach(sourceName, entityName, entity.key, keys);
+        return found.map(firstOrError);
       },
     });
   }
@@ -158,8 +158,8 @@ function addEntity(plan: Plan, sourceName: string, entityName: string, entity: E
   builder.addField('Query', mergeField, {
     sdl: `${mergeField}(keys: [String!]!): [${entityName}]!`,
     resolve: async (_parent, args, context) => {
-      const found = await federationContext(context).loaders.loadMany(sourceName, entityName, entity.key, args.keys as string[]);
-      return found.map((records) => records[0] ?? null);
+      const found = await federationContext(context).loaders.loadEach(sourceName, entityName, entity.key, args.keys as string[]);
+      return found.map(firstOrError);
     },
   });
   builder.addMerge(entityName, {
@@ -168,6 +168,11 @@ function addEntity(plan: Plan, sourceName: string, entityName: string, entity: E
     key: (record: Record<string, unknown>) => String(record[entity.key]),
     argsFromKeys: (keys: readonly string[]) => ({ keys }),
   });
+}
+
+/** The one record of a unique lookup, null when there is none, or the error of the call that failed for it (that item alone). */
+function firstOrError(result: CanonicalRecord[] | Error): unknown {
+  return result instanceof Error ? asGraphQLError(result) : (result[0] ?? null);
 }
 
 function addList(plan: Plan, builder: SubschemaBuilder, sourceName: string, entityName: string, entity: EntityDefinition, name: string): void {

@@ -24,18 +24,19 @@ export interface FieldSpec {
 }
 
 /**
- * Turns a source failure into a GraphQL error that names the source and carries the stable code;
- * anything else is left for the server's error masking.
+ * A source failure as a GraphQL error that names the source and carries the stable code; anything
+ * else is left as it is, for the server's error masking.
  */
+export function asGraphQLError(error: unknown): unknown {
+  return isSourceError(error) ? new GraphQLError(error.message, { extensions: { code: error.code, source: error.source, route: error.route } }) : error;
+}
+
 function withSourceErrors(resolve: Resolver): Resolver {
   return async (parent, args, context, info) => {
     try {
       return await resolve(parent, args, context, info);
     } catch (error) {
-      if (isSourceError(error)) {
-        throw new GraphQLError(error.message, { extensions: { code: error.code, source: error.source, route: error.route } });
-      }
-      throw error;
+      throw asGraphQLError(error);
     }
   };
 }

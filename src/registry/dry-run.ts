@@ -154,7 +154,8 @@ async function sampleSource(config: VirtualizationConfig, name: string, connecto
       const found = looked.value ? [...looked.value.values()].filter((group) => Array.isArray(group) && group.length > 0).length : 0;
       const failed = looked.value ? [...looked.value.values()].find(isSourceError) : undefined;
       outcome.calls.push({ source: name, entity: entityName, endpoint: `lookup by ${field}`, ok: !looked.error && !failed, records: found, rejected: 0, durationMs: looked.durationMs, note: `${found} of ${values.length} listed values found` });
-      if (looked.error) outcome.problems.push(sourceProblem(looked.error, `${at}.lookups.${field}`, definition));
+      const refusal = looked.error ?? (failed?.code === 'SOURCE_PARTIAL_FAILURE' ? undefined : failed);
+      if (refusal) outcome.problems.push(sourceProblem(refusal, `${at}.lookups.${field}`, definition));
       else if (failed) outcome.warnings.push({ stage: 'sample', path: `${at}.lookups.${field}`, message: `the source reported an error for a sampled value: ${failed.message}` });
       else if (found < values.length) {
         outcome.problems.push({
@@ -200,6 +201,8 @@ async function sampleMapping(
       const via = mapping.via;
       const service = connectorOf(homeOf(via.entity) ?? '');
       const links = service ? await service.lookup(via.entity, via.from, keys) : new Map();
+      const linkFailure = [...links.values()].find(isSourceError);
+      if (linkFailure && linkFailure.code !== 'SOURCE_PARTIAL_FAILURE') throw linkFailure;
       targets = [...links.values()].flatMap((records) => (Array.isArray(records) ? records.flatMap((record) => [record[via.to]].flat().flatMap((value) => keyString(value) ?? [])) : []));
     }
     targets = [...new Set(targets)];
@@ -213,6 +216,8 @@ async function sampleMapping(
     const found = await toConnector.lookup(mapping.to.entity, mapping.to.field, targets, undefined, normalize);
     const groups = [...found.values()];
     const failure = groups.find(isSourceError);
+    // A whole call that failed is a problem; an error the source reported for one key is not.
+    if (failure && failure.code !== 'SOURCE_PARTIAL_FAILURE') throw failure;
     call.records = groups.reduce((sum, group) => sum + (Array.isArray(group) ? group.length : 0), 0);
     call.ok = true;
     call.note = `${keys.length} ${mapping.from.entity} -> ${targets.length} keys -> ${call.records} ${mapping.to.entity}`;

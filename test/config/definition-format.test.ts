@@ -45,7 +45,12 @@ describe('the definition format', () => {
     expect(problems).toEqual(
       expect.arrayContaining([
         { path: 'sources.billing.baseUrl', message: 'expected a string or an object, found the number 42', expected: 'a string or an object', found: 'the number 42' },
-        { path: 'sources.billing.auth.type', message: '"type" must be one of "none", "header", "bearer", found the string "basic"', expected: 'one of "none", "header", "bearer"', found: 'the string "basic"' },
+        {
+          path: 'sources.billing.auth.type',
+          message: '"type" must be one of "none", "header", "bearer", "oauth2ClientCredentials", found the string "basic"',
+          expected: 'one of "none", "header", "bearer", "oauth2ClientCredentials"',
+          found: 'the string "basic"',
+        },
         { path: 'sources.billing.limits.timeoutMs', message: 'expected a number at least 1, found the number 0', expected: 'a number at least 1', found: 'the number 0' },
         { path: 'sources.billing.entities.Invoice.lookups.id.method', message: 'expected one of "GET", "POST", found the string "PUT"', expected: 'one of "GET", "POST"', found: 'the string "PUT"' },
         expect.objectContaining({ path: 'sources.billing.entities.Invoice.lookup', message: 'unknown key "lookup": did you mean "lookups"?', found: '"lookup"' }),

@@ -114,7 +114,9 @@ describe('a vendor API declared as data', () => {
   it('sends its custom auth header from the environment; a wrong key is the source refusing the gateway', async () => {
     const wrong = connect(undefined, 'not-the-key');
     try {
-      await expect(wrong.lookup('Invoice', 'id', [data.invoices[0]!.id])).rejects.toMatchObject({ code: 'SOURCE_REJECTED_REQUEST', status: 401 });
+      const id = data.invoices[0]!.id;
+      const found = await wrong.lookup('Invoice', 'id', [id]);
+      expect(found.get(id)).toMatchObject({ code: 'SOURCE_REJECTED_REQUEST', status: 401, message: expect.stringContaining('check BILLING_API_KEY') });
     } finally {
       await wrong.close();
     }

@@ -2,7 +2,9 @@ import { crmDataset, type CrmContact } from '../../sources/crm/data';
 import { CRM_BASE_PATH, startCrm } from '../../sources/crm/server';
 import type { SandboxHandle } from '../../sources/sandbox/server';
 import { UNMATCHED_ROUTE } from '../../sources/sandbox/stats';
-import { fetchJson, countsOf } from './http';
+import { authorizedFetch, countsOf, CRM_KEY } from './http';
+
+const fetchJson = authorizedFetch(() => CRM_KEY);
 
 interface RecordList {
   records: CrmContact[];

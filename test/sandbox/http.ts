@@ -1,4 +1,5 @@
 /** Small fetch helpers for the sandbox tests. */
+import { SANDBOX_CREDENTIALS, TOKEN_PATH } from '../../sources/sandbox/auth';
 
 export interface JsonResponse<T = unknown> {
   status: number;
@@ -21,4 +22,24 @@ export function postJson<T = unknown>(url: string, body: unknown): Promise<JsonR
 export function countsOf(handle: { stats(): { total: number; byRoute: Record<string, number> } }): { total: number; byRoute: Record<string, number> } {
   const { total, byRoute } = handle.stats();
   return { total, byRoute };
+}
+
+/** The CRM sandbox's API key header. */
+export const CRM_KEY: Record<string, string> = { [SANDBOX_CREDENTIALS.crm.header]: SANDBOX_CREDENTIALS.crm.apiKey };
+
+/** A bearer token from a sandbox's token endpoint, for its development client credentials. */
+export async function sandboxToken(origin: string): Promise<string> {
+  const { clientId, clientSecret } = SANDBOX_CREDENTIALS.support;
+  const reply = await fetchJson<{ access_token: string }>(`${origin}${TOKEN_PATH}`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials',
+  });
+  if (reply.status !== 200) throw new Error(`token endpoint answered ${reply.status}`);
+  return reply.body.access_token;
+}
+
+/** `fetchJson` presenting the headers `credentials` gives at the time of each call. */
+export function authorizedFetch(credentials: () => Record<string, string>): typeof fetchJson {
+  return (url, init = {}) => fetchJson(url, { ...init, headers: { ...credentials(), ...(init.headers as Record<string, string> | undefined) } });
 }

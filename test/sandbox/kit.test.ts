@@ -4,6 +4,7 @@ import { allocate, createRandom, streamSeed } from '../../sources/sandbox/random
 import { route, Router } from '../../sources/sandbox/router';
 import { startSandbox, type SandboxHandle } from '../../sources/sandbox/server';
 import { UNMATCHED_ROUTE } from '../../sources/sandbox/stats';
+import { DEFAULT_KNOBS } from '../../sources/sandbox/faults';
 import { fetchJson, postJson, countsOf } from './http';
 
 /** A three-route system, enough to exercise the shell without any dataset. */
@@ -131,8 +132,8 @@ describe('sandbox server shell', () => {
   it('serves control endpoints without counting them', async () => {
     await fetchJson(`${toy.url}/things/1`);
     const stats = await fetchJson(`${toy.url}/_sandbox/stats`);
-    expect(stats.body).toEqual({ total: 1, byRoute: { 'GET /things/{id}': 1 }, peakInFlight: 1 });
-    expect((await fetchJson(`${toy.url}/_sandbox/knobs`)).body).toEqual({ latencyMs: 0 });
+    expect(stats.body).toEqual({ total: 1, byRoute: { 'GET /things/{id}': 1 }, peakInFlight: 1, tokenRequests: 0 });
+    expect((await fetchJson(`${toy.url}/_sandbox/knobs`)).body).toEqual(DEFAULT_KNOBS);
     const reset = await fetchJson(`${toy.url}/_sandbox/reset`, { method: 'POST' });
     expect(reset.status).toBe(204);
     expect(countsOf(toy)).toEqual({ total: 0, byRoute: {} });
@@ -144,7 +145,7 @@ describe('sandbox server shell', () => {
   });
 
   it('validates knobs before applying any', async () => {
-    const bad = [{ latencyMs: -1 }, { latencyMs: 'slow' }, { latencyMs: 5, errorRate: 1 }, [1], 'x'];
+    const bad = [{ latencyMs: -1 }, { latencyMs: 'slow' }, { latencyMs: 5, errorRate: 2 }, { latencyMs: 5, chaos: 1 }, { errorRate: { every: 0 } }, [1], 'x'];
     for (const body of bad) {
       const reply = await postJson(`${toy.url}/_sandbox/knobs`, body);
       expect(reply.status).toBe(400);
@@ -152,7 +153,7 @@ describe('sandbox server shell', () => {
     }
     const garbage = await fetchJson(`${toy.url}/_sandbox/knobs`, { method: 'POST', body: '{nope' });
     expect(garbage.body).toMatchObject({ error: 'invalid_json' });
-    expect((await fetchJson(`${toy.url}/_sandbox/knobs`)).body).toEqual({ latencyMs: 0 });
+    expect((await fetchJson(`${toy.url}/_sandbox/knobs`)).body).toEqual(DEFAULT_KNOBS);
     expect(() => toy.setLatency(Number.NaN)).toThrow(/latencyMs/);
   });
 
@@ -166,7 +167,7 @@ describe('sandbox server shell', () => {
     expect(await timed('/things/1')).toBeGreaterThanOrEqual(55);
     expect(await timed('/nothing')).toBeGreaterThanOrEqual(55);
     const knobs = await postJson(`${toy.url}/_sandbox/knobs`, { latencyMs: 120 });
-    expect(knobs.body).toEqual({ latencyMs: 120 });
+    expect(knobs.body).toMatchObject({ latencyMs: 120 });
     expect(await timed('/things/1')).toBeGreaterThanOrEqual(115);
     await postJson(`${toy.url}/_sandbox/knobs`, { latencyMs: 0 });
   });

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { CRM_BASE_PATH } from '../../sources/crm/server';
 import { sandboxDataset, startSandboxes, type Sandboxes } from '../../sources/sandbox/index';
-import { fetchJson } from './http';
+import { CRM_KEY, fetchJson, sandboxToken } from './http';
 
 /** A port that was free a moment ago (the OS hands out a fresh ephemeral one). */
 function freePort(): Promise<number> {
@@ -23,15 +23,16 @@ describe('startSandboxes', () => {
     expect(new Set([crm.port, orders.port, support.port]).size).toBe(3);
     const { crm: crmData, orders: ordersData, support: supportData } = sandboxDataset();
     const contact = crmData.contacts[0];
-    expect((await fetchJson(`${crm.url}${CRM_BASE_PATH}/sobjects/Contact/${contact?.Id}`)).body).toEqual(contact);
+    expect((await fetchJson(`${crm.url}${CRM_BASE_PATH}/sobjects/Contact/${contact?.Id}`, { headers: CRM_KEY })).body).toEqual(contact);
     expect((await fetchJson(`${orders.url}/api/orders/${ordersData.orders[0]?.id}`)).body).toEqual(ordersData.orders[0]);
-    expect((await fetchJson(`${support.url}/api/v2/tickets/${supportData.tickets[0]?.id}`)).body).toEqual({ ticket: supportData.tickets[0] });
+    const bearer = { authorization: `Bearer ${await sandboxToken(support.url)}` };
+    expect((await fetchJson(`${support.url}/api/v2/tickets/${supportData.tickets[0]?.id}`, { headers: bearer })).body).toEqual({ ticket: supportData.tickets[0] });
   });
 
   it('applies the latency option to every system', async () => {
     sandboxes = await startSandboxes({ latencyMs: 40 });
     for (const handle of [sandboxes.crm, sandboxes.orders, sandboxes.support]) {
-      expect((await fetchJson<{ latencyMs: number }>(`${handle.url}/_sandbox/knobs`)).body).toEqual({ latencyMs: 40 });
+      expect((await fetchJson<{ latencyMs: number }>(`${handle.url}/_sandbox/knobs`)).body).toMatchObject({ latencyMs: 40 });
       const started = performance.now();
       await fetchJson(`${handle.url}/openapi.json`);
       expect(performance.now() - started).toBeGreaterThanOrEqual(35);
@@ -45,7 +46,7 @@ describe('startSandboxes', () => {
     const orders = other.orders.ordersByRef.get(pair?.orderCustomerRef as number) ?? [];
     const reply = await fetchJson<{ count: number }>(`${sandboxes.orders.url}/api/orders?customer_refs=${pair?.orderCustomerRef}`);
     expect(reply.body.count).toBe(orders.length);
-    const contact = await fetchJson(`${sandboxes.crm.url}${CRM_BASE_PATH}/sobjects/Contact/${pair?.crmCustomerId}`);
+    const contact = await fetchJson(`${sandboxes.crm.url}${CRM_BASE_PATH}/sobjects/Contact/${pair?.crmCustomerId}`, { headers: CRM_KEY });
     expect(contact.status).toBe(200);
   });
 

@@ -1,7 +1,10 @@
 import type { SandboxHandle } from '../../sources/sandbox/server';
 import { supportDataset, type Requester, type Ticket } from '../../sources/support/data';
 import { startSupport, SUPPORT_BASE_PATH } from '../../sources/support/server';
-import { fetchJson, countsOf } from './http';
+import { authorizedFetch, countsOf, sandboxToken } from './http';
+
+let token = '';
+const fetchJson = authorizedFetch(() => ({ authorization: `Bearer ${token}` }));
 
 interface TicketList {
   tickets: Ticket[];
@@ -23,6 +26,7 @@ describe('support sandbox', () => {
   beforeAll(async () => {
     support = await startSupport();
     base = `${support.url}${SUPPORT_BASE_PATH}`;
+    token = await sandboxToken(support.url);
   });
   afterAll(() => support.close());
   beforeEach(() => support.resetStats());

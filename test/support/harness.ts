@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { startSandboxes } from '../../sources/sandbox';
 import baseConfig from '../../virtualization.config';
-import type { VirtualizationConfigInput } from '../../src/config/definition';
+import type { LimitsInput, VirtualizationConfigInput } from '../../src/config/definition';
 import { validateConfig } from '../../src/config/validate';
-import { createGateway, type Gateway } from '../../src/federation/gateway';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/federation/gateway';
 import { startGatewayServer, type GatewayServer } from '../../src/server/gateway-server';
 
 export const PROJECT_ROOT = join(__dirname, '../..');
@@ -38,6 +38,18 @@ export function sandboxEnv(sandboxes: Sandboxes): NodeJS.ProcessEnv {
   };
 }
 
+/** A `configure` that overrides the limits of some sources (the rest of each source's limits stay). */
+export function withLimits(limits: Record<string, LimitsInput>): (config: VirtualizationConfigInput) => VirtualizationConfigInput {
+  return (config) => {
+    for (const [name, override] of Object.entries(limits)) {
+      const source = config.sources[name];
+      if (!source) throw new Error(`no source ${name} in the config`);
+      source.limits = { ...source.limits, ...override };
+    }
+    return config;
+  };
+}
+
 /**
  * Sandboxes and a gateway on ephemeral loopback ports, wired as `npm start` wires them.
  * `configure` may extend the built-in config (another source, other limits).
@@ -46,11 +58,13 @@ export async function startHarness(options: {
   latencyMs?: number;
   configure?: (config: VirtualizationConfigInput, sandboxes: Sandboxes) => VirtualizationConfigInput;
   env?: NodeJS.ProcessEnv;
+  /** Told of every upstream call and every record left out, as `createGateway` is. */
+  gateway?: Pick<GatewayOptions, 'observe' | 'onReject'>;
 } = {}): Promise<Harness> {
   const sandboxes = await startSandboxes({ latencyMs: options.latencyMs ?? 0, ports: { crm: 0, orders: 0, support: 0 } });
   const input = options.configure ? options.configure(structuredClone(baseConfig), sandboxes) : baseConfig;
   const config = validateConfig({ ...input, server: { port: 0, host: '127.0.0.1' } });
-  const gateway = await createGateway(config, { baseDir: PROJECT_ROOT, env: { ...sandboxEnv(sandboxes), ...options.env } });
+  const gateway = await createGateway(config, { baseDir: PROJECT_ROOT, env: { ...sandboxEnv(sandboxes), ...options.env }, ...options.gateway });
   const server = await startGatewayServer(gateway, { port: 0, host: '127.0.0.1' });
   const url = `${server.url}/graphql`;
   return {

@@ -1,0 +1,61 @@
+/**
+ * The order system is slow: past its timeout before it answers, or trickling its body past it.
+ * Each attempt is cut at the timeout; a silent source is retried up to maxAttempts, an answer that
+ * began is not repeated; the user gets customers and tickets with orders null and SOURCE_TIMEOUT.
+ */
+import { CUSTOMER_360, FAST, startChaos, type Chaos, type Response360 } from './chaos';
+
+const ORDERS = 'GET /api/orders';
+const TIMEOUT_MS = 300;
+let chaos: Chaos;
+beforeAll(async () => {
+  chaos = await startChaos({ limits: { orders: { ...FAST, timeoutMs: TIMEOUT_MS } } });
+});
+afterAll(() => chaos.h.close());
+
+async function query(): Promise<{ res: Response360; orderCalls: number; ms: number }> {
+  chaos.h.resetUpstream();
+  const started = performance.now();
+  const res: Response360 = await chaos.h.query(CUSTOMER_360);
+  return { res, orderCalls: chaos.h.upstream().orders[ORDERS] ?? 0, ms: performance.now() - started };
+}
+
+function expectTimedOut(res: Response360, message: string): void {
+  expect(res.data!.customers.nodes.every((node) => typeof node.name === 'string' && Array.isArray(node.tickets))).toBe(true);
+  expect(res.data!.customers.nodes.some((node) => node.orders === null)).toBe(true);
+  for (const error of res.errors!) {
+    expect(error.extensions).toEqual({ code: 'SOURCE_TIMEOUT', source: 'orders', route: 'GET /orders' });
+    expect(error.message).toBe(message);
+  }
+}
+
+it('cuts each attempt of a source slower than its timeout, retries it, and answers without its data', async () => {
+  await chaos.h.sandboxes.orders.setKnobs({ latencyMs: 2 * TIMEOUT_MS });
+  const { res, orderCalls, ms } = await query();
+  expect(orderCalls).toBe(FAST.retry.maxAttempts);
+  expectTimedOut(res, 'Source orders did not answer within 300 ms (GET /orders after 3 attempts)');
+  // Three attempts of 300 ms and two short backoffs, not three times the source's 600 ms.
+  expect(ms).toBeLessThan(3 * 2 * TIMEOUT_MS);
+});
+
+it('cuts a body that trickles past the timeout, and does not repeat an answer that had begun', async () => {
+  await chaos.h.sandboxes.orders.setKnobs({ latencyMs: 0, slowBodyMs: 3 * TIMEOUT_MS });
+  const { res, orderCalls } = await query();
+  expect(orderCalls).toBe(1);
+  expectTimedOut(res, 'Source orders did not finish its answer within 300 ms (GET /orders)');
+});
+
+it('serves through latency spikes that stay within the timeout, and recovers when the source is fast again', async () => {
+  await chaos.h.sandboxes.orders.setKnobs({ slowBodyMs: 0, spikeRate: 1, spikeMs: TIMEOUT_MS / 3 });
+  expect((await query()).res.errors).toBeUndefined();
+  await chaos.h.sandboxes.orders.setKnobs({ spikeRate: 0 });
+  const { res, orderCalls } = await query();
+  expect(res.errors).toBeUndefined();
+  expect(orderCalls).toBe(1);
+});
+
+it('leaves no unhandled rejection and no open socket', async () => {
+  const { unhandledRejections, socketsOpen, socketsBefore } = await chaos.finish();
+  expect(unhandledRejections).toEqual([]);
+  expect(socketsOpen).toBeLessThanOrEqual(socketsBefore);
+});
