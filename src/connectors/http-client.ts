@@ -1,7 +1,9 @@
-import { Pool, errors as undiciErrors } from 'undici';
+import { errors as undiciErrors } from 'undici';
 import type { AuthDefinition, SourceDefinition } from '../config/definition';
 import { SourceError } from './errors';
 import { resolveEnv } from '../config/env';
+import { CallerContextPool } from './caller-context-pool';
+import { withUpstreamRequest } from './upstream-request';
 
 /** What one upstream call did, reported to whoever asked for it (explain, tests, metrics). */
 export interface UpstreamCall {
@@ -37,7 +39,7 @@ function authHeaders(auth: AuthDefinition, env: NodeJS.ProcessEnv): Record<strin
  * and applies the source's timeouts to every call.
  */
 export class SourceHttpClient {
-  private readonly pool: Pool;
+  private readonly pool: CallerContextPool;
   private readonly basePath: string;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
@@ -52,7 +54,7 @@ export class SourceHttpClient {
     this.basePath = base.pathname.replace(/\/$/, '');
     this.timeoutMs = definition.limits.timeoutMs;
     this.headers = { accept: 'application/json', ...authHeaders(definition.auth, env) };
-    this.pool = new Pool(base.origin, {
+    this.pool = new CallerContextPool(base.origin, {
       connections: definition.limits.maxConcurrency,
       connect: { timeout: definition.limits.connectTimeoutMs },
       headersTimeout: definition.limits.timeoutMs,
@@ -66,12 +68,14 @@ export class SourceHttpClient {
     let status: number | 'error' = 'error';
     let failure: SourceError | undefined;
     try {
-      const response = await this.pool.request({
-        method: 'GET',
-        path: this.basePath + pathAndQuery,
-        headers: this.headers,
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
+      const response = await withUpstreamRequest({ source: this.source, route, basePath: this.basePath, batchSize, attempt: 1 }, () =>
+        this.pool.request({
+          method: 'GET',
+          path: this.basePath + pathAndQuery,
+          headers: this.headers,
+          signal: AbortSignal.timeout(this.timeoutMs),
+        }),
+      );
       status = response.statusCode;
       const text = await response.body.text();
       if (status === 404) return { status, body: safeParse(text) };

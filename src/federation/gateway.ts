@@ -5,9 +5,10 @@ import type { CallObserver } from '../connectors/http-client';
 import { SourceConnector, type RejectionListener } from '../connectors/source-connector';
 import { importCrosswalkCsv } from '../mapping/crosswalk-file';
 import { MemoryMappingStore, type MappingStore } from '../mapping/mapping-store';
+import { defaultLogger } from '../telemetry/logger';
 import { CanonicalSchema } from './canonical-schema';
 import { buildGatewaySchema } from './gateway-schema';
-import { createFederationContext, type FederationContext } from './request-context';
+import { createFederationContext, type FederationContext, type RequestHooks } from './request-context';
 
 export interface GatewayOptions {
   /** Directory that relative paths in the config (schema, crosswalk files) are resolved against. */
@@ -23,14 +24,15 @@ export interface Gateway {
   readonly schema: GraphQLSchema;
   readonly config: VirtualizationConfig;
   readonly connectors: ReadonlyMap<string, SourceConnector>;
-  createContext(): FederationContext;
+  createContext(hooks?: RequestHooks): FederationContext;
   close(): Promise<void>;
 }
 
-/** Default report of a record left out of an answer: one JSON line on stderr, with no payload values. */
+/** Default report of a record left out of an answer: a warning in the application log, with no payload values. */
 const logRejection: RejectionListener = (event) => {
-  process.stderr.write(
-    `${JSON.stringify({ level: 'warn', msg: 'record rejected by its mapping', source: event.source, entity: event.entity, key: event.key, field: event.field, from: event.from, reason: event.reason })}\n`,
+  defaultLogger().warn(
+    { source: event.source, entity: event.entity, key: event.key, field: event.field, from: event.from, reason: event.reason },
+    'record rejected by its mapping',
   );
 };
 
@@ -54,7 +56,7 @@ export async function createGateway(config: VirtualizationConfig, options: Gatew
     schema,
     config,
     connectors,
-    createContext: () => createFederationContext(connectors, store, options.observe),
+    createContext: (hooks) => createFederationContext(connectors, store, options.observe, hooks),
     close: async () => {
       await Promise.all([...connectors.values()].map((connector) => connector.close()));
       await store.close();

@@ -1,17 +1,24 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Gateway } from '../federation/gateway';
 import type { FederationContext } from '../federation/request-context';
+import { defaultAuditLogger, defaultLogger, type Logger } from '../telemetry/logger';
+import { breakerStateOf, GatewayMetrics } from '../telemetry/metrics';
+import { OperationScope } from '../telemetry/operation-trace';
 import { useBadUserInput } from './bad-user-input';
+import { useExplain } from './explain';
+import { renderGraphiQLWithFanout } from './graphiql-fanout';
 import { readiness } from './health';
+import { useOperationTelemetry } from './operation-telemetry';
 
 export interface GatewayServerOptions {
   port?: number;
   host?: string;
   /** How long graceful shutdown waits for requests in flight before it closes their sockets. */
   shutdownGraceMs?: number;
+  /** Where each operation's log line and audit line go; default: the process's application and audit logs. */
+  logs?: { operations?: Logger; audit?: Logger };
 }
 
 export interface GatewayServer {
@@ -28,29 +35,55 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
   response.end(text);
 }
 
-/** The one place where the gateway is wired together: GraphQL (with GraphiQL), health and readiness. */
+async function sendMetrics(response: ServerResponse, metrics: GatewayMetrics): Promise<void> {
+  const { contentType, text } = await metrics.exposition();
+  response.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+  response.end(text);
+}
+
+/**
+ * The one place where the gateway is wired together: GraphQL (with GraphiQL and its fan-out
+ * panel), explain, operation telemetry, health, readiness and metrics.
+ */
 export async function startGatewayServer(gateway: Gateway, options: GatewayServerOptions = {}): Promise<GatewayServer> {
   const example = gateway.config.examples[0];
+  const metrics = new GatewayMetrics(() => [...gateway.connectors].map(([name, connector]) => [name, breakerStateOf(connector.http.health())] as const));
+  const operations = new OperationScope();
   const yoga = createYoga<Record<string, unknown>, FederationContext>({
     schema: gateway.schema,
     graphqlEndpoint: '/graphql',
-    context: () => gateway.createContext(),
+    // The operation being served observes its upstream calls and wraps its delegations in spans.
+    context: () => gateway.createContext(operations.current()),
     landingPage: false,
     // Served from the package itself: the default page loads its assets from a public CDN, which
     // leaves analysts on closed networks with a blank page.
-    renderGraphiQL,
+    renderGraphiQL: renderGraphiQLWithFanout,
     graphiql: {
       title: 'virtualize',
       defaultQuery: example?.query,
       defaultTabs: gateway.config.examples.map((tab) => ({ query: tab.query, variables: tab.variables ?? null })),
     },
-    plugins: [useBadUserInput()],
+    plugins: [
+      useBadUserInput(),
+      useExplain(gateway.schema),
+      // Last, so that it reads the result every other plugin leaves (extensions.cost among them).
+      useOperationTelemetry({
+        scope: operations,
+        metrics,
+        logger: options.logs?.operations ?? defaultLogger(),
+        audit: options.logs?.audit ?? defaultAuditLogger(),
+      }),
+    ],
   });
 
   let draining = false;
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const path = (request.url ?? '/').split('?')[0];
     if (path === '/healthz') return sendJson(response, 200, { status: 'ok' });
+    if (path === '/metrics') {
+      sendMetrics(response, metrics).catch(() => sendJson(response, 500, { error: 'metrics could not be collected' }));
+      return;
+    }
     if (path === '/readyz') {
       const report = readiness(gateway, draining);
       return sendJson(response, report.status === 'ready' ? 200 : 503, report);
