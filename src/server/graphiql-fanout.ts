@@ -27,16 +27,17 @@ const STYLE = `
 .virtualize-fanout-legend { display: flex; flex-wrap: wrap; gap: 4px 12px; list-style: none; margin: 0 0 var(--px-12, 12px); padding: 0; }
 .virtualize-fanout-swatch { display: inline-block; width: 10px; height: 10px; margin-right: 4px; border-radius: 2px; }
 .virtualize-fanout-rows { list-style: none; margin: 0; padding: 0; }
-.virtualize-fanout-row { display: flex; align-items: center; gap: 8px; height: 18px; }
-.virtualize-fanout-label { flex: 0 0 45%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-family: var(--font-family-mono, monospace); font-size: 12px; }
-.virtualize-fanout-track { position: relative; flex: 1; height: 10px; background: hsla(var(--color-neutral), var(--alpha-background-light, 0.07)); border-radius: 2px; }
+.virtualize-fanout-row { margin-bottom: 5px; }
+.virtualize-fanout-label { display: flex; justify-content: space-between; gap: 8px; font-family: var(--font-family-mono, monospace); font-size: 11px; line-height: 14px; }
+.virtualize-fanout-route { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.virtualize-fanout-track { position: relative; display: block; height: 8px; background: hsla(var(--color-neutral), var(--alpha-background-light, 0.07)); border-radius: 2px; }
 .virtualize-fanout-bar { position: absolute; top: 0; bottom: 0; min-width: 2px; border-radius: 2px; }
-.virtualize-fanout-axis { display: flex; justify-content: space-between; margin: 4px 0 var(--px-16, 16px) 45%; padding-left: 8px; font-size: 11px; opacity: 0.7; }
+.virtualize-fanout-axis { display: flex; justify-content: space-between; margin: 2px 0 var(--px-16, 16px); font-size: 11px; opacity: 0.7; }
 .virtualize-fanout-provenance { width: 100%; border-collapse: collapse; font-size: 12px; }
 .virtualize-fanout-provenance td, .virtualize-fanout-provenance th { text-align: left; padding: 2px 4px; }
 `;
 
-/** Browser JavaScript: no build step, no backquotes, no dollar-brace (it sits in a template literal). */
+/** Browser JavaScript, served as written: it sits in a template literal, so it uses no backquote or dollar-brace of its own. */
 const SCRIPT = `
 (function () {
   'use strict';
@@ -78,7 +79,7 @@ const SCRIPT = `
     function color(source) { return COLORS[sources.indexOf(source) % COLORS.length]; }
     var end = calls.reduce(function (max, call) { return Math.max(max, call.startMs + call.durationMs); }, 0) || 1;
     return h('div', { className: 'virtualize-fanout', 'data-testid': 'fanout-waterfall' },
-      h('p', { className: 'virtualize-fanout-summary' }, plural(calls.length, 'upstream call') + ' to ' + plural(sources.length, 'source') + ', ' + ms(end) + ' from the first to the last byte'),
+      h('p', { className: 'virtualize-fanout-summary' }, plural(calls.length, 'upstream call') + ' to ' + plural(sources.length, 'source') + ' within ' + ms(end) + ' of execution'),
       h('ul', { className: 'virtualize-fanout-legend' }, sources.map(function (source) {
         var count = calls.filter(function (call) { return call.source === source; }).length;
         return h('li', { key: source, 'data-source': source },
@@ -90,7 +91,8 @@ const SCRIPT = `
           (call.attempts > 1 ? ', ' + call.attempts + ' attempts' : '') + (call.cacheHit ? ', cache hit' : '');
         var bar = { left: (call.startMs / end * 100) + '%', width: (call.durationMs / end * 100) + '%', background: color(call.source) };
         return h('li', { key: i, className: 'virtualize-fanout-row', 'data-source': call.source, title: detail },
-          h('span', { className: 'virtualize-fanout-label' }, label),
+          h('span', { className: 'virtualize-fanout-label' },
+            h('span', { className: 'virtualize-fanout-route' }, label), h('span', null, ms(call.durationMs))),
           h('span', { className: 'virtualize-fanout-track' }, h('span', { className: 'virtualize-fanout-bar', style: bar })));
       })),
       h('div', { className: 'virtualize-fanout-axis' }, h('span', null, '0'), h('span', null, ms(end))),
