@@ -53,7 +53,7 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
     schema: gateway.schema,
     graphqlEndpoint: '/graphql',
     // The operation being served observes its upstream calls and wraps its delegations in spans.
-    context: () => gateway.createContext(operations.current()),
+    context: (requestContext) => gateway.createContext(operations.of(requestContext)),
     landingPage: false,
     // Served from the package itself: the default page loads its assets from a public CDN, which
     // leaves analysts on closed networks with a blank page.

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { propagation, ROOT_CONTEXT, trace, type TextMapGetter } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, trace, type TextMapGetter } from '@opentelemetry/api';
 import { getOperationAST, type ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { Logger } from '../telemetry/logger';
@@ -91,7 +91,8 @@ export function useOperationTelemetry({ scope, metrics, logger, audit }: Operati
       operation({ context: serverContext, request }, wrapped) {
         const parent = propagation.extract(ROOT_CONTEXT, request.headers, headers);
         const operation = new OperationTrace(tracer, parent, metrics.recordUpstreamCall);
-        return new Promise<void>((resolve) => resolve(scope.run(operation, wrapped))).then(
+        scope.begin(serverContext, operation);
+        return new Promise<void>((resolve) => resolve(context.with(operation.context, wrapped))).then(
           () => finish(operation, request, serverContext),
           (error: unknown) => {
             finish(operation, request, serverContext, error);
@@ -102,10 +103,10 @@ export function useOperationTelemetry({ scope, metrics, logger, audit }: Operati
     },
     onExecute({ args }) {
       const ast = getOperationAST(args.document, args.operationName);
-      scope.current()?.named(ast?.operation ?? 'query', ast?.name?.value ?? args.operationName ?? undefined);
+      scope.of(args.contextValue)?.named(ast?.operation ?? 'query', ast?.name?.value ?? args.operationName ?? undefined);
     },
-    onExecutionResult({ result }) {
-      const operation = scope.current();
+    onExecutionResult({ result, context: requestContext }) {
+      const operation = scope.of(requestContext);
       if (!operation || !result || isAsyncIterable(result)) return;
       summaries.set(operation, { outcome: outcomeOf(result), cost: costOf(result), errors: result.errors?.length ?? 0 });
     },

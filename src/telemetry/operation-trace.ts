@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { context, isSpanContextValid, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import type { Delegation, DelegationRunner } from '../connectors/delegation';
 import type { CallObserver, UpstreamCall } from '../connectors/http-client';
@@ -100,15 +99,20 @@ export class OperationTrace {
   }
 }
 
-/** The operation being served in the current async context, from its start to its result. */
+/**
+ * The operation each GraphQL request context belongs to. Keyed by the context object that yoga
+ * builds once per operation and hands to every phase (instrumentation, context factory, execution
+ * hooks), rather than carried in an AsyncLocalStorage: with tracing off the gateway then runs with
+ * no async-context tracking at all.
+ */
 export class OperationScope {
-  private readonly storage = new AsyncLocalStorage<OperationTrace>();
+  private readonly operations = new WeakMap<object, OperationTrace>();
 
-  run<T>(operation: OperationTrace, fn: () => T): T {
-    return this.storage.run(operation, () => context.with(operation.context, fn));
+  begin(requestContext: object, operation: OperationTrace): void {
+    this.operations.set(requestContext, operation);
   }
 
-  current(): OperationTrace | undefined {
-    return this.storage.getStore();
+  of(requestContext: object): OperationTrace | undefined {
+    return this.operations.get(requestContext);
   }
 }

@@ -1,7 +1,7 @@
 import { context, propagation, trace, type Attributes, type Span } from '@opentelemetry/api';
 import type { UndiciRequest } from '@opentelemetry/instrumentation-undici';
 import type { NodeSDK, NodeSDKConfiguration } from '@opentelemetry/sdk-node';
-import { currentUpstreamRequest, type UpstreamRequest } from '../connectors/upstream-request';
+import { currentUpstreamRequest, readUpstreamRequests, type UpstreamRequest } from '../connectors/upstream-request';
 import { ATTR, SEMCONV } from './attributes';
 
 export interface TracingOptions {
@@ -85,6 +85,7 @@ export function startTracing(options: TracingOptions = {}): boolean {
     logRecordProcessors: [],
   });
   sdk.start();
+  readUpstreamRequests();
   running = { sdk, stop: () => undici.disable() };
   return true;
 }
