@@ -22,17 +22,38 @@ import { measureConcurrent, measureSequential, SandboxControl, type ConcurrentRe
 import { floorWithinLimits, minimumFor } from './minimum';
 import { parseSandboxUrls, PROJECT_ROOT, type SandboxUrls } from './project';
 import { formatResults, ratios, type BenchResults, type GatewayResult } from './report';
+import { measureTracingOverhead, type ReceiverStats } from './tracing-overhead';
 
 const LATENCY_MS = 25;
 const WARMUPS = 3;
 const SEQUENTIAL_REQUESTS = 30;
 const CLIENTS = 8;
 const CONCURRENT_REQUESTS = 80;
-/** The whole run, build excluded, must end well inside two minutes. */
-const BUDGET_MS = 100_000;
+/** The whole run, build excluded, must end well inside three minutes. */
+const BUDGET_MS = 150_000;
 const RESULTS_FILE = join(PROJECT_ROOT, 'bench', 'results', 'latest.json');
 const CLI = join(PROJECT_ROOT, 'bin', 'virtualize.js');
 const SERVE_GATEWAY = join(__dirname, 'serve-gateway.js');
+const OTLP_RECEIVER = join(__dirname, 'otlp-receiver.js');
+const PROCESS_ENV = process.env;
+
+/** The tracing phase: virtualize as measured above, against a copy that traces every operation. */
+const TRACED = 'virtualize, traced';
+const TRACING_ROUNDS = 4;
+const TRACING_WARMUPS = 40;
+const TRACING_CONCURRENT_REQUESTS = 40;
+const TRACING_SEQUENTIAL_REQUESTS = 10;
+const TRACING_EXPORTER = 'OTLP http/protobuf to a local receiver, batch span processor with the SDK defaults';
+/** Gateways trace only when told to, whatever the environment the benchmark runs in. */
+const UNTRACED_ENV: NodeJS.ProcessEnv = { ...PROCESS_ENV, OTEL_SDK_DISABLED: 'true' };
+const tracedEnv = (receiver: string): NodeJS.ProcessEnv => ({
+  ...PROCESS_ENV,
+  OTEL_SDK_DISABLED: 'false',
+  OTEL_TRACES_EXPORTER: 'otlp',
+  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+  OTEL_EXPORTER_OTLP_ENDPOINT: receiver,
+  OTEL_SERVICE_NAME: 'virtualize-bench',
+});
 const PROCESSES = 'sandboxes, each gateway under test and the load-generating client in separate Node processes';
 
 /**
@@ -65,6 +86,18 @@ function parseGatewayAnnouncement(value: unknown): { name: string; url: string }
     throw new Error(`expected {"name": ..., "url": "http://127.0.0.1:<port>/graphql"}, got ${JSON.stringify(value)}`);
   }
   return { name: record.name, url: record.url };
+}
+
+function parseReceiverAnnouncement(value: unknown): { url: string } {
+  const url = (value as { url?: unknown } | null)?.url;
+  if (typeof url !== 'string' || !url.startsWith('http://127.0.0.1:')) throw new Error(`expected {"url": "http://127.0.0.1:<port>"}, got ${JSON.stringify(value)}`);
+  return { url };
+}
+
+async function receiverStats(url: string): Promise<ReceiverStats> {
+  const response = await fetch(`${url}/stats`);
+  if (!response.ok) throw new Error(`${url}/stats answered ${response.status}`);
+  return (await response.json()) as ReceiverStats;
 }
 
 function gatewayArgs(kind: 'virtualize' | 'naive', sandboxes: SandboxUrls, extra: string[] = []): string[] {
@@ -119,7 +152,7 @@ async function main(): Promise<void> {
         ? [{ name: VARIANT, args: gatewayArgs('virtualize', sandboxes, ['--support-limit', String(VARIANT_SUPPORT_LIMIT), '--name', VARIANT]) }]
         : []),
     ];
-    const started = await Promise.allSettled(specs.map((spec) => startChild(spec.name, spec.args, parseGatewayAnnouncement)));
+    const started = await Promise.allSettled(specs.map((spec) => startChild(spec.name, spec.args, parseGatewayAnnouncement, UNTRACED_ENV)));
     for (const result of started) if (result.status === 'fulfilled') children.push(result.value);
     const failed = started.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
@@ -154,6 +187,36 @@ async function main(): Promise<void> {
     for (const { gateway, client } of measured) {
       concurrent.set(gateway.name, await measureConcurrent(client, control, operation, { clients: CLIENTS, requests: CONCURRENT_REQUESTS }));
     }
+
+    // Tracing off against tracing on: the virtualize gateway measured above, and a copy that traces.
+    const receiver = await startChild('otlp-receiver', [OTLP_RECEIVER], parseReceiverAnnouncement);
+    children.push(receiver);
+    const traced = await startChild(TRACED, gatewayArgs('virtualize', sandboxes, ['--name', TRACED]), parseGatewayAnnouncement, tracedEnv(receiver.announced.url));
+    children.push(traced);
+    const tracedClient = new GraphQLClient(traced.announced.url);
+    clients.push(tracedClient);
+    const tracedAnswer = await tracedClient.query(operation.query, operation.variables);
+    const tracedDifference = firstDifference(answers[0]!.data, tracedAnswer.data);
+    if (tracedDifference) throw new Error(`${TRACED} answers differently from virtualize: ${tracedDifference}`);
+    await fetch(`${receiver.announced.url}/reset`, { method: 'POST' });
+    const untraced = measured.findIndex(({ gateway }) => gateway.name === 'virtualize');
+    const tracing = await measureTracingOverhead({
+      off: { client: measured[untraced]!.client, pid: (started[untraced] as PromiseFulfilledResult<Child<unknown>>).value.pid },
+      on: { client: tracedClient, pid: traced.pid },
+      control,
+      operation,
+      rounds: TRACING_ROUNDS,
+      warmups: TRACING_WARMUPS,
+      clients: CLIENTS,
+      concurrentRequests: TRACING_CONCURRENT_REQUESTS,
+      sequentialRequests: TRACING_SEQUENTIAL_REQUESTS,
+      exporter: TRACING_EXPORTER,
+      flushAndCount: async () => {
+        await traced.stop();
+        return receiverStats(receiver.announced.url);
+      },
+    });
+
     const results: GatewayResult[] = measured.map(({ gateway }) => ({
       name: gateway.name,
       description: descriptions[gateway.name] ?? gateway.name,
@@ -168,6 +231,7 @@ async function main(): Promise<void> {
       minimum,
       gateways: results,
       ratios: ratios(results.find((r) => r.name === 'naive')!, results.find((r) => r.name === 'virtualize')!),
+      tracing,
     };
     console.log(formatResults(report));
     if (!withVariant) console.log(`(no "${VARIANT}" row: the configured support limit, ${supportMaxConcurrency}, is already at least ${VARIANT_SUPPORT_LIMIT})`);

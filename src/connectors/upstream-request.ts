@@ -1,9 +1,11 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { context, createContextKey } from '@opentelemetry/api';
 
 /**
  * What an upstream HTTP request is for, readable while undici creates it: telemetry names and
  * templates the request's client span from it (its URL may carry ids and emails; the template
- * never does). `CallerContextPool` keeps it right for requests that wait for a connection.
+ * never does). It travels in the OpenTelemetry context, which `CallerContextPool` keeps right for
+ * requests that wait for a connection; with tracing off there is no context to carry it, and it
+ * costs nothing.
  */
 export interface UpstreamRequest {
   source: string;
@@ -16,22 +18,13 @@ export interface UpstreamRequest {
   attempt: number;
 }
 
-const storage = new AsyncLocalStorage<UpstreamRequest>();
-let read = false;
-
-/**
- * Says that something reads the upstream request while undici creates it. Until then requests are
- * sent without it: an AsyncLocalStorage in use costs every promise of the process a little.
- */
-export function readUpstreamRequests(): void {
-  read = true;
-}
+const UPSTREAM_REQUEST = createContextKey('virtualize.upstream-request');
 
 export function withUpstreamRequest<T>(request: UpstreamRequest, send: () => T): T {
-  return read ? storage.run(request, send) : send();
+  return context.with(context.active().setValue(UPSTREAM_REQUEST, request), send);
 }
 
-/** The upstream request being sent from the current async context, if any. */
+/** The upstream request being sent from the current context, if any. */
 export function currentUpstreamRequest(): UpstreamRequest | undefined {
-  return storage.getStore();
+  return context.active().getValue(UPSTREAM_REQUEST) as UpstreamRequest | undefined;
 }

@@ -1,8 +1,9 @@
 import { context, propagation, trace, type Attributes, type Span } from '@opentelemetry/api';
 import type { UndiciRequest } from '@opentelemetry/instrumentation-undici';
 import type { NodeSDK, NodeSDKConfiguration } from '@opentelemetry/sdk-node';
-import { currentUpstreamRequest, readUpstreamRequests, type UpstreamRequest } from '../connectors/upstream-request';
+import { currentUpstreamRequest, type UpstreamRequest } from '../connectors/upstream-request';
 import { ATTR, SEMCONV } from './attributes';
+import { defaultLogger } from './logger';
 
 export interface TracingOptions {
   /**
@@ -85,7 +86,6 @@ export function startTracing(options: TracingOptions = {}): boolean {
     logRecordProcessors: [],
   });
   sdk.start();
-  readUpstreamRequests();
   running = { sdk, stop: () => undici.disable() };
   return true;
 }
@@ -99,7 +99,10 @@ export async function stopTracing(): Promise<void> {
   running = undefined;
   if (!current) return;
   current.stop();
-  await current.sdk.shutdown();
+  // Spans that cannot be delivered now (the collector is gone) are lost either way; stopping goes on.
+  await current.sdk.shutdown().catch((error: unknown) => {
+    defaultLogger().warn({ reason: error instanceof Error ? error.message : String(error) }, 'tracing stopped without exporting its last spans');
+  });
   // Released so that tracing can start again in this process.
   trace.disable();
   context.disable();
