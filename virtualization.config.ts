@@ -17,7 +17,8 @@ export default defineConfig({
     crm: {
       description: 'The CRM: customers (Salesforce-style contacts).',
       baseUrl: env('CRM_URL', `http://127.0.0.1:${SANDBOX_PORTS.crm}/services/data/v58.0`),
-      limits: { timeoutMs: 5_000, connectTimeoutMs: 2_000, maxConcurrency: 16 },
+      // maxCallsPerRequest: a page of 4,000 customers, or lookups of 2,000 ids, in one request.
+      limits: { timeoutMs: 5_000, connectTimeoutMs: 2_000, maxConcurrency: 16, maxCallsPerRequest: 20 },
       entities: {
         Customer: {
           key: 'id',
@@ -47,7 +48,8 @@ export default defineConfig({
     orders: {
       description: 'The order system: orders with lines, per order account.',
       baseUrl: env('ORDERS_URL', `http://127.0.0.1:${SANDBOX_PORTS.orders}/api`),
-      limits: { timeoutMs: 5_000, connectTimeoutMs: 2_000, maxConcurrency: 16 },
+      // Orders by id come one per call; orders of customers come 50 accounts per call.
+      limits: { timeoutMs: 5_000, connectTimeoutMs: 2_000, maxConcurrency: 16, maxCallsPerRequest: 100 },
       entities: {
         Order: {
           key: 'id',
@@ -84,8 +86,9 @@ export default defineConfig({
       description: 'The support desk: tickets per requester. It has no batch endpoint.',
       baseUrl: env('SUPPORT_URL', `http://127.0.0.1:${SANDBOX_PORTS.support}/api/v2`),
       // One call per customer: a page of 50 goes out in two waves, and the desk never sees more
-      // than 32 calls at once from this replica, however many clients ask.
-      limits: { timeoutMs: 5_000, connectTimeoutMs: 2_000, maxConcurrency: 32 },
+      // than 32 calls at once from this replica, however many clients ask. Tickets of more than
+      // 250 customers in one request are refused before any call.
+      limits: { timeoutMs: 5_000, connectTimeoutMs: 2_000, maxConcurrency: 32, maxCallsPerRequest: 250 },
       entities: {
         Ticket: {
           key: 'id',
@@ -144,6 +147,19 @@ export default defineConfig({
       },
       inverse: { field: 'customer' },
     },
+  },
+
+  // Query cost limits, checked before anything reaches a source (README, "Query cost").
+  guard: {
+    // Points per operation, priced from @cost and @listSize in schema/.
+    maxCost: 10_000,
+    limits: { depth: 10, aliases: 100, directives: 30, tokens: 2_000, fragments: 20, batchedOperations: 5 },
+    // Assumed sizes of list fields that schema/ does not size (types generated for added sources).
+    listSizes: { join: 20, list: 10 },
+    // Per client (x-api-key when sent, else the address): a bucket of 20,000 points refilling at
+    // 2,000 points per second. Set store to { kind: 'redis', url: env('REDIS_URL') } to share it
+    // between replicas.
+    budget: { capacity: 20_000, restoreRate: 2_000, clientHeader: 'x-api-key', store: { kind: 'memory' } },
   },
 
   examples: [

@@ -11,11 +11,11 @@ export class GraphQLClient {
   constructor(readonly url: string) {}
 
   /** Posts the operation; throws on a non-200 status or on any GraphQL error, so that no failure counts as a fast answer. */
-  async query(query: string, variables: Record<string, unknown>): Promise<GraphQLAnswer> {
+  async query(query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}): Promise<GraphQLAnswer> {
     const response = await request(this.url, {
       method: 'POST',
       dispatcher: this.agent,
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
       body: JSON.stringify({ query, variables }),
     });
     const text = await response.body.text();

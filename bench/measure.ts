@@ -122,9 +122,9 @@ async function upstream(control: SandboxControl): Promise<Upstream> {
   return { total, byRoute, peakInFlight: { crm: stats.crm.peakInFlight, orders: stats.orders.peakInFlight, support: stats.support.peakInFlight } };
 }
 
-async function timed(client: GraphQLClient, operation: Operation): Promise<number> {
+async function timed(client: GraphQLClient, operation: Operation, headers?: Record<string, string>): Promise<number> {
   const started = performance.now();
-  await client.query(operation.query, operation.variables);
+  await client.query(operation.query, operation.variables, headers);
   return performance.now() - started;
 }
 
@@ -156,7 +156,11 @@ export async function measureSequential(
   };
 }
 
-/** `clients` closed-loop clients share `requests` requests: each sends its next as soon as its last is answered. */
+/**
+ * `clients` closed-loop clients share `requests` requests: each sends its next as soon as its last
+ * is answered. Each sends its own API key, as separate dashboards do, so that each spends its own
+ * query budget at virtualize.
+ */
 export async function measureConcurrent(
   client: GraphQLClient,
   control: SandboxControl,
@@ -168,10 +172,11 @@ export async function measureConcurrent(
   let issued = 0;
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: options.clients }, async () => {
+    Array.from({ length: options.clients }, async (_, i) => {
+      const headers = { 'x-api-key': `bench-client-${i + 1}` };
       while (issued < options.requests) {
         issued += 1;
-        latencies.push(await timed(client, operation));
+        latencies.push(await timed(client, operation, headers));
       }
     }),
   );

@@ -1,5 +1,6 @@
 /** The benchmark's printed table and its JSON record. */
 import type { Minimum } from './minimum';
+import { ROUNDS, type GuardOverhead } from './guard-overhead';
 import type { ConcurrentResult, SequentialResult } from './measure';
 import type { TracingOverhead } from './tracing-overhead';
 
@@ -10,6 +11,14 @@ export interface GatewayResult {
   concurrent: ConcurrentResult;
 }
 
+/** The query guard's own work per request, and its share of a whole request. */
+export interface GuardResult extends GuardOverhead {
+  /** virtualize's sequential p50 with the sources answering at once: the closest to a hot, cached request. */
+  zeroLatencyP50Ms: number;
+  /** `microseconds.perRequest` over virtualize's sequential p50, at the benchmark latency and at zero latency. */
+  shareOfRequest: { atLatency: number; atZeroLatency: number };
+}
+
 export interface BenchResults {
   operation: { name: string; variables: Record<string, unknown>; query: string };
   latencyPerSourceCallMs: number;
@@ -18,6 +27,7 @@ export interface BenchResults {
   gateways: GatewayResult[];
   /** naive / virtualize for each measure. */
   ratios: Record<string, number>;
+  guard: GuardResult;
   tracing: TracingOverhead;
 }
 
@@ -121,6 +131,19 @@ export function formatResults(results: BenchResults): string {
         `most support-desk calls in flight: ${g.sequential.peakInFlight.support} sequential, ${g.concurrent.peakInFlight.support} with ${g.concurrent.clients} clients`,
     ),
     '',
+    formatGuard(results.guard, first!.sequential.latencyMs.p50),
+    '',
     ...formatTracing(results.tracing),
   ].join('\n');
+}
+
+function formatGuard(guard: GuardResult, p50Ms: number): string {
+  const us = guard.microseconds;
+  const percent = (share: number) => `${(share * 100).toFixed(2)}%`;
+  return (
+    `query guard, in process (median of ${ROUNDS} rounds over ${guard.iterations} iterations): ${us.perRequest} µs per request ` +
+    `(pricing ${us.price} µs, budget take and give ${us.budget} µs, actual cost ${us.actualCost} µs; shape limits ${us.shapeLimitsFirstSight} µs the first time a document is seen), ` +
+    `${percent(guard.shareOfRequest.atLatency)} of virtualize's sequential p50 (${Math.round(p50Ms)} ms) and ` +
+    `${percent(guard.shareOfRequest.atZeroLatency)} of its p50 with the sources answering at once (${guard.zeroLatencyP50Ms} ms)`
+  );
 }

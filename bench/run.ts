@@ -8,6 +8,10 @@
  * (`serve-gateway.js`), and this process only generates load, checks answers and counts upstream
  * calls through the sandboxes' control endpoints. Loopback only; every child is stopped by its pid;
  * a watchdog stops them and ends the run if it ever takes longer than its budget.
+ *
+ * A last phase measures the query guard's own work per request in this process (see
+ * guard-overhead.ts), and virtualize once more with the sources answering at once, to say what
+ * share of a request the guard takes.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -21,7 +25,8 @@ import { GraphQLClient } from './graphql-client';
 import { measureConcurrent, measureSequential, SandboxControl, type ConcurrentResult, type SequentialResult } from './measure';
 import { floorWithinLimits, minimumFor } from './minimum';
 import { parseSandboxUrls, PROJECT_ROOT, type SandboxUrls } from './project';
-import { formatResults, ratios, type BenchResults, type GatewayResult } from './report';
+import { measureGuardOverhead } from './guard-overhead';
+import { formatResults, ratios, type BenchResults, type GatewayResult, type GuardResult } from './report';
 import { measureTracingOverhead, type ReceiverStats } from './tracing-overhead';
 
 const LATENCY_MS = 25;
@@ -217,6 +222,19 @@ async function main(): Promise<void> {
       },
     });
 
+    // The guard's own overhead, in this process on a real answer, and a whole request with the
+    // sources answering at once to set it against.
+    const overhead = await measureGuardOverhead(config, operation, answers[0]!.data as Record<string, unknown>);
+    await control.setLatency(0);
+    const hot = await measureSequential(measured[0]!.client, control, operation, { warmups: WARMUPS, requests: SEQUENTIAL_REQUESTS });
+    const virtualizeP50 = sequential.get('virtualize')!.latencyMs.p50;
+    const perRequestMs = overhead.microseconds.perRequest / 1000;
+    const guard: GuardResult = {
+      ...overhead,
+      zeroLatencyP50Ms: hot.latencyMs.p50,
+      shareOfRequest: { atLatency: Math.round((perRequestMs / virtualizeP50) * 1e5) / 1e5, atZeroLatency: Math.round((perRequestMs / hot.latencyMs.p50) * 1e5) / 1e5 },
+    };
+
     const results: GatewayResult[] = measured.map(({ gateway }) => ({
       name: gateway.name,
       description: descriptions[gateway.name] ?? gateway.name,
@@ -231,6 +249,7 @@ async function main(): Promise<void> {
       minimum,
       gateways: results,
       ratios: ratios(results.find((r) => r.name === 'naive')!, results.find((r) => r.name === 'virtualize')!),
+      guard,
       tracing,
     };
     console.log(formatResults(report));

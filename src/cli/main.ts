@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { printSchema } from 'graphql';
@@ -6,6 +6,9 @@ import { startSandboxes } from '../../sources/sandbox';
 import { loadConfigFile } from '../config/load';
 import { InvalidDefinitionError } from '../config/validate';
 import { createGateway } from '../federation/gateway';
+import { priceDocument } from '../guard/price-document';
+import { QueryCostGuard } from '../guard/query-cost-guard';
+import { costReport, formatPrice } from './cost-report';
 import { SANDBOX_PORTS } from '../../virtualization.config';
 import { startGatewayServer } from '../server/gateway-server';
 import { stopTracing } from '../telemetry/tracing';
@@ -16,6 +19,9 @@ Commands:
   start       run the gateway (GraphiQL at /graphql)
   validate    check the configuration and build the unified schema, without starting anything
   schema      print the unified schema (SDL)
+  cost <file.graphql>
+              price an operation without running it: points, upstream calls per source, the
+              most expensive paths; exits 1 when the gateway would refuse it
   sandbox     run only the sandbox CRM, order and support systems (prints their URLs as JSON)
 
 Options:
@@ -26,6 +32,11 @@ Options:
   --latency <ms>    with sandbox or start --sandbox: delay every sandbox call (default 0)
   --sandbox-ports <crm,orders,support>
                     sandbox ports (default 4101,4102,4103; 0 picks free ones)
+  --variables <json>
+                    with cost: the operation's variables, as JSON
+  --operation <name>
+                    with cost: the operation to price, when the file holds several
+  --json            with cost: print the estimate as JSON
   --help            this text
 `;
 
@@ -46,6 +57,9 @@ async function main(argv: string[]): Promise<number> {
       sandbox: { type: 'boolean', default: false },
       latency: { type: 'string' },
       'sandbox-ports': { type: 'string' },
+      variables: { type: 'string' },
+      operation: { type: 'string' },
+      json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -75,6 +89,23 @@ async function main(argv: string[]): Promise<number> {
       await gateway.close();
       return 0;
     }
+    case 'cost': {
+      const file = positionals[1];
+      if (!file) {
+        process.stderr.write(`cost needs a file: virtualize cost <file.graphql>\n\n${USAGE}`);
+        return 2;
+      }
+      const gateway = await createGateway(config, { baseDir });
+      try {
+        const variables = values.variables === undefined ? undefined : parseVariables(values.variables);
+        const guard = QueryCostGuard.forGateway(gateway);
+        const price = priceDocument(guard, config.guard.limits, readFileSync(resolve(file), 'utf8'), { variables, operationName: values.operation });
+        process.stdout.write(values.json ? `${JSON.stringify(costReport(guard, price), null, 2)}\n` : formatPrice(guard, price));
+        return price.errors.length === 0 ? 0 : 1;
+      } finally {
+        await gateway.close();
+      }
+    }
     case 'start':
       await start(config, baseDir, values.port, values.sandbox ? sandboxOptions : undefined);
       return 0;
@@ -82,6 +113,17 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
       return 2;
   }
+}
+
+function parseVariables(text: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`--variables takes a JSON object, for example '{"first": 50}'; got ${text}`);
+  return parsed as Record<string, unknown>;
 }
 
 type SandboxesOptions = NonNullable<Parameters<typeof startSandboxes>[0]>;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   Kind,
   parse,
+  visit,
   type DefinitionNode,
   type DocumentNode,
   type FieldDefinitionNode,
@@ -11,14 +12,25 @@ import {
 } from 'graphql';
 
 /**
+ * Directives that only the query cost guard reads (`src/guard/`). They are kept in `document` and
+ * left out of the type definitions that sources build their subschemas from: a subschema would
+ * need their definitions, and stitching does not carry applied directives through anyway.
+ */
+const GUARD_DIRECTIVES = new Set(['cost', 'listSize']);
+
+/**
  * The unified model from `schema/*.graphql`: the names, types and descriptions consumers see.
  * Sources map onto it; what it does not define, a source's declaration defines.
  */
 export class CanonicalSchema {
   private readonly types = new Map<string, TypeDefinitionNode>();
 
+  /** `document` is the SDL as written, cost directives included. */
   constructor(readonly document: DocumentNode) {
-    for (const definition of document.definitions) {
+    const withoutGuardDirectives = visit(document, {
+      Directive: (node) => (GUARD_DIRECTIVES.has(node.name.value) ? null : undefined),
+    });
+    for (const definition of withoutGuardDirectives.definitions) {
       if (isTypeDefinition(definition)) this.types.set(definition.name.value, definition);
     }
   }

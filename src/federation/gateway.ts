@@ -22,6 +22,8 @@ export interface GatewayOptions {
 /** The federated engine: the unified schema, and what each request needs to execute it. */
 export interface Gateway {
   readonly schema: GraphQLSchema;
+  /** The model in `schema/` as written, including what only the guard reads (cost directives). */
+  readonly canonical: CanonicalSchema;
   readonly config: VirtualizationConfig;
   readonly connectors: ReadonlyMap<string, SourceConnector>;
   createContext(hooks?: RequestHooks): FederationContext;
@@ -54,6 +56,7 @@ export async function createGateway(config: VirtualizationConfig, options: Gatew
   );
   return {
     schema,
+    canonical,
     config,
     connectors,
     createContext: (hooks) => createFederationContext(connectors, store, options.observe, hooks),

@@ -19,7 +19,8 @@ import { namedTypeOf, SubschemaBuilder } from './subschema-builder';
 /** Prefix of root fields that only type merging uses; they are removed from the public schema. */
 export const INTERNAL_FIELD_PREFIX = '_';
 
-const MAX_PAGE = 1_000;
+/** The largest `first` a list root accepts; larger ones are refused as bad input before any call. */
+export const MAX_PAGE = 1_000;
 
 function lowerFirst(name: string): string {
   return name.charAt(0).toLowerCase() + name.slice(1);
@@ -79,6 +80,19 @@ function fieldSdl(node: FieldDefinitionNode): string {
   return print(node);
 }
 
+/**
+ * The root fields an entity may publish, by name (false: not published). `many` is published only
+ * when the key lookup has a batch endpoint, `list` only when the entity declares a list.
+ */
+export function rootFieldNames(entityName: string, entity: EntityDefinition): { one: string | false; many: string | false; list: string | false } {
+  const plural = entity.plural ?? `${lowerFirst(entityName)}s`;
+  return {
+    one: entity.query?.one ?? lowerFirst(entityName),
+    many: entity.query?.many ?? `${plural}ByIds`,
+    list: entity.query?.list ?? plural,
+  };
+}
+
 interface Plan {
   config: VirtualizationConfig;
   canonical: CanonicalSchema;
@@ -109,12 +123,7 @@ function addEntity(plan: Plan, sourceName: string, entityName: string, entity: E
   }
 
   const keyType = namedTypeOf(plan.canonical.field(entityName, entity.key) ? print(plan.canonical.field(entityName, entity.key)!.type) : 'ID');
-  const plural = entity.plural ?? `${lowerFirst(entityName)}s`;
-  const roots = {
-    one: entity.query?.one ?? lowerFirst(entityName),
-    many: entity.query?.many ?? `${plural}ByIds`,
-    list: entity.query?.list ?? plural,
-  };
+  const roots = rootFieldNames(entityName, entity);
   const canonicalRoot = (name: string) => plan.canonical.field('Query', name);
 
   // A canonical root field names its own argument (`customer(id:)`); a generated one uses the key's name.

@@ -3,6 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Gateway } from '../federation/gateway';
 import type { FederationContext } from '../federation/request-context';
+import type { BudgetStore } from '../guard/budget-store';
+import { openBudgetStore } from '../guard/open-budget-store';
+import { QueryCostGuard } from '../guard/query-cost-guard';
+import { useQueryCost } from '../guard/use-query-cost';
+import { useShapeLimits } from '../guard/use-shape-limits';
 import { defaultAuditLogger, defaultLogger, type Logger } from '../telemetry/logger';
 import { breakerStateOf, GatewayMetrics } from '../telemetry/metrics';
 import { OperationScope } from '../telemetry/operation-trace';
@@ -17,6 +22,8 @@ export interface GatewayServerOptions {
   host?: string;
   /** How long graceful shutdown waits for requests in flight before it closes their sockets. */
   shutdownGraceMs?: number;
+  /** Per-client budgets; by default the store `guard.budget.store` declares. Closed with the server. */
+  budget?: BudgetStore;
   /** Where each operation's log line and audit line go; default: the process's application and audit logs. */
   logs?: { operations?: Logger; audit?: Logger };
 }
@@ -41,12 +48,29 @@ async function sendMetrics(response: ServerResponse, metrics: GatewayMetrics): P
   response.end(text);
 }
 
+/** A budget store that fails is reported at most this often; requests meanwhile run uncharged. */
+const BUDGET_WARNING_INTERVAL_MS = 10_000;
+
+function budgetWarnings(logger: Logger): (error: unknown) => void {
+  let lastAt = -Infinity;
+  return (error) => {
+    if (performance.now() - lastAt < BUDGET_WARNING_INTERVAL_MS) return;
+    lastAt = performance.now();
+    logger.warn({ reason: error instanceof Error ? error.message : String(error) }, 'budget store failed; requests run uncharged');
+  };
+}
+
 /**
  * The one place where the gateway is wired together: GraphQL (with GraphiQL and its fan-out
- * panel), explain, operation telemetry, health, readiness and metrics.
+ * panel) behind the query guard (shape limits, then cost and budget), explain, operation
+ * telemetry, health, readiness and metrics.
  */
 export async function startGatewayServer(gateway: Gateway, options: GatewayServerOptions = {}): Promise<GatewayServer> {
   const example = gateway.config.examples[0];
+  const { guard: guardConfig } = gateway.config;
+  const guard = QueryCostGuard.forGateway(gateway);
+  const budget = options.budget ?? (await openBudgetStore(guardConfig.budget));
+  const logger = options.logs?.operations ?? defaultLogger();
   const metrics = new GatewayMetrics(() => [...gateway.connectors].map(([name, connector]) => [name, breakerStateOf(connector.http.health())] as const));
   const operations = new OperationScope();
   const yoga = createYoga<Record<string, unknown>, FederationContext>({
@@ -63,15 +87,24 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
       defaultQuery: example?.query,
       defaultTabs: gateway.config.examples.map((tab) => ({ query: tab.query, variables: tab.variables ?? null })),
     },
+    batching: { limit: guardConfig.limits.batchedOperations },
     plugins: [
+      useShapeLimits(guardConfig.limits),
       useBadUserInput(),
+      useQueryCost({
+        guard,
+        budget,
+        clientHeader: guardConfig.budget.clientHeader,
+        onBudgetError: budgetWarnings(logger),
+      }),
       useExplain(gateway.schema),
       // Last, so that it reads the result every other plugin leaves (extensions.cost among them).
       useOperationTelemetry({
         scope: operations,
         metrics,
-        logger: options.logs?.operations ?? defaultLogger(),
+        logger,
         audit: options.logs?.audit ?? defaultAuditLogger(),
+        clientHeader: guardConfig.budget.clientHeader,
       }),
     ],
   });
@@ -102,6 +135,9 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
       server.off('error', reject);
       resolve();
     });
+  }).catch(async (error: unknown) => {
+    await budget.close();
+    throw error;
   });
   const { port } = server.address() as AddressInfo;
   const host = options.host ?? gateway.config.server.host;
@@ -123,6 +159,7 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
         await closed;
         clearInterval(sweep);
         clearTimeout(grace);
+        await budget.close();
         await gateway.close();
       })();
       return closing;

@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { context, propagation, ROOT_CONTEXT, trace, type TextMapGetter } from '@opentelemetry/api';
 import { getOperationAST, type ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { clientOf } from '../guard/use-query-cost';
 import type { Logger } from '../telemetry/logger';
 import type { GatewayMetrics } from '../telemetry/metrics';
 import { OperationTrace, type OperationScope, type Outcome } from '../telemetry/operation-trace';
@@ -14,6 +15,8 @@ export interface OperationTelemetryOptions {
   logger: Logger;
   /** One line per operation: who asked, which sources and entities. */
   audit: Logger;
+  /** The request header that names a client (its API key), as the query guard reads it. */
+  clientHeader: string;
 }
 
 const headers: TextMapGetter<Headers> = {
@@ -22,14 +25,15 @@ const headers: TextMapGetter<Headers> = {
 };
 
 /**
- * The cost the cost analysis reported in `extensions.cost`: the actual cost when it tells it,
- * else the requested (estimated) one, else a bare number.
+ * The cost the query guard reported in `extensions.cost`: the actual cost when it tells it, else
+ * the requested (estimated) one, else a bare number; none for a dry run, which priced but ran nothing.
  */
 export function costOf(result: ExecutionResult): number | undefined {
   const cost = result.extensions?.cost as unknown;
   if (typeof cost === 'number') return cost;
   if (typeof cost !== 'object' || cost === null) return undefined;
-  const { actualQueryCost, requestedQueryCost } = cost as { actualQueryCost?: unknown; requestedQueryCost?: unknown };
+  const { actualQueryCost, requestedQueryCost, dryRun } = cost as { actualQueryCost?: unknown; requestedQueryCost?: unknown; dryRun?: unknown };
+  if (dryRun === true) return undefined; // priced, not run
   if (typeof actualQueryCost === 'number') return actualQueryCost;
   return typeof requestedQueryCost === 'number' ? requestedQueryCost : undefined;
 }
@@ -39,20 +43,16 @@ function outcomeOf(result: ExecutionResult): Outcome {
   return result.data ? 'partial' : 'error';
 }
 
-/** A credential as the audit names it: its kind and a fingerprint, never the credential itself. */
-function fingerprint(secret: string): string {
-  return `sha256:${createHash('sha256').update(secret).digest('hex').slice(0, 16)}`;
-}
-
-function clientOf(request: Request, serverContext: unknown): Record<string, string | undefined> {
-  const apiKey = request.headers.get('x-api-key');
-  const authorization = request.headers.get('authorization');
-  const [scheme, token] = authorization?.split(/\s+/, 2) ?? [];
-  const socket = (serverContext as { req?: { socket?: { remoteAddress?: string } } } | undefined)?.req?.socket;
+/**
+ * Who asked, as the audit names them: the client as the query guard knows it (a digest of its API
+ * key, never the key; else its address), with the address and user agent the request came from.
+ */
+function askedBy(request: Request, serverContext: unknown, clientHeader: string): Record<string, string | undefined> {
+  const req = (serverContext as { req?: IncomingMessage } | undefined)?.req;
   return {
-    address: socket?.remoteAddress,
+    id: clientOf(request, req, clientHeader),
+    address: req?.socket?.remoteAddress,
     userAgent: request.headers.get('user-agent') ?? undefined,
-    credential: apiKey ? `api-key ${fingerprint(apiKey)}` : token ? `${scheme!.toLowerCase()} ${fingerprint(token)}` : undefined,
   };
 }
 
@@ -69,7 +69,7 @@ interface Summary {
  *
  * Register it after plugins that add `extensions.cost`, so that it reads the result they leave.
  */
-export function useOperationTelemetry({ scope, metrics, logger, audit }: OperationTelemetryOptions): Plugin {
+export function useOperationTelemetry({ scope, metrics, logger, audit, clientHeader }: OperationTelemetryOptions): Plugin {
   const tracer = trace.getTracer('virtualize');
   const summaries = new WeakMap<OperationTrace, Summary>();
 
@@ -83,7 +83,7 @@ export function useOperationTelemetry({ scope, metrics, logger, audit }: Operati
     metrics.recordOperation({ name, type, outcome, seconds: durationMs / 1_000, cost });
     const common = { traceId: operation.traceId, operation: { type, name }, outcome, sources: [...operation.sources].sort() };
     logger.info({ ...common, durationMs: Math.round(durationMs * 10) / 10, cost: cost ?? null, upstreamCalls: operation.upstreamCalls, errors }, 'operation');
-    audit.info({ ...common, client: clientOf(request, serverContext), entities: [...operation.entities].sort() }, 'operation');
+    audit.info({ ...common, client: askedBy(request, serverContext, clientHeader), entities: [...operation.entities].sort() }, 'operation');
   }
 
   return {

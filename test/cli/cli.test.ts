@@ -78,6 +78,33 @@ describe('virtualize command', () => {
     }
   });
 
+  it('prices an operation without running it, and exits 1 with the reason when the gateway would refuse it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'virtualize-cost-'));
+    const file = join(dir, 'customer360.graphql');
+    writeFileSync(file, 'query Customer360($first: Int = 5) { customers(first: $first) { nodes { name orders(first: 3) { number } tickets { subject } } } }');
+
+    const within = run(['cost', file, '--variables', '{"first": 50}']);
+    expect(within.stderr).toBe('');
+    expect(within.stdout).toBe(
+      '451 points (limit 10000)\n' +
+        'upstream calls: crm 1 (limit 20), orders 1 (limit 100), support 50 (limit 250)\n' +
+        'most expensive: customers.nodes.tickets 250 (55%), customers.nodes.orders 150 (33%), customers.nodes 50 (11%)\n',
+    );
+    expect(within.status).toBe(0);
+
+    const refused = run(['cost', file, '--variables', '{"first": 300}']);
+    expect(refused.status).toBe(1);
+    expect(refused.stdout).toMatch(/^refused \(COST_LIMIT_EXCEEDED\): This query would make about 300 calls to support/m);
+
+    const json = run(['cost', file, '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ requestedQueryCost: 46, maximumCost: 10_000, upstreamCalls: { support: { predicted: 5, maximum: 250 } }, errors: [] });
+
+    writeFileSync(file, '{ customers(first: 1) { nodes { nope } } }');
+    const invalid = run(['cost', file]);
+    expect(invalid.status).toBe(1);
+    expect(invalid.stdout).toContain('Cannot query field "nope" on type "Customer"');
+  });
+
   it('runs the sandbox systems alone, says where, and stops on SIGTERM', async () => {
     const child = spawn(process.execPath, [BIN, 'sandbox', '--sandbox-ports', '0,0,0'], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     try {

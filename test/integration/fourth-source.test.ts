@@ -303,3 +303,21 @@ it('publishes the declared types with their descriptions', async () => {
   expect(__type.fields.find((f) => f.name === 'amount')?.description).toBe('Amount due, as a decimal.');
   expect(__type.fields.map((f) => f.name)).toEqual(expect.arrayContaining(['id', 'billedTo', 'amount', 'currency', 'issuedAt', 'status', 'customer']));
 });
+
+it('is priced by the guard with no cost directive written for it: joins at guard.listSizes.join items, calls by its batch size', async () => {
+  const query = `{ customers(first: 60) { nodes { invoices { id } amountInvoiced billingAccounts { plan } } } }`;
+  const dryRun = await h.query(query, undefined, { 'x-virtualize-dry-run': '1' });
+  // 1 page + 60 customers, each with 20 assumed invoices and 20 assumed accounts (listSizes.join).
+  expect(dryRun.extensions?.cost).toMatchObject({
+    requestedQueryCost: 1 + 60 + 60 * 20 + 60 * 20,
+    upstreamCalls: { crm: { predicted: 1 }, billing: { predicted: 2 * Math.ceil(60 / BATCH_LIMIT) } },
+  });
+  expect(calls.size).toBe(0);
+
+  const ran = await h.query(query);
+  dataOf(ran);
+  const made = [...calls.values()].reduce((a, b) => a + b, 0);
+  // Invoices by the 60 emails as predicted (amountInvoiced shares them); accounts only for the customers that have one.
+  expect(made).toBe(Math.ceil(60 / BATCH_LIMIT) + 1);
+  expect(ran.extensions?.cost).toMatchObject({ upstreamCalls: { billing: { predicted: 6, actual: made } } });
+});

@@ -2,7 +2,7 @@
  * GET /metrics against the sandboxes' own counts: every upstream call they served is counted once,
  * by source, route template and status; the metrics the contract lists are there from the first
  * scrape (cache and cost ones included, before anything feeds them); every name starts with
- * `virtualize_`, the process's own metrics included.
+ * `virtualize_`, the process's own metrics included; the query cost is the one the guard reports.
  */
 import baseConfig from '../../virtualization.config';
 import { METRIC } from '../../src/telemetry/attributes';
@@ -35,11 +35,16 @@ function parse(text: string): { help: Set<string>; samples: Sample[] } {
 let h: Harness;
 let metrics: { help: Set<string>; samples: Sample[] };
 let contentType: string | null;
+const actualCosts: number[] = [];
 
 beforeAll(async () => {
   h = await startHarness();
   h.resetUpstream();
-  for (const first of [20, 50]) expect((await h.query(QUERY, { first })).errors).toBeUndefined();
+  for (const first of [20, 50]) {
+    const response = await h.query(QUERY, { first });
+    expect(response.errors).toBeUndefined();
+    actualCosts.push((response.extensions!.cost as { actualQueryCost: number }).actualQueryCost);
+  }
   expect((await h.query('{ customers(first: 1) { nope } }')).errors).toBeDefined();
   const response = await fetch(`${h.server.url}/metrics`);
   expect(response.status).toBe(200);
@@ -60,12 +65,16 @@ describe('GET /metrics', () => {
     expect(metrics.help).toContain('virtualize_nodejs_eventloop_lag_seconds');
   });
 
-  it('lists every metric of the contract, those nothing feeds yet included', () => {
+  it('lists every metric of the contract, the cache one included before anything feeds it', () => {
     for (const name of [METRIC.upstreamRequests, METRIC.upstreamRequestDuration, METRIC.cacheRequests, METRIC.queryCost, METRIC.breakerState, METRIC.operations, METRIC.operationDuration]) {
       expect(metrics.help).toContain(name);
     }
     expect(samplesOf(METRIC.cacheRequests)).toEqual([]);
-    expect(samplesOf(`${METRIC.queryCost}_count`)).toEqual([{ name: `${METRIC.queryCost}_count`, labels: {}, value: 0 }]);
+  });
+
+  it('records the actual cost the query guard reports for each operation that ran', () => {
+    expect(samplesOf(`${METRIC.queryCost}_count`)).toEqual([{ name: `${METRIC.queryCost}_count`, labels: {}, value: 2 }]);
+    expect(samplesOf(`${METRIC.queryCost}_sum`)[0]!.value).toBe(actualCosts.reduce((a, b) => a + b, 0));
   });
 
   it('counts upstream calls exactly as the sources counted them, by route and status', () => {

@@ -108,6 +108,7 @@ describe('traces of the customer 360', () => {
 
       const calls = inTrace.filter((span) => span.kind === SpanKind.CLIENT && span.attributes[ATTR.source] !== undefined);
       expect(operation.attributes[ATTR.upstreamCalls]).toBe(calls.length);
+      expect(operation.attributes[ATTR.operationCost]).toBeGreaterThan(0);
       // Which answer is which: the one whose fan-out has as many calls as this trace.
       expect(fanouts.map((fanout) => fanout.length)).toContain(calls.length);
       for (const call of calls) {
@@ -166,7 +167,8 @@ describe('traces of the customer 360', () => {
     const lines = h.logs.operations.entries().filter((line) => traceIds.has(line.traceId as string));
     expect(lines).toHaveLength(2);
     for (const line of lines) {
-      expect(line).toMatchObject({ log: 'app', msg: 'operation', operation: { type: 'query', name: 'Customer360' }, outcome: 'ok', cost: null, sources: ['crm', 'orders', 'support'], errors: 0 });
+      expect(line).toMatchObject({ log: 'app', msg: 'operation', operation: { type: 'query', name: 'Customer360' }, outcome: 'ok', sources: ['crm', 'orders', 'support'], errors: 0 });
+      expect(line.cost).toBeGreaterThan(0);
       expect(fanouts.map((fanout) => fanout.length)).toContain(line.upstreamCalls);
       expect(line.durationMs).toBeGreaterThan(0);
     }
@@ -178,7 +180,7 @@ describe('traces of the customer 360', () => {
         operation: { type: 'query', name: 'Customer360' },
         sources: ['crm', 'orders', 'support'],
         entities: ['crm.Customer', 'orders.Order', 'support.Ticket'],
-        client: { address: '127.0.0.1' },
+        client: { id: 'addr:127.0.0.1', address: '127.0.0.1' },
       });
     }
   });

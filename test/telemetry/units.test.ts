@@ -26,6 +26,7 @@ describe('costOf', () => {
     expect(costOf({ extensions: { cost: 42 } })).toBe(42);
     expect(costOf({ data: {} })).toBeUndefined();
     expect(costOf({ extensions: { cost: 'high' } })).toBeUndefined();
+    expect(costOf({ extensions: { cost: { dryRun: true, requestedQueryCost: 120 } } })).toBeUndefined();
   });
 });
 

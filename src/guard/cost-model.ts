@@ -1,0 +1,130 @@
+import {
+  getNamedType,
+  getNullableType,
+  isCompositeType,
+  isListType,
+  isObjectType,
+  type DocumentNode,
+  type GraphQLField,
+  type GraphQLNamedType,
+  type GraphQLSchema,
+} from 'graphql';
+import type { VirtualizationConfig } from '../config/definition';
+import { CostDirectiveError, readCostDirectives, type DeclaredCosts, type ListSize } from './cost-directives';
+import { buildFetchPlan, type FetchPlan, type FetchRole } from './fetch-plan';
+
+/** What the guard knows about one field of the served schema. */
+export interface FieldCost {
+  /** Points per object the field is resolved on; for a list, per item. */
+  weight: number;
+  /** Points added when the query passes the argument. */
+  argumentWeights: ReadonlyArray<readonly [argument: string, weight: number]>;
+  /** How many items the field returns, or how many its `sizedFields` return. */
+  listSize: Required<ListSize> | undefined;
+  isList: boolean;
+  /** The field returns an object, whose selection is priced too. */
+  composite: boolean;
+  /** The upstream calls resolving it makes, when it makes any. */
+  role: FetchRole | undefined;
+}
+
+/**
+ * The price list of the served schema. Weights and list sizes come from the cost directives in
+ * `schema/`, read from the SDL as written rather than from the stitched schema (which does not
+ * carry applied directives through stitching); fields that `schema/` does not describe (types
+ * generated from a source declaration, such as a fourth source's joins) get sizes derived from the
+ * configuration: a list root is sized by `first`, a lookup by its ids, a join by its slicing
+ * argument or `guard.listSizes.join`, any other list by `guard.listSizes.list`.
+ */
+export class CostModel {
+  private readonly fields = new Map<string, Map<string, FieldCost>>();
+
+  constructor(
+    readonly schema: GraphQLSchema,
+    declared: DeclaredCosts,
+    readonly plan: FetchPlan,
+    listSizes: VirtualizationConfig['guard']['listSizes'],
+  ) {
+    checkDeclaredCosts(schema, declared);
+    const typeWeight = (type: GraphQLNamedType) => declared.typeWeights.get(type.name) ?? (isCompositeType(type) ? 1 : 0);
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (!isObjectType(type) || type.name.startsWith('__')) continue;
+      const costs = new Map<string, FieldCost>();
+      for (const field of Object.values(type.getFields())) {
+        const key = `${type.name}.${field.name}`;
+        const named = getNamedType(field.type);
+        const isList = isListType(getNullableType(field.type));
+        const role = plan.roles.get(key);
+        const declaredSize = declared.listSizes.get(key);
+        const size = declaredSize ?? derivedListSize(field, role, listSizes);
+        costs.set(field.name, {
+          weight: declared.fieldWeights.get(key) ?? typeWeight(named),
+          argumentWeights: field.args.flatMap((arg) => {
+            const weight = declared.argumentWeights.get(`${key}(${arg.name})`);
+            return weight === undefined ? [] : [[arg.name, weight] as const];
+          }),
+          listSize: size && { ...size, assumedSize: size.assumedSize ?? listSizes.list },
+          isList,
+          composite: isCompositeType(named),
+          role,
+        });
+      }
+      this.fields.set(type.name, costs);
+    }
+  }
+
+  static fromSchema(schema: GraphQLSchema, canonicalDocument: DocumentNode, config: VirtualizationConfig): CostModel {
+    const plan = buildFetchPlan(config, (field) => schema.getQueryType()?.getFields()[field]?.args[0]?.name);
+    return new CostModel(schema, readCostDirectives(canonicalDocument), plan, config.guard.listSizes);
+  }
+
+  field(typeName: string, fieldName: string): FieldCost | undefined {
+    return this.fields.get(typeName)?.get(fieldName);
+  }
+}
+
+function derivedListSize(field: GraphQLField<unknown, unknown>, role: FetchRole | undefined, listSizes: VirtualizationConfig['guard']['listSizes']): ListSize | undefined {
+  const isList = isListType(getNullableType(field.type));
+  if (role?.kind === 'list') return { slicingArguments: ['first'], sizedFields: ['nodes'], requireOneSlicingArgument: true };
+  if (!isList) return undefined;
+  if (role?.kind === 'lookup') return { slicingArguments: [role.argument], sizedFields: [], requireOneSlicingArgument: true };
+  if (role?.kind === 'join') return { assumedSize: listSizes.join, slicingArguments: role.slicingArguments, sizedFields: [], requireOneSlicingArgument: false };
+  return { assumedSize: listSizes.list, slicingArguments: [], sizedFields: [], requireOneSlicingArgument: false };
+}
+
+/** Every directive must name fields and arguments the served schema has; all problems at once. */
+function checkDeclaredCosts(schema: GraphQLSchema, declared: DeclaredCosts): void {
+  const problems: string[] = [];
+  const fieldOf = (key: string) => {
+    const [typeName, fieldName] = key.split('.') as [string, string];
+    const type = schema.getType(typeName);
+    return isObjectType(type) ? type.getFields()[fieldName.replace(/\(.*$/, '')] : undefined;
+  };
+  for (const key of [...declared.fieldWeights.keys(), ...declared.listSizes.keys(), ...declared.argumentWeights.keys()]) {
+    if (!fieldOf(key)) problems.push(`${key}: the served schema has no such field`);
+  }
+  for (const [key, size] of declared.listSizes) {
+    const field = fieldOf(key);
+    if (!field) continue;
+    for (const arg of size.slicingArguments) {
+      if (!field.args.some((a) => a.name === arg)) problems.push(`${key}: @listSize names slicing argument "${arg}", which the field does not take`);
+    }
+    const returned = getNamedType(field.type);
+    for (const sized of size.sizedFields) {
+      const child = isObjectType(returned) ? returned.getFields()[sized] : undefined;
+      if (!child || !isListType(getNullableType(child.type))) problems.push(`${key}: @listSize names sized field "${sized}", which is not a list field of ${returned.name}`);
+    }
+    if (!isListType(getNullableType(field.type)) && size.sizedFields.length === 0) {
+      problems.push(`${key}: @listSize on a field that is not a list needs sizedFields (the list fields of its type it sizes)`);
+    }
+  }
+  for (const [key] of declared.argumentWeights) {
+    const [fieldKey, arg] = key.split('(') as [string, string];
+    const field = fieldOf(fieldKey);
+    if (field && !field.args.some((a) => a.name === arg.slice(0, -1))) problems.push(`${key}: the field takes no such argument`);
+  }
+  for (const typeName of declared.typeWeights.keys()) {
+    if (!schema.getType(typeName)) problems.push(`${typeName}: the served schema has no such type`);
+  }
+  if (problems.length > 0) throw new CostDirectiveError(`The cost directives in schema/ do not fit the served schema:\n  - ${problems.join('\n  - ')}`);
+}

@@ -1,0 +1,207 @@
+/**
+ * What clients see of the guard: `extensions.cost` on every response, the dry run, per-client
+ * budgets (charged the estimate, refunded to the actual cost, THROTTLED with HTTP 429 and
+ * Retry-After when spent), in memory and in Redis shared by two replicas. The dashboard queries of
+ * the configuration and the README pass.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import baseConfig from '../../virtualization.config';
+import type { VirtualizationConfigInput } from '../../src/config/definition';
+import { validateConfig } from '../../src/config/validate';
+import { createGateway } from '../../src/federation/gateway';
+import { startGatewayServer, type GatewayServer } from '../../src/server/gateway-server';
+import { PROJECT_ROOT, sandboxEnv, startHarness, type GraphQLResponse, type Harness } from '../support/harness';
+import { dataOf } from './compare';
+
+interface Cost {
+  requestedQueryCost: number;
+  actualQueryCost: number;
+  upstreamCalls: Record<string, { predicted: number; actual: number }>;
+  throttleStatus: { maximumAvailable: number; currentlyAvailable: number; restoreRate: number };
+}
+
+const costOf = (response: GraphQLResponse) => response.extensions?.cost as Cost;
+
+/** Upstream calls per source as the sandboxes counted them. */
+function counted(h: Harness): Record<string, number> {
+  const calls = h.upstream();
+  const sum = (routes: Record<string, number>) => Object.values(routes).reduce((a, b) => a + b, 0);
+  return Object.fromEntries((['crm', 'orders', 'support'] as const).map((source) => [source, sum(calls[source])]).filter(([, n]) => n !== 0));
+}
+
+async function post(url: string, query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { response, body: (await response.json()) as Omit<GraphQLResponse, 'status'> };
+}
+
+describe('extensions.cost and the dry run', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(() => h.close());
+  beforeEach(() => h.resetUpstream());
+
+  it('every answer carries the requested and actual cost, the calls per source predicted and made, and the bucket', async () => {
+    const response = await h.query(baseConfig.examples![0]!.query, { first: 20 });
+    dataOf(response);
+    const cost = costOf(response);
+    expect(cost.requestedQueryCost).toBe(1 + 20 * (1 + 1 + 3 + 1 + 5));
+    expect(cost.actualQueryCost).toBeGreaterThan(20);
+    expect(cost.actualQueryCost).toBeLessThanOrEqual(cost.requestedQueryCost);
+    const actual = Object.fromEntries(Object.entries(cost.upstreamCalls).map(([source, calls]) => [source, calls.actual]));
+    expect(actual).toEqual(counted(h));
+    expect(Object.fromEntries(Object.entries(cost.upstreamCalls).map(([source, calls]) => [source, calls.predicted]))).toEqual({ crm: 1, orders: 1, support: 20 });
+    expect(cost.throttleStatus).toMatchObject({ maximumAvailable: 20_000, restoreRate: 2_000 });
+    expect(cost.throttleStatus.currentlyAvailable).toBeGreaterThan(20_000 - cost.requestedQueryCost);
+  });
+
+  it('so do answers that never ran: a validation error costs nothing', async () => {
+    const response = await h.query('{ customers { nope } }');
+    expect(response.errors).toHaveLength(1);
+    expect(costOf(response)).toMatchObject({ requestedQueryCost: 0, actualQueryCost: 0, upstreamCalls: {} });
+    expect(costOf(response).throttleStatus.maximumAvailable).toBe(20_000);
+  });
+
+  it('x-virtualize-dry-run: 1 answers the estimate without running anything', async () => {
+    const response = await h.query(baseConfig.examples![0]!.query, { first: 50 }, { 'x-virtualize-dry-run': '1' });
+    expect(response.data).toBeUndefined();
+    expect(response.errors).toBeUndefined();
+    expect(response.extensions?.cost).toMatchObject({
+      dryRun: true,
+      requestedQueryCost: 551,
+      maximumCost: 10_000,
+      upstreamCalls: { crm: { predicted: 1, maximum: 20 }, orders: { predicted: 1, maximum: 100 }, support: { predicted: 50, maximum: 250 } },
+      mostExpensive: [
+        { path: 'customers.nodes.tickets', amount: 250 },
+        { path: 'customers.nodes.orders', amount: 150 },
+        { path: 'customers.nodes', amount: 50 },
+      ],
+    });
+    expect(h.upstream().total).toBe(0);
+  });
+
+  it('a dry run of a query the guard would refuse answers the estimate and the refusal', async () => {
+    const response = await h.query('{ customers(first: 1000) { nodes { orders { id } } } }', undefined, { 'x-virtualize-dry-run': '1' });
+    expect(response.errors?.map((e) => e.extensions?.code)).toEqual(['COST_LIMIT_EXCEEDED']);
+    expect(response.extensions?.cost).toMatchObject({ dryRun: true, requestedQueryCost: 16_001 });
+    expect(h.upstream().total).toBe(0);
+  });
+});
+
+describe('the dashboard queries', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(() => h.close());
+
+  const readmeQueries = [...readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8').matchAll(/```graphql\n([\s\S]*?)```/g)].map((match) => match[1]!);
+
+  it('the README shows GraphQL operations to try', () => {
+    expect(readmeQueries.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it.each(readmeQueries.map((query) => [query.split('\n')[0]!.slice(0, 60), query]))('README: %s', async (_name, query) => {
+    const response = await h.query(query);
+    // A README block may show a refusal on purpose; it says so in a comment.
+    if (query.includes('# refused')) expect(response.errors?.length).toBeGreaterThan(0);
+    else dataOf(response);
+  });
+
+  it.each((baseConfig.examples ?? []).map((example) => [example.name, example]))('virtualization.config.ts example: %s, for pages of 5 to 200 customers', async (_name, example) => {
+    for (const first of [5, 50, 200]) dataOf(await h.query(example.query, { ...JSON.parse(example.variables ?? '{}'), first }));
+  });
+});
+
+describe('per-client budgets', () => {
+  let h: Harness;
+  // A bucket of 600 points refilling at 10 per second: one page of 500 customers spends it.
+  const SMALL_BUDGET = (config: VirtualizationConfigInput): VirtualizationConfigInput => ({
+    ...config,
+    guard: { ...config.guard, maxCost: 600, budget: { capacity: 600, restoreRate: 10, store: { kind: 'memory' } } },
+  });
+  beforeAll(async () => {
+    h = await startHarness({ configure: SMALL_BUDGET });
+  });
+  afterAll(() => h.close());
+  beforeEach(() => h.resetUpstream());
+
+  const PAGE = '{ customers(first: 500) { nodes { id } } }';
+  const unknownIds = Array.from({ length: 300 }, (_, i) => `0035e00000ZZZ${String(i).padStart(5, '0')}`);
+
+  it('charges the estimate up front and refunds what the answer did not use', async () => {
+    const key = { 'x-api-key': `refund-${randomUUID()}` };
+    // 300 ids that name nobody: priced 300, and 0 once the answer is all nulls.
+    const response = await h.query('query($ids: [ID!]!) { customersByIds(ids: $ids) { id } }', { ids: unknownIds }, key);
+    expect(costOf(response)).toMatchObject({ requestedQueryCost: 300, actualQueryCost: 0 });
+    expect(costOf(response).throttleStatus.currentlyAvailable).toBeGreaterThan(599);
+  });
+
+  it('refuses a client whose bucket is spent with THROTTLED, HTTP 429 and Retry-After, before any call', async () => {
+    const key = { 'x-api-key': `spender-${randomUUID()}` };
+    const first = await post(h.url, PAGE, undefined, key);
+    expect(first.response.status).toBe(200);
+    expect(costOf({ status: 200, ...first.body })).toMatchObject({ requestedQueryCost: 501, actualQueryCost: 501 });
+    h.resetUpstream();
+
+    const second = await post(h.url, PAGE, undefined, key);
+    expect(second.response.status).toBe(429);
+    const retryAfter = Number(second.response.headers.get('retry-after'));
+    // 501 points wanted, about 99 left, 10 back per second.
+    expect(retryAfter).toBeGreaterThanOrEqual(39);
+    expect(retryAfter).toBeLessThanOrEqual(41);
+    const error = second.body.errors![0]!;
+    expect(error.extensions).toMatchObject({ code: 'THROTTLED', requestedQueryCost: 501, retryAfterSeconds: retryAfter });
+    expect(error.message).toMatch(/this query costs 501 points and \d+ are available\. 10 points come back every second: retry in \d+ s/);
+    expect(second.body.extensions?.cost).toMatchObject({ actualQueryCost: 0 });
+    expect(h.upstream().total).toBe(0);
+
+    // Another key has a bucket of its own.
+    expect((await post(h.url, PAGE, undefined, { 'x-api-key': `other-${randomUUID()}` })).response.status).toBe(200);
+  });
+
+  it('without an API key a client is its address', async () => {
+    const first = await post(h.url, PAGE);
+    const second = await post(h.url, PAGE);
+    expect([first.response.status, second.response.status]).toEqual([200, 429]);
+  });
+});
+
+const REDIS_URL = process.env.REDIS_URL;
+if (!REDIS_URL) console.log('Shared Redis budget test skipped: set REDIS_URL (for example redis://127.0.0.1:6379) to run it');
+
+(REDIS_URL ? describe : describe.skip)('per-client budgets in Redis, shared by two replicas', () => {
+  let h: Harness;
+  let replica: GatewayServer;
+  const redisBudget = (keyPrefix: string) => (config: VirtualizationConfigInput): VirtualizationConfigInput => ({
+    ...config,
+    guard: { ...config.guard, maxCost: 600, budget: { capacity: 600, restoreRate: 10, store: { kind: 'redis', url: REDIS_URL!, keyPrefix } } },
+  });
+  beforeAll(async () => {
+    const configure = redisBudget(`virtualize-test:${randomUUID()}:`);
+    h = await startHarness({ configure });
+    const config = validateConfig({ ...configure(structuredClone(baseConfig)), server: { port: 0, host: '127.0.0.1' } });
+    const gateway = await createGateway(config, { baseDir: PROJECT_ROOT, env: sandboxEnv(h.sandboxes) });
+    replica = await startGatewayServer(gateway, { port: 0, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await replica?.close();
+    await h?.close();
+  });
+
+  it('a client that spends its budget on one replica is throttled on the other', async () => {
+    const key = { 'x-api-key': `replicated-${randomUUID()}` };
+    const page = '{ customers(first: 500) { nodes { id } } }';
+    expect((await post(h.url, page, undefined, key)).response.status).toBe(200);
+    const other = await post(`${replica.url}/graphql`, page, undefined, key);
+    expect(other.response.status).toBe(429);
+    expect(other.body.errors![0]!.extensions?.code).toBe('THROTTLED');
+  });
+});
