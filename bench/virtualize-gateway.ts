@@ -35,7 +35,7 @@ export async function startVirtualize(
   const gateway = await createGateway(config, { baseDir: PROJECT_ROOT, env: sandboxEnv(sandboxes) });
   try {
     // Logged as in production (JSON lines, written asynchronously), into /dev/null rather than onto the benchmark's console.
-    const logs = { operations: createLogger('app', destinationOf('/dev/null')!), audit: createLogger('audit', destinationOf('/dev/null')!) };
+    const logs = { app: createLogger('app', destinationOf('/dev/null')!), audit: createLogger('audit', destinationOf('/dev/null')!) };
     const server = await startGatewayServer(gateway, { port: 0, host: '127.0.0.1', shutdownGraceMs: 2_000, logs });
     return { name: options.name ?? 'virtualize', url: `${server.url}/graphql`, close: () => server.close() };
   } catch (error) {

@@ -30,7 +30,7 @@ function attemptsOf(call: UpstreamCall & { attempts?: number }): number {
   return call.attempts ?? 1;
 }
 
-export function fanoutOf(calls: readonly UpstreamCall[], startedAt: number): FanoutEntry[] {
+function fanoutOf(calls: readonly UpstreamCall[], startedAt: number): FanoutEntry[] {
   return [...calls]
     .sort((a, b) => a.startedAt - b.startedAt)
     .map((call) => ({

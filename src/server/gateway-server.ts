@@ -24,8 +24,8 @@ export interface GatewayServerOptions {
   shutdownGraceMs?: number;
   /** Per-client budgets; by default the store `guard.budget.store` declares. Closed with the server. */
   budget?: BudgetStore;
-  /** Where each operation's log line and audit line go; default: the process's application and audit logs. */
-  logs?: { operations?: Logger; audit?: Logger };
+  /** The application log (operation lines, warnings) and the audit log; default: the process's own (stdout, and `VIRTUALIZE_AUDIT_LOG`). */
+  logs?: { app?: Logger; audit?: Logger };
 }
 
 export interface GatewayServer {
@@ -70,7 +70,7 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
   const { guard: guardConfig } = gateway.config;
   const guard = QueryCostGuard.forGateway(gateway);
   const budget = options.budget ?? (await openBudgetStore(guardConfig.budget));
-  const logger = options.logs?.operations ?? defaultLogger();
+  const logger = options.logs?.app ?? defaultLogger();
   const metrics = new GatewayMetrics(() => [...gateway.connectors].map(([name, connector]) => [name, breakerStateOf(connector.http.health())] as const));
   const operations = new OperationScope();
   const yoga = createYoga<Record<string, unknown>, FederationContext>({

@@ -19,7 +19,8 @@ export interface OperationTelemetryOptions {
   clientHeader: string;
 }
 
-const headers: TextMapGetter<Headers> = {
+/** Reads a caller's `traceparent` from the Fetch API headers yoga hands over. */
+const fetchHeaders: TextMapGetter<Headers> = {
   keys: (carrier) => [...carrier.keys()],
   get: (carrier, key) => carrier.get(key) ?? undefined,
 };
@@ -89,7 +90,7 @@ export function useOperationTelemetry({ scope, metrics, logger, audit, clientHea
   return {
     instrumentation: {
       operation({ context: serverContext, request }, wrapped) {
-        const parent = propagation.extract(ROOT_CONTEXT, request.headers, headers);
+        const parent = propagation.extract(ROOT_CONTEXT, request.headers, fetchHeaders);
         const operation = new OperationTrace(tracer, parent, metrics.recordUpstreamCall);
         scope.begin(serverContext, operation);
         return new Promise<void>((resolve) => resolve(context.with(operation.context, wrapped))).then(

@@ -43,7 +43,7 @@ export const SPAN = {
   /** Until the operation's document is known (a request that fails to parse keeps it). */
   operation: 'graphql.operation',
   delegation: (source: string, entity: string) => `delegate ${source} ${entity}`,
-  upstreamCall: (route: string) => route,
+  // An upstream call's client span is named by its route template (`GET /orders`).
 } as const;
 
 /** Metric names, all under `virtualize_` (process metrics included), and their labels. */

@@ -58,7 +58,7 @@ export function destinationOf(name: string): LogDestination | undefined {
 }
 
 /** A destination that drops every line. */
-export const DISCARD: LogDestination = { write: () => undefined };
+const DISCARD: LogDestination = { write: () => undefined };
 
 let appLogger: Logger | undefined;
 let auditLogger: Logger | undefined;

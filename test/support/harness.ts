@@ -37,8 +37,8 @@ export interface Harness {
   /** Upstream requests each sandbox received since the last reset, by route template. */
   upstream(): { crm: Record<string, number>; orders: Record<string, number>; support: Record<string, number>; total: number };
   resetUpstream(): void;
-  /** The gateway's operation and audit log lines, kept in memory instead of stdout and stderr. */
-  logs: { operations: MemoryLog; audit: MemoryLog };
+  /** The gateway's application and audit log lines, kept in memory instead of stdout and stderr. */
+  logs: { app: MemoryLog; audit: MemoryLog };
   close(): Promise<void>;
 }
 
@@ -64,11 +64,11 @@ export async function startHarness(options: {
   const input = options.configure ? options.configure(structuredClone(baseConfig), sandboxes) : baseConfig;
   const config = validateConfig({ ...input, server: { port: 0, host: '127.0.0.1' } });
   const gateway = await createGateway(config, { baseDir: PROJECT_ROOT, env: { ...sandboxEnv(sandboxes), ...options.env } });
-  const logs = { operations: new MemoryLog(), audit: new MemoryLog() };
+  const logs = { app: new MemoryLog(), audit: new MemoryLog() };
   const server = await startGatewayServer(gateway, {
     port: 0,
     host: '127.0.0.1',
-    logs: { operations: createLogger('app', logs.operations.destination), audit: createLogger('audit', logs.audit.destination) },
+    logs: { app: createLogger('app', logs.app.destination), audit: createLogger('audit', logs.audit.destination) },
   });
   const url = `${server.url}/graphql`;
   return {

@@ -150,7 +150,7 @@ describe('traces of the customer 360', () => {
         resource: span.resource.attributes,
       })),
     );
-    const logged = JSON.stringify([...h.logs.operations.entries(), ...h.logs.audit.entries()]);
+    const logged = JSON.stringify([...h.logs.app.entries(), ...h.logs.audit.entries()]);
     const emails = sandboxDataset().crm.contacts.slice(0, 50).flatMap((contact) => [contact.Email, normalizeEmail(contact.Email)]);
     for (const text of [exported, logged]) {
       expect(text).not.toContain(CRM_TOKEN);
@@ -164,7 +164,7 @@ describe('traces of the customer 360', () => {
 
   it('logs each operation with its trace id, and audits who asked for which sources and entities', () => {
     const traceIds = new Set(exporter.getFinishedSpans().filter((span) => span.name === 'query Customer360').map((span) => span.spanContext().traceId));
-    const lines = h.logs.operations.entries().filter((line) => traceIds.has(line.traceId as string));
+    const lines = h.logs.app.entries().filter((line) => traceIds.has(line.traceId as string));
     expect(lines).toHaveLength(2);
     for (const line of lines) {
       expect(line).toMatchObject({ log: 'app', msg: 'operation', operation: { type: 'query', name: 'Customer360' }, outcome: 'ok', sources: ['crm', 'orders', 'support'], errors: 0 });
