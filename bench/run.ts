@@ -9,9 +9,10 @@
  * calls through the sandboxes' control endpoints. Loopback only; every child is stopped by its pid;
  * a watchdog stops them and ends the run if it ever takes longer than its budget.
  *
- * A last phase measures the query guard's own work per request in this process (see
- * guard-overhead.ts), and virtualize once more with the sources answering at once, to say what
- * share of a request the guard takes.
+ * Then virtualize against a copy of itself that traces every operation, spans exported over OTLP
+ * to a receiver in a child process of its own (see tracing-overhead.ts). A last phase measures the
+ * query guard's own work per request in this process (see guard-overhead.ts), and virtualize once
+ * more with the sources answering at once, to say what share of a request the guard takes.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -40,7 +41,6 @@ const RESULTS_FILE = join(PROJECT_ROOT, 'bench', 'results', 'latest.json');
 const CLI = join(PROJECT_ROOT, 'bin', 'virtualize.js');
 const SERVE_GATEWAY = join(__dirname, 'serve-gateway.js');
 const OTLP_RECEIVER = join(__dirname, 'otlp-receiver.js');
-const PROCESS_ENV = process.env;
 
 /** The tracing phase: virtualize as measured above, against a copy that traces every operation. */
 const TRACED = 'virtualize, traced';
@@ -50,9 +50,9 @@ const TRACING_CONCURRENT_REQUESTS = 40;
 const TRACING_SEQUENTIAL_REQUESTS = 10;
 const TRACING_EXPORTER = 'OTLP http/protobuf to a local receiver, batch span processor with the SDK defaults';
 /** Gateways trace only when told to, whatever the environment the benchmark runs in. */
-const UNTRACED_ENV: NodeJS.ProcessEnv = { ...PROCESS_ENV, OTEL_SDK_DISABLED: 'true' };
+const UNTRACED_ENV: NodeJS.ProcessEnv = { ...process.env, OTEL_SDK_DISABLED: 'true' };
 const tracedEnv = (receiver: string): NodeJS.ProcessEnv => ({
-  ...PROCESS_ENV,
+  ...process.env,
   OTEL_SDK_DISABLED: 'false',
   OTEL_TRACES_EXPORTER: 'otlp',
   OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',

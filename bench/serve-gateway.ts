@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    // Then flushes the spans still buffered, when tracing.
+    // Closing the server, then flushing the spans still buffered, when tracing.
     const closed = gateway.close().then(stopTracing);
     closed.then(
       () => process.exit(0),
