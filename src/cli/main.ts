@@ -11,6 +11,7 @@ import { QueryCostGuard } from '../guard/query-cost-guard';
 import { costReport, formatPrice } from './cost-report';
 import { SANDBOX_PORTS } from '../../virtualization.config';
 import { startGatewayServer } from '../server/gateway-server';
+import { stopTracing } from '../telemetry/tracing';
 
 const USAGE = `Usage: virtualize <command> [options]
 
@@ -163,6 +164,8 @@ async function start(config: ReturnType<typeof loadConfigFile>, baseDir: string,
     process.stdout.write(`${signal}: finishing requests in flight, then stopping\n`);
     await server.close();
     await sandboxes?.close();
+    // Flushes the spans still buffered (a no-op when tracing is off).
+    await stopTracing();
     process.exit(0);
   };
   onSignal(stop);
