@@ -61,8 +61,13 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
  * into what the child announces (URLs). Later stdout lines go to stderr, labelled; stderr is shared.
  * stdin is a pipe the parent never writes to: a child that watches it learns when the parent is gone.
  */
-export async function startChild<T>(label: string, args: readonly string[], parse: (value: unknown) => T): Promise<Child<T>> {
-  const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+export async function startChild<T>(
+  label: string,
+  args: readonly string[],
+  parse: (value: unknown) => T,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Child<T>> {
+  const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, stdio: ['pipe', 'pipe', 'inherit'], env });
   alive.add(child);
   child.once('exit', () => alive.delete(child));
   child.once('error', () => alive.delete(child));

@@ -3,6 +3,7 @@ import type { Minimum } from './minimum';
 import { ROUNDS, type GuardOverhead } from './guard-overhead';
 import type { ConcurrentResult, SequentialResult } from './measure';
 import type { SoakResult } from './soak';
+import type { TracingOverhead } from './tracing-overhead';
 
 export interface GatewayResult {
   name: string;
@@ -30,6 +31,7 @@ export interface BenchResults {
   guard: GuardResult;
   /** Absent when the soak was skipped (BENCH_SOAK=0). */
   soak?: SoakResult;
+  tracing: TracingOverhead;
 }
 
 const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
@@ -53,6 +55,31 @@ export function ratios(naive: GatewayResult, virtualize: GatewayResult): Record<
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
   return rows.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n');
+}
+
+/** Tracing off against on, and what tracing costs in throughput and latency. */
+function formatTracing(tracing: TracingOverhead): string[] {
+  const percent = (n: number) => `${n >= 0 ? '+' : ''}${(n * 100).toFixed(1)}%`;
+  const { off, on, ratios: r } = tracing;
+  return [
+    `tracing off against on: virtualize and a traced copy (${tracing.exporter}); ${tracing.rounds} interleaved rounds of ` +
+      `${tracing.sequentialRequestsPerRound} sequential and ${tracing.concurrentRequestsPerRound} concurrent requests from ${tracing.clients} clients`,
+    '',
+    table([
+      ['tracing', 'answers/s', `c=${tracing.clients} p50 ms`, 'seq p50 ms', 'CPU ms/answer'],
+      ...[['off', off] as const, ['on', on] as const].map(([name, side]) => [
+        name,
+        side.throughputPerSecond.toFixed(1),
+        `${Math.round(side.concurrentP50Ms)}`,
+        `${Math.round(side.sequentialP50Ms)}`,
+        side.cpuMsPerAnswer?.toFixed(1) ?? 'n/a',
+      ]),
+      ['on/off', `${r.throughput.toFixed(3)}x`, `${r.concurrentP50.toFixed(3)}x`, `${r.sequentialP50.toFixed(3)}x`, r.cpuPerAnswer === null ? 'n/a' : `${r.cpuPerAnswer.toFixed(3)}x`],
+      ['cost of tracing', percent(1 - r.throughput), percent(r.concurrentP50 - 1), percent(r.sequentialP50 - 1), r.cpuPerAnswer === null ? 'n/a' : percent(r.cpuPerAnswer - 1)],
+    ]),
+    '',
+    `exported per traced answer: ${tracing.spansPerAnswer} spans, ${tracing.exportBytesPerAnswer} bytes (${tracing.exportRequests} export requests in all)`,
+  ];
 }
 
 export function formatResults(results: BenchResults): string {
@@ -108,6 +135,8 @@ export function formatResults(results: BenchResults): string {
     ),
     '',
     formatGuard(results.guard, first!.sequential.latencyMs.p50),
+    '',
+    ...formatTracing(results.tracing),
   ].join('\n');
 }
 

@@ -9,9 +9,10 @@
  * calls through the sandboxes' control endpoints. Loopback only; every child is stopped by its pid;
  * a watchdog stops them and ends the run if it ever takes longer than its budget.
  *
- * Then a phase measures the query guard's own work per request in this process (see
- * guard-overhead.ts), and virtualize once more with the sources answering at once, to say what
- * share of a request the guard takes.
+ * Then virtualize against a copy of itself that traces every operation, spans exported over OTLP
+ * to a receiver in a child process of its own (see tracing-overhead.ts). A last phase measures the
+ * query guard's own work per request in this process (see guard-overhead.ts), and virtualize once
+ * more with the sources answering at once, to say what share of a request the guard takes.
  *
  * Last, the soak (bench/soak.ts): a minute of 50 clients on virtualize while one sandbox fails 20%
  * of its requests and another goes down for 15 s. `BENCH_SOAK=0 npm run bench` skips it for a quick
@@ -32,6 +33,7 @@ import { parseSandboxUrls, PROJECT_ROOT, type SandboxUrls } from './project';
 import { measureGuardOverhead } from './guard-overhead';
 import { formatResults, ratios, type BenchResults, type GatewayResult, type GuardResult } from './report';
 import { formatSoak, runSoak } from './soak';
+import { measureTracingOverhead, type ReceiverStats } from './tracing-overhead';
 
 const LATENCY_MS = 25;
 const WARMUPS = 3;
@@ -40,11 +42,30 @@ const CLIENTS = 8;
 const CONCURRENT_REQUESTS = 80;
 const SOAK = process.env.BENCH_SOAK !== '0';
 const SOAK_OPTIONS = { clients: 50, faultFreeSeconds: 15, seconds: 60, ordersErrorRate: 0.2, supportOutage: { atSecond: 15, forSeconds: 15 } };
-/** The whole run, build excluded: well inside two minutes, plus the soak's 75 s when it runs. */
-const BUDGET_MS = 100_000 + (SOAK ? 90_000 : 0);
+/** The whole run, build excluded: well inside three minutes, plus the soak's 75 s when it runs. */
+const BUDGET_MS = 150_000 + (SOAK ? 90_000 : 0);
 const RESULTS_FILE = join(PROJECT_ROOT, 'bench', 'results', 'latest.json');
 const CLI = join(PROJECT_ROOT, 'bin', 'virtualize.js');
 const SERVE_GATEWAY = join(__dirname, 'serve-gateway.js');
+const OTLP_RECEIVER = join(__dirname, 'otlp-receiver.js');
+
+/** The tracing phase: virtualize as measured above, against a copy that traces every operation. */
+const TRACED = 'virtualize, traced';
+const TRACING_ROUNDS = 4;
+const TRACING_WARMUPS = 40;
+const TRACING_CONCURRENT_REQUESTS = 40;
+const TRACING_SEQUENTIAL_REQUESTS = 10;
+const TRACING_EXPORTER = 'OTLP http/protobuf to a local receiver, batch span processor with the SDK defaults';
+/** Gateways trace only when told to, whatever the environment the benchmark runs in. */
+const UNTRACED_ENV: NodeJS.ProcessEnv = { ...process.env, OTEL_SDK_DISABLED: 'true' };
+const tracedEnv = (receiver: string): NodeJS.ProcessEnv => ({
+  ...process.env,
+  OTEL_SDK_DISABLED: 'false',
+  OTEL_TRACES_EXPORTER: 'otlp',
+  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+  OTEL_EXPORTER_OTLP_ENDPOINT: receiver,
+  OTEL_SERVICE_NAME: 'virtualize-bench',
+});
 const PROCESSES = 'sandboxes, each gateway under test and the load-generating client in separate Node processes';
 
 /**
@@ -77,6 +98,18 @@ function parseGatewayAnnouncement(value: unknown): { name: string; url: string }
     throw new Error(`expected {"name": ..., "url": "http://127.0.0.1:<port>/graphql"}, got ${JSON.stringify(value)}`);
   }
   return { name: record.name, url: record.url };
+}
+
+function parseReceiverAnnouncement(value: unknown): { url: string } {
+  const url = (value as { url?: unknown } | null)?.url;
+  if (typeof url !== 'string' || !url.startsWith('http://127.0.0.1:')) throw new Error(`expected {"url": "http://127.0.0.1:<port>"}, got ${JSON.stringify(value)}`);
+  return { url };
+}
+
+async function receiverStats(url: string): Promise<ReceiverStats> {
+  const response = await fetch(`${url}/stats`);
+  if (!response.ok) throw new Error(`${url}/stats answered ${response.status}`);
+  return (await response.json()) as ReceiverStats;
 }
 
 function gatewayArgs(kind: 'virtualize' | 'naive', sandboxes: SandboxUrls, extra: string[] = []): string[] {
@@ -131,7 +164,7 @@ async function main(): Promise<void> {
         ? [{ name: VARIANT, args: gatewayArgs('virtualize', sandboxes, ['--support-limit', String(VARIANT_SUPPORT_LIMIT), '--name', VARIANT]) }]
         : []),
     ];
-    const started = await Promise.allSettled(specs.map((spec) => startChild(spec.name, spec.args, parseGatewayAnnouncement)));
+    const started = await Promise.allSettled(specs.map((spec) => startChild(spec.name, spec.args, parseGatewayAnnouncement, UNTRACED_ENV)));
     for (const result of started) if (result.status === 'fulfilled') children.push(result.value);
     const failed = started.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
@@ -166,6 +199,36 @@ async function main(): Promise<void> {
     for (const { gateway, client } of measured) {
       concurrent.set(gateway.name, await measureConcurrent(client, control, operation, { clients: CLIENTS, requests: CONCURRENT_REQUESTS }));
     }
+
+    // Tracing off against tracing on: the virtualize gateway measured above, and a copy that traces.
+    const receiver = await startChild('otlp-receiver', [OTLP_RECEIVER], parseReceiverAnnouncement);
+    children.push(receiver);
+    const traced = await startChild(TRACED, gatewayArgs('virtualize', sandboxes, ['--name', TRACED]), parseGatewayAnnouncement, tracedEnv(receiver.announced.url));
+    children.push(traced);
+    const tracedClient = new GraphQLClient(traced.announced.url);
+    clients.push(tracedClient);
+    const tracedAnswer = await tracedClient.query(operation.query, operation.variables);
+    const tracedDifference = firstDifference(answers[0]!.data, tracedAnswer.data);
+    if (tracedDifference) throw new Error(`${TRACED} answers differently from virtualize: ${tracedDifference}`);
+    await fetch(`${receiver.announced.url}/reset`, { method: 'POST' });
+    const untraced = measured.findIndex(({ gateway }) => gateway.name === 'virtualize');
+    const tracing = await measureTracingOverhead({
+      off: { client: measured[untraced]!.client, pid: (started[untraced] as PromiseFulfilledResult<Child<unknown>>).value.pid },
+      on: { client: tracedClient, pid: traced.pid },
+      control,
+      operation,
+      rounds: TRACING_ROUNDS,
+      warmups: TRACING_WARMUPS,
+      clients: CLIENTS,
+      concurrentRequests: TRACING_CONCURRENT_REQUESTS,
+      sequentialRequests: TRACING_SEQUENTIAL_REQUESTS,
+      exporter: TRACING_EXPORTER,
+      flushAndCount: async () => {
+        await traced.stop();
+        return receiverStats(receiver.announced.url);
+      },
+    });
+
     // The guard's own overhead, in this process on a real answer, and a whole request with the
     // sources answering at once to set it against.
     const overhead = await measureGuardOverhead(config, operation, answers[0]!.data as Record<string, unknown>);
@@ -200,6 +263,7 @@ async function main(): Promise<void> {
       ratios: ratios(results.find((r) => r.name === 'naive')!, results.find((r) => r.name === 'virtualize')!),
       guard,
       ...(soak ? { soak } : {}),
+      tracing,
     };
     console.log(formatResults(report));
     if (!withVariant) console.log(`(no "${VARIANT}" row: the configured support limit, ${supportMaxConcurrency}, is already at least ${VARIANT_SUPPORT_LIMIT})`);

@@ -7,11 +7,14 @@
  *
  * Listens on a free loopback port and prints one JSON line, `{"name": ..., "url": <GraphQL endpoint>}`.
  * Stops (closing its server, exit 0) on SIGTERM or SIGINT, and when its stdin ends, which is how it
- * learns that the benchmark that started it is gone.
+ * learns that the benchmark that started it is gone. Traces when its `OTEL_*` environment says so.
  */
+// First: tracing starts before the gateway's modules load, as in the `virtualize` command.
+import '../src/telemetry/register';
 import { parseArgs } from 'node:util';
 import { startNaive } from './naive-gateway';
 import { parseSandboxUrls, type RunningGateway } from './project';
+import { stopTracing } from '../src/telemetry/tracing';
 import { startVirtualize } from './virtualize-gateway';
 
 async function main(): Promise<void> {
@@ -49,7 +52,9 @@ async function main(): Promise<void> {
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    gateway.close().then(
+    // Closing the server, then flushing the spans still buffered, when tracing.
+    const closed = gateway.close().then(stopTracing);
+    closed.then(
       () => process.exit(0),
       (error: unknown) => {
         console.error(`serve-gateway ${name}: close failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -6,6 +6,7 @@ import baseConfig from '../virtualization.config';
 import { validateConfig } from '../src/config/validate';
 import { createGateway } from '../src/federation/gateway';
 import { startGatewayServer } from '../src/server/gateway-server';
+import { createLogger, destinationOf } from '../src/telemetry/logger';
 import { PROJECT_ROOT, type RunningGateway, type SandboxUrls } from './project';
 
 export function sandboxEnv(sandboxes: SandboxUrls): NodeJS.ProcessEnv {
@@ -33,7 +34,9 @@ export async function startVirtualize(
   const config = validateConfig({ ...input, server: { port: 0, host: '127.0.0.1' } });
   const gateway = await createGateway(config, { baseDir: PROJECT_ROOT, env: sandboxEnv(sandboxes) });
   try {
-    const server = await startGatewayServer(gateway, { port: 0, host: '127.0.0.1', shutdownGraceMs: 2_000 });
+    // Logged as in production (JSON lines, written asynchronously), into /dev/null rather than onto the benchmark's console.
+    const logs = { app: createLogger('app', destinationOf('/dev/null')!), audit: createLogger('audit', destinationOf('/dev/null')!) };
+    const server = await startGatewayServer(gateway, { port: 0, host: '127.0.0.1', shutdownGraceMs: 2_000, logs });
     return { name: options.name ?? 'virtualize', url: `${server.url}/graphql`, close: () => server.close() };
   } catch (error) {
     await gateway.close();

@@ -97,6 +97,11 @@ export class AuthGuard {
     };
   }
 
+  /** The tokens that still work: tests search logs and traces for them. */
+  liveTokens(): string[] {
+    return [...this.tokens.keys()];
+  }
+
   /** Every token issued so far stops working: the next call with one is answered 401. */
   revokeTokens(): void {
     this.tokens.clear();

@@ -51,6 +51,8 @@ export interface SandboxHandle {
   setLatency(ms: number): void;
   /** OAuth systems: every token issued so far stops working. */
   revokeTokens(): void;
+  /** OAuth systems: the tokens issued that still work (secrets: for tests that prove none leaks). */
+  liveTokens(): string[];
   /** The `traceparent` headers of the last requests that carried one (at most 1000), oldest first. */
   receivedTraceparents(): string[];
   /** Stops listening and destroys open keep-alive sockets; requests still waiting out their latency are dropped. */
@@ -350,6 +352,7 @@ export async function startSandbox(system: SandboxSystem, options: SandboxOption
       applyKnobs(checked.change);
     },
     revokeTokens: () => guard.revokeTokens(),
+    liveTokens: () => guard.liveTokens(),
     receivedTraceparents: () => traceparents.toArray(),
     close: () => {
       closing ??= (async () => {

@@ -15,6 +15,7 @@ import { startGatewayServer, type GatewayServer } from '../server/gateway-server
 import { openRegistry } from '../registry/open-registry';
 import { createAdminApi } from '../server/admin-api';
 import { ADMIN_COMMANDS, ADMIN_USAGE, runAdminCommand } from './admin-commands';
+import { stopTracing } from '../telemetry/tracing';
 
 const USAGE = `Usage: virtualize <command> [options]
 
@@ -191,6 +192,8 @@ async function start(config: ReturnType<typeof loadConfigFile>, baseDir: string,
     await server.close();
     await sandboxes?.close();
     await billing?.close();
+    // Flushes the spans still buffered (a no-op when tracing is off).
+    await stopTracing();
     process.exit(0);
   };
   onSignal(stop);

@@ -7,6 +7,7 @@ import { newCallRecord, type CallRecord } from './policies/attempt';
 import type { BreakerReport } from './policies/circuit-breaker';
 import { secretNames } from './policies/credentials';
 import { createSourceDispatcher, type SourceDispatcher } from './source-dispatcher';
+import { withUpstreamRequest } from './upstream-request';
 
 /** What one upstream call did, reported to whoever asked for it (explain, tests, metrics). */
 export interface UpstreamCall {
@@ -73,14 +74,19 @@ export class SourceHttpClient {
     let status: number | 'error' = 'error';
     let failure: SourceError | undefined;
     try {
-      const response: Dispatcher.ResponseData<CallRecord> = await this.sourceDispatcher.dispatcher.request({
-        path: this.basePath + pathAndQuery,
-        opaque: record,
-        // A POST read is not retried: the retry policy repeats GET and HEAD only.
-        ...(postBody === undefined
-          ? { method: 'GET', headers: { accept: 'application/json' } }
-          : { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/json' }, body: JSON.stringify(postBody) }),
-      });
+      // The upstream request travels in the async context so that telemetry can template its span.
+      const response: Dispatcher.ResponseData<CallRecord> = await withUpstreamRequest(
+        { source: this.source, route, basePath: this.basePath, batchSize, attempt: 1 },
+        () =>
+          this.sourceDispatcher.dispatcher.request({
+            path: this.basePath + pathAndQuery,
+            opaque: record,
+            // A POST read is not retried: the retry policy repeats GET and HEAD only.
+            ...(postBody === undefined
+              ? { method: 'GET', headers: { accept: 'application/json' } }
+              : { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/json' }, body: JSON.stringify(postBody) }),
+          }),
+      );
       status = response.statusCode;
       const text = await response.body.text();
       if (status === 404) return { status, body: safeParse(text) };

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { runDirectly, type DelegationRunner } from './delegation';
 import type { CallObserver } from './http-client';
 import type { CanonicalRecord } from './record-mapper';
 import { keyString, type ListPage, type ListRequest, type SourceConnector } from './source-connector';
@@ -22,6 +23,10 @@ interface LoaderEntry {
  * the order the keys were given (an empty list when there is none). Every record the request
  * fetches (by lookup or list) is offered to the entity's unique lookups, including ones created
  * later, so that a join back to a record the request already holds costs no second call.
+ *
+ * Each batch and each list page runs as one delegation through `delegate`. A batch function runs
+ * in whatever async context DataLoader scheduled it from (that of the first key's caller), so a
+ * runner that needs the request's own context must capture it when it is created, not read it here.
  */
 export class RequestLoaders {
   private readonly loaders = new Map<string, LoaderEntry>();
@@ -31,6 +36,7 @@ export class RequestLoaders {
   constructor(
     private readonly connectors: ReadonlyMap<string, SourceConnector>,
     private readonly observe?: CallObserver,
+    private readonly delegate: DelegationRunner = runDirectly,
   ) {}
 
   private connector(source: string): SourceConnector {
@@ -47,7 +53,8 @@ export class RequestLoaders {
     if (existing) return existing.loader;
     const connector = this.connector(source);
     const loader = new DataLoader<string, CanonicalRecord[]>(async (keys) => {
-      const groups = await connector.lookup(entity, field, keys, this.observe, normalize);
+      const delegation = { source, entity, lookup: field, batchSize: keys.length };
+      const groups = await this.delegate(delegation, () => connector.lookup(entity, field, keys, this.observe, normalize));
       const results = keys.map((key) => groups.get(key) ?? []);
       this.remember(entityId, results.flatMap((result) => (result instanceof Error ? [] : result)), id);
       return results;
@@ -85,7 +92,9 @@ export class RequestLoaders {
   }
 
   async list(source: string, entity: string, request: ListRequest): Promise<ListPage> {
-    const page = await this.connector(source).list(entity, request, this.observe);
+    const connector = this.connector(source);
+    const delegation = { source, entity, lookup: 'list', batchSize: request.first };
+    const page = await this.delegate(delegation, () => connector.list(entity, request, this.observe));
     this.remember(`${source}\u0000${entity}`, page.records);
     return page;
   }

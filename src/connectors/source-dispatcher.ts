@@ -14,13 +14,15 @@
  *   5. credentials   per attempt: the current API key or token (fetched only for an attempt that
  *                    the breaker and the rate limit let through).
  *   6. attempt       counts the attempt and bounds it by `timeoutMs`.
- *   7. pool          at most `maxConcurrency` connections, `connectTimeoutMs` to open one.
+ *   7. pool          at most `maxConcurrency` connections, `connectTimeoutMs` to open one; a queued
+ *                    request keeps its caller's async context (caller-context-pool.ts).
  *
  * A policy that is off (`retry: false`, `breaker: false`, no `rateLimit`, `auth: none`) is simply
  * left out of the list.
  */
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { SourceDefinition } from '../config/definition';
+import { CallerContextPool } from './caller-context-pool';
 import { attempt } from './policies/attempt';
 import { SourceBreaker } from './policies/circuit-breaker';
 import { authenticate, credentialsFor, renewOnUnauthorized } from './policies/credentials';
@@ -37,7 +39,8 @@ export interface SourceDispatcher {
 
 export function createSourceDispatcher(source: string, definition: SourceDefinition, origin: string, env: NodeJS.ProcessEnv): SourceDispatcher {
   const { limits } = definition;
-  const pool = new Pool(origin, {
+  // Queued requests keep their caller's async context (and so their trace): see caller-context-pool.ts.
+  const pool = new CallerContextPool(origin, {
     connections: limits.maxConcurrency,
     connect: { timeout: limits.connectTimeoutMs },
     // Backstops; the attempt policy bounds the whole attempt.

@@ -5,9 +5,10 @@ import type { CallObserver } from '../connectors/http-client';
 import { SourceConnector, type RejectionListener } from '../connectors/source-connector';
 import { importCrosswalkCsv } from '../mapping/crosswalk-file';
 import { MemoryMappingStore, type MappingStore } from '../mapping/mapping-store';
+import { defaultLogger, type Logger } from '../telemetry/logger';
 import { CanonicalSchema } from './canonical-schema';
 import { buildGatewaySchema } from './gateway-schema';
-import { createFederationContext, type FederationContext } from './request-context';
+import { createFederationContext, type FederationContext, type RequestHooks } from './request-context';
 import { withServiceCrosswalks } from './service-crosswalks';
 
 export interface GatewayOptions {
@@ -19,6 +20,8 @@ export interface GatewayOptions {
   /** Whether to load the crosswalk files the config names into the store (default true). */
   loadCrosswalkFiles?: boolean;
   onReject?: RejectionListener;
+  /** Where rejected records are reported when no `onReject` is given; the default application log otherwise. */
+  logger?: Logger;
   observe?: CallObserver;
 }
 
@@ -29,16 +32,15 @@ export interface Gateway {
   readonly canonical: CanonicalSchema;
   readonly config: VirtualizationConfig;
   readonly connectors: ReadonlyMap<string, SourceConnector>;
-  createContext(): FederationContext;
+  createContext(hooks?: RequestHooks): FederationContext;
   close(): Promise<void>;
 }
 
-/** Default report of a record left out of an answer: one JSON line on stderr, with no payload values. */
-const logRejection: RejectionListener = (event) => {
-  process.stderr.write(
-    `${JSON.stringify({ level: 'warn', msg: 'record rejected by its mapping', source: event.source, entity: event.entity, key: event.key, field: event.field, from: event.from, reason: event.reason })}\n`,
-  );
-};
+/** Default report of a record left out of an answer: a warning in the application log, with no payload values. */
+function logRejections(logger: Logger): RejectionListener {
+  return (event) =>
+    logger.warn({ source: event.source, entity: event.entity, key: event.key, field: event.field, from: event.from, reason: event.reason }, 'record rejected by its mapping');
+}
 
 export async function createGateway(config: VirtualizationConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const baseDir = options.baseDir ?? process.cwd();
@@ -56,7 +58,7 @@ export async function createGateway(config: VirtualizationConfig, options: Gatew
   const connectors = new Map(
     Object.entries(config.sources).map(([name, source]) => [
       name,
-      new SourceConnector(name, source, { env: options.env ?? process.env, onReject: options.onReject ?? logRejection }),
+      new SourceConnector(name, source, { env: options.env ?? process.env, onReject: options.onReject ?? logRejections(options.logger ?? defaultLogger()) }),
     ]),
   );
   const store = withServiceCrosswalks(config, tables, connectors);
@@ -65,7 +67,7 @@ export async function createGateway(config: VirtualizationConfig, options: Gatew
     canonical,
     config,
     connectors,
-    createContext: () => createFederationContext(connectors, store, options.observe),
+    createContext: (hooks) => createFederationContext(connectors, store, options.observe, hooks),
     close: async () => {
       await Promise.all([...connectors.values()].map((connector) => connector.close()));
       if (!options.store) await tables.close();

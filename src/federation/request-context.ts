@@ -1,3 +1,4 @@
+import type { DelegationRunner } from '../connectors/delegation';
 import type { CallObserver, UpstreamCall } from '../connectors/http-client';
 import { RequestLoaders } from '../connectors/request-loaders';
 import type { SourceConnector } from '../connectors/source-connector';
@@ -14,18 +15,30 @@ export interface FederationContext {
   upstreamCalls: UpstreamCall[];
 }
 
+/** What the server hooks into one request: telemetry observes its calls and wraps its delegations. */
+export interface RequestHooks {
+  observe?: CallObserver;
+  delegate?: DelegationRunner;
+}
+
 export function createFederationContext(
   connectors: ReadonlyMap<string, SourceConnector>,
   store: MappingStore,
   observe?: CallObserver,
+  hooks: RequestHooks = {},
 ): FederationContext {
   const upstreamCalls: UpstreamCall[] = [];
   return {
     upstreamCalls,
-    loaders: new RequestLoaders(connectors, (call) => {
-      upstreamCalls.push(call);
-      observe?.(call);
-    }),
+    loaders: new RequestLoaders(
+      connectors,
+      (call) => {
+        upstreamCalls.push(call);
+        observe?.(call);
+        hooks.observe?.(call);
+      },
+      hooks.delegate,
+    ),
     crosswalks: new CrosswalkLoaders(store),
   };
 }

@@ -41,7 +41,7 @@ interface GuardContext {
 }
 
 /** A client's bucket key: the API key's digest (never the key itself), else the peer address. */
-function clientOf(request: Request, req: IncomingMessage | undefined, header: string): string {
+export function clientOf(request: Request, req: IncomingMessage | undefined, header: string): string {
   const key = request.headers.get(header);
   if (key) return `key:${createHash('sha256').update(key).digest('base64url').slice(0, 22)}`;
   return `addr:${req?.socket?.remoteAddress ?? 'unknown'}`;

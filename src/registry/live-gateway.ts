@@ -1,5 +1,5 @@
 import type { Gateway } from '../federation/gateway';
-import type { FederationContext } from '../federation/request-context';
+import type { FederationContext, RequestHooks } from '../federation/request-context';
 
 /** One request's hold on a generation: its schema and its connectors, until it is answered. */
 export interface PinnedGeneration {
@@ -68,8 +68,8 @@ export class LiveGateway implements Gateway {
     return this.current.gateway.connectors;
   }
 
-  createContext(): FederationContext {
-    return this.current.gateway.createContext();
+  createContext(hooks?: RequestHooks): FederationContext {
+    return this.current.gateway.createContext(hooks);
   }
 
   pin(): PinnedGeneration {

@@ -17,7 +17,8 @@ import { importCrosswalkCsv } from '../mapping/crosswalk-file';
 import type { CrosswalkRow } from '../mapping/crosswalk-rows';
 import { MemoryMappingStore, type MappingStore } from '../mapping/mapping-store';
 import { routeMappings } from '../mapping/routed-mapping-store';
-import { diffDefinitions, type DiffEntry } from './definition-diff';
+import { defaultLogger } from '../telemetry/logger';
+import { diffDefinitions } from './definition-diff';
 import { sampleDefinition, type Problem, type SampleCall } from './dry-run';
 import { egressProblem, type HostResolver } from './egress-policy';
 import { LiveGateway } from './live-gateway';
@@ -103,8 +104,13 @@ const REJECTED_ROWS_KEPT = 100;
 const IMPORT_BATCH = 5_000;
 const PROGRESS_EVERY_ROWS = 10_000;
 
-/** One JSON line per event on stderr, like the gateway's other logs. */
-export const writeLog = (event: Record<string, unknown>) => process.stderr.write(`${JSON.stringify({ at: new Date().toISOString(), ...event })}\n`);
+/** Registry events go to the application log, as one JSON line each. */
+export const writeLog = (event: Record<string, unknown>) => {
+  const { level, msg, ...fields } = event;
+  const logger = defaultLogger();
+  const write = level === 'error' ? logger.error.bind(logger) : level === 'warn' ? logger.warn.bind(logger) : logger.info.bind(logger);
+  write(fields, String(msg));
+};
 
 function problem(stage: Problem['stage'], path: string, message: string): Problem {
   return { stage, path, message };

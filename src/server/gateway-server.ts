@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Gateway } from '../federation/gateway';
 import type { FederationContext } from '../federation/request-context';
@@ -11,8 +10,14 @@ import { useQueryCost } from '../guard/use-query-cost';
 import { useShapeLimits } from '../guard/use-shape-limits';
 import { LiveGateway, type PinnedGeneration } from '../registry/live-gateway';
 import { ADMIN_PREFIX, type AdminApi } from './admin-api';
+import { defaultAuditLogger, defaultLogger, type Logger } from '../telemetry/logger';
+import { GatewayMetrics } from '../telemetry/metrics';
+import { OperationScope } from '../telemetry/operation-trace';
 import { useBadUserInput } from './bad-user-input';
+import { useExplain } from './explain';
+import { renderGraphiQLWithFanout } from './graphiql-fanout';
 import { readiness } from './health';
+import { useOperationTelemetry } from './operation-telemetry';
 import { useSchemaVersion } from './use-schema-version';
 
 export interface GatewayServerOptions {
@@ -22,6 +27,8 @@ export interface GatewayServerOptions {
   shutdownGraceMs?: number;
   /** Per-client budgets; by default the store `guard.budget.store` declares. Closed with the server. */
   budget?: BudgetStore;
+  /** The application log (operation lines, warnings) and the audit log; default: the process's own (stdout, and `VIRTUALIZE_AUDIT_LOG`). */
+  logs?: { app?: Logger; audit?: Logger };
   /** The admin API, served under `/admin/` when the gateway takes registrations at run time. */
   admin?: AdminApi;
 }
@@ -45,16 +52,21 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
   response.end(text);
 }
 
+async function sendMetrics(response: ServerResponse, metrics: GatewayMetrics): Promise<void> {
+  const { contentType, text } = await metrics.exposition();
+  response.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+  response.end(text);
+}
+
 /** A budget store that fails is reported at most this often; requests meanwhile run uncharged. */
 const BUDGET_WARNING_INTERVAL_MS = 10_000;
 
-function budgetWarnings(): (error: unknown) => void {
+function budgetWarnings(logger: Logger): (error: unknown) => void {
   let lastAt = -Infinity;
   return (error) => {
     if (performance.now() - lastAt < BUDGET_WARNING_INTERVAL_MS) return;
     lastAt = performance.now();
-    const reason = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`${JSON.stringify({ level: 'warn', msg: 'budget store failed; requests run uncharged', reason })}\n`);
+    logger.warn({ reason: error instanceof Error ? error.message : String(error) }, 'budget store failed; requests run uncharged');
   };
 }
 
@@ -71,23 +83,28 @@ function costGuardOf(generation: Gateway): QueryCostGuard {
 }
 
 /**
- * The one place where the gateway is wired together: GraphQL (with GraphiQL) behind the query
- * guard (shape limits, then cost and budget), health and readiness.
+ * The one place where the gateway is wired together: GraphQL (with GraphiQL and its fan-out
+ * panel) behind the query guard (shape limits, then cost and budget), explain, operation
+ * telemetry, health, readiness and metrics.
  */
 export async function startGatewayServer(gateway: Gateway, options: GatewayServerOptions = {}): Promise<GatewayServer> {
   const example = gateway.config.examples[0];
   const { guard: guardConfig } = gateway.config;
   const budget = options.budget ?? (await openBudgetStore(guardConfig.budget));
+  const logger = options.logs?.app ?? defaultLogger();
   // Hot reload: each request runs on the generation it pinned, so a swap never changes a schema under it.
   const live = LiveGateway.of(gateway);
+  const metrics = new GatewayMetrics(() => [...live.connectors].map(([name, connector]) => [name, connector.http.health().breaker?.state ?? 'closed'] as const));
+  const operations = new OperationScope();
   const yoga = createYoga<GatewayServerContext, FederationContext>({
     schema: ({ generation }) => generation.gateway.schema,
     graphqlEndpoint: '/graphql',
-    context: ({ generation }) => generation.gateway.createContext(),
+    // The operation being served observes its upstream calls and wraps its delegations in spans.
+    context: (requestContext) => requestContext.generation.gateway.createContext(operations.of(requestContext)),
     landingPage: false,
     // Served from the package itself: the default page loads its assets from a public CDN, which
     // leaves analysts on closed networks with a blank page.
-    renderGraphiQL,
+    renderGraphiQL: renderGraphiQLWithFanout,
     graphiql: {
       title: 'virtualize',
       defaultQuery: example?.query,
@@ -102,9 +119,18 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
         guard: (context) => costGuardOf((context as GatewayServerContext).generation.gateway),
         budget,
         clientHeader: guardConfig.budget.clientHeader,
-        onBudgetError: budgetWarnings(),
+        onBudgetError: budgetWarnings(logger),
       }),
+      useExplain(),
       useSchemaVersion(),
+      // Last, so that it reads the result every other plugin leaves (extensions.cost among them).
+      useOperationTelemetry({
+        scope: operations,
+        metrics,
+        logger,
+        audit: options.logs?.audit ?? defaultAuditLogger(),
+        clientHeader: guardConfig.budget.clientHeader,
+      }),
     ],
   });
 
@@ -112,6 +138,10 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const path = (request.url ?? '/').split('?')[0];
     if (path === '/healthz') return sendJson(response, 200, { status: 'ok' });
+    if (path === '/metrics') {
+      sendMetrics(response, metrics).catch(() => sendJson(response, 500, { error: 'metrics could not be collected' }));
+      return;
+    }
     if (path === '/readyz') {
       const report = readiness(gateway, draining);
       return sendJson(response, report.status === 'ready' ? 200 : 503, { ...report, schemaVersion: live.version, ...(options.admin ? { registry: options.admin.readiness() } : {}) });

@@ -1,7 +1,8 @@
 /**
  * GraphiQL as an analyst meets it: a real (headless) Chromium opens the gateway's page with every
  * request to a host other than this machine refused, finds the Customer 360 example in the editor,
- * runs it, and sees one answer joined from the CRM, the order system and the support desk.
+ * runs it, and sees one answer joined from the CRM, the order system and the support desk, and in
+ * the Fan-out panel the calls that answer made, drawn as a waterfall.
  *
  * The browser is Debian's Chromium at /usr/bin/chromium (or CHROMIUM_PATH), driven by
  * playwright-core; Playwright's own browser download is never used. Without a browser the suite is
@@ -33,6 +34,7 @@ const CHROMIUM_ARGS = [
 ];
 const STEP_TIMEOUT_MS = 20_000;
 const SCREENSHOT = join(tmpdir(), 'virtualize-graphiql.png');
+const FANOUT_SCREENSHOT = join(tmpdir(), 'virtualize-graphiql-fanout.png');
 
 if (!BROWSER_AVAILABLE) {
   console.warn(
@@ -85,9 +87,8 @@ describeWithBrowser(suiteName, () => {
   const blocked: string[] = [];
   const pageErrors: string[] = [];
 
-  beforeAll(async () => {
-    h = await startHarness();
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: STEP_TIMEOUT_MS });
+  /** A page in a fresh browser context (no GraphiQL state from an earlier test), loopback only. */
+  async function freshPage(): Promise<Page> {
     // Tall enough that Monaco draws the whole example and the first customer of the answer.
     const context = await browser.newContext({ viewport: { width: 1400, height: 3000 } });
     context.setDefaultTimeout(STEP_TIMEOUT_MS);
@@ -98,12 +99,22 @@ describeWithBrowser(suiteName, () => {
       blocked.push(url.href);
       return route.abort('blockedbyclient');
     });
-    page = await context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('websocket', (socket) => {
+    const opened = await context.newPage();
+    opened.on('pageerror', (error) => pageErrors.push(error.message));
+    opened.on('websocket', (socket) => {
       if (!LOOPBACK_HOSTS.has(new URL(socket.url()).hostname)) blocked.push(socket.url());
     });
+    return opened;
+  }
+
+  beforeAll(async () => {
+    h = await startHarness();
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: STEP_TIMEOUT_MS });
   }, 30_000);
+
+  beforeEach(async () => {
+    page = await freshPage();
+  });
 
   afterAll(async () => {
     await browser?.close();
@@ -156,6 +167,39 @@ describeWithBrowser(suiteName, () => {
 
     // It all worked with nothing but loopback reachable; whatever the page tried beyond it was refused.
     if (blocked.length > 0) console.info(`${SUITE}: refused ${blocked.length} non-loopback request(s): ${blocked.join(', ')}`);
+    expect(pageErrors).toEqual([]);
+  }, 30_000);
+
+  it('draws the fan-out of the example as a waterfall over the three systems in the Fan-out panel', async () => {
+    expect((await page.goto(`${h.server.url}/graphql`))?.status()).toBe(200);
+    await page.locator('.graphiql-query-editor .view-lines').filter({ hasText: 'Customer360' }).waitFor();
+    await page.getByRole('button', { name: 'Show Fan-out' }).click();
+
+    h.resetUpstream();
+    const answered = page.waitForResponse((r) => r.url().endsWith('/graphql') && (r.request().postData() ?? '').includes('Customer360'));
+    await page.getByRole('button', { name: /execute query/i }).click();
+    const response = await answered;
+    // The panel asked for the explanation on GraphiQL's behalf.
+    expect(response.request().headers()['x-virtualize-explain']).toBe('1');
+
+    const waterfall = page.getByTestId('fanout-waterfall');
+    await waterfall.waitFor();
+    await page.screenshot({ path: FANOUT_SCREENSHOT });
+    // One bar per upstream call the systems counted, each system in the legend.
+    const rows = waterfall.locator('.virtualize-fanout-row');
+    expect(await rows.count()).toBe(h.upstream().total);
+    const legend = await waterfall.locator('.virtualize-fanout-legend li').evaluateAll((items) => items.map((item) => item.getAttribute('data-source')));
+    expect(legend.sort()).toEqual(['crm', 'orders', 'support']);
+    for (const system of ['crm', 'orders', 'support']) {
+      const bars = waterfall.locator(`.virtualize-fanout-row[data-source="${system}"] .virtualize-fanout-bar`);
+      expect(await bars.count()).toBe(Object.values(h.upstream()[system as 'crm']).reduce((a, b) => a + b, 0));
+      const width = await bars.first().evaluate((bar) => bar.getBoundingClientRect().width);
+      expect(width).toBeGreaterThan(0);
+    }
+    // The CRM page comes first; the joins start when it has come back.
+    const lefts = await rows.locator('.virtualize-fanout-bar').evaluateAll((bars) => bars.map((bar) => bar.getBoundingClientRect().left));
+    expect(lefts.slice(1).every((left) => left >= lefts[0]!)).toBe(true);
+    expect(await waterfall.locator('.virtualize-fanout-provenance').textContent()).toContain('customers.nodes.tickets');
     expect(pageErrors).toEqual([]);
   }, 30_000);
 });

@@ -38,6 +38,9 @@ it('opens the breaker at the fifth failed attempt in its window; while open the 
   const opening = await query();
   expect(opening.orderCalls).toBe(2); // attempts 4 and 5; the sixth is refused by the open breaker
   expect((await chaos.readiness()).sources.orders).toMatchObject({ state: 'failing', breaker: { state: 'open' }, lastError: { code: 'SOURCE_UNAVAILABLE' } });
+  const metrics = await (await fetch(`${chaos.h.server.url}/metrics`)).text();
+  expect(metrics).toMatch(/^virtualize_breaker_state\{source="orders"\} 2$/m);
+  expect(metrics).toMatch(/^virtualize_breaker_state\{source="crm"\} 0$/m);
   for (let i = 0; i < 3; i += 1) {
     const { res, orderCalls } = await query();
     expect(orderCalls).toBe(0);

@@ -5,6 +5,7 @@ import type { LimitsInput, VirtualizationConfigInput } from '../../src/config/de
 import { validateConfig } from '../../src/config/validate';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/federation/gateway';
 import { startGatewayServer, type GatewayServer } from '../../src/server/gateway-server';
+import { createLogger, type LogDestination } from '../../src/telemetry/logger';
 
 export const PROJECT_ROOT = join(__dirname, '../..');
 
@@ -17,6 +18,16 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
   extensions?: Record<string, unknown>;
 }
 
+/** Log lines kept in memory, parsed. */
+export class MemoryLog {
+  private readonly lines: string[] = [];
+  readonly destination: LogDestination = { write: (line: string) => void this.lines.push(line) };
+
+  entries(): Array<Record<string, unknown>> {
+    return this.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+}
+
 export interface Harness {
   sandboxes: Sandboxes;
   gateway: Gateway;
@@ -26,6 +37,8 @@ export interface Harness {
   /** Upstream requests each sandbox received since the last reset, by route template. */
   upstream(): { crm: Record<string, number>; orders: Record<string, number>; support: Record<string, number>; total: number };
   resetUpstream(): void;
+  /** The gateway's application and audit log lines, kept in memory instead of stdout and stderr. */
+  logs: { app: MemoryLog; audit: MemoryLog };
   close(): Promise<void>;
 }
 
@@ -64,14 +77,26 @@ export async function startHarness(options: {
   const sandboxes = await startSandboxes({ latencyMs: options.latencyMs ?? 0, ports: { crm: 0, orders: 0, support: 0 } });
   const input = options.configure ? options.configure(structuredClone(baseConfig), sandboxes) : baseConfig;
   const config = validateConfig({ ...input, server: { port: 0, host: '127.0.0.1' } });
-  const gateway = await createGateway(config, { baseDir: PROJECT_ROOT, env: { ...sandboxEnv(sandboxes), ...options.env }, ...options.gateway });
-  const server = await startGatewayServer(gateway, { port: 0, host: '127.0.0.1' });
+  const logs = { app: new MemoryLog(), audit: new MemoryLog() };
+  const appLogger = createLogger('app', logs.app.destination);
+  const gateway = await createGateway(config, {
+    baseDir: PROJECT_ROOT,
+    env: { ...sandboxEnv(sandboxes), ...options.env },
+    logger: appLogger,
+    ...options.gateway,
+  });
+  const server = await startGatewayServer(gateway, {
+    port: 0,
+    host: '127.0.0.1',
+    logs: { app: appLogger, audit: createLogger('audit', logs.audit.destination) },
+  });
   const url = `${server.url}/graphql`;
   return {
     sandboxes,
     gateway,
     server,
     url,
+    logs,
     async query(query, variables, headers) {
       const response = await fetch(url, {
         method: 'POST',

@@ -12,6 +12,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { AttemptTimeoutError, InterruptedAnswerError } from '../errors';
+import { currentUpstreamRequest, withUpstreamRequest } from '../upstream-request';
 import { ForwardingHandler, refuse, type Headers } from './forwarding-handler';
 
 /** What one call (all its attempts) has done so far; travels with the request as undici's `opaque`. */
@@ -86,6 +87,9 @@ export function attempt(options: { timeoutMs: number }): Dispatcher.DispatcherCo
   return (dispatch) => (opts, handler) => {
     const record = callRecordOf(opts);
     if (record) record.attempts += 1;
-    return dispatch(opts, new AttemptHandler(handler, timeoutMs));
+    const send = () => dispatch(opts, new AttemptHandler(handler, timeoutMs));
+    // Telemetry reads the attempt number from the context the request is created in.
+    const upstream = currentUpstreamRequest();
+    return upstream && record ? withUpstreamRequest({ ...upstream, attempt: record.attempts }, send) : send();
   };
 }

@@ -1,0 +1,77 @@
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import type { GraphQLSchema } from 'graphql';
+import type { UpstreamCall } from '../connectors/http-client';
+import { SourceMap } from '../federation/provenance';
+import type { FederationContext } from '../federation/request-context';
+
+/** Send `x-virtualize-explain: 1` with a request to have its answer explain its fan-out. */
+export const EXPLAIN_HEADER = 'x-virtualize-explain';
+
+/** One upstream call, as `extensions.fanout` shows it. Times are milliseconds from the start of execution. */
+export interface FanoutEntry {
+  source: string;
+  /** Route template relative to the source's base path: `GET /orders`. */
+  route: string;
+  batchSize: number;
+  /** HTTP status, or `error` when no response came (refused, timed out). */
+  status: number | 'error';
+  /** Whether a cache answered instead of the source; false until a cache exists. */
+  cacheHit: boolean;
+  /** Tries it took: 1 unless a retry policy tried again. */
+  attempts: number;
+  startMs: number;
+  durationMs: number;
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10;
+
+
+function fanoutOf(calls: readonly UpstreamCall[], startedAt: number): FanoutEntry[] {
+  return [...calls]
+    .sort((a, b) => a.startedAt - b.startedAt)
+    .map((call) => ({
+      source: call.source,
+      route: call.route,
+      batchSize: call.batchSize,
+      status: call.status,
+      cacheHit: false,
+      attempts: call.attempts,
+      startMs: round(call.startedAt - startedAt),
+      durationMs: round(call.durationMs),
+    }));
+}
+
+/**
+ * Explain for analysts: an operation sent with `x-virtualize-explain: 1` answers with
+ * `extensions.fanout`, every upstream call it made (source, route, batch size, cache hit,
+ * attempts, start and duration), and `extensions.provenance`, which source served each top-level
+ * field and each join (`FieldProvenance`). Without the header, nothing changes.
+ */
+export function useExplain(): Plugin {
+  // Per schema: a hot-reloaded gateway executes each request on the schema it started with.
+  const maps = new WeakMap<GraphQLSchema, SourceMap>();
+  const sourcesOf = (schema: GraphQLSchema) => {
+    let map = maps.get(schema);
+    if (!map) {
+      map = SourceMap.of(schema);
+      maps.set(schema, map);
+    }
+    return map;
+  };
+  return {
+    onExecute({ args }) {
+      const context = args.contextValue as Partial<FederationContext> & { request?: Request };
+      const asked = context.request?.headers.get(EXPLAIN_HEADER)?.trim().toLowerCase();
+      const calls = context.upstreamCalls;
+      if ((asked !== '1' && asked !== 'true') || !calls) return;
+      const startedAt = performance.now();
+      return {
+        onExecuteDone({ result, setResult }) {
+          if (isAsyncIterable(result)) return;
+          const explained = { fanout: fanoutOf(calls, startedAt), provenance: sourcesOf(args.schema).provenance(args.document, args.operationName) };
+          setResult({ ...result, extensions: { ...result.extensions, ...explained } });
+        },
+      };
+    },
+  };
+}

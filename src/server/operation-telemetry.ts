@@ -1,0 +1,115 @@
+import type { IncomingMessage } from 'node:http';
+import { context, propagation, ROOT_CONTEXT, trace, type TextMapGetter } from '@opentelemetry/api';
+import { getOperationAST, type ExecutionResult } from 'graphql';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { clientOf } from '../guard/use-query-cost';
+import type { Logger } from '../telemetry/logger';
+import type { GatewayMetrics } from '../telemetry/metrics';
+import { OperationTrace, type OperationScope, type Outcome } from '../telemetry/operation-trace';
+
+export interface OperationTelemetryOptions {
+  /** Shared with the request context factory, which takes each operation's hooks from it. */
+  scope: OperationScope;
+  metrics: GatewayMetrics;
+  /** One line per operation: trace id, duration, cost, sources touched. */
+  logger: Logger;
+  /** One line per operation: who asked, which sources and entities. */
+  audit: Logger;
+  /** The request header that names a client (its API key), as the query guard reads it. */
+  clientHeader: string;
+}
+
+/** Reads a caller's `traceparent` from the Fetch API headers yoga hands over. */
+const fetchHeaders: TextMapGetter<Headers> = {
+  keys: (carrier) => [...carrier.keys()],
+  get: (carrier, key) => carrier.get(key) ?? undefined,
+};
+
+/**
+ * The cost the query guard reported in `extensions.cost`: the actual cost when it tells it, else
+ * the requested (estimated) one, else a bare number; none for a dry run, which priced but ran nothing.
+ */
+export function costOf(result: ExecutionResult): number | undefined {
+  const cost = result.extensions?.cost as unknown;
+  if (typeof cost === 'number') return cost;
+  if (typeof cost !== 'object' || cost === null) return undefined;
+  const { actualQueryCost, requestedQueryCost, dryRun } = cost as { actualQueryCost?: unknown; requestedQueryCost?: unknown; dryRun?: unknown };
+  if (dryRun === true) return undefined; // priced, not run
+  if (typeof actualQueryCost === 'number') return actualQueryCost;
+  return typeof requestedQueryCost === 'number' ? requestedQueryCost : undefined;
+}
+
+function outcomeOf(result: ExecutionResult): Outcome {
+  if (!result.errors?.length) return 'ok';
+  return result.data ? 'partial' : 'error';
+}
+
+/**
+ * Who asked, as the audit names them: the client as the query guard knows it (a digest of its API
+ * key, never the key; else its address), with the address and user agent the request came from.
+ */
+function askedBy(request: Request, serverContext: unknown, clientHeader: string): Record<string, string | undefined> {
+  const req = (serverContext as { req?: IncomingMessage } | undefined)?.req;
+  return {
+    id: clientOf(request, req, clientHeader),
+    address: req?.socket?.remoteAddress,
+    userAgent: request.headers.get('user-agent') ?? undefined,
+  };
+}
+
+interface Summary {
+  outcome: Outcome;
+  cost: number | undefined;
+  errors: number;
+}
+
+/**
+ * Telemetry of each GraphQL operation: its trace (the root span, continuing the caller's trace
+ * when it sent `traceparent`; delegation spans come from the hooks the request context takes from
+ * `scope`), its metrics, its log line and its audit line.
+ *
+ * Register it after plugins that add `extensions.cost`, so that it reads the result they leave.
+ */
+export function useOperationTelemetry({ scope, metrics, logger, audit, clientHeader }: OperationTelemetryOptions): Plugin {
+  const tracer = trace.getTracer('virtualize');
+  const summaries = new WeakMap<OperationTrace, Summary>();
+
+  function finish(operation: OperationTrace, request: Request, serverContext: unknown, failure?: unknown): void {
+    // No summary: the operation failed before it had a result, or streamed one (never here today).
+    const fallback: Summary = failure === undefined ? { outcome: 'ok', cost: undefined, errors: 0 } : { outcome: 'error', cost: undefined, errors: 1 };
+    const { outcome, cost, errors } = summaries.get(operation) ?? fallback;
+    const durationMs = operation.end(outcome, cost, failure);
+    const name = operation.name ?? 'anonymous';
+    const type = operation.type ?? 'unknown';
+    metrics.recordOperation({ name, type, outcome, seconds: durationMs / 1_000, cost });
+    const common = { traceId: operation.traceId, operation: { type, name }, outcome, sources: [...operation.sources].sort() };
+    logger.info({ ...common, durationMs: Math.round(durationMs * 10) / 10, cost: cost ?? null, upstreamCalls: operation.upstreamCalls, errors }, 'operation');
+    audit.info({ ...common, client: askedBy(request, serverContext, clientHeader), entities: [...operation.entities].sort() }, 'operation');
+  }
+
+  return {
+    instrumentation: {
+      operation({ context: serverContext, request }, wrapped) {
+        const parent = propagation.extract(ROOT_CONTEXT, request.headers, fetchHeaders);
+        const operation = new OperationTrace(tracer, parent, metrics.recordUpstreamCall);
+        scope.begin(serverContext, operation);
+        return new Promise<void>((resolve) => resolve(context.with(operation.context, wrapped))).then(
+          () => finish(operation, request, serverContext),
+          (error: unknown) => {
+            finish(operation, request, serverContext, error);
+            throw error;
+          },
+        );
+      },
+    },
+    onExecute({ args }) {
+      const ast = getOperationAST(args.document, args.operationName);
+      scope.of(args.contextValue)?.named(ast?.operation ?? 'query', ast?.name?.value ?? args.operationName ?? undefined);
+    },
+    onExecutionResult({ result, context: requestContext }) {
+      const operation = scope.of(requestContext);
+      if (!operation || !result || isAsyncIterable(result)) return;
+      summaries.set(operation, { outcome: outcomeOf(result), cost: costOf(result), errors: result.errors?.length ?? 0 });
+    },
+  };
+}

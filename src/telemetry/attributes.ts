@@ -1,0 +1,70 @@
+/**
+ * The names virtualize's telemetry uses, in one place: span attributes under `virtualize.*` (and
+ * the OpenTelemetry semantic-convention names it sets itself), span names, metric names and their
+ * labels. Metric labels and span attributes describe the same things with the same words.
+ *
+ * Hygiene: no attribute holds a value from a record, a variable, a header or a URL query. Upstream
+ * calls are named by their route template (`GET /orders/{value}`), never by their URL.
+ */
+
+export const ATTR = {
+  /** The source system a delegation or an upstream call went to (`crm`). */
+  source: 'virtualize.source',
+  /** The canonical entity a delegation fetched (`Customer`). */
+  entity: 'virtualize.entity',
+  /** The field a delegation looked records up by, or `list` for a page of a list. */
+  lookup: 'virtualize.lookup',
+  /** Keys in a delegation's batch, or in one upstream call's batch; records asked for by a list. */
+  batchSize: 'virtualize.batch_size',
+  /** An upstream call's route template, relative to the source's base path. */
+  route: 'virtualize.route',
+  /** 1 for the first try of an upstream call, 2 for its first retry, and so on. */
+  attempt: 'virtualize.attempt',
+  /** Whether a cache answered; always false until a cache exists. */
+  cacheHit: 'virtualize.cache.hit',
+  /** The operation's cost, as the cost analysis reports it in `extensions.cost`. */
+  operationCost: 'virtualize.operation.cost',
+  /** Upstream calls one operation made. */
+  upstreamCalls: 'virtualize.upstream.calls',
+} as const;
+
+/** Semantic-convention attributes virtualize sets or overrides itself. */
+export const SEMCONV = {
+  graphqlOperationName: 'graphql.operation.name',
+  graphqlOperationType: 'graphql.operation.type',
+  urlFull: 'url.full',
+  urlPath: 'url.path',
+  urlQuery: 'url.query',
+  urlTemplate: 'url.template',
+} as const;
+
+/** Span names: the operation's is `query Customer360` (type and name), as the GraphQL conventions say. */
+export const SPAN = {
+  /** Until the operation's document is known (a request that fails to parse keeps it). */
+  operation: 'graphql.operation',
+  delegation: (source: string, entity: string) => `delegate ${source} ${entity}`,
+  // An upstream call's client span is named by its route template (`GET /orders`).
+} as const;
+
+/** Metric names, all under `virtualize_` (process metrics included), and their labels. */
+export const METRIC = {
+  prefix: 'virtualize_',
+  upstreamRequests: 'virtualize_upstream_requests_total',
+  upstreamRequestDuration: 'virtualize_upstream_request_duration_seconds',
+  cacheRequests: 'virtualize_cache_requests_total',
+  queryCost: 'virtualize_query_cost',
+  breakerState: 'virtualize_breaker_state',
+  operations: 'virtualize_operations_total',
+  operationDuration: 'virtualize_operation_duration_seconds',
+} as const;
+
+export const LABEL = {
+  source: 'source',
+  route: 'route',
+  status: 'status',
+  tier: 'tier',
+  result: 'result',
+  operation: 'operation',
+  type: 'type',
+  outcome: 'outcome',
+} as const;

@@ -1,0 +1,118 @@
+import { context, isSpanContextValid, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import type { Delegation, DelegationRunner } from '../connectors/delegation';
+import type { CallObserver, UpstreamCall } from '../connectors/http-client';
+import { ATTR, SEMCONV, SPAN } from './attributes';
+
+/** How an operation ended: `partial` is data with errors (one source failed, the others answered). */
+export type Outcome = 'ok' | 'partial' | 'error';
+
+function markFailed(span: Span, error: unknown): void {
+  if (error instanceof Error) span.recordException(error);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.name : 'error' });
+}
+
+/**
+ * The telemetry of one GraphQL operation: its root span, a span per delegation to a source, and
+ * what it touched (sources, entities, upstream calls) for the log and audit lines.
+ *
+ * Delegation spans are parented explicitly to the operation's context, captured here when the
+ * operation starts: DataLoader runs a batch in the async context of whichever resolver asked for
+ * its first key, and a batch serves many resolvers. Inside a delegation that span is the active
+ * context again, so the client span of each upstream call made for it nests under it.
+ */
+export class OperationTrace {
+  readonly startedAt = performance.now();
+  readonly span: Span;
+  readonly context: Context;
+  type: string | undefined;
+  name: string | undefined;
+  readonly sources = new Set<string>();
+  /** `source.Entity` of every delegation. */
+  readonly entities = new Set<string>();
+  upstreamCalls = 0;
+
+  constructor(
+    private readonly tracer: Tracer,
+    parent: Context,
+    private readonly onCall?: CallObserver,
+  ) {
+    this.span = tracer.startSpan(SPAN.operation, { kind: SpanKind.SERVER }, parent);
+    this.context = trace.setSpan(parent, this.span);
+  }
+
+  /** The trace id, when the operation is traced. */
+  get traceId(): string | undefined {
+    const spanContext = this.span.spanContext();
+    return isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
+  }
+
+  /** Names the operation once its document is known: the root span becomes `query Customer360`. */
+  named(type: string, name: string | undefined): void {
+    this.type = type;
+    this.name = name;
+    this.span.updateName(name ? `${type} ${name}` : type);
+    this.span.setAttribute(SEMCONV.graphqlOperationType, type);
+    if (name) this.span.setAttribute(SEMCONV.graphqlOperationName, name);
+  }
+
+  readonly observe: CallObserver = (call: UpstreamCall) => {
+    this.upstreamCalls += 1;
+    this.sources.add(call.source);
+    this.onCall?.(call);
+  };
+
+  readonly delegate: DelegationRunner = <T>(delegation: Delegation, run: () => Promise<T>): Promise<T> => {
+    this.entities.add(`${delegation.source}.${delegation.entity}`);
+    const span = this.tracer.startSpan(
+      SPAN.delegation(delegation.source, delegation.entity),
+      {
+        attributes: {
+          [ATTR.source]: delegation.source,
+          [ATTR.entity]: delegation.entity,
+          [ATTR.lookup]: delegation.lookup,
+          [ATTR.batchSize]: delegation.batchSize,
+        },
+      },
+      this.context,
+    );
+    return context.with(trace.setSpan(this.context, span), run).then(
+      (value) => {
+        span.end();
+        return value;
+      },
+      (error: unknown) => {
+        markFailed(span, error);
+        span.end();
+        throw error;
+      },
+    );
+  };
+
+  /** Ends the root span; returns the operation's duration in milliseconds. */
+  end(outcome: Outcome, cost: number | undefined, failure?: unknown): number {
+    this.span.setAttribute(ATTR.upstreamCalls, this.upstreamCalls);
+    if (cost !== undefined) this.span.setAttribute(ATTR.operationCost, cost);
+    if (failure !== undefined) markFailed(this.span, failure);
+    else if (outcome === 'error') this.span.setStatus({ code: SpanStatusCode.ERROR });
+    this.span.end();
+    return performance.now() - this.startedAt;
+  }
+}
+
+/**
+ * The operation each GraphQL request context belongs to. Keyed by the context object that yoga
+ * builds once per operation and hands to every phase (instrumentation, context factory, execution
+ * hooks), rather than carried in an AsyncLocalStorage: with tracing off the gateway then runs with
+ * no async-context tracking at all.
+ */
+export class OperationScope {
+  private readonly operations = new WeakMap<object, OperationTrace>();
+
+  begin(requestContext: object, operation: OperationTrace): void {
+    this.operations.set(requestContext, operation);
+  }
+
+  of(requestContext: object): OperationTrace | undefined {
+    return this.operations.get(requestContext);
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * Traces of the customer 360, read from an in-memory exporter and checked against what the
+ * sandboxes saw: one client span per upstream call they counted, each under the delegation span of
+ * its source, all in the trace of the operation that caused it (also when two operations run at
+ * once over connections opened by an earlier one), with the `traceparent` each source received
+ * naming that very client span. Nothing secret or personal is in any exported span.
+ */
+import { SpanKind } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import baseConfig from '../../virtualization.config';
+import { normalizeEmail, sandboxDataset } from '../../sources/sandbox';
+import { SANDBOX_CREDENTIALS } from '../../sources/sandbox/auth';
+import { EXPLAIN_HEADER, type FanoutEntry } from '../../src/server/explain';
+import { ATTR } from '../../src/telemetry/attributes';
+import { startTracing, stopTracing } from '../../src/telemetry/tracing';
+import { startHarness, type Harness } from '../support/harness';
+
+const QUERY = baseConfig.examples![0]!.query;
+const SYSTEMS = ['crm', 'orders', 'support'] as const;
+
+const exporter = new InMemorySpanExporter();
+let h: Harness;
+
+beforeAll(async () => {
+  startTracing({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  // The CRM takes an API key, the support desk OAuth client credentials (bearer tokens).
+  h = await startHarness();
+});
+
+afterAll(async () => {
+  await h?.close();
+  await stopTracing();
+});
+
+const upstreamSpans = () => exporter.getFinishedSpans().filter((span) => span.kind === SpanKind.CLIENT && span.attributes[ATTR.source] !== undefined);
+const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;
+const idOf = (span: ReadableSpan) => span.spanContext().spanId;
+
+/** Client spans end when undici sees the response's trailers, which may come after the answer. */
+async function spansSettled(expected: number): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (upstreamSpans().length < expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+async function customer360(first: number): Promise<FanoutEntry[]> {
+  const response = await h.query(QUERY, { first }, { [EXPLAIN_HEADER]: '1' });
+  expect(response.errors).toBeUndefined();
+  return response.extensions!.fanout as FanoutEntry[];
+}
+
+describe('traces of the customer 360', () => {
+  let fanouts: FanoutEntry[][];
+
+  beforeAll(async () => {
+    // Opens connections to every source (more to the support desk than one operation can use at
+    // once), which the next two operations share while they wait for one another's connections.
+    await customer360(50);
+    await spansSettled(1);
+    h.resetUpstream();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    exporter.reset();
+    fanouts = await Promise.all([customer360(50), customer360(40)]);
+    await spansSettled(fanouts.flat().length);
+  }, 30_000);
+
+  it('has one client span per upstream call the sources counted, route by route', () => {
+    const counted = h.upstream();
+    const spans = upstreamSpans();
+    expect(spans).toHaveLength(counted.total);
+    expect(spans).toHaveLength(fanouts.flat().length);
+    for (const system of SYSTEMS) {
+      const byRoute: Record<string, number> = {};
+      for (const span of spans.filter((s) => s.attributes[ATTR.source] === system)) {
+        const route = `${String(span.attributes['http.request.method'])} ${String(span.attributes['url.template'])}`;
+        byRoute[route] = (byRoute[route] ?? 0) + 1;
+      }
+      expect(byRoute).toEqual(counted[system]);
+    }
+  });
+
+  it('puts each operation in its own trace: root span, a delegation span per source, each call under its delegation', () => {
+    const spans = exporter.getFinishedSpans();
+    const operations = spans.filter((span) => span.name === 'query Customer360');
+    expect(operations).toHaveLength(2);
+    expect(new Set(operations.map((op) => op.spanContext().traceId)).size).toBe(2);
+
+    for (const [i, operation] of operations.entries()) {
+      const traceId = operation.spanContext().traceId;
+      expect(operation.kind).toBe(SpanKind.SERVER);
+      expect(operation.attributes['graphql.operation.name']).toBe('Customer360');
+      expect(operation.attributes['graphql.operation.type']).toBe('query');
+
+      const inTrace = spans.filter((span) => span.spanContext().traceId === traceId);
+      const delegations = inTrace.filter((span) => span.name.startsWith('delegate '));
+      expect(delegations.every((span) => parentOf(span) === idOf(operation))).toBe(true);
+      expect(delegations.map((span) => `${span.attributes[ATTR.source]} ${span.attributes[ATTR.entity]} ${span.attributes[ATTR.lookup]}`).sort()).toEqual([
+        'crm Customer list',
+        'orders Order customerRef',
+        'support Ticket requesterEmail',
+      ]);
+
+      const calls = inTrace.filter((span) => span.kind === SpanKind.CLIENT && span.attributes[ATTR.source] !== undefined);
+      expect(operation.attributes[ATTR.upstreamCalls]).toBe(calls.length);
+      expect(operation.attributes[ATTR.operationCost]).toBeGreaterThan(0);
+      // Which answer is which: the one whose fan-out has as many calls as this trace.
+      expect(fanouts.map((fanout) => fanout.length)).toContain(calls.length);
+      for (const call of calls) {
+        const delegation = delegations.find((span) => idOf(span) === parentOf(call));
+        expect(delegation?.attributes[ATTR.source]).toBe(call.attributes[ATTR.source]);
+        expect(call.attributes[ATTR.attempt]).toBe(1);
+        expect(call.attributes[ATTR.cacheHit]).toBe(false);
+        expect(call.attributes['http.response.status_code']).toBe(200);
+        expect(call.name).toBe(call.attributes[ATTR.route]);
+      }
+      const support = delegations.find((span) => span.attributes[ATTR.source] === 'support')!;
+      expect(calls.filter((call) => parentOf(call) === idOf(support))).toHaveLength(support.attributes[ATTR.batchSize] as number);
+      expect(i).toBeLessThan(2);
+    }
+  });
+
+  it('sends each source a traceparent that names the client span of the call', () => {
+    const byId = new Map(upstreamSpans().map((span) => [idOf(span), span]));
+    for (const system of SYSTEMS) {
+      const received = h.sandboxes[system].receivedTraceparents();
+      expect(received).toHaveLength(Object.values(h.upstream()[system]).reduce((a, b) => a + b, 0));
+      for (const header of received) {
+        const [version, traceId, spanId, flags] = header.split('-');
+        expect({ version, flags }).toEqual({ version: '00', flags: '01' });
+        const span = byId.get(spanId!);
+        expect(span?.spanContext().traceId).toBe(traceId);
+        expect(span?.attributes[ATTR.source]).toBe(system);
+      }
+    }
+  });
+
+  it('exports no secret, no email and no query string, and logs none either', () => {
+    const exported = JSON.stringify(
+      exporter.getFinishedSpans().map((span) => ({
+        name: span.name,
+        attributes: span.attributes,
+        events: span.events.map((event) => ({ name: event.name, attributes: event.attributes })),
+        status: span.status,
+        resource: span.resource.attributes,
+      })),
+    );
+    const logged = JSON.stringify([...h.logs.app.entries(), ...h.logs.audit.entries()]);
+    const emails = sandboxDataset().crm.contacts.slice(0, 50).flatMap((contact) => [contact.Email, normalizeEmail(contact.Email)]);
+    const tokens = h.sandboxes.support.liveTokens();
+    expect(tokens.length).toBeGreaterThan(0);
+    const secrets = [SANDBOX_CREDENTIALS.crm.apiKey, SANDBOX_CREDENTIALS.support.clientSecret, ...tokens];
+    for (const text of [exported, logged]) {
+      expect(secrets.filter((secret) => text.includes(secret))).toEqual([]);
+      expect(emails.filter((email) => text.toLowerCase().includes(email.toLowerCase()))).toEqual([]);
+      expect(text).not.toMatch(/\?|%40|requester_email|customer_refs=|emails=/);
+    }
+    const urls = upstreamSpans().map((span) => String(span.attributes['url.full']));
+    expect(urls.every((url) => /^http:\/\/127\.0\.0\.1:\d+\/[\w/.{}]+$/.test(url))).toBe(true);
+  });
+
+  it('logs each operation with its trace id, and audits who asked for which sources and entities', () => {
+    const traceIds = new Set(exporter.getFinishedSpans().filter((span) => span.name === 'query Customer360').map((span) => span.spanContext().traceId));
+    const lines = h.logs.app.entries().filter((line) => traceIds.has(line.traceId as string));
+    expect(lines).toHaveLength(2);
+    for (const line of lines) {
+      expect(line).toMatchObject({ log: 'app', msg: 'operation', operation: { type: 'query', name: 'Customer360' }, outcome: 'ok', sources: ['crm', 'orders', 'support'], errors: 0 });
+      expect(line.cost).toBeGreaterThan(0);
+      expect(fanouts.map((fanout) => fanout.length)).toContain(line.upstreamCalls);
+      expect(line.durationMs).toBeGreaterThan(0);
+    }
+    const audits = h.logs.audit.entries().filter((line) => traceIds.has(line.traceId as string));
+    expect(audits).toHaveLength(2);
+    for (const audit of audits) {
+      expect(audit).toMatchObject({
+        log: 'audit',
+        operation: { type: 'query', name: 'Customer360' },
+        sources: ['crm', 'orders', 'support'],
+        entities: ['crm.Customer', 'orders.Order', 'support.Ticket'],
+        client: { id: 'addr:127.0.0.1', address: '127.0.0.1' },
+      });
+    }
+  });
+});
