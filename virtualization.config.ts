@@ -10,7 +10,7 @@
 import { SANDBOX_CREDENTIALS } from './sources/sandbox/auth';
 import { defineConfig, env } from './src/config/define-config';
 
-export const SANDBOX_PORTS = { crm: 4101, orders: 4102, support: 4103 } as const;
+export const SANDBOX_PORTS = { crm: 4101, orders: 4102, support: 4103, billing: 4104 } as const;
 
 export default defineConfig({
   server: { port: Number(process.env.PORT ?? 4000), host: process.env.HOST ?? '0.0.0.0' },
@@ -195,4 +195,15 @@ query Customer360($first: Int = 5) {
 `,
     },
   ],
+
+  // Sources and mappings registered at run time through the admin API (`virtualize sources add`).
+  registry: {
+    // Embedded by default; PostgreSQL when DATABASE_URL is set, shared by every replica.
+    store: process.env.DATABASE_URL
+      ? { kind: 'postgres', url: env('DATABASE_URL'), schema: process.env.VIRTUALIZE_PG_SCHEMA ?? 'virtualize' }
+      : { kind: 'file', dir: process.env.VIRTUALIZE_REGISTRY_DIR ?? '.virtualize' },
+    credentials: { admin: { token: env('VIRTUALIZE_ADMIN_TOKEN'), scopes: ['registry:read', 'registry:write'] } },
+    // Registered sources may call public hosts only, and the billing sandbox on this machine.
+    egress: { allowedHosts: ['*'], allowPrivate: [`127.0.0.1:${SANDBOX_PORTS.billing}`, `localhost:${SANDBOX_PORTS.billing}`] },
+  },
 });

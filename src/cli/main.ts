@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { printSchema } from 'graphql';
 import { startSandboxes } from '../../sources/sandbox';
+import { startBilling, BILLING_SANDBOX_KEY } from '../../sources/billing/server';
 import { loadConfigFile } from '../config/load';
 import { InvalidDefinitionError } from '../config/validate';
 import { createGateway } from '../federation/gateway';
@@ -10,7 +11,10 @@ import { priceDocument } from '../guard/price-document';
 import { QueryCostGuard } from '../guard/query-cost-guard';
 import { costReport, formatPrice } from './cost-report';
 import { SANDBOX_PORTS } from '../../virtualization.config';
-import { startGatewayServer } from '../server/gateway-server';
+import { startGatewayServer, type GatewayServer } from '../server/gateway-server';
+import { openRegistry } from '../registry/open-registry';
+import { createAdminApi } from '../server/admin-api';
+import { ADMIN_COMMANDS, ADMIN_USAGE, runAdminCommand } from './admin-commands';
 import { stopTracing } from '../telemetry/tracing';
 
 const USAGE = `Usage: virtualize <command> [options]
@@ -23,22 +27,26 @@ Commands:
               price an operation without running it: points, upstream calls per source, the
               most expensive paths; exits 1 when the gateway would refuse it
   sandbox     run only the sandbox CRM, order and support systems (prints their URLs as JSON)
+  sources, mappings, status, audit
+              register sources and mappings in a running gateway (below)
 
 Options:
   --config <file>   configuration module or JSON (default: the project's virtualization.config)
   --root <dir>      directory that relative paths in the config resolve against (default: cwd)
   --port <n>        port for start (default: PORT or 4000)
-  --sandbox         with start: also run the sandbox CRM, order and support systems
+  --sandbox         with start: also run the sandbox CRM, order and support systems, and the
+                    billing system (not declared: register it, see the README)
   --latency <ms>    with sandbox or start --sandbox: delay every sandbox call (default 0)
-  --sandbox-ports <crm,orders,support>
-                    sandbox ports (default 4101,4102,4103; 0 picks free ones)
+  --sandbox-ports <crm,orders,support[,billing]>
+                    sandbox ports (default 4101,4102,4103,4104; 0 picks free ones)
   --variables <json>
                     with cost: the operation's variables, as JSON
   --operation <name>
                     with cost: the operation to price, when the file holds several
   --json            with cost: print the estimate as JSON
   --help            this text
-`;
+
+${ADMIN_USAGE}`;
 
 function defaultConfigPath(): string {
   // Compiled layout: dist/src/cli/main.js next to dist/virtualization.config.js.
@@ -47,6 +55,7 @@ function defaultConfigPath(): string {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (ADMIN_COMMANDS.has(argv[0] ?? '')) return runAdminCommand(argv);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -128,12 +137,14 @@ function parseVariables(text: string): Record<string, unknown> {
 
 type SandboxesOptions = NonNullable<Parameters<typeof startSandboxes>[0]>;
 
-function sandboxPorts(text: string | undefined): SandboxesOptions['ports'] {
+function sandboxPorts(text: string | undefined): SandboxesOptions['ports'] & { billing: number } {
   const ports = (text ?? `${SANDBOX_PORTS.crm},${SANDBOX_PORTS.orders},${SANDBOX_PORTS.support}`).split(',').map(Number);
-  if (ports.length !== 3 || ports.some((port) => !Number.isInteger(port) || port < 0 || port > 65_535)) {
-    throw new Error(`--sandbox-ports takes three ports, crm,orders,support (for example 4101,4102,4103 or 0,0,0); got "${text}"`);
+  if (ports.length < 3 || ports.length > 4 || ports.some((port) => !Number.isInteger(port) || port < 0 || port > 65_535)) {
+    throw new Error(`--sandbox-ports takes three or four ports, crm,orders,support[,billing] (for example 4101,4102,4103 or 0,0,0); got "${text}"`);
   }
-  return { crm: ports[0], orders: ports[1], support: ports[2] };
+  // Without a fourth port, billing takes a free one when the others do, else its usual one.
+  const billing = ports[3] ?? (ports.every((port) => port === 0) ? 0 : SANDBOX_PORTS.billing);
+  return { crm: ports[0], orders: ports[1], support: ports[2], billing };
 }
 
 /** SIGTERM (an orchestrator) and SIGINT (Ctrl-C) both stop gracefully. */
@@ -151,19 +162,36 @@ async function runSandboxes(options: SandboxesOptions): Promise<void> {
   });
 }
 
-async function start(config: ReturnType<typeof loadConfigFile>, baseDir: string, port: string | undefined, sandbox: SandboxesOptions | undefined): Promise<void> {
-  const sandboxes = sandbox ? await startSandboxes(sandbox) : undefined;
-  if (sandboxes) {
-    process.stdout.write(`Sandbox systems: crm ${sandboxes.crm.url}, orders ${sandboxes.orders.url}, support ${sandboxes.support.url}\n`);
+/** The gateway with its registry and admin API; nothing stays open when it cannot start. */
+async function serve(config: ReturnType<typeof loadConfigFile>, baseDir: string, port: string | undefined): Promise<GatewayServer> {
+  const registry = await openRegistry(config, { baseDir, env: process.env });
+  try {
+    return await startGatewayServer(registry.gateway, { ...(port ? { port: Number(port) } : {}), admin: createAdminApi(registry, config.registry.credentials, process.env) });
+  } catch (error) {
+    await registry.close();
+    throw error;
   }
-  const gateway = await createGateway(config, { baseDir });
-  const server = await startGatewayServer(gateway, port ? { port: Number(port) } : {});
-  process.stdout.write(`virtualize is listening: GraphiQL at ${server.url}/graphql\n`);
+}
+
+async function start(config: ReturnType<typeof loadConfigFile>, baseDir: string, port: string | undefined, sandbox: (SandboxesOptions & { ports: ReturnType<typeof sandboxPorts> }) | undefined): Promise<void> {
+  const sandboxes = sandbox ? await startSandboxes(sandbox) : undefined;
+  // The fourth system, which the configuration does not declare: an architect registers it at run time.
+  const billing = sandbox ? await startBilling({ port: sandbox.ports.billing, apiKey: process.env.BILLING_API_KEY ?? BILLING_SANDBOX_KEY }) : undefined;
+  if (sandboxes) {
+    process.stdout.write(`Sandbox systems: crm ${sandboxes.crm.url}, orders ${sandboxes.orders.url}, support ${sandboxes.support.url}, billing ${billing?.url} (not declared)\n`);
+  }
+  const server = await serve(config, baseDir, port).catch(async (error: unknown) => {
+    // A gateway that cannot start leaves nothing running behind it.
+    await Promise.all([sandboxes?.close(), billing?.close()]);
+    throw error;
+  });
+  process.stdout.write(`virtualize is listening: GraphiQL at ${server.url}/graphql (admin API at ${server.url}/admin/graphql)\n`);
 
   const stop = async (signal: string) => {
     process.stdout.write(`${signal}: finishing requests in flight, then stopping\n`);
     await server.close();
     await sandboxes?.close();
+    await billing?.close();
     // Flushes the spans still buffered (a no-op when tracing is off).
     await stopTracing();
     process.exit(0);

@@ -126,9 +126,16 @@ function isRegExp(source: string): boolean {
  * batch separator; any other `{name}` is an argument (for example a page cursor).
  */
 const endpointBase = {
-  method: z.literal('GET').default('GET'),
+  /** POST for reads that take their keys in a JSON body (vendor "batch read" and "search" endpoints). */
+  method: z.enum(['GET', 'POST']).default('GET'),
   path: z.string().startsWith('/', 'a path starting with /, relative to the source base URL'),
   query: z.record(z.string(), z.string()).optional(),
+  /**
+   * POST only: the JSON body. A string that is exactly `{values}` becomes the array of key values
+   * (typed by the lookup's `valueType`), `{value}` one value, `{properties}` the array of property
+   * names the entity reads; other strings are filled like the path.
+   */
+  body: z.json().optional(),
   /** Dot path of the records in the response body (envelope), e.g. `records`; absent when the body is the record(s). */
   resultPath: z.string().optional(),
 };
@@ -149,20 +156,65 @@ export const lookupDefinition = z.strictObject({
    * numeric ids. Other values find nothing and are never sent: sources reject them with a 400.
    */
   pattern: z.string().refine(isRegExp, 'a valid regular expression, e.g. ^[0-9]+$').optional(),
+  /**
+   * How key values are written into a JSON body: `number` for ids that are numbers in this source
+   * (values that are not numbers are then never sent). Answers are matched back by value either way.
+   */
+  valueType: z.enum(['string', 'number']).default('string'),
+  /**
+   * Errors about single values inside a successful answer (a 207 Multi-Status, or a 200 with an
+   * `errors` list): each fails only the values it names, the rest of the batch is served.
+   */
+  itemErrors: z
+    .strictObject({
+      /** Dot path of the list of errors in the body, e.g. `errors`. */
+      path: z.string().min(1),
+      /** In each error, the dot path of the value (or list of values) it concerns, e.g. `id` or `context.ids`. */
+      keyPath: z.string().min(1),
+      /** In each error, the dot path of its code, e.g. `code`. */
+      codePath: z.string().min(1).optional(),
+      /** In each error, the dot path of its message. */
+      messagePath: z.string().min(1).optional(),
+      /** Codes that mean "no such record": the value finds nothing, and that is not an error. */
+      notFoundCodes: z.array(z.string()).optional(),
+    })
+    .optional(),
 });
 export type LookupDefinition = z.infer<typeof lookupDefinition>;
 
+export const cursorPaging = z.strictObject({
+  type: z.literal('cursor'),
+  cursorParam: z.string().min(1),
+  limitParam: z.string().min(1),
+  maxPageSize: z.number().int().min(1),
+  defaultPageSize: z.number().int().min(1).optional(),
+  nextCursorPath: z.string().min(1),
+  totalPath: z.string().optional(),
+});
+
+/**
+ * Paging by page number. Every upstream page has the same size, so that the cursor handed to
+ * clients (an offset) always falls on a known page.
+ */
+export const pageNumberPaging = z.strictObject({
+  type: z.literal('page'),
+  /** Query parameter of the page number, e.g. `page`. */
+  pageParam: z.string().min(1),
+  /** Query parameter of the page size, e.g. `per_page`. */
+  sizeParam: z.string().min(1),
+  /** Records per upstream page, at most what the source allows. */
+  pageSize: z.number().int().min(1).max(10_000),
+  /** The number of the first page: 1 for most APIs, 0 for some. */
+  firstPage: z.union([z.literal(0), z.literal(1)]).default(1),
+  /** Dot path of the total number of records, when the source tells. */
+  totalPath: z.string().optional(),
+});
+
+export type PageNumberPaging = z.infer<typeof pageNumberPaging>;
+
 export const listDefinition = z.strictObject({
   ...endpointBase,
-  paging: z.strictObject({
-    type: z.literal('cursor'),
-    cursorParam: z.string().min(1),
-    limitParam: z.string().min(1),
-    maxPageSize: z.number().int().min(1),
-    defaultPageSize: z.number().int().min(1).optional(),
-    nextCursorPath: z.string().min(1),
-    totalPath: z.string().optional(),
-  }),
+  paging: z.discriminatedUnion('type', [cursorPaging, pageNumberPaging]),
   /** Canonical argument name -> the query parameter it becomes and the canonical field it filters. */
   filters: z
     .record(fieldName, z.strictObject({ param: z.string().min(1), field: fieldName }))
@@ -187,6 +239,12 @@ export const entityDefinition = z.strictObject({
     })
     .optional(),
   plural: fieldName.optional(),
+  /**
+   * For APIs that return only the properties asked for by name: `{properties}` in a query or body
+   * template becomes the names the field mapping reads (under `under`, e.g. `properties` when
+   * records look like `{ id, properties: { email } }`).
+   */
+  properties: z.strictObject({ under: z.string().min(1).optional() }).optional(),
 });
 export type EntityDefinition = z.infer<typeof entityDefinition>;
 
@@ -334,9 +392,29 @@ export const mappingDefinition = z.strictObject({
   via: z.discriminatedUnion('kind', [
     z.strictObject({
       kind: z.literal('crosswalk'),
-      /** A table of (from value, to value) pairs. CSV with a header row; the two named columns are used. */
-      file: z.string().min(1),
-      columns: z.tuple([z.string().min(1), z.string().min(1)]),
+      /**
+       * A table of (from value, to value) pairs, CSV with a header row, of which the two named
+       * columns are used. Without a file the pairs live in the mapping store, imported through the
+       * admin API (`virtualize mappings import`).
+       */
+      file: z.string().min(1).optional(),
+      columns: z.tuple([z.string().min(1), z.string().min(1)]).optional(),
+    }).refine((via) => via.file === undefined || via.columns !== undefined, {
+      message: 'a crosswalk file needs its two columns, e.g. ["crm_customer_id", "order_customer_ref"]',
+      path: ['columns'],
+    }),
+    z.strictObject({
+      kind: z.literal('service'),
+      /**
+       * A crosswalk served by a master-data service: an entity of some source whose lookup by
+       * `from` answers, for each from-side value, its partners in `to` (one value or a list).
+       * Fetched in batches like any entity and cached for `cacheTtlMs`.
+       */
+      entity: typeName,
+      from: fieldName,
+      to: fieldName,
+      /** How long an answer is reused, in milliseconds; 0 reuses it within one request only. */
+      cacheTtlMs: z.number().int().min(0).default(60_000),
     }),
     z.strictObject({
       kind: z.literal('fieldKey'),
@@ -355,6 +433,63 @@ export const mappingDefinition = z.strictObject({
 });
 export type MappingDefinition = z.infer<typeof mappingDefinition>;
 export type MappingDefinitionInput = z.input<typeof mappingDefinition>;
+
+// --- Run-time registration (admin API, registry store, egress policy) ----------------------------
+
+/** What an admin credential may do: read the registry (validate, status, audit), or change it. */
+export const adminScope = z.enum(['registry:read', 'registry:write']);
+export type AdminScope = z.infer<typeof adminScope>;
+
+const hostPattern = z
+  .string()
+  .regex(/^(\*|(\*\.)?[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$/, 'a host, `*.domain`, or `*`, optionally with `:port`, e.g. api.billing.example.com or 127.0.0.1:4104');
+
+export const registryDefinition = z.strictObject({
+  /** Where registered definitions, the audit trail and imported crosswalks are kept. */
+  store: z
+    .discriminatedUnion('kind', [
+      /** Embedded: files under `dir` (relative to the working directory), written atomically. One replica. */
+      z.strictObject({ kind: z.literal('file'), dir: z.string().min(1).default('.virtualize') }),
+      /** Shared by a fleet: every replica reloads within seconds of a change on any of them (LISTEN/NOTIFY). */
+      z.strictObject({
+        kind: z.literal('postgres'),
+        url: stringOrEnv,
+        /** The PostgreSQL schema holding the registry's tables, created by the migrations. */
+        schema: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a lower-case SQL identifier, e.g. virtualize').default('virtualize'),
+        /** A replica also re-reads the registry this often, in case a notification was lost, in milliseconds. */
+        pollIntervalMs: z.number().int().min(100).default(30_000),
+      }),
+    ])
+    .default({ kind: 'file', dir: '.virtualize' }),
+  /**
+   * Credentials of the admin API (`/admin/graphql`), by name (the name is who the audit trail
+   * records). Tokens only by env reference; a credential whose variable is unset is inactive.
+   */
+  credentials: z.record(identifier, z.strictObject({ token: envRef, scopes: z.array(adminScope).min(1) })).default({}),
+  /** Where registered sources may send requests. Sources in this file are trusted as written. */
+  egress: z
+    .strictObject({
+      /** Hosts registered sources may call (`*` for any public host). */
+      allowedHosts: z.array(hostPattern).default([]),
+      /** Hosts that may resolve to private, loopback or link-local addresses (the sandbox); also allowed. */
+      allowPrivate: z.array(hostPattern).default([]),
+    })
+    .prefault({}),
+});
+export type RegistryDefinition = z.infer<typeof registryDefinition>;
+
+/**
+ * A definition document: what an architect registers at run time (`virtualize sources add`), in
+ * the same format as `sources` and `mappings` of `virtualization.config.ts`.
+ */
+export const definitionDocument = z.strictObject({
+  /** The JSON Schema of this format, for editors: `schema/virtualize-definition.schema.json`. */
+  $schema: z.string().optional(),
+  sources: z.record(identifier, sourceDefinition).default({}),
+  mappings: z.record(identifier, mappingDefinition).default({}),
+});
+export type DefinitionDocument = z.infer<typeof definitionDocument>;
+export type DefinitionDocumentInput = z.input<typeof definitionDocument>;
 
 /** Limits on the shape of a document, checked before it is validated against the schema. */
 export const shapeLimitsDefinition = z.strictObject({
@@ -441,6 +576,7 @@ export const configDefinition = z.strictObject({
   guard: guardDefinition.prefault({}),
   /** Operations offered in GraphiQL; the first is the default tab. */
   examples: z.array(z.strictObject({ name: z.string(), query: z.string(), variables: z.string().optional() })).default([]),
+  registry: registryDefinition.prefault({}),
 });
 export type VirtualizationConfig = z.infer<typeof configDefinition>;
 export type VirtualizationConfigInput = z.input<typeof configDefinition>;

@@ -1,4 +1,4 @@
-import type { VirtualizationConfig } from './definition';
+import type { EntityDefinition, VirtualizationConfig } from './definition';
 import type { DefinitionProblem } from './validate';
 
 /** Checks what the shape alone cannot: that names used in one part of a config exist in another. */
@@ -23,6 +23,7 @@ export function checkReferences(config: VirtualizationConfig): DefinitionProblem
       for (const [arg, filter] of Object.entries(entity.list?.filters ?? {})) {
         if (!fields.includes(filter.field)) problems.push({ path: `${at}.list.filters.${arg}.field`, message: `"${filter.field}" is not a mapped field of ${entityName}` });
       }
+      problems.push(...checkEndpoints(at, entity));
     }
   }
 
@@ -41,6 +42,7 @@ export function checkReferences(config: VirtualizationConfig): DefinitionProblem
     };
     const from = side('from');
     const to = side('to');
+    if (mapping.via.kind === 'service') problems.push(...checkServiceCrosswalk(config, homes, `${at}.via`, mapping.via, mapping.inverse !== undefined));
     if (to && !to.lookups[mapping.to.field]) {
       problems.push({ path: `${at}.to.field`, message: `${mapping.to.entity} has no lookup by "${mapping.to.field}": declare lookups.${mapping.to.field} so that ${mapping.forward.field} can be fetched` });
     }
@@ -64,5 +66,64 @@ export function checkReferences(config: VirtualizationConfig): DefinitionProblem
       }
     }
   }
+  return problems;
+}
+
+/** The placeholders a template uses, e.g. `{values}` in `{ "ids": "{values}" }`. */
+function placeholders(...templates: unknown[]): Set<string> {
+  const found = new Set<string>();
+  for (const template of templates) for (const match of JSON.stringify(template ?? '').matchAll(/\{(\w+)\}/g)) found.add(match[1]!);
+  return found;
+}
+
+/** Each endpoint says where its keys go, sends a body only by POST, and asks for properties only when the entity names them. */
+function checkEndpoints(at: string, entity: EntityDefinition): DefinitionProblem[] {
+  const problems: DefinitionProblem[] = [];
+  const endpoints = [
+    ...Object.entries(entity.lookups).map(([field, lookup]) => [`${at}.lookups.${field}`, lookup] as const),
+    ...(entity.list ? [[`${at}.list`, entity.list] as const] : []),
+  ];
+  for (const [path, endpoint] of endpoints) {
+    if (endpoint.method === 'GET' && endpoint.body !== undefined) {
+      problems.push({ path: `${path}.body`, message: 'a body is sent only with method POST: set method to "POST", or put the values in query', expected: 'method "POST"', found: 'method "GET"' });
+    }
+    const used = placeholders(endpoint.path, endpoint.query, endpoint.body);
+    if (used.has('properties') && !entity.properties) {
+      problems.push({ path, message: '{properties} needs the entity to say where properties live: add properties: {} (or { under: "properties" }) to the entity' });
+    }
+    if ('unique' in endpoint) {
+      const wanted = endpoint.batch ? 'values' : 'value';
+      if (!used.has(wanted)) {
+        problems.push({
+          path,
+          message: endpoint.batch
+            ? 'a batch lookup must send its keys: put {values} in its path, query or body'
+            : 'a lookup without batch must send its key: put {value} in its path, query or body',
+          expected: `{${wanted}} in path, query or body`,
+          found: used.size > 0 ? [...used].map((name) => `{${name}}`).join(', ') : 'no placeholder',
+        });
+      }
+    }
+  }
+  return problems;
+}
+
+/** A crosswalk served by a master-data entity needs that entity, its two fields, and the lookups each way it is used. */
+function checkServiceCrosswalk(
+  config: VirtualizationConfig,
+  homes: ReadonlyMap<string, string>,
+  at: string,
+  via: { entity: string; from: string; to: string },
+  inverse: boolean,
+): DefinitionProblem[] {
+  const home = homes.get(via.entity);
+  if (!home) return [{ path: `${at}.entity`, message: `no source serves an entity named ${via.entity} (known: ${[...homes.keys()].join(', ')})` }];
+  const entity = config.sources[home]!.entities[via.entity]!;
+  const problems: DefinitionProblem[] = [];
+  for (const side of ['from', 'to'] as const) {
+    if (!(via[side] in entity.fields)) problems.push({ path: `${at}.${side}`, message: `"${via[side]}" is not a mapped field of ${via.entity}` });
+  }
+  if (!entity.lookups[via.from]) problems.push({ path: `${at}.from`, message: `${via.entity} has no lookup by "${via.from}": declare lookups.${via.from} (ideally a batch one) to find the partners of a value` });
+  if (inverse && !entity.lookups[via.to]) problems.push({ path: `${at}.to`, message: `${via.entity} has no lookup by "${via.to}": declare lookups.${via.to}, or drop the inverse join` });
   return problems;
 }

@@ -1,12 +1,9 @@
 import type { z } from 'zod';
 import { configDefinition, type VirtualizationConfig } from './definition';
+import { explainIssue, type DefinitionProblem } from './problems';
 import { checkReferences } from './references';
 
-/** One problem in a definition: where it is, and what is wrong there. */
-export interface DefinitionProblem {
-  path: string;
-  message: string;
-}
+export { formatPath, type DefinitionProblem } from './problems';
 
 export class InvalidDefinitionError extends Error {
   readonly code = 'INVALID_DEFINITION';
@@ -16,31 +13,33 @@ export class InvalidDefinitionError extends Error {
   ) {
     super(
       `The ${what} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
-        problems.map((p) => `  - ${p.path || '(root)'}: ${p.message}`).join('\n'),
+        problems.map((p) => `  - ${formatProblem(p)}`).join('\n'),
     );
     this.name = 'InvalidDefinitionError';
   }
 }
 
-export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  return path
-    .map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`))
-    .join('');
+/** `path: message (expected ...; found ...)`, leaving out what the message already says. */
+export function formatProblem(problem: DefinitionProblem): string {
+  const extra = [
+    problem.expected != null && !problem.message.includes(problem.expected) ? `expected ${problem.expected}` : undefined,
+    problem.found != null && !problem.message.includes(problem.found) ? `found ${problem.found}` : undefined,
+  ].filter(Boolean);
+  return `${problem.path || '(root)'}: ${problem.message}${extra.length > 0 ? ` (${extra.join('; ')})` : ''}`;
 }
 
-function fromZod(error: z.ZodError): DefinitionProblem[] {
-  return error.issues.map((issue) => {
-    // A bad name (a record key) carries the rule it broke in nested issues; say that rule.
-    if (issue.code === 'invalid_key') {
-      const key = String(issue.path[issue.path.length - 1]);
-      return { path: formatPath(issue.path), message: `the name "${key}" is not allowed: ${issue.issues.map((inner) => inner.message).join('; ')}` };
-    }
-    // A value that fits none of the forms of a union (`retry: false` or a retry policy): name the forms.
-    if (issue.code === 'invalid_union' && issue.errors.every((branch) => branch.every((inner) => inner.path.length === 0))) {
-      return { path: formatPath(issue.path), message: `expected one of: ${issue.errors.map((branch) => branch.map((inner) => inner.message.replace(/^Invalid input: /, '')).join(', ')).join('; or ')}` };
-    }
-    return { path: formatPath(issue.path), message: issue.message };
-  });
+/**
+ * Checks `input` against one zod schema of the format: the parsed value, or every problem with
+ * its path (below `prefix`), what was expected there and what was found.
+ */
+export function checkShape<T extends z.ZodType>(
+  schema: T,
+  input: unknown,
+  prefix: ReadonlyArray<PropertyKey> = [],
+): { ok: true; value: z.output<T> } | { ok: false; problems: DefinitionProblem[] } {
+  const parsed = schema.safeParse(input, { reportInput: true });
+  if (parsed.success) return { ok: true, value: parsed.data };
+  return { ok: false, problems: parsed.error.issues.flatMap((issue) => explainIssue(schema, input, issue, prefix)) };
 }
 
 /**
@@ -49,9 +48,9 @@ function fromZod(error: z.ZodError): DefinitionProblem[] {
  * reported at once, so that an architect fixes a definition in one pass.
  */
 export function validateConfig(input: unknown): VirtualizationConfig {
-  const parsed = configDefinition.safeParse(input);
-  if (!parsed.success) throw new InvalidDefinitionError(fromZod(parsed.error));
-  const problems = checkReferences(parsed.data);
+  const shape = checkShape(configDefinition, input);
+  if (!shape.ok) throw new InvalidDefinitionError(shape.problems);
+  const problems = checkReferences(shape.value);
   if (problems.length > 0) throw new InvalidDefinitionError(problems);
-  return parsed.data;
+  return shape.value;
 }

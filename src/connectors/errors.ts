@@ -14,7 +14,9 @@ export type SourceErrorCode =
   | 'SOURCE_TIMEOUT'
   | 'SOURCE_RATE_LIMITED'
   | 'SOURCE_BAD_RESPONSE'
-  | 'SOURCE_REJECTED_REQUEST';
+  | 'SOURCE_REJECTED_REQUEST'
+  /** The source answered the call but reported an error for this one value (a partial batch answer). */
+  | 'SOURCE_PARTIAL_FAILURE';
 
 export class SourceError extends Error {
   constructor(

@@ -64,8 +64,11 @@ export class SourceHttpClient {
     this.sourceDispatcher = createSourceDispatcher(source, definition, base.origin, env);
   }
 
-  /** GET a JSON document. `route` is the path template, used in errors and telemetry instead of the URL. */
-  async getJson(pathAndQuery: string, route: string, batchSize: number, observe?: CallObserver): Promise<JsonResponse> {
+  /**
+   * GET a JSON document, or POST `postBody` as JSON for reads that take their keys in a body. `route`
+   * is the path template, used in errors and telemetry instead of the URL.
+   */
+  async getJson(pathAndQuery: string, route: string, batchSize: number, observe?: CallObserver, postBody?: unknown): Promise<JsonResponse> {
     const startedAt = performance.now();
     const record = newCallRecord();
     let status: number | 'error' = 'error';
@@ -76,10 +79,12 @@ export class SourceHttpClient {
         { source: this.source, route, basePath: this.basePath, batchSize, attempt: 1 },
         () =>
           this.sourceDispatcher.dispatcher.request({
-            method: 'GET',
             path: this.basePath + pathAndQuery,
-            headers: { accept: 'application/json' },
             opaque: record,
+            // A POST read is not retried: the retry policy repeats GET and HEAD only.
+            ...(postBody === undefined
+              ? { method: 'GET', headers: { accept: 'application/json' } }
+              : { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/json' }, body: JSON.stringify(postBody) }),
           }),
       );
       status = response.statusCode;

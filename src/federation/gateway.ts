@@ -9,12 +9,16 @@ import { defaultLogger, type Logger } from '../telemetry/logger';
 import { CanonicalSchema } from './canonical-schema';
 import { buildGatewaySchema } from './gateway-schema';
 import { createFederationContext, type FederationContext, type RequestHooks } from './request-context';
+import { withServiceCrosswalks } from './service-crosswalks';
 
 export interface GatewayOptions {
   /** Directory that relative paths in the config (schema, crosswalk files) are resolved against. */
   baseDir?: string;
   env?: NodeJS.ProcessEnv;
+  /** Where crosswalk pairs live; by default a memory store that the gateway owns and closes. A store passed in is left open. */
   store?: MappingStore;
+  /** Whether to load the crosswalk files the config names into the store (default true). */
+  loadCrosswalkFiles?: boolean;
   onReject?: RejectionListener;
   /** Where rejected records are reported when no `onReject` is given; the default application log otherwise. */
   logger?: Logger;
@@ -44,9 +48,12 @@ export async function createGateway(config: VirtualizationConfig, options: Gatew
   const canonical = CanonicalSchema.fromDirectory(at(config.schemaDir));
   const schema = buildGatewaySchema(config, canonical);
 
-  const store = options.store ?? new MemoryMappingStore();
-  for (const [name, mapping] of Object.entries(config.mappings)) {
-    if (mapping.via.kind === 'crosswalk') await importCrosswalkCsv(store, name, at(mapping.via.file), mapping.via.columns);
+  const tables = options.store ?? new MemoryMappingStore();
+  if (options.loadCrosswalkFiles ?? true) {
+    for (const [name, mapping] of Object.entries(config.mappings)) {
+      const via = mapping.via;
+      if (via.kind === 'crosswalk' && via.file && via.columns) await importCrosswalkCsv(tables, name, at(via.file), via.columns);
+    }
   }
   const connectors = new Map(
     Object.entries(config.sources).map(([name, source]) => [
@@ -54,6 +61,7 @@ export async function createGateway(config: VirtualizationConfig, options: Gatew
       new SourceConnector(name, source, { env: options.env ?? process.env, onReject: options.onReject ?? logRejections(options.logger ?? defaultLogger()) }),
     ]),
   );
+  const store = withServiceCrosswalks(config, tables, connectors);
   return {
     schema,
     canonical,
@@ -62,7 +70,7 @@ export async function createGateway(config: VirtualizationConfig, options: Gatew
     createContext: (hooks) => createFederationContext(connectors, store, options.observe, hooks),
     close: async () => {
       await Promise.all([...connectors.values()].map((connector) => connector.close()));
-      await store.close();
+      if (!options.store) await tables.close();
     },
   };
 }

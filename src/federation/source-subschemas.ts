@@ -311,7 +311,7 @@ function addJoin(plan: Plan, mappingName: string, mapping: MappingDefinition): v
     const value = keyString(parent.__key[mapping.from.field]);
     if (value === undefined) return [];
     const ctx = federationContext(context);
-    const targets = mapping.via.kind === 'crosswalk' ? await ctx.crosswalks.partners(mappingName, value) : [normalizeKey(normalize, value)];
+    const targets = mapping.via.kind !== 'fieldKey' ? await ctx.crosswalks.partners(mappingName, value) : [normalizeKey(normalize, value)];
     const groups = await ctx.loaders.loadMany(toSource, mapping.to.entity, mapping.to.field, targets, normalize);
     return groups.flat();
   };
@@ -387,7 +387,7 @@ function addJoin(plan: Plan, mappingName: string, mapping: MappingDefinition): v
         if (value === undefined) return null;
         const ctx = federationContext(context);
         let key: string | undefined;
-        if (mapping.via.kind === 'crosswalk') key = (await ctx.crosswalks.reversePartners(mappingName, value))[0];
+        if (mapping.via.kind !== 'fieldKey') key = (await ctx.crosswalks.reversePartners(mappingName, value))[0];
         else key = normalizeKey(normalize, value);
         if (key === undefined) return null;
         return ctx.loaders.loadOne(fromSource, mapping.from.entity, mapping.from.field, key, normalize);

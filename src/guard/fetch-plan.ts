@@ -60,7 +60,7 @@ export function buildFetchPlan(config: VirtualizationConfig, rootArgument: (fiel
         const argument = name === false ? undefined : rootArgument(name);
         if (name !== false && argument !== undefined) roles.set(`Query.${name}`, { kind: 'lookup', loader: byKey, argument });
       }
-      if (roots.list !== false && entity.list) roles.set(`Query.${roots.list}`, { kind: 'list', source: sourceName, maxPageSize: entity.list.paging.maxPageSize, maxFirst: MAX_PAGE });
+      if (roots.list !== false && entity.list) roles.set(`Query.${roots.list}`, { kind: 'list', source: sourceName, maxPageSize: entity.list.paging.type === 'page' ? entity.list.paging.pageSize : entity.list.paging.maxPageSize, maxFirst: MAX_PAGE });
     }
   }
 

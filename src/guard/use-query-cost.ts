@@ -25,7 +25,8 @@ export interface CostExtension {
 export type DryRunCostExtension = { dryRun: true; throttleStatus?: ThrottleStatus } & EstimateSummary;
 
 export interface QueryCostOptions {
-  guard: QueryCostGuard;
+  /** The guard, or the guard for an operation's context (the schema a hot-reloaded request runs on). */
+  guard: QueryCostGuard | ((context: unknown) => QueryCostGuard);
   budget: BudgetStore;
   /** The request header that names a client (an API key); without it a client is its address. */
   clientHeader: string;
@@ -67,7 +68,7 @@ function upstreamCallsOf(estimate: CostEstimate | undefined, calls: readonly Ups
  * Responses that never reached execution (parse or validation errors, shape limits) carry a zero
  * `extensions.cost` with the client's bucket.
  */
-export function useQueryCost({ guard, budget, clientHeader, onBudgetError = () => undefined }: QueryCostOptions): Plugin {
+export function useQueryCost({ guard: guardOption, budget, clientHeader, onBudgetError = () => undefined }: QueryCostOptions): Plugin {
   const safely = <T>(operation: Promise<T>): Promise<T | undefined> =>
     operation.catch((error: unknown) => {
       onBudgetError(error);
@@ -78,6 +79,7 @@ export function useQueryCost({ guard, budget, clientHeader, onBudgetError = () =
   return {
     async onExecute({ args, setResultAndStopExecution }) {
       const context = args.contextValue as unknown as GuardContext;
+      const guard = typeof guardOption === 'function' ? guardOption(args.contextValue) : guardOption;
       const pricing = guard.price(args.document, args.operationName, args.variableValues);
       if (!pricing.ok) {
         if (!pricing.reportedByExecution) setResultAndStopExecution({ errors: pricing.errors });

@@ -13,16 +13,24 @@ export interface MappingStore {
   reverse(mapping: string, toValues: readonly string[]): Promise<Map<string, string[]>>;
   /** Adds pairs to a mapping (an existing pair is kept once). */
   add(mapping: string, pairs: Iterable<readonly [string, string]>): Promise<number>;
+  /** Adds the pairs of every batch, all of them or (on failure) none where the store can promise it; returns how many were new. */
+  load(mapping: string, batches: AsyncIterable<ReadonlyArray<readonly [string, string]>>): Promise<number>;
+  /** Forgets every pair of a mapping (it was removed). */
+  remove(mapping: string): Promise<void>;
+  /** How many pairs a mapping holds. */
+  count(mapping: string): Promise<number>;
   close(): Promise<void>;
 }
 
 class PairIndex {
   readonly forward = new Map<string, string[]>();
   readonly reverse = new Map<string, string[]>();
+  size = 0;
 
   add(from: string, to: string): boolean {
     const partners = this.forward.get(from);
     if (partners?.includes(to)) return false;
+    this.size += 1;
     if (partners) partners.push(to);
     else this.forward.set(from, [to]);
     const back = this.reverse.get(to);
@@ -57,6 +65,20 @@ export class MemoryMappingStore implements MappingStore {
     let added = 0;
     for (const [from, to] of pairs) if (index.add(from, to)) added += 1;
     return added;
+  }
+
+  async load(mapping: string, batches: AsyncIterable<ReadonlyArray<readonly [string, string]>>): Promise<number> {
+    let added = 0;
+    for await (const batch of batches) added += await this.add(mapping, batch);
+    return added;
+  }
+
+  async remove(mapping: string): Promise<void> {
+    this.mappings.delete(mapping);
+  }
+
+  async count(mapping: string): Promise<number> {
+    return this.mappings.get(mapping)?.size ?? 0;
   }
 
   async close(): Promise<void> {}

@@ -47,8 +47,17 @@ function fanoutOf(calls: readonly UpstreamCall[], startedAt: number): FanoutEntr
  * attempts, start and duration), and `extensions.provenance`, which source served each top-level
  * field and each join (`FieldProvenance`). Without the header, nothing changes.
  */
-export function useExplain(schema: GraphQLSchema): Plugin {
-  const sources = SourceMap.of(schema);
+export function useExplain(): Plugin {
+  // Per schema: a hot-reloaded gateway executes each request on the schema it started with.
+  const maps = new WeakMap<GraphQLSchema, SourceMap>();
+  const sourcesOf = (schema: GraphQLSchema) => {
+    let map = maps.get(schema);
+    if (!map) {
+      map = SourceMap.of(schema);
+      maps.set(schema, map);
+    }
+    return map;
+  };
   return {
     onExecute({ args }) {
       const context = args.contextValue as Partial<FederationContext> & { request?: Request };
@@ -59,7 +68,7 @@ export function useExplain(schema: GraphQLSchema): Plugin {
       return {
         onExecuteDone({ result, setResult }) {
           if (isAsyncIterable(result)) return;
-          const explained = { fanout: fanoutOf(calls, startedAt), provenance: sources.provenance(args.document, args.operationName) };
+          const explained = { fanout: fanoutOf(calls, startedAt), provenance: sourcesOf(args.schema).provenance(args.document, args.operationName) };
           setResult({ ...result, extensions: { ...result.extensions, ...explained } });
         },
       };

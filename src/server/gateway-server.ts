@@ -8,6 +8,8 @@ import { openBudgetStore } from '../guard/open-budget-store';
 import { QueryCostGuard } from '../guard/query-cost-guard';
 import { useQueryCost } from '../guard/use-query-cost';
 import { useShapeLimits } from '../guard/use-shape-limits';
+import { LiveGateway, type PinnedGeneration } from '../registry/live-gateway';
+import { ADMIN_PREFIX, type AdminApi } from './admin-api';
 import { defaultAuditLogger, defaultLogger, type Logger } from '../telemetry/logger';
 import { GatewayMetrics } from '../telemetry/metrics';
 import { OperationScope } from '../telemetry/operation-trace';
@@ -16,6 +18,7 @@ import { useExplain } from './explain';
 import { renderGraphiQLWithFanout } from './graphiql-fanout';
 import { readiness } from './health';
 import { useOperationTelemetry } from './operation-telemetry';
+import { useSchemaVersion } from './use-schema-version';
 
 export interface GatewayServerOptions {
   port?: number;
@@ -26,12 +29,19 @@ export interface GatewayServerOptions {
   budget?: BudgetStore;
   /** The application log (operation lines, warnings) and the audit log; default: the process's own (stdout, and `VIRTUALIZE_AUDIT_LOG`). */
   logs?: { app?: Logger; audit?: Logger };
+  /** The admin API, served under `/admin/` when the gateway takes registrations at run time. */
+  admin?: AdminApi;
+}
+
+/** What each request carries into yoga: the generation (schema and connectors) it runs on to the end. */
+export interface GatewayServerContext {
+  generation: PinnedGeneration;
 }
 
 export interface GatewayServer {
   readonly url: string;
   readonly port: number;
-  readonly yoga: YogaServerInstance<Record<string, unknown>, FederationContext>;
+  readonly yoga: YogaServerInstance<GatewayServerContext, FederationContext>;
   /** Stops accepting requests, lets those in flight finish (up to the grace period), then closes the sources. */
   close(): Promise<void>;
 }
@@ -60,6 +70,18 @@ function budgetWarnings(logger: Logger): (error: unknown) => void {
   };
 }
 
+/** One cost guard per generation, built on its first request: its cost model reads that generation's schema. */
+const costGuards = new WeakMap<Gateway, QueryCostGuard>();
+
+function costGuardOf(generation: Gateway): QueryCostGuard {
+  let guard = costGuards.get(generation);
+  if (!guard) {
+    guard = QueryCostGuard.forGateway(generation);
+    costGuards.set(generation, guard);
+  }
+  return guard;
+}
+
 /**
  * The one place where the gateway is wired together: GraphQL (with GraphiQL and its fan-out
  * panel) behind the query guard (shape limits, then cost and budget), explain, operation
@@ -68,16 +90,17 @@ function budgetWarnings(logger: Logger): (error: unknown) => void {
 export async function startGatewayServer(gateway: Gateway, options: GatewayServerOptions = {}): Promise<GatewayServer> {
   const example = gateway.config.examples[0];
   const { guard: guardConfig } = gateway.config;
-  const guard = QueryCostGuard.forGateway(gateway);
   const budget = options.budget ?? (await openBudgetStore(guardConfig.budget));
   const logger = options.logs?.app ?? defaultLogger();
-  const metrics = new GatewayMetrics(() => [...gateway.connectors].map(([name, connector]) => [name, connector.http.health().breaker?.state ?? 'closed'] as const));
+  // Hot reload: each request runs on the generation it pinned, so a swap never changes a schema under it.
+  const live = LiveGateway.of(gateway);
+  const metrics = new GatewayMetrics(() => [...live.connectors].map(([name, connector]) => [name, connector.http.health().breaker?.state ?? 'closed'] as const));
   const operations = new OperationScope();
-  const yoga = createYoga<Record<string, unknown>, FederationContext>({
-    schema: gateway.schema,
+  const yoga = createYoga<GatewayServerContext, FederationContext>({
+    schema: ({ generation }) => generation.gateway.schema,
     graphqlEndpoint: '/graphql',
     // The operation being served observes its upstream calls and wraps its delegations in spans.
-    context: (requestContext) => gateway.createContext(operations.of(requestContext)),
+    context: (requestContext) => requestContext.generation.gateway.createContext(operations.of(requestContext)),
     landingPage: false,
     // Served from the package itself: the default page loads its assets from a public CDN, which
     // leaves analysts on closed networks with a blank page.
@@ -92,12 +115,14 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
       useShapeLimits(guardConfig.limits),
       useBadUserInput(),
       useQueryCost({
-        guard,
+        // Priced against the schema of the generation the request runs on.
+        guard: (context) => costGuardOf((context as GatewayServerContext).generation.gateway),
         budget,
         clientHeader: guardConfig.budget.clientHeader,
         onBudgetError: budgetWarnings(logger),
       }),
-      useExplain(gateway.schema),
+      useExplain(),
+      useSchemaVersion(),
       // Last, so that it reads the result every other plugin leaves (extensions.cost among them).
       useOperationTelemetry({
         scope: operations,
@@ -119,14 +144,17 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
     }
     if (path === '/readyz') {
       const report = readiness(gateway, draining);
-      return sendJson(response, report.status === 'ready' ? 200 : 503, report);
+      return sendJson(response, report.status === 'ready' ? 200 : 503, { ...report, schemaVersion: live.version, ...(options.admin ? { registry: options.admin.readiness() } : {}) });
     }
+    if (options.admin && path?.startsWith(ADMIN_PREFIX)) return options.admin.handle(request, response);
     if (path === '/') {
       response.writeHead(302, { location: '/graphql' });
       return response.end();
     }
     if (draining) response.setHeader('connection', 'close');
-    void yoga(request, response);
+    const generation = live.pin();
+    response.once('close', generation.release);
+    void yoga(request, response, { generation });
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -43,7 +43,8 @@ describe('virtualize command', () => {
     const sandboxes = await startSandboxes({ latencyMs: 300, ports: { crm: 0, orders: 0, support: 0 } });
     const child = spawn(process.execPath, [BIN, 'start', '--port', '0'], {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, ...sandboxEnv(sandboxes), HOST: '127.0.0.1' },
+      // DATABASE_URL off: the registry's file store (read-only here) instead of CI's shared database.
+      env: { ...process.env, ...sandboxEnv(sandboxes), HOST: '127.0.0.1', DATABASE_URL: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     try {

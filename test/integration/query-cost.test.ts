@@ -24,6 +24,9 @@ interface Cost {
 
 const costOf = (response: GraphQLResponse) => response.extensions?.cost as Cost;
 
+/** How a README block that needs the billing system registered first begins. */
+const README_AFTER_BILLING = '# After registering billing';
+
 /** Upstream calls per source as the sandboxes counted them. */
 function counted(h: Harness): Record<string, number> {
   const calls = h.upstream();
@@ -109,6 +112,8 @@ describe('the dashboard queries', () => {
   });
 
   it.each(readmeQueries.map((query) => [query.split('\n')[0]!.slice(0, 60), query]))('README: %s', async (_name, query) => {
+    // The walkthrough of run-time registration runs in test/registry/hot-reload.test.ts, after it.
+    if (query.includes(README_AFTER_BILLING)) return;
     const response = await h.query(query);
     // A README block may show a refusal on purpose; it says so in a comment.
     if (query.includes('# refused')) expect(response.errors?.length).toBeGreaterThan(0);

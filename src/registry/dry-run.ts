@@ -1,0 +1,230 @@
+/**
+ * The sample half of a dry run: each new or changed source is called with a sample (its list, then
+ * its lookups with keys the list returned), and each new mapping is applied to real records (a few
+ * records of the "from" entity, their keys translated, the "to" lookup called with them). What goes
+ * wrong becomes a problem at the path of the part of the definition that caused it.
+ */
+import type { MappingDefinition, VirtualizationConfig } from '../config/definition';
+import type { DefinitionProblem } from '../config/validate';
+import { isSourceError, type SourceError } from '../connectors/errors';
+import type { CanonicalRecord } from '../connectors/record-mapper';
+import { keyString, SourceConnector, type RejectionListener } from '../connectors/source-connector';
+import { normalizeKey } from '../connectors/transforms';
+import type { MappingStore } from '../mapping/mapping-store';
+
+export type Stage = 'shape' | 'rules' | 'references' | 'environment' | 'egress' | 'schema' | 'sample';
+
+export interface Problem extends DefinitionProblem {
+  /** Which check found it. */
+  stage: Stage;
+}
+
+/** One sample call and what it brought back. */
+export interface SampleCall {
+  source: string;
+  entity: string;
+  /** `list`, `lookup by id`, `mapping customerInvoices`. */
+  endpoint: string;
+  ok: boolean;
+  records: number;
+  rejected: number;
+  durationMs: number;
+  note?: string;
+}
+
+export interface SampleOutcome {
+  calls: SampleCall[];
+  problems: Problem[];
+  warnings: Problem[];
+}
+
+/** Records sampled from a list, and "from" records a mapping sample starts with. */
+const LIST_SAMPLE = 3;
+const MAPPING_SAMPLE = 20;
+
+type Rejection = Parameters<RejectionListener>[0];
+
+function sourceProblem(error: unknown, path: string, definition: VirtualizationConfig['sources'][string]): Problem {
+  if (!isSourceError(error)) return { stage: 'sample', path, message: error instanceof Error ? error.message : String(error) };
+  const hint = hintFor(error, definition);
+  return { stage: 'sample', path, message: `${error.message}${hint ? `: ${hint}` : ''}`, ...(error.status ? { found: `HTTP ${error.status}` } : {}) };
+}
+
+function hintFor(error: SourceError, definition: VirtualizationConfig['sources'][string]): string | undefined {
+  if (error.status === 401 || error.status === 403) {
+    const auth = definition.auth;
+    const variable = auth.type === 'header' ? auth.value.env : auth.type === 'bearer' ? auth.token.env : undefined;
+    return variable ? `authentication failed: check auth and the value of ${variable} in the gateway's environment` : 'the source wants credentials: declare auth';
+  }
+  if (error.code === 'SOURCE_UNAVAILABLE' && error.status === undefined) return 'check baseUrl and that the source is up';
+  if (error.code === 'SOURCE_BAD_RESPONSE') return 'check resultPath against a real answer';
+  if (error.status === 400 || error.status === 404 || error.status === 405) return 'check the endpoint: method, path, query and body';
+  return undefined;
+}
+
+/** One problem per field whose values broke its mapping, with the first record as the example. */
+function rejectionProblems(rejections: readonly Rejection[], at: (entity: string) => string): Problem[] {
+  const byField = new Map<string, Rejection[]>();
+  for (const rejection of rejections) {
+    const id = `${rejection.source}.${rejection.entity}.${rejection.field}`;
+    byField.set(id, [...(byField.get(id) ?? []), rejection]);
+  }
+  return [...byField.values()].map((group) => {
+    const first = group[0]!;
+    const path = first.field === '(record)' ? at(first.entity) : `${at(first.entity)}.fields.${first.field}`;
+    return {
+      stage: 'sample',
+      path,
+      message: `${group.length} sampled record${group.length === 1 ? '' : 's'} did not fit the mapping: record ${JSON.stringify(first.key ?? null)}, read from "${first.from}", ${first.reason}`,
+    };
+  });
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<{ value?: T; error?: unknown; durationMs: number }> {
+  const started = performance.now();
+  try {
+    return { value: await work(), durationMs: performance.now() - started };
+  } catch (error) {
+    return { error, durationMs: performance.now() - started };
+  }
+}
+
+export interface SampleRequest {
+  config: VirtualizationConfig;
+  /** Sources to sample (new or changed ones). */
+  sources: readonly string[];
+  /** Mappings to apply to real records. */
+  mappings: readonly string[];
+  env: NodeJS.ProcessEnv;
+  /** Crosswalk pairs held by the registry. */
+  tables: MappingStore;
+  /** Connectors of sources the dry run does not change (the live ones), to read "from" records with. */
+  liveConnectors: ReadonlyMap<string, SourceConnector>;
+}
+
+export async function sampleDefinition(request: SampleRequest): Promise<SampleOutcome> {
+  const outcome: SampleOutcome = { calls: [], problems: [], warnings: [] };
+  const rejections: Rejection[] = [];
+  const sampled = new Map<string, SourceConnector>();
+  for (const name of request.sources) {
+    sampled.set(name, new SourceConnector(name, request.config.sources[name]!, { env: request.env, onReject: (event) => rejections.push(event) }));
+  }
+  const connectorOf = (source: string) => sampled.get(source) ?? request.liveConnectors.get(source);
+  const homeOf = (entity: string) => Object.entries(request.config.sources).find(([, source]) => entity in source.entities)?.[0];
+  try {
+    for (const name of request.sources) await sampleSource(request.config, name, sampled.get(name)!, rejections, outcome);
+    for (const name of request.mappings) await sampleMapping(request, name, request.config.mappings[name]!, connectorOf, homeOf, outcome);
+  } finally {
+    await Promise.all([...sampled.values()].map((connector) => connector.close()));
+  }
+  outcome.problems.push(...rejectionProblems(rejections, (entity) => `sources.${homeOf(entity)}.entities.${entity}`));
+  return outcome;
+}
+
+async function sampleSource(config: VirtualizationConfig, name: string, connector: SourceConnector, rejections: Rejection[], outcome: SampleOutcome): Promise<void> {
+  const definition = config.sources[name]!;
+  for (const [entityName, entity] of Object.entries(definition.entities)) {
+    const at = `sources.${name}.entities.${entityName}`;
+    if (!entity.list) {
+      outcome.warnings.push({ stage: 'sample', path: at, message: `${entityName} has no list, so no record is sampled directly; a mapping to it is sampled when one is declared` });
+      continue;
+    }
+    const rejectedBefore = rejections.length;
+    const listed = await timed(() => connector.list(entityName, { first: LIST_SAMPLE }));
+    const records = listed.value?.records ?? [];
+    outcome.calls.push({ source: name, entity: entityName, endpoint: 'list', ok: !listed.error, records: records.length, rejected: rejections.length - rejectedBefore, durationMs: listed.durationMs });
+    if (listed.error) {
+      outcome.problems.push(sourceProblem(listed.error, `${at}.list`, definition));
+      continue;
+    }
+    if (records.length === 0) {
+      outcome.warnings.push({ stage: 'sample', path: `${at}.list`, message: 'the list answered no records, so the mapping was not tried on real data' });
+      continue;
+    }
+    for (const field of Object.keys(entity.fields)) {
+      if (records.every((record) => record[field] === null)) {
+        const hint = entity.properties ? '' : ' (if the source returns properties only when asked for by name, declare properties and send {properties})';
+        outcome.warnings.push({ stage: 'sample', path: `${at}.fields.${field}`, message: `had no value in any of the ${records.length} sampled records: check its "from" path${hint}` });
+      }
+    }
+    for (const [field, lookup] of Object.entries(entity.lookups)) {
+      const values = [...new Set(records.flatMap((record) => keyString(record[field]) ?? []))];
+      if (values.length === 0) continue;
+      const looked = await timed(() => connector.lookup(entityName, field, values));
+      const found = looked.value ? [...looked.value.values()].filter((group) => Array.isArray(group) && group.length > 0).length : 0;
+      const failed = looked.value ? [...looked.value.values()].find(isSourceError) : undefined;
+      outcome.calls.push({ source: name, entity: entityName, endpoint: `lookup by ${field}`, ok: !looked.error && !failed, records: found, rejected: 0, durationMs: looked.durationMs, note: `${found} of ${values.length} listed values found` });
+      const refusal = looked.error ?? (failed?.code === 'SOURCE_PARTIAL_FAILURE' ? undefined : failed);
+      if (refusal) outcome.problems.push(sourceProblem(refusal, `${at}.lookups.${field}`, definition));
+      else if (failed) outcome.warnings.push({ stage: 'sample', path: `${at}.lookups.${field}`, message: `the source reported an error for a sampled value: ${failed.message}` });
+      else if (found < values.length) {
+        outcome.problems.push({
+          stage: 'sample',
+          path: `${at}.lookups.${field}`,
+          message: `found ${found} of the ${values.length} values the list returned: check its path, query or body, ${lookup.method === 'POST' ? 'valueType, ' : ''}resultPath and pattern`,
+          expected: `${values.length} found`,
+          found: `${found}`,
+        });
+      }
+    }
+  }
+}
+
+async function sampleMapping(
+  request: SampleRequest,
+  name: string,
+  mapping: MappingDefinition,
+  connectorOf: (source: string) => SourceConnector | undefined,
+  homeOf: (entity: string) => string | undefined,
+  outcome: SampleOutcome,
+): Promise<void> {
+  const fromSource = homeOf(mapping.from.entity);
+  const toSource = homeOf(mapping.to.entity);
+  const fromConnector = fromSource ? connectorOf(fromSource) : undefined;
+  const toConnector = toSource ? connectorOf(toSource) : undefined;
+  const fromEntity = fromSource ? request.config.sources[fromSource]!.entities[mapping.from.entity] : undefined;
+  if (!fromConnector || !toConnector || !fromEntity?.list) {
+    outcome.warnings.push({ stage: 'sample', path: `mappings.${name}`, message: `not sampled: ${mapping.from.entity} has no list to take sample keys from` });
+    return;
+  }
+  const started = performance.now();
+  const call: SampleCall = { source: toSource!, entity: mapping.to.entity, endpoint: `mapping ${name}`, ok: false, records: 0, rejected: 0, durationMs: 0 };
+  outcome.calls.push(call);
+  try {
+    const page = await fromConnector.list(mapping.from.entity, { first: MAPPING_SAMPLE });
+    const keys = [...new Set(page.records.flatMap((record: CanonicalRecord) => keyString(record[mapping.from.field]) ?? []))];
+    let targets: string[];
+    const normalize = mapping.via.kind === 'fieldKey' ? mapping.via.normalize : 'none';
+    if (mapping.via.kind === 'fieldKey') targets = keys.map((key) => normalizeKey(normalize, key));
+    else if (mapping.via.kind === 'crosswalk') targets = [...(await request.tables.forward(name, keys)).values()].flat();
+    else {
+      const via = mapping.via;
+      const service = connectorOf(homeOf(via.entity) ?? '');
+      const links = service ? await service.lookup(via.entity, via.from, keys) : new Map();
+      const linkFailure = [...links.values()].find(isSourceError);
+      if (linkFailure && linkFailure.code !== 'SOURCE_PARTIAL_FAILURE') throw linkFailure;
+      targets = [...links.values()].flatMap((records) => (Array.isArray(records) ? records.flatMap((record) => [record[via.to]].flat().flatMap((value) => keyString(value) ?? [])) : []));
+    }
+    targets = [...new Set(targets)];
+    if (targets.length === 0) {
+      call.ok = true;
+      call.note = `${keys.length} ${mapping.from.entity} keys had no partner`;
+      const advice = mapping.via.kind === 'crosswalk' ? `: import the crosswalk (virtualize mappings import <file> --mapping ${name})` : '';
+      outcome.warnings.push({ stage: 'sample', path: `mappings.${name}`, message: `none of ${keys.length} sampled ${mapping.from.entity} records has a partner yet${advice}` });
+      return;
+    }
+    const found = await toConnector.lookup(mapping.to.entity, mapping.to.field, targets, undefined, normalize);
+    const groups = [...found.values()];
+    const failure = groups.find(isSourceError);
+    // A whole call that failed is a problem; an error the source reported for one key is not.
+    if (failure && failure.code !== 'SOURCE_PARTIAL_FAILURE') throw failure;
+    call.records = groups.reduce((sum, group) => sum + (Array.isArray(group) ? group.length : 0), 0);
+    call.ok = true;
+    call.note = `${keys.length} ${mapping.from.entity} -> ${targets.length} keys -> ${call.records} ${mapping.to.entity}`;
+    if (failure) outcome.warnings.push({ stage: 'sample', path: `mappings.${name}`, message: `the source reported an error for a sampled key: ${failure.message}` });
+  } catch (error) {
+    outcome.problems.push(sourceProblem(error, `mappings.${name}`, request.config.sources[toSource!]!));
+  } finally {
+    call.durationMs = performance.now() - started;
+  }
+}

@@ -1,0 +1,102 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSandboxes } from '../../sources/sandbox';
+import { startBilling, type BillingSandboxHandle } from '../../sources/billing/server';
+import baseConfig from '../../virtualization.config';
+import type { RegistryDefinition } from '../../src/config/definition';
+import { validateConfig } from '../../src/config/validate';
+import { openRegistry } from '../../src/registry/open-registry';
+import type { Registry } from '../../src/registry/registry';
+import { createAdminApi } from '../../src/server/admin-api';
+import { startGatewayServer, type GatewayServer } from '../../src/server/gateway-server';
+import { billingEnv } from './billing';
+import { PROJECT_ROOT, sandboxEnv, type GraphQLResponse, type Sandboxes } from './harness';
+
+export const ADMIN_TOKEN = 'admin-token-for-tests';
+export const VIEWER_TOKEN = 'viewer-token-for-tests';
+export const BILLING_KEY = 'billing-test-key';
+
+type StoreDefinition = RegistryDefinition['store'];
+
+export interface RegistryHarness {
+  sandboxes: Sandboxes;
+  billing: BillingSandboxHandle;
+  registry: Registry;
+  server: GatewayServer;
+  /** The gateway's origin. */
+  origin: string;
+  env: NodeJS.ProcessEnv;
+  /** Every event the registry logged (swaps, reload failures, imports). */
+  logs: Array<Record<string, unknown>>;
+  graphql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  admin<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GraphQLResponse<T>>;
+  /** Uploads a crosswalk; the NDJSON answer's lines (or the error body) come back parsed. */
+  upload(mapping: string, body: string, options?: { contentType?: string; query?: string; token?: string }): Promise<{ status: number; lines: Array<Record<string, unknown>> }>;
+  close(): Promise<void>;
+}
+
+/**
+ * The sandboxes (billing included, undeclared), and a gateway with its registry and admin API on
+ * ephemeral loopback ports, as `virtualize start --sandbox` wires them. The file store lives in a
+ * temporary directory unless a store is given (and is removed on close).
+ */
+export async function startRegistryHarness(
+  options: { store?: StoreDefinition; latencyMs?: number; env?: NodeJS.ProcessEnv; sandboxes?: Sandboxes; billing?: BillingSandboxHandle; allowPrivate?: string[] } = {},
+): Promise<RegistryHarness> {
+  const sandboxes = options.sandboxes ?? (await startSandboxes({ latencyMs: options.latencyMs ?? 0, ports: { crm: 0, orders: 0, support: 0 } }));
+  const billing = options.billing ?? (await startBilling({ apiKey: BILLING_KEY }));
+  const tempDir = options.store ? undefined : mkdtempSync(join(tmpdir(), 'virtualize-registry-'));
+  const store: StoreDefinition = options.store ?? { kind: 'file', dir: tempDir! };
+  const env: NodeJS.ProcessEnv = { ...sandboxEnv(sandboxes), ...billingEnv(billing, BILLING_KEY), TEST_ADMIN_TOKEN: ADMIN_TOKEN, TEST_VIEWER_TOKEN: VIEWER_TOKEN, ...options.env };
+  const config = validateConfig({
+    ...baseConfig,
+    server: { port: 0, host: '127.0.0.1' },
+    registry: {
+      store,
+      credentials: {
+        admin: { token: { env: 'TEST_ADMIN_TOKEN' }, scopes: ['registry:read', 'registry:write'] },
+        viewer: { token: { env: 'TEST_VIEWER_TOKEN' }, scopes: ['registry:read'] },
+      },
+      egress: { allowedHosts: ['*'], allowPrivate: [`127.0.0.1:${billing.port}`, ...(options.allowPrivate ?? [])] },
+    },
+  });
+  const logs: Array<Record<string, unknown>> = [];
+  const registry = await openRegistry(config, { baseDir: PROJECT_ROOT, env, log: (event) => logs.push(event), onReject: () => undefined });
+  const server = await startGatewayServer(registry.gateway, { port: 0, host: '127.0.0.1', admin: createAdminApi(registry, config.registry.credentials, env), shutdownGraceMs: 2_000 });
+  const origin = server.url;
+
+  const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${origin}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', ...headers }, body: JSON.stringify(body) });
+    return { status: response.status, ...((await response.json()) as Omit<GraphQLResponse, 'status'>) } as GraphQLResponse<never>;
+  };
+  return {
+    sandboxes,
+    billing,
+    registry,
+    server,
+    origin,
+    env,
+    logs,
+    graphql: (query, variables) => post('/graphql', { query, variables }),
+    admin: (query, variables, token = ADMIN_TOKEN) => post('/admin/graphql', { query, variables }, token === null ? {} : { authorization: `Bearer ${token}` }),
+    async upload(mapping, body, uploadOptions = {}) {
+      const response = await fetch(`${origin}/admin/crosswalks/${mapping}${uploadOptions.query ?? ''}`, {
+        method: 'POST',
+        headers: { 'content-type': uploadOptions.contentType ?? 'text/csv', authorization: `Bearer ${uploadOptions.token ?? ADMIN_TOKEN}` },
+        body,
+      });
+      const text = await response.text();
+      return { status: response.status, lines: text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>) };
+    },
+    async close() {
+      await server.close();
+      if (!options.sandboxes) await sandboxes.close();
+      if (!options.billing) await billing.close();
+      if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The fields of a ChangeResult that tests read. */
+export const CHANGE = `ok schemaVersion report { ok problems { path message expected found stage } warnings { path message stage } samples { source entity endpoint ok records rejected note } fieldsAdded fieldsRemoved } audit { revision actor action summary diff { op path before after } }`;
