@@ -1,5 +1,11 @@
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import DataLoader from 'dataloader';
+import { ATTR, SPAN } from '../telemetry/attributes';
 import type { MappingStore } from './mapping-store';
+
+// A no-op tracer unless tracing was started: then each store lookup is a span in the operation's
+// trace, which matters once the store is a database a lookup waits for.
+const tracer = trace.getTracer('virtualize');
 
 /**
  * Per-request crosswalk lookups: every key asked in the same tick becomes one store query per
@@ -14,10 +20,23 @@ export class CrosswalkLoaders {
     const id = `${direction}:${mapping}`;
     let loader = this.loaders.get(id);
     if (!loader) {
-      loader = new DataLoader(async (values) => {
-        const partners = await this.store[direction](mapping, values);
-        return values.map((value) => partners.get(value) ?? []);
-      });
+      loader = new DataLoader((values) =>
+        tracer.startActiveSpan(
+          SPAN.crosswalk(mapping),
+          { attributes: { [ATTR.mapping]: mapping, [ATTR.direction]: direction, [ATTR.batchSize]: values.length } },
+          async (span) => {
+            try {
+              const partners = await this.store[direction](mapping, values);
+              return values.map((value) => partners.get(value) ?? []);
+            } catch (error) {
+              span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.name : 'error' });
+              throw error;
+            } finally {
+              span.end();
+            }
+          },
+        ),
+      );
       this.loaders.set(id, loader);
     }
     return loader;

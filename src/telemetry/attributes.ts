@@ -26,6 +26,10 @@ export const ATTR = {
   operationCost: 'virtualize.operation.cost',
   /** Upstream calls one operation made. */
   upstreamCalls: 'virtualize.upstream.calls',
+  /** The id mapping a crosswalk lookup read (`customerOrders`). */
+  mapping: 'virtualize.mapping',
+  /** `forward` (from-side keys to their partners) or `reverse`. */
+  direction: 'virtualize.mapping.direction',
 } as const;
 
 /** Semantic-convention attributes virtualize sets or overrides itself. */
@@ -43,6 +47,8 @@ export const SPAN = {
   /** Until the operation's document is known (a request that fails to parse keeps it). */
   operation: 'graphql.operation',
   delegation: (source: string, entity: string) => `delegate ${source} ${entity}`,
+  /** One batched lookup in a mapping store (memory, or PostgreSQL for fleets). */
+  crosswalk: (mapping: string) => `crosswalk ${mapping}`,
   // An upstream call's client span is named by its route template (`GET /orders`).
 } as const;
 

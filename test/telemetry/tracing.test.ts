@@ -99,6 +99,11 @@ describe('traces of the customer 360', () => {
         'support Ticket requesterEmail',
       ]);
 
+      // The crosswalk from CRM customers to order accounts: one batched store lookup, in this trace.
+      const crosswalks = inTrace.filter((span) => span.name.startsWith('crosswalk '));
+      expect(crosswalks.map((span) => [span.name, span.attributes[ATTR.direction]])).toEqual([['crosswalk customerOrders', 'forward']]);
+      expect(crosswalks[0]!.attributes[ATTR.batchSize]).toBeGreaterThan(0);
+
       const calls = inTrace.filter((span) => span.kind === SpanKind.CLIENT && span.attributes[ATTR.source] !== undefined);
       expect(operation.attributes[ATTR.upstreamCalls]).toBe(calls.length);
       expect(operation.attributes[ATTR.operationCost]).toBeGreaterThan(0);
