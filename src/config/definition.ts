@@ -170,8 +170,21 @@ export const listDefinition = z.strictObject({
 });
 export type ListDefinition = z.infer<typeof listDefinition>;
 
+/**
+ * How long the upstream-call cache keeps what a source answered: fresh for `ttlMs`, then served
+ * stale for up to `staleWhileRevalidateMs` more while one refresh runs in the background.
+ * `ttlMs: 0` turns the cache off for the source or entity.
+ */
+export const cachePolicyDefinition = z.strictObject({
+  ttlMs: z.number().int().min(0).optional(),
+  staleWhileRevalidateMs: z.number().int().min(0).optional(),
+});
+export type CachePolicy = z.infer<typeof cachePolicyDefinition>;
+
 export const entityDefinition = z.strictObject({
   description: z.string().optional(),
+  /** Overrides the source's (and the config's) cache policy for this entity. */
+  cache: cachePolicyDefinition.optional(),
   /** The canonical field that identifies a record within the source. */
   key: fieldName,
   fields: z.record(fieldName, fieldMapping),
@@ -297,6 +310,8 @@ export const sourceDefinition = z.strictObject({
   baseUrl: stringOrEnv,
   auth: authDefinition.default({ type: 'none' }),
   limits: limitsDefinition.prefault({}),
+  /** Overrides the config's default cache policy for every entity of this source. */
+  cache: cachePolicyDefinition.optional(),
   entities: z.record(typeName, entityDefinition),
 });
 export type SourceDefinition = z.infer<typeof sourceDefinition>;
@@ -427,6 +442,37 @@ export const guardDefinition = z
   });
 export type GuardDefinition = z.infer<typeof guardDefinition>;
 
+/**
+ * The cache tiers. `upstream`: records per (source, entity, lookup field, key), across requests,
+ * bounded in bytes. `responses`: whole answers of operations that are asked often (admitted once
+ * asked `admitAfter` times within `windowMs`), keyed by operation, variables and the caller's scope.
+ */
+export const cacheDefinition = z.strictObject({
+  upstream: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Bound of the tier's memory, in bytes (approximate: the JSON size of the records). */
+      maxBytes: z.number().int().positive().default(64 * 1024 * 1024),
+      /** Default policy; sources and entities override it. */
+      ttlMs: z.number().int().min(0).default(30_000),
+      staleWhileRevalidateMs: z.number().int().min(0).default(30_000),
+    })
+    .prefault({}),
+  responses: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      maxBytes: z.number().int().positive().default(32 * 1024 * 1024),
+      ttlMs: z.number().int().positive().default(10_000),
+      /** A combination is cached from the `admitAfter`-th time it is asked within `windowMs`. */
+      admitAfter: z.number().int().min(1).default(2),
+      windowMs: z.number().int().positive().default(60_000),
+      /** The request header whose value is the caller's scope; part of every key. */
+      scopeHeader: z.string().default('x-virtualize-scope'),
+    })
+    .prefault({}),
+});
+export type CacheDefinition = z.infer<typeof cacheDefinition>;
+
 export const configDefinition = z.strictObject({
   server: z
     .strictObject({
@@ -439,6 +485,7 @@ export const configDefinition = z.strictObject({
   sources: z.record(identifier, sourceDefinition),
   mappings: z.record(identifier, mappingDefinition).default({}),
   guard: guardDefinition.prefault({}),
+  cache: cacheDefinition.prefault({}),
   /** Operations offered in GraphiQL; the first is the default tab. */
   examples: z.array(z.strictObject({ name: z.string(), query: z.string(), variables: z.string().optional() })).default([]),
 });

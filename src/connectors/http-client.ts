@@ -19,6 +19,10 @@ export interface UpstreamCall {
   attempts: number;
   startedAt: number;
   durationMs: number;
+  /** Set when the upstream-call cache answered instead of the source (`attempts` is then 0). */
+  cacheHit?: boolean;
+  /** Age of the oldest cached value served, in milliseconds; only with `cacheHit`. */
+  ageMs?: number;
 }
 
 export type CallObserver = (call: UpstreamCall) => void;

@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { GraphQLSchema } from 'graphql';
+import { UpstreamCache } from '../cache/upstream-cache';
 import type { VirtualizationConfig } from '../config/definition';
 import type { CallObserver } from '../connectors/http-client';
 import { SourceConnector, type RejectionListener } from '../connectors/source-connector';
@@ -28,6 +29,10 @@ export interface Gateway {
   readonly canonical: CanonicalSchema;
   readonly config: VirtualizationConfig;
   readonly connectors: ReadonlyMap<string, SourceConnector>;
+  /** The upstream-call cache across requests (`cache.upstream`). */
+  readonly upstreamCache: UpstreamCache;
+  /** The id mappings, to find an entity's identities in every system. */
+  readonly store: MappingStore;
   createContext(hooks?: RequestHooks): FederationContext;
   close(): Promise<void>;
 }
@@ -54,14 +59,19 @@ export async function createGateway(config: VirtualizationConfig, options: Gatew
       new SourceConnector(name, source, { env: options.env ?? process.env, onReject: options.onReject ?? logRejections(options.logger ?? defaultLogger()) }),
     ]),
   );
+  const upstreamCache = new UpstreamCache(config.cache.upstream);
+  const lookup = upstreamCache.lookup.bind(upstreamCache);
   return {
     schema,
     canonical,
     config,
     connectors,
-    createContext: (hooks) => createFederationContext(connectors, store, options.observe, hooks),
+    upstreamCache,
+    store,
+    createContext: (hooks) => createFederationContext(connectors, store, options.observe, hooks, lookup),
     close: async () => {
       await Promise.all([...connectors.values()].map((connector) => connector.close()));
+      upstreamCache.clear();
       await store.close();
     },
   };

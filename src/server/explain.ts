@@ -15,8 +15,10 @@ export interface FanoutEntry {
   batchSize: number;
   /** HTTP status, or `error` when no response came (refused, timed out). */
   status: number | 'error';
-  /** Whether a cache answered instead of the source; false until a cache exists. */
+  /** Whether the upstream-call cache answered instead of the source. */
   cacheHit: boolean;
+  /** With a cache hit: age of the oldest value served, in milliseconds; null otherwise. */
+  ageMs: number | null;
   /** Tries it took: 1 unless a retry policy tried again. */
   attempts: number;
   startMs: number;
@@ -34,7 +36,8 @@ function fanoutOf(calls: readonly UpstreamCall[], startedAt: number): FanoutEntr
       route: call.route,
       batchSize: call.batchSize,
       status: call.status,
-      cacheHit: false,
+      cacheHit: call.cacheHit === true,
+      ageMs: call.cacheHit ? Math.round(call.ageMs ?? 0) : null,
       attempts: call.attempts,
       startMs: round(call.startedAt - startedAt),
       durationMs: round(call.durationMs),

@@ -72,6 +72,7 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
   const budget = options.budget ?? (await openBudgetStore(guardConfig.budget));
   const logger = options.logs?.app ?? defaultLogger();
   const metrics = new GatewayMetrics(() => [...gateway.connectors].map(([name, connector]) => [name, connector.http.health().breaker?.state ?? 'closed'] as const));
+  gateway.upstreamCache.count = (tier, result, n = 1) => metrics.cacheRequests.inc({ tier, result }, n);
   const operations = new OperationScope();
   const yoga = createYoga<Record<string, unknown>, FederationContext>({
     schema: gateway.schema,

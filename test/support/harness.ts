@@ -73,9 +73,15 @@ export async function startHarness(options: {
   env?: NodeJS.ProcessEnv;
   /** Told of every upstream call and every record left out, as `createGateway` is. */
   gateway?: Pick<GatewayOptions, 'observe' | 'onReject'>;
+  /**
+   * Keep the cache tiers the config declares. Off by default: most tests count upstream calls
+   * request by request, and a cache across requests would answer some of them.
+   */
+  cache?: boolean;
 } = {}): Promise<Harness> {
   const sandboxes = await startSandboxes({ latencyMs: options.latencyMs ?? 0, ports: { crm: 0, orders: 0, support: 0 } });
-  const input = options.configure ? options.configure(structuredClone(baseConfig), sandboxes) : baseConfig;
+  const configured = options.configure ? options.configure(structuredClone(baseConfig), sandboxes) : baseConfig;
+  const input = options.cache ? configured : { ...configured, cache: { upstream: { enabled: false }, responses: { enabled: false } } };
   const config = validateConfig({ ...input, server: { port: 0, host: '127.0.0.1' } });
   const logs = { app: new MemoryLog(), audit: new MemoryLog() };
   const appLogger = createLogger('app', logs.app.destination);
