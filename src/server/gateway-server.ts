@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { ResponseCache, useResponseCache } from '../cache/response-cache';
 import type { Gateway } from '../federation/gateway';
 import type { FederationContext } from '../federation/request-context';
 import type { BudgetStore } from '../guard/budget-store';
@@ -32,6 +33,8 @@ export interface GatewayServer {
   readonly url: string;
   readonly port: number;
   readonly yoga: YogaServerInstance<Record<string, unknown>, FederationContext>;
+  /** The hot-response tier (`cache.responses`). */
+  readonly responseCache: ResponseCache;
   /** Stops accepting requests, lets those in flight finish (up to the grace period), then closes the sources. */
   close(): Promise<void>;
 }
@@ -72,7 +75,9 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
   const budget = options.budget ?? (await openBudgetStore(guardConfig.budget));
   const logger = options.logs?.app ?? defaultLogger();
   const metrics = new GatewayMetrics(() => [...gateway.connectors].map(([name, connector]) => [name, connector.http.health().breaker?.state ?? 'closed'] as const));
-  gateway.upstreamCache.count = (tier, result, n = 1) => metrics.cacheRequests.inc({ tier, result }, n);
+  const countCache = (tier: string, result: string, n = 1) => metrics.cacheRequests.inc({ tier, result }, n);
+  gateway.upstreamCache.count = countCache;
+  const responseCache = new ResponseCache(gateway.config.cache.responses, countCache);
   const operations = new OperationScope();
   const yoga = createYoga<Record<string, unknown>, FederationContext>({
     schema: gateway.schema,
@@ -98,6 +103,8 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
         clientHeader: guardConfig.budget.clientHeader,
         onBudgetError: budgetWarnings(logger),
       }),
+      // After the guard, so that an answer from the cache is still charged.
+      useResponseCache(responseCache),
       useExplain(gateway.schema),
       // Last, so that it reads the result every other plugin leaves (extensions.cost among them).
       useOperationTelemetry({
@@ -149,6 +156,7 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
     url: `http://${shownHost}:${port}`,
     port,
     yoga,
+    responseCache,
     close: () => {
       closing ??= (async () => {
         draining = true;
@@ -161,6 +169,7 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
         clearInterval(sweep);
         clearTimeout(grace);
         await budget.close();
+        responseCache.clear();
         await gateway.close();
       })();
       return closing;
