@@ -470,6 +470,20 @@ export const cacheDefinition = z.strictObject({
       scopeHeader: z.string().default('x-virtualize-scope'),
     })
     .prefault({}),
+  /**
+   * Change notifications from sources: `POST /webhooks/<source>`, signed with HMAC-SHA256 of the
+   * raw body (hex, optionally prefixed `sha256=`) in `signatureHeader`, with the source's secret.
+   * A source without a secret here has no webhook.
+   */
+  webhooks: z
+    .strictObject({
+      signatureHeader: z.string().default('x-virtualize-signature'),
+      /** How far an event's `occurredAt` may lie from now, in milliseconds. */
+      toleranceMs: z.number().int().positive().default(300_000),
+      /** Per source: the shared secret, by environment reference. */
+      secrets: z.record(z.string(), stringOrEnv).default({}),
+    })
+    .prefault({}),
 });
 export type CacheDefinition = z.infer<typeof cacheDefinition>;
 

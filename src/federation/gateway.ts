@@ -31,6 +31,8 @@ export interface Gateway {
   readonly connectors: ReadonlyMap<string, SourceConnector>;
   /** The upstream-call cache across requests (`cache.upstream`). */
   readonly upstreamCache: UpstreamCache;
+  /** The environment secrets are resolved from. */
+  readonly env: NodeJS.ProcessEnv;
   /** The id mappings, to find an entity's identities in every system. */
   readonly store: MappingStore;
   createContext(hooks?: RequestHooks): FederationContext;
@@ -68,6 +70,7 @@ export async function createGateway(config: VirtualizationConfig, options: Gatew
     connectors,
     upstreamCache,
     store,
+    env: options.env ?? process.env,
     createContext: (hooks) => createFederationContext(connectors, store, options.observe, hooks, lookup),
     close: async () => {
       await Promise.all([...connectors.values()].map((connector) => connector.close()));

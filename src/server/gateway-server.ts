@@ -17,6 +17,7 @@ import { useExplain } from './explain';
 import { renderGraphiQLWithFanout } from './graphiql-fanout';
 import { readiness } from './health';
 import { useOperationTelemetry } from './operation-telemetry';
+import { readRawBody, WebhookReceiver } from './webhooks';
 
 export interface GatewayServerOptions {
   port?: number;
@@ -35,6 +36,8 @@ export interface GatewayServer {
   readonly yoga: YogaServerInstance<Record<string, unknown>, FederationContext>;
   /** The hot-response tier (`cache.responses`). */
   readonly responseCache: ResponseCache;
+  /** `POST /webhooks/:source`. */
+  readonly webhooks: WebhookReceiver;
   /** Stops accepting requests, lets those in flight finish (up to the grace period), then closes the sources. */
   close(): Promise<void>;
 }
@@ -78,6 +81,7 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
   const countCache = (tier: string, result: string, n = 1) => metrics.cacheRequests.inc({ tier, result }, n);
   gateway.upstreamCache.count = countCache;
   const responseCache = new ResponseCache(gateway.config.cache.responses, countCache);
+  const webhooks = new WebhookReceiver(gateway, responseCache, logger, gateway.env);
   const operations = new OperationScope();
   const yoga = createYoga<Record<string, unknown>, FederationContext>({
     schema: gateway.schema,
@@ -129,6 +133,16 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
       const report = readiness(gateway, draining);
       return sendJson(response, report.status === 'ready' ? 200 : 503, report);
     }
+    const webhook = /^\/webhooks\/([A-Za-z0-9_-]+)$/.exec(path ?? '');
+    if (webhook && request.method === 'POST') {
+      readRawBody(request)
+        .then((raw) => (raw === undefined ? { status: 413, body: { error: 'body too large' } } : webhooks.receive(webhook[1]!, request.headers, raw)))
+        .then(
+          (reply) => sendJson(response, reply.status, reply.body),
+          () => sendJson(response, 500, { error: 'webhook could not be applied' }),
+        );
+      return;
+    }
     if (path === '/') {
       response.writeHead(302, { location: '/graphql' });
       return response.end();
@@ -157,6 +171,7 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
     port,
     yoga,
     responseCache,
+    webhooks,
     close: () => {
       closing ??= (async () => {
         draining = true;
