@@ -4,11 +4,12 @@ import type { CallObserver } from '../connectors/http-client';
 import type { CanonicalRecord } from '../connectors/record-mapper';
 import type { SourceConnector } from '../connectors/source-connector';
 import type { KeyNormalization } from '../connectors/transforms';
+import type { SharedTier } from './shared-tier';
 
 export type CacheResult = 'hit' | 'miss' | 'stale';
 
 /** Told of every key looked up in a tier: fed into `virtualize_cache_requests_total{tier,result}`. */
-export type CacheCounter = (tier: 'upstream' | 'response', result: CacheResult, n?: number) => void;
+export type CacheCounter = (tier: 'upstream' | 'shared' | 'response', result: CacheResult, n?: number) => void;
 
 interface Entry {
   records: CanonicalRecord[];
@@ -19,7 +20,7 @@ interface Entry {
 
 interface Waiter {
   value: string;
-  resolve: (records: CanonicalRecord[]) => void;
+  resolve: (entry: Entry) => void;
   reject: (error: unknown) => void;
 }
 
@@ -27,6 +28,9 @@ interface Waiter {
 interface Batch {
   waiters: Waiter[];
   freshMs: number;
+  /** How long the entry is kept at all: fresh, then servable stale. */
+  ttlMs: number;
+  prefix: string;
 }
 
 const SEP = '\u0000';
@@ -62,6 +66,8 @@ export class UpstreamCache {
   private readonly tags = new Map<string, Set<string>>();
   private readonly tagsOf = new Map<string, string[]>();
   private readonly policies = new Map<string, ResolvedPolicy>();
+  /** The tier shared by replicas (Redis), asked before the source; none by default. */
+  shared: SharedTier | undefined;
 
   constructor(
     private readonly config: CacheDefinition['upstream'],
@@ -75,12 +81,11 @@ export class UpstreamCache {
       fetchMethod: (key, _stale, { context }) =>
         new Promise<Entry>((resolve, reject) => {
           const value = key.slice(key.lastIndexOf(SEP) + 1);
-          context.waiters.push({ value, resolve: (records) => resolve({ records, fetchedAt: Date.now(), freshMs: context.freshMs }), reject });
+          context.waiters.push({ value, resolve, reject });
         }),
       onInsert: (entry, key) => {
         if (!Array.isArray((entry as Partial<Entry>).records)) return;
-        const value = key.slice(key.lastIndexOf(SEP) + 1);
-        this.tag(key, [value, ...entry.records.flatMap((record) => Object.values(record).filter(isKeyLike).map(String))]);
+        this.tag(key, tagsOf(key, entry.records));
       },
       dispose: (_entry, key) => this.untag(key),
     });
@@ -121,7 +126,7 @@ export class UpstreamCache {
     const policy = this.policy(connector, entity);
     if (!this.config.enabled || policy.ttlMs <= 0) return connector.lookup(entity, field, values, observe, normalize);
     const prefix = [connector.name, entity, field, normalize, ''].join(SEP);
-    const batch: Batch = { waiters: [], freshMs: policy.ttlMs };
+    const batch: Batch = { waiters: [], freshMs: policy.ttlMs, ttlMs: policy.ttlMs + policy.staleWhileRevalidateMs, prefix };
     const now = Date.now();
     const startedAt = performance.now();
     let fresh = 0;
@@ -150,7 +155,11 @@ export class UpstreamCache {
     if (fresh > 0) this.count('upstream', 'hit', fresh);
     if (stale > 0) this.count('upstream', 'stale', stale);
     if (misses > 0) this.count('upstream', 'miss', misses);
-    if (batch.waiters.length > 0) void this.fill(connector, entity, field, normalize, batch, observe);
+    if (batch.waiters.length > 0) {
+      this.fill(connector, entity, field, normalize, batch, observe).catch((error: unknown) => {
+        for (const waiter of batch.waiters) waiter.reject(error);
+      });
+    }
     const settled = await Promise.allSettled(pending);
     if (observe && fresh + stale > 0) {
       // Values fetched before this lookup began were served from the cache.
@@ -176,7 +185,7 @@ export class UpstreamCache {
     );
   }
 
-  /** One source call for every key the batch found missing or stale. */
+  /** The shared tier first (when there is one), then one source call for every key still missing. */
   private async fill(
     connector: SourceConnector,
     entity: string,
@@ -185,7 +194,21 @@ export class UpstreamCache {
     batch: Batch,
     observe: CallObserver | undefined,
   ): Promise<void> {
-    const waiters = batch.waiters;
+    let waiters = batch.waiters;
+    if (this.shared) {
+      const found = await this.shared.getMany(waiters.map((waiter) => batch.prefix + waiter.value));
+      const now = Date.now();
+      const missing: Waiter[] = [];
+      waiters.forEach((waiter, i) => {
+        const shared = found[i];
+        if (shared && now - shared.fetchedAt <= batch.freshMs) waiter.resolve({ ...shared, freshMs: batch.freshMs });
+        else missing.push(waiter);
+      });
+      if (missing.length < waiters.length) this.count('shared', 'hit', waiters.length - missing.length);
+      if (missing.length > 0) this.count('shared', 'miss', missing.length);
+      waiters = missing;
+      if (waiters.length === 0) return;
+    }
     let groups: Map<string, CanonicalRecord[] | Error>;
     try {
       groups = await connector.lookup(entity, field, waiters.map((waiter) => waiter.value), observe, normalize);
@@ -193,14 +216,19 @@ export class UpstreamCache {
       for (const waiter of waiters) waiter.reject(error);
       return;
     }
+    const fetchedAt = Date.now();
+    const stored: Parameters<SharedTier['setMany']>[0][number][] = [];
     for (const waiter of waiters) {
       const group = groups.get(waiter.value) ?? [];
       if (group instanceof Error) {
         waiter.reject(group);
         continue;
       }
-      waiter.resolve(group);
+      waiter.resolve({ records: group, fetchedAt, freshMs: batch.freshMs });
+      const key = batch.prefix + waiter.value;
+      stored.push({ key, entry: { records: group, fetchedAt }, ttlMs: batch.ttlMs, tags: tagsOf(key, group) });
     }
+    if (this.shared) await this.shared.setMany(stored);
   }
 
   private tag(key: string, values: readonly string[]): void {
@@ -243,6 +271,11 @@ export class UpstreamCache {
     this.tags.clear();
     this.tagsOf.clear();
   }
+}
+
+/** The key's own value and every short field value of the records: what an invalidation names. */
+function tagsOf(key: string, records: readonly CanonicalRecord[]): string[] {
+  return [key.slice(key.lastIndexOf(SEP) + 1), ...records.flatMap((record) => Object.values(record).filter(isKeyLike).map(String))];
 }
 
 function isKeyLike(value: unknown): value is string | number {

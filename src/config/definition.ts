@@ -471,6 +471,22 @@ export const cacheDefinition = z.strictObject({
     })
     .prefault({}),
   /**
+   * The tier several replicas share, behind each one's local memory: none (`memory`, the default)
+   * or Redis, which also carries invalidations to every replica (pub/sub).
+   */
+  shared: z
+    .discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('memory') }),
+      z.strictObject({
+        kind: z.literal('redis'),
+        url: stringOrEnv,
+        keyPrefix: z.string().default('virtualize:cache:'),
+        /** A shared-tier read that takes longer counts as a miss. */
+        timeoutMs: z.number().int().min(1).default(250),
+      }),
+    ])
+    .default({ kind: 'memory' }),
+  /**
    * Change notifications from sources: `POST /webhooks/<source>`, signed with HMAC-SHA256 of the
    * raw body (hex, optionally prefixed `sha256=`) in `signatureHeader`, with the source's secret.
    * A source without a secret here has no webhook.

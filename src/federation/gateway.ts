@@ -1,6 +1,8 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { GraphQLSchema } from 'graphql';
+import { RedisSharedTier } from '../cache/shared-tier';
 import { UpstreamCache } from '../cache/upstream-cache';
+import { resolveEnv } from '../config/env';
 import type { VirtualizationConfig } from '../config/definition';
 import type { CallObserver } from '../connectors/http-client';
 import { SourceConnector, type RejectionListener } from '../connectors/source-connector';
@@ -62,6 +64,10 @@ export async function createGateway(config: VirtualizationConfig, options: Gatew
     ]),
   );
   const upstreamCache = new UpstreamCache(config.cache.upstream);
+  const sharedConfig = config.cache.shared;
+  if (sharedConfig.kind === 'redis' && config.cache.upstream.enabled) {
+    upstreamCache.shared = await RedisSharedTier.connect({ url: resolveEnv(sharedConfig.url, options.env ?? process.env), keyPrefix: sharedConfig.keyPrefix, timeoutMs: sharedConfig.timeoutMs });
+  }
   const lookup = upstreamCache.lookup.bind(upstreamCache);
   return {
     schema,
@@ -75,6 +81,7 @@ export async function createGateway(config: VirtualizationConfig, options: Gatew
     close: async () => {
       await Promise.all([...connectors.values()].map((connector) => connector.close()));
       upstreamCache.clear();
+      await upstreamCache.shared?.close();
       await store.close();
     },
   };

@@ -82,6 +82,12 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
   gateway.upstreamCache.count = countCache;
   const responseCache = new ResponseCache(gateway.config.cache.responses, countCache);
   const webhooks = new WebhookReceiver(gateway, responseCache, logger, gateway.env);
+  const shared = gateway.upstreamCache.shared;
+  if (shared) {
+    // An invalidation applied on any replica reaches this one's local memory through the shared tier.
+    webhooks.onInvalidate = (values) => shared.invalidate(values);
+    shared.onInvalidate((values) => webhooks.invalidate(values));
+  }
   const operations = new OperationScope();
   const yoga = createYoga<Record<string, unknown>, FederationContext>({
     schema: gateway.schema,

@@ -79,8 +79,8 @@ export class WebhookReceiver {
     private readonly responses: ResponseCache,
     private readonly logger: Logger,
     private readonly env: NodeJS.ProcessEnv = process.env,
-    /** Told of each applied invalidation (to broadcast it to other replicas). */
-    public onInvalidate: (values: string[]) => void = () => undefined,
+    /** Told of each applied invalidation (to drop the shared tier and tell other replicas). */
+    public onInvalidate: (values: string[]) => Promise<void> = async () => undefined,
   ) {
     const tolerance = gateway.config.cache.webhooks.toleranceMs;
     // An id older than twice the tolerance could only come with a refused timestamp.
@@ -115,7 +115,7 @@ export class WebhookReceiver {
     this.applied.set(id, true);
     const values = [...(await identitiesOf({ entity: event.entity, field: event.field, value: String(event.key) }, this.gateway.config, this.gateway.store, this.gateway.connectors))];
     const dropped = this.invalidate(values);
-    this.onInvalidate(values);
+    await this.onInvalidate(values);
     this.logger.info({ source, event: event.id, type: event.type, identities: values.length, ...dropped }, 'webhook applied');
     return { status: 202, body: { status: 'applied', ...dropped } };
   }
