@@ -27,7 +27,7 @@ export interface SandboxesOptions {
   /** Credentials each system demands; default: the CRM an API key, the support desk OAuth client credentials (SANDBOX_CREDENTIALS). */
   auth?: { crm?: SandboxAuth; orders?: SandboxAuth; support?: SandboxAuth };
   /** Where systems with write endpoints send their signed change notifications (webhook.ts). */
-  webhooks?: { orders?: WebhookTarget };
+  webhooks?: { crm?: WebhookTarget; orders?: WebhookTarget; support?: WebhookTarget };
 }
 
 export interface Sandboxes {
@@ -52,9 +52,9 @@ export async function startSandboxes(options: SandboxesOptions = {}): Promise<Sa
   const { latencyMs, ports = {}, host, seed, auth = {}, webhooks = {} } = options;
   const shared = { latencyMs, host, seed };
   const started = await Promise.allSettled([
-    startCrm({ ...shared, port: ports.crm, auth: auth.crm }),
+    startCrm({ ...shared, port: ports.crm, auth: auth.crm, webhook: webhooks.crm }),
     startOrders({ ...shared, port: ports.orders, auth: auth.orders, webhook: webhooks.orders }),
-    startSupport({ ...shared, port: ports.support, auth: auth.support }),
+    startSupport({ ...shared, port: ports.support, auth: auth.support, webhook: webhooks.support }),
   ]);
   const handles = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const failure = started.find((result) => result.status === 'rejected');

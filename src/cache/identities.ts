@@ -12,9 +12,9 @@ export interface EntityRef {
 
 /**
  * Every value that names the same thing as `ref` in any system, found through the id mappings:
- * crosswalks are followed both ways, and the record on the `from` side of each mapping is fetched
- * (from its source, not the cache) to learn its other join fields (a CRM customer's email, say),
- * each in raw and normalized form. Cached entries and answers holding any of these are stale once
+ * crosswalks are followed both ways, field keys too (normalized), and the records found on the
+ * way are fetched (from their source, not the cache) to learn their other join fields (a CRM
+ * customer's email, say), each in raw and normalized form. Cached entries and answers holding any of these are stale once
  * the thing changes.
  */
 export async function identitiesOf(
@@ -46,8 +46,11 @@ export async function identitiesOf(
           if (from.entity === current.entity && from.field === current.field) {
             for (const value of (await store.forward(name, [current.value])).get(current.value) ?? []) push({ entity: to.entity, field: to.field, value });
           }
-        } else if (to.entity === current.entity && to.field === current.field) {
-          values.add(normalizeKey(via.normalize, current.value));
+        } else {
+          // Both sides hold the same value, compared normalized: look the other side up by it.
+          const normalized = normalizeKey(via.normalize, current.value);
+          if (to.entity === current.entity && to.field === current.field) push({ entity: from.entity, field: from.field, value: normalized });
+          if (from.entity === current.entity && from.field === current.field) push({ entity: to.entity, field: to.field, value: normalized });
         }
       }
       // The record itself: its other fields that mappings join on.
@@ -71,7 +74,7 @@ export async function identitiesOf(
 async function fetchRecords(ref: EntityRef, connectors: ReadonlyMap<string, SourceConnector>) {
   for (const connector of connectors.values()) {
     const entity = connector.definition.entities[ref.entity];
-    if (!entity || entity.key !== ref.field || !entity.lookups[ref.field]) continue;
+    if (!entity?.lookups[ref.field]) continue;
     const found = (await connector.lookup(ref.entity, ref.field, [ref.value])).get(ref.value);
     return Array.isArray(found) ? found : [];
   }
