@@ -1,7 +1,7 @@
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { GraphQLSchema } from 'graphql';
 import type { UpstreamCall } from '../connectors/http-client';
-import { SourceMap } from '../federation/provenance';
+import { SourceMap, type FieldProvenance } from '../federation/provenance';
 import type { FederationContext } from '../federation/request-context';
 
 /** Send `x-virtualize-explain: 1` with a request to have its answer explain its fan-out. */
@@ -45,6 +45,20 @@ function fanoutOf(calls: readonly UpstreamCall[], startedAt: number): FanoutEntr
 }
 
 /**
+ * A source's fields were served from the cache when every call to that source in the request was
+ * a cache hit: their age is that of the oldest value served. Otherwise (or with no call) null.
+ */
+function withCacheAges(provenance: FieldProvenance[], calls: readonly UpstreamCall[]): FieldProvenance[] {
+  const ages = new Map<string, number | null>();
+  for (const call of calls) {
+    const age = call.cacheHit ? Math.round(call.ageMs ?? 0) : null;
+    const known = ages.get(call.source);
+    ages.set(call.source, known === undefined ? age : known === null || age === null ? null : Math.max(known, age));
+  }
+  return provenance.map((entry) => ({ ...entry, cachedAgeMs: ages.get(entry.source) ?? null }));
+}
+
+/**
  * Explain for analysts: an operation sent with `x-virtualize-explain: 1` answers with
  * `extensions.fanout`, every upstream call it made (source, route, batch size, cache hit,
  * attempts, start and duration), and `extensions.provenance`, which source served each top-level
@@ -62,7 +76,7 @@ export function useExplain(schema: GraphQLSchema): Plugin {
       return {
         onExecuteDone({ result, setResult }) {
           if (isAsyncIterable(result)) return;
-          const explained = { fanout: fanoutOf(calls, startedAt), provenance: sources.provenance(args.document, args.operationName) };
+          const explained = { fanout: fanoutOf(calls, startedAt), provenance: withCacheAges(sources.provenance(args.document, args.operationName), calls) };
           setResult({ ...result, extensions: { ...result.extensions, ...explained } });
         },
       };

@@ -50,6 +50,10 @@ describe('upstream-call cache in the gateway', () => {
       expect(call).toMatchObject({ cacheHit: true, attempts: 0 });
       expect(call.ageMs).toBeGreaterThanOrEqual(0);
     }
+    const provenance = hot.extensions!.provenance as Array<{ cachedAgeMs: number | null }>;
+    expect(provenance.length).toBeGreaterThan(0);
+    for (const entry of provenance) expect(entry.cachedAgeMs).toEqual(expect.any(Number));
+    for (const entry of cold.extensions!.provenance as Array<{ cachedAgeMs: number | null }>) expect(entry.cachedAgeMs).toBeNull();
     const after = await cacheCounts();
     expect((after.hit ?? 0) - (before.hit ?? 0)).toBeGreaterThanOrEqual(fanout.length);
     expect((after.miss ?? 0) - (before.miss ?? 0)).toBe(0);
