@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { print, type DocumentNode, type ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
@@ -63,8 +64,9 @@ export class ResponseCache {
     return this.answers.calculatedSize;
   }
 
+  /** A digest, so that the admission memory and the index stay small whatever the documents' size. */
   keyOf(document: DocumentNode, operationName: string | null | undefined, variables: unknown, scope: string): string {
-    return JSON.stringify([scope, operationName ?? null, variables ?? null, printedOf(document)]);
+    return createHash('sha256').update(JSON.stringify([scope, operationName ?? null, variables ?? null, printedOf(document)])).digest('base64url');
   }
 
   get(key: string): CachedAnswer | undefined {
