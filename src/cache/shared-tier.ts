@@ -5,6 +5,8 @@ import type { CanonicalRecord } from '../connectors/record-mapper';
 export interface SharedEntry {
   records: CanonicalRecord[];
   fetchedAt: number;
+  /** How long after `fetchedAt` it is fresh, when the source said less than the declared TTL. */
+  freshMs?: number;
 }
 
 /**

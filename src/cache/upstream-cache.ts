@@ -135,7 +135,10 @@ export class UpstreamCache {
     const pending = values.map((value): Promise<Entry | undefined> => {
       const key = prefix + value;
       const entry = this.lru.get(key, { allowStale: false });
-      const isStale = entry !== undefined && now - entry.fetchedAt > entry.freshMs;
+      const age = entry === undefined ? 0 : now - entry.fetchedAt;
+      const isStale = entry !== undefined && age > entry.freshMs;
+      // Past its freshness plus the window (a short Cache-Control), a value is no longer served.
+      const servable = entry !== undefined && age <= entry.freshMs + policy.staleWhileRevalidateMs;
       if (entry && !isStale) {
         fresh += 1;
         return Promise.resolve(entry);
@@ -145,10 +148,10 @@ export class UpstreamCache {
         context: batch,
         ttl: policy.ttlMs + policy.staleWhileRevalidateMs,
         forceRefresh: isStale,
-        allowStale: true,
+        allowStale: !isStale || servable,
         status,
       });
-      if (isStale || status.returnedStale) stale += 1;
+      if ((isStale && servable) || status.returnedStale) stale += 1;
       else misses += 1;
       return fetched;
     });
@@ -201,7 +204,8 @@ export class UpstreamCache {
       const missing: Waiter[] = [];
       waiters.forEach((waiter, i) => {
         const shared = found[i];
-        if (shared && now - shared.fetchedAt <= batch.freshMs) waiter.resolve({ ...shared, freshMs: batch.freshMs });
+        const freshMs = Math.min(batch.freshMs, shared?.freshMs ?? Infinity);
+        if (shared && now - shared.fetchedAt <= freshMs) waiter.resolve({ records: shared.records, fetchedAt: shared.fetchedAt, freshMs });
         else missing.push(waiter);
       });
       if (missing.length < waiters.length) this.count('shared', 'hit', waiters.length - missing.length);
@@ -210,8 +214,12 @@ export class UpstreamCache {
       if (waiters.length === 0) return;
     }
     let groups: Map<string, CanonicalRecord[] | Error>;
+    // Cache-Control from the source shortens (never lengthens) the declared freshness.
+    const maxAge = new Map<string, number>();
     try {
-      groups = await connector.lookup(entity, field, waiters.map((waiter) => waiter.value), observe, normalize);
+      groups = await connector.lookup(entity, field, waiters.map((waiter) => waiter.value), observe, normalize, (values, maxAgeMs) => {
+        for (const value of values) maxAge.set(value, maxAgeMs);
+      });
     } catch (error) {
       for (const waiter of waiters) waiter.reject(error);
       return;
@@ -224,9 +232,16 @@ export class UpstreamCache {
         waiter.reject(group);
         continue;
       }
-      waiter.resolve({ records: group, fetchedAt, freshMs: batch.freshMs });
       const key = batch.prefix + waiter.value;
-      stored.push({ key, entry: { records: group, fetchedAt }, ttlMs: batch.ttlMs, tags: tagsOf(key, group) });
+      const sourceMaxAge = maxAge.get(waiter.value);
+      const freshMs = Math.min(batch.freshMs, sourceMaxAge ?? Infinity);
+      waiter.resolve({ records: group, fetchedAt, freshMs });
+      if (sourceMaxAge === 0) {
+        // no-store: the waiting lookups get the records, and nothing is kept.
+        setImmediate(() => this.lru.delete(key));
+        continue;
+      }
+      stored.push({ key, entry: { records: group, fetchedAt, ...(freshMs < batch.freshMs ? { freshMs } : {}) }, ttlMs: Math.min(batch.ttlMs, sourceMaxAge === undefined ? Infinity : sourceMaxAge + batch.ttlMs - batch.freshMs), tags: tagsOf(key, group) });
     }
     if (this.shared) await this.shared.setMany(stored);
   }

@@ -146,6 +146,8 @@ export class SourceConnector {
     values: readonly string[],
     observe?: CallObserver,
     normalize: KeyNormalization = 'none',
+    /** Told of each call whose answer carried `Cache-Control` freshness, with the values it carried. */
+    onMaxAge?: (values: readonly string[], maxAgeMs: number) => void,
   ): Promise<Map<string, CanonicalRecord[] | SourceError>> {
     const entity = this.entity(entityName);
     const lookup = entity.definition.lookups[field];
@@ -158,7 +160,8 @@ export class SourceConnector {
       batches.map(async (batch) => {
         let records: CanonicalRecord[];
         try {
-          const body = await this.callLookup(lookup, batch, route, observe);
+          const { body, maxAgeMs } = await this.callLookup(lookup, batch, route, observe);
+          if (maxAgeMs !== undefined) onMaxAge?.(batch, maxAgeMs);
           records = body === NOT_FOUND ? [] : this.mapRecords(entity, body, lookup.resultPath, route);
         } catch (error) {
           if (!(error instanceof SourceError)) throw error;
@@ -177,11 +180,11 @@ export class SourceConnector {
     return groups;
   }
 
-  private async callLookup(lookup: LookupDefinition, batch: string[], route: string, observe?: CallObserver): Promise<unknown> {
+  private async callLookup(lookup: LookupDefinition, batch: string[], route: string, observe?: CallObserver): Promise<{ body: unknown; maxAgeMs?: number }> {
     const values = { value: batch[0] ?? '', values: batch.join(lookup.batch?.separator ?? ',') };
     const response = await this.http.getJson(buildPathAndQuery(lookup.path, lookup.query, values), route, batch.length, observe);
-    if (response.status !== 404) return response.body;
-    if (!lookup.batch) return NOT_FOUND;
+    if (response.status !== 404) return { body: response.body, maxAgeMs: response.maxAgeMs };
+    if (!lookup.batch) return { body: NOT_FOUND };
     throw new SourceError('SOURCE_REJECTED_REQUEST', this.name, route, `Source ${this.name} answered 404 to a batch lookup (${route}); check the lookup's path`, 404);
   }
 

@@ -7,14 +7,15 @@ import type { SourceConnector } from '../../src/connectors/source-connector';
 const defaults: CacheDefinition['upstream'] = { enabled: true, maxBytes: 1_000_000, ttlMs: 60_000, staleWhileRevalidateMs: 0 };
 
 /** A connector that answers `{ id: value }` for each value after `delayMs`, and records every call. */
-function fakeConnector(options: { delayMs?: number; fail?: (value: string) => boolean; cache?: SourceDefinition['cache'] } = {}) {
+function fakeConnector(options: { delayMs?: number; fail?: (value: string) => boolean; cache?: SourceDefinition['cache']; maxAgeMs?: number } = {}) {
   const calls: string[][] = [];
   let version = 0;
   const connector = {
     name: 'fake',
     definition: { entities: { Thing: {} }, cache: options.cache } as unknown as SourceDefinition,
-    async lookup(_entity: string, _field: string, values: readonly string[]) {
+    async lookup(_entity: string, _field: string, values: readonly string[], _observe: unknown, _normalize: unknown, onMaxAge?: (values: readonly string[], maxAgeMs: number) => void) {
       calls.push([...values]);
+      if (options.maxAgeMs !== undefined) onMaxAge?.(values, options.maxAgeMs);
       if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
       version += 1;
       return new Map<string, CanonicalRecord[] | Error>(
@@ -118,5 +119,25 @@ describe('upstream-call cache', () => {
     expect(cache.invalidateValues(['a'])).toBe(1);
     await cache.lookup(connector, 'Thing', 'id', ['a', 'b']);
     expect(calls).toEqual([['a', 'b'], ['a']]);
+  });
+
+  it("keeps a value no fresher than the source's Cache-Control says, and nothing on no-store", async () => {
+    const cache = new UpstreamCache({ ...defaults, staleWhileRevalidateMs: 0 });
+    const short = fakeConnector({ maxAgeMs: 40 });
+    await cache.lookup(short.connector, 'Thing', 'id', ['a']);
+    await cache.lookup(short.connector, 'Thing', 'id', ['a']);
+    expect(short.calls).toHaveLength(1);
+    await sleep(60);
+    const refreshed = await cache.lookup(short.connector, 'Thing', 'id', ['a']);
+    expect(short.calls).toHaveLength(2);
+    // No stale-while-revalidate window: the lookup waited for the new value.
+    expect((refreshed.get('a') as CanonicalRecord[])[0]).toMatchObject({ version: 2 });
+
+    const none = fakeConnector({ maxAgeMs: 0 });
+    const first = await cache.lookup(none.connector, 'Thing', 'id', ['b']);
+    expect(first.get('b')).toEqual([expect.objectContaining({ id: 'b' })]);
+    await sleep(5);
+    await cache.lookup(none.connector, 'Thing', 'id', ['b']);
+    expect(none.calls).toHaveLength(2);
   });
 });
