@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { printSchema } from 'graphql';
-import { startSandboxes } from '../../sources/sandbox';
+import { startSandboxes, type WebhookTarget } from '../../sources/sandbox';
 import { loadConfigFile } from '../config/load';
 import { InvalidDefinitionError } from '../config/validate';
 import { createGateway } from '../federation/gateway';
@@ -10,6 +10,7 @@ import { priceDocument } from '../guard/price-document';
 import { QueryCostGuard } from '../guard/query-cost-guard';
 import { costReport, formatPrice } from './cost-report';
 import { SANDBOX_PORTS } from '../../virtualization.config';
+import { resolveEnv } from '../config/env';
 import { startGatewayServer } from '../server/gateway-server';
 import { stopTracing } from '../telemetry/tracing';
 
@@ -152,12 +153,26 @@ async function runSandboxes(options: SandboxesOptions): Promise<void> {
 }
 
 async function start(config: ReturnType<typeof loadConfigFile>, baseDir: string, port: string | undefined, sandbox: SandboxesOptions | undefined): Promise<void> {
-  const sandboxes = sandbox ? await startSandboxes(sandbox) : undefined;
+  // The sandboxes notify their changes (write endpoints) to this gateway's webhooks, signed with
+  // the secrets the config declares; where to is known once the gateway listens.
+  const targets: Record<string, WebhookTarget> = {};
+  for (const [source, secret] of Object.entries(config.cache.webhooks.secrets)) {
+    const resolved = (() => {
+      try {
+        return resolveEnv(secret, process.env);
+      } catch {
+        return undefined;
+      }
+    })();
+    if (resolved) targets[source] = { secret: resolved };
+  }
+  const sandboxes = sandbox ? await startSandboxes({ ...sandbox, webhooks: targets }) : undefined;
   if (sandboxes) {
     process.stdout.write(`Sandbox systems: crm ${sandboxes.crm.url}, orders ${sandboxes.orders.url}, support ${sandboxes.support.url}\n`);
   }
   const gateway = await createGateway(config, { baseDir });
   const server = await startGatewayServer(gateway, port ? { port: Number(port) } : {});
+  for (const [source, target] of Object.entries(targets)) target.url = `${server.url}/webhooks/${source}`;
   process.stdout.write(`virtualize is listening: GraphiQL at ${server.url}/graphql\n`);
 
   const stop = async (signal: string) => {
