@@ -39,6 +39,8 @@ export interface DashboardRun {
   hitRatio: { responses: number | null; upstream: number | null };
   /** Resident memory of the gateway process after the run, in MiB (null off Linux). */
   rssMiB: number | null;
+  /** Mean time in the gateway per answer (virtualize_operation_duration_seconds: from the request's parameters to its result), in ms. */
+  gatewayMsMean: number | null;
 }
 
 export interface DashboardResult {
@@ -111,6 +113,18 @@ async function cacheCounts(metricsUrl: string): Promise<Record<string, number>> 
   return counts;
 }
 
+/** Sum and count of the operation-duration histogram, over all its series. */
+async function operationSeconds(metricsUrl: string): Promise<{ sum: number; count: number }> {
+  const text = await (await fetch(metricsUrl)).text();
+  let sum = 0;
+  let count = 0;
+  for (const match of text.matchAll(/^virtualize_operation_duration_seconds_(sum|count)\{[^}]*\} ([0-9.e+-]+)/gm)) {
+    if (match[1] === 'sum') sum += Number(match[2]);
+    else count += Number(match[2]);
+  }
+  return { sum, count };
+}
+
 function ratio(counts: Record<string, number>, tier: string): number | null {
   const hits = (counts[`${tier}.hit`] ?? 0) + (counts[`${tier}.stale`] ?? 0);
   const all = hits + (counts[`${tier}.miss`] ?? 0);
@@ -119,6 +133,8 @@ function ratio(counts: Record<string, number>, tier: string): number | null {
 
 async function run(name: string, client: GraphQLClient, pid: number, control: SandboxControl, sequence: readonly string[], clients: number): Promise<DashboardRun> {
   await control.reset();
+  const metricsUrl = client.url.replace(/\/graphql$/, '/metrics');
+  const durationsBefore = await operationSeconds(metricsUrl);
   const latencies: number[] = [];
   let cursor = 0;
   const started = performance.now();
@@ -135,7 +151,9 @@ async function run(name: string, client: GraphQLClient, pid: number, control: Sa
   const wallMs = performance.now() - started;
   const stats = await control.stats();
   const upstream = Object.values(stats).reduce((sum, system) => sum + system.total, 0);
-  const counts = await cacheCounts(client.url.replace(/\/graphql$/, '/metrics'));
+  const counts = await cacheCounts(metricsUrl);
+  const durationsAfter = await operationSeconds(metricsUrl);
+  const answers = durationsAfter.count - durationsBefore.count;
   return {
     name,
     latencyMs: distribution(latencies),
@@ -143,6 +161,7 @@ async function run(name: string, client: GraphQLClient, pid: number, control: Sa
     upstreamPerAnswer: Math.round((upstream / sequence.length) * 100) / 100,
     hitRatio: { responses: ratio(counts, 'response'), upstream: ratio(counts, 'upstream') },
     rssMiB: rssMiB(pid),
+    gatewayMsMean: answers > 0 ? Math.round(((durationsAfter.sum - durationsBefore.sum) / answers) * 1000 * 100) / 100 : null,
   };
 }
 
@@ -168,12 +187,12 @@ export function formatDashboard(result: DashboardResult): string {
   const { workload } = result;
   const lines = [
     `Dashboard workload: ${workload.requests} customer 360s by id, ${workload.clients} clients, ${workload.distinctCustomers} distinct customers (Zipf s=${workload.zipfExponent}, ${workload.repeatRate * 100}% repeats), same sequence for both`,
-    '| gateway | answers/s | p50 ms | p95 ms | response hit ratio | upstream hit ratio | upstream calls/answer | RSS MiB |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| gateway | answers/s | p50 ms | p95 ms | gateway ms/answer | response hit ratio | upstream hit ratio | upstream calls/answer | RSS MiB |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const row of [result.cold, result.hot, result.warm]) {
     lines.push(
-      `| ${row.name} | ${row.throughputPerSecond} | ${row.latencyMs.p50} | ${row.latencyMs.p95} | ${row.hitRatio.responses ?? '-'} | ${row.hitRatio.upstream ?? '-'} | ${row.upstreamPerAnswer} | ${row.rssMiB ?? '-'} |`,
+      `| ${row.name} | ${row.throughputPerSecond} | ${row.latencyMs.p50} | ${row.latencyMs.p95} | ${row.gatewayMsMean ?? '-'} | ${row.hitRatio.responses ?? '-'} | ${row.hitRatio.upstream ?? '-'} | ${row.upstreamPerAnswer} | ${row.rssMiB ?? '-'} |`,
     );
   }
   lines.push(`throughput against caches off: first pass ${result.speedup.hot}x, second pass ${result.speedup.warm}x (hit ratios are lookups served from memory over all lookups of the tier; upstream lookups happen only for answers the response tier did not serve)`);
