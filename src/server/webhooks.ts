@@ -113,7 +113,14 @@ export class WebhookReceiver {
       return { status: 200, body: { status: 'duplicate' } };
     }
     this.applied.set(id, true);
-    const values = [...(await identitiesOf({ entity: event.entity, field: event.field, value: String(event.key) }, this.gateway.config, this.gateway.store, this.gateway.connectors))];
+    let values: string[];
+    try {
+      values = [...(await identitiesOf({ entity: event.entity, field: event.field, value: String(event.key) }, this.gateway.config, this.gateway.store, this.gateway.connectors))];
+    } catch (error) {
+      // Not applied: a retried delivery must be applied then.
+      this.applied.delete(id);
+      throw error;
+    }
     const dropped = this.invalidate(values);
     await this.onInvalidate(values);
     this.logger.info({ source, event: event.id, type: event.type, identities: values.length, ...dropped }, 'webhook applied');

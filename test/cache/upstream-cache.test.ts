@@ -1,6 +1,6 @@
 import { UpstreamCache } from '../../src/cache/upstream-cache';
 import type { CacheDefinition, SourceDefinition } from '../../src/config/definition';
-import type { UpstreamCall } from '../../src/connectors/http-client';
+import { maxAgeOf, type UpstreamCall } from '../../src/connectors/http-client';
 import type { CanonicalRecord } from '../../src/connectors/record-mapper';
 import type { SourceConnector } from '../../src/connectors/source-connector';
 
@@ -139,5 +139,17 @@ describe('upstream-call cache', () => {
     await sleep(5);
     await cache.lookup(none.connector, 'Thing', 'id', ['b']);
     expect(none.calls).toHaveLength(2);
+  });
+});
+
+describe('Cache-Control', () => {
+  it('reads max-age, s-maxage and the directives that keep nothing', () => {
+    expect(maxAgeOf(undefined)).toBeUndefined();
+    expect(maxAgeOf('public')).toBeUndefined();
+    expect(maxAgeOf('public, max-age=30')).toBe(30_000);
+    expect(maxAgeOf('s-maxage=5, max-age=30')).toBe(5_000);
+    expect(maxAgeOf('max-age=30, s-maxage=5')).toBe(5_000);
+    expect(maxAgeOf('no-store')).toBe(0);
+    expect(maxAgeOf('private, max-age=60')).toBe(0);
   });
 });

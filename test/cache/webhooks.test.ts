@@ -3,6 +3,7 @@
  * about the customer it names, in all three systems, so the next customer 360 shows the change.
  * A forged, replayed or late delivery is refused (or applied once) and changes nothing.
  */
+import { createHmac } from 'node:crypto';
 import { SANDBOX_CREDENTIALS, TOKEN_PATH, signedDelivery, type WebhookTarget } from '../../sources/sandbox';
 import { data, orderRefsOf } from '../integration/ground-truth';
 import { startHarness, type Harness } from '../support/harness';
@@ -145,5 +146,13 @@ describe('webhook invalidation', () => {
     await applied(count + 1);
     const after = await h.query<Answer>(CUSTOMER_360, { id: customer.Id });
     expect(after.data!.customer.name).toContain('Renamed');
+  });
+
+  it('answers 404 for a source without a webhook secret, and 400 for a signed body that is no event', async () => {
+    const response = await fetch(`${h.server.url}/webhooks/nowhere`, { method: 'POST', body: '{}' });
+    expect(response.status).toBe(404);
+    const body = '{"hello":"world"}';
+    const signature = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+    expect((await deliver(body, signature)).status).toBe(400);
   });
 });
