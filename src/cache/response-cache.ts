@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { print, type DocumentNode, type ExecutionResult } from 'graphql';
+import { Kind, print, visit, type DocumentNode, type ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import type { CacheDefinition } from '../config/definition';
@@ -28,6 +28,16 @@ function tagsOf(value: unknown, into: Set<string>): Set<string> {
   else if (value !== null && typeof value === 'object') for (const item of Object.values(value)) tagsOf(item, into);
   else if ((typeof value === 'string' && value.length > 0 && value.length <= 200) || typeof value === 'number') into.add(String(value));
   return into;
+}
+
+/** String and number literals of a document's arguments: the keys an operation asks for inline. */
+function literalsOf(document: DocumentNode): string[] {
+  const literals: string[] = [];
+  visit(document, {
+    [Kind.STRING]: (node) => void literals.push(node.value),
+    [Kind.INT]: (node) => void literals.push(node.value),
+  });
+  return literals;
 }
 
 /**
@@ -84,9 +94,13 @@ export class ResponseCache {
     return times.length >= this.config.admitAfter;
   }
 
-  store(key: string, result: ExecutionResult): void {
+  /**
+   * `asked` are the operation's inputs (variables, literal arguments): an answer is tagged with
+   * them too, so that `customer(id: X) { name }` is dropped when X changes although it shows no id.
+   */
+  store(key: string, result: ExecutionResult, asked: unknown = null): void {
     if (result.errors?.length || !result.data) return;
-    const tags = [...tagsOf(result.data, new Set())];
+    const tags = [...tagsOf(asked, tagsOf(result.data, new Set()))];
     this.answers.set(key, { result: { data: result.data }, storedAt: Date.now(), tags });
     if (!this.answers.has(key)) return;
     for (const tag of tags) {
@@ -144,7 +158,7 @@ export function useResponseCache(cache: ResponseCache): Plugin {
       if (!cache.admit(key)) return;
       return {
         onExecuteDone({ result }) {
-          if (!isAsyncIterable(result)) cache.store(key, result);
+          if (!isAsyncIterable(result)) cache.store(key, result, [args.variableValues ?? null, literalsOf(args.document as DocumentNode)]);
         },
       };
     },

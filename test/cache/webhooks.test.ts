@@ -155,4 +155,12 @@ describe('webhook invalidation', () => {
     const signature = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
     expect((await deliver(body, signature)).status).toBe(400);
   });
+
+  it('drops a cached answer that names the customer only in its arguments', async () => {
+    const query = `{ customer(id: "${customer.Id}") { name } }`;
+    h.server.responseCache.clear();
+    await h.query(query);
+    await h.query(query);
+    expect(h.server.responseCache.invalidateValues([customer.Id])).toBe(1);
+  });
 });
