@@ -23,6 +23,8 @@ export default defineConfig({
       auth: { type: 'header', header: 'x-api-key', value: env('CRM_API_KEY', SANDBOX_CREDENTIALS.crm.apiKey) },
       // maxCallsPerRequest: a page of 4,000 customers, or lookups of 2,000 ids, in one request.
       limits: { timeoutMs: 5_000, connectTimeoutMs: 2_000, maxConcurrency: 16, maxCallsPerRequest: 20, rateLimit: { perSecond: 200, burst: 50 } },
+      // Customer records change rarely: fresh for a minute, then served stale for a minute more while refreshed.
+      cache: { ttlMs: 60_000, staleWhileRevalidateMs: 60_000 },
       entities: {
         Customer: {
           key: 'id',
@@ -56,6 +58,8 @@ export default defineConfig({
       limits: { timeoutMs: 5_000, connectTimeoutMs: 2_000, maxConcurrency: 16, maxCallsPerRequest: 100 },
       entities: {
         Order: {
+          // New orders arrive by webhook (cache.webhooks); the TTL bounds how late one shows without it.
+          cache: { ttlMs: 15_000, staleWhileRevalidateMs: 15_000 },
           key: 'id',
           fields: {
             id: { from: 'id', transform: 'id' },
@@ -101,6 +105,7 @@ export default defineConfig({
       limits: { timeoutMs: 5_000, connectTimeoutMs: 2_000, maxConcurrency: 32, maxCallsPerRequest: 250 },
       entities: {
         Ticket: {
+          cache: { ttlMs: 10_000, staleWhileRevalidateMs: 10_000 },
           key: 'id',
           fields: {
             id: { from: 'id', transform: 'id' },
@@ -170,6 +175,25 @@ export default defineConfig({
     // 2,000 points per second. Set store to { kind: 'redis', url: env('REDIS_URL') } to share it
     // between replicas.
     budget: { capacity: 20_000, restoreRate: 2_000, clientHeader: 'x-api-key', store: { kind: 'memory' } },
+  },
+
+  // Cache tiers (README, "Caching"). Upstream calls are cached per source, entity and key with the
+  // TTLs declared on each source and entity above; whole answers once asked 3 times in a minute,
+  // keyed by the caller's x-virtualize-scope header. Set shared to { kind: 'redis', url:
+  // env('REDIS_URL') } to share fills and invalidations between replicas.
+  cache: {
+    upstream: { maxBytes: 64 * 1024 * 1024, ttlMs: 30_000, staleWhileRevalidateMs: 30_000 },
+    responses: { maxBytes: 32 * 1024 * 1024, ttlMs: 10_000, admitAfter: 3, windowMs: 60_000, scopeHeader: 'x-virtualize-scope' },
+    shared: { kind: 'memory' },
+    // Per source, the secret its webhooks are signed with (POST /webhooks/<source>).
+    webhooks: {
+      toleranceMs: 300_000,
+      secrets: {
+        crm: env('CRM_WEBHOOK_SECRET', 'sandbox-crm-webhook-secret'),
+        orders: env('ORDERS_WEBHOOK_SECRET', 'sandbox-orders-webhook-secret'),
+        support: env('SUPPORT_WEBHOOK_SECRET', 'sandbox-support-webhook-secret'),
+      },
+    },
   },
 
   examples: [

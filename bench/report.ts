@@ -21,6 +21,8 @@ export interface GuardResult extends GuardOverhead {
 }
 
 export interface BenchResults {
+  /** The dashboard phase: caches off against on (bench/dashboard.ts). */
+  dashboard?: import('./dashboard').DashboardResult;
   operation: { name: string; variables: Record<string, unknown>; query: string };
   latencyPerSourceCallMs: number;
   environment: { node: string; platform: string; cpus: number; date: string; processes: string };

@@ -3,7 +3,7 @@
  * load-generating client nor the sandboxes:
  *
  *   node dist/bench/serve-gateway.js virtualize|naive --crm <url> --orders <url> --support <url>
- *        [--support-limit <n>] [--name <name>]
+ *        [--support-limit <n>] [--name <name>] [--cache]
  *
  * Listens on a free loopback port and prints one JSON line, `{"name": ..., "url": <GraphQL endpoint>}`.
  * Stops (closing its server, exit 0) on SIGTERM or SIGINT, and when its stdin ends, which is how it
@@ -26,6 +26,7 @@ async function main(): Promise<void> {
       support: { type: 'string' },
       'support-limit': { type: 'string' },
       name: { type: 'string' },
+      cache: { type: 'boolean' },
     },
   });
   const kind = positionals[0];
@@ -42,9 +43,10 @@ async function main(): Promise<void> {
     gateway = await startVirtualize(sandboxes, {
       ...(values.name !== undefined ? { name: values.name } : {}),
       ...(limit !== undefined ? { maxConcurrency: { support: Number(limit) } } : {}),
+      ...(values.cache ? { cache: true } : {}),
     });
   } else {
-    throw new Error(`usage: serve-gateway.js virtualize|naive --crm <url> --orders <url> --support <url> [--support-limit <n>] [--name <name>]; got ${JSON.stringify(kind)}`);
+    throw new Error(`usage: serve-gateway.js virtualize|naive --crm <url> --orders <url> --support <url> [--support-limit <n>] [--name <name>] [--cache]; got ${JSON.stringify(kind)}`);
   }
   const name = values.name ?? gateway.name;
 

@@ -23,9 +23,11 @@ export function sandboxEnv(sandboxes: SandboxUrls): NodeJS.ProcessEnv {
  */
 export async function startVirtualize(
   sandboxes: SandboxUrls,
-  options: { name?: string; maxConcurrency?: Record<string, number> } = {},
+  options: { name?: string; maxConcurrency?: Record<string, number>; cache?: boolean } = {},
 ): Promise<RunningGateway> {
   const input = structuredClone(baseConfig);
+  // The cold phases measure the engine itself: the cache tiers stay off unless asked for.
+  if (!options.cache) input.cache = { upstream: { enabled: false }, responses: { enabled: false } };
   for (const [source, maxConcurrency] of Object.entries(options.maxConcurrency ?? {})) {
     const definition = input.sources[source];
     if (!definition) throw new Error(`no source ${source} in virtualization.config.ts`);

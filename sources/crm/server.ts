@@ -11,6 +11,7 @@ import { normalizeEmail } from '../sandbox/email';
 import { route, type JsonReply, type Route } from '../sandbox/router';
 import { SANDBOX_CREDENTIALS } from '../sandbox/auth';
 import { isObject, listParam } from '../sandbox/params';
+import { notify, type WebhookTarget } from '../sandbox/webhook';
 import { startSandbox, type SandboxHandle, type SandboxOptions, type ShellErrorCode, type SystemRecords } from '../sandbox/server';
 import { CRM_CONTACT_ID, CRM_SEGMENTS, crmDataset, type CrmContact, type CrmDataset, type CrmSegment } from './data';
 import openapi from './openapi.json';
@@ -25,6 +26,8 @@ export const CRM_QUERY_MAX_LIMIT = 200;
 export interface CrmSandboxOptions extends SandboxOptions {
   /** Dataset seed; default 42. */
   seed?: number;
+  /** Where `PATCH .../sobjects/Contact/{id}` notifies its change (signed); none by default. */
+  webhook?: WebhookTarget;
 }
 
 const NOT_FOUND_MESSAGE = 'The requested resource does not exist';
@@ -51,12 +54,12 @@ const CRM_RECORDS: SystemRecords = {
 };
 
 export function startCrm(options: CrmSandboxOptions = {}): Promise<SandboxHandle> {
-  const { seed, ...serverOptions } = options;
+  const { seed, webhook, ...serverOptions } = options;
   const data = crmDataset(seed);
   return startSandbox(
     {
       name: 'crm',
-      routes: crmRoutes(data),
+      routes: crmRoutes(data, webhook),
       openapi,
       // Salesforce answers an unknown URL with its usual NOT_FOUND message, whatever the path.
       errorBody: (code, message) => errors(SHELL_ERROR_CODES[code], code === 'NOT_FOUND' ? NOT_FOUND_MESSAGE : message),
@@ -67,13 +70,37 @@ export function startCrm(options: CrmSandboxOptions = {}): Promise<SandboxHandle
   );
 }
 
-function crmRoutes(data: CrmDataset): Route[] {
+/** Fields PATCH may not change: the id, and those the sandbox indexes (email, segment). */
+const FIXED_FIELDS = new Set(['Id', 'Email', 'Segment__c']);
+
+function crmRoutes(data: CrmDataset, webhook?: WebhookTarget): Route[] {
   const bySegment = new Map<CrmSegment, CrmContact[]>(CRM_SEGMENTS.map((s) => [s, []]));
   for (const contact of data.contacts) bySegment.get(contact.Segment__c)?.push(contact);
+  // Contacts changed through PATCH, kept beside the (shared, immutable) dataset.
+  const patched = new Map<string, CrmContact>();
+  const current = (contact: CrmContact): CrmContact => patched.get(contact.Id) ?? contact;
 
   return [
-    route(`GET ${CRM_BASE_PATH}/sobjects/Contact/{id}`, ({ params }) => {
+    route(`PATCH ${CRM_BASE_PATH}/sobjects/Contact/{id}`, ({ params, body }) => {
       const contact = data.byId.get(params.id);
+      if (!contact) return fail(404, 'NOT_FOUND', NOT_FOUND_MESSAGE);
+      let changes: unknown;
+      try {
+        changes = JSON.parse(body);
+      } catch {
+        return fail(400, 'JSON_PARSER_ERROR', 'the body must be a JSON object');
+      }
+      if (!isObject(changes)) return fail(400, 'JSON_PARSER_ERROR', 'the body must be a JSON object');
+      const fixed = Object.keys(changes).filter((field) => FIXED_FIELDS.has(field));
+      if (fixed.length > 0) return fail(400, 'INVALID_FIELD', `cannot change ${fixed.join(', ')} in this sandbox`);
+      patched.set(contact.Id, { ...current(contact), ...changes } as CrmContact);
+      void notify(webhook, { type: 'customer.updated', entity: 'Customer', field: 'id', key: contact.Id });
+      return { status: 204, body: undefined };
+    }),
+
+    route(`GET ${CRM_BASE_PATH}/sobjects/Contact/{id}`, ({ params }) => {
+      const found = data.byId.get(params.id);
+      const contact = found && current(found);
       return contact ? ok(contact) : fail(404, 'NOT_FOUND', NOT_FOUND_MESSAGE);
     }),
 
@@ -88,7 +115,7 @@ function crmRoutes(data: CrmDataset): Route[] {
         const contact = data.byId.get(id);
         if (contact) found.add(contact);
       }
-      return ok({ records: [...found].sort(byId) });
+      return ok({ records: [...found].sort(byId).map(current) });
     }),
 
     route(`GET ${CRM_BASE_PATH}/search/Contact`, ({ query }) => {
@@ -103,7 +130,7 @@ function crmRoutes(data: CrmDataset): Route[] {
         if (contact) found.add(contact);
       }
       // Not in the order asked: callers must map records back by email.
-      return ok({ records: [...found].sort(byId) });
+      return ok({ records: [...found].sort(byId).map(current) });
     }),
 
     route(`GET ${CRM_BASE_PATH}/query/Contact`, ({ query }) => {
@@ -128,7 +155,7 @@ function crmRoutes(data: CrmDataset): Route[] {
         totalSize: matching.length,
         done,
         nextRecordsCursor: done || last === undefined ? null : encodeCursor(last.Id),
-        records,
+        records: records.map(current),
       });
     }),
   ];

@@ -11,7 +11,8 @@
 import { isObject, listParam, parseNumericId } from '../sandbox/params';
 import { route, type JsonReply, type Route } from '../sandbox/router';
 import { startSandbox, type SandboxHandle, type SandboxOptions, type ShellErrorCode, type SystemRecords } from '../sandbox/server';
-import { ordersDataset, type Order, type OrdersDataset } from './data';
+import { notify, type WebhookTarget } from '../sandbox/webhook';
+import { ordersDataset, type Order, type OrderLine, type OrdersDataset } from './data';
 import openapi from './openapi.json';
 
 export const ORDERS_BASE_PATH = '/api';
@@ -22,6 +23,8 @@ export const ORDERS_REFS_LIMIT = 50;
 export interface OrdersSandboxOptions extends SandboxOptions {
   /** Dataset seed; default 42. */
   seed?: number;
+  /** Where `POST /api/orders` notifies its change (signed); none by default. */
+  webhook?: WebhookTarget;
 }
 
 const SHELL_ERROR_CODES: Record<ShellErrorCode, string> = {
@@ -46,11 +49,11 @@ const ORDER_RECORDS: SystemRecords = {
 };
 
 export function startOrders(options: OrdersSandboxOptions = {}): Promise<SandboxHandle> {
-  const { seed, ...serverOptions } = options;
+  const { seed, webhook, ...serverOptions } = options;
   return startSandbox(
     {
       name: 'orders',
-      routes: ordersRoutes(ordersDataset(seed)),
+      routes: ordersRoutes(ordersDataset(seed), webhook),
       openapi,
       errorBody: (code, message) => ({ error: SHELL_ERROR_CODES[code], message }),
       records: ORDER_RECORDS,
@@ -59,12 +62,47 @@ export function startOrders(options: OrdersSandboxOptions = {}): Promise<Sandbox
   );
 }
 
-function ordersRoutes(data: OrdersDataset): Route[] {
+function ordersRoutes(data: OrdersDataset, webhook?: WebhookTarget): Route[] {
+  // Orders created through POST, kept beside the (shared, immutable) dataset.
+  const created = new Map<number, Order[]>();
+  const createdById = new Map<number, Order>();
+  let nextId = Math.max(0, ...data.orders.map((order) => order.id)) + 1;
+  const ordersOf = (ref: number) => [...(data.ordersByRef.get(ref) ?? []), ...(created.get(ref) ?? [])];
   return [
+    route(`POST ${ORDERS_BASE_PATH}/orders`, ({ body }) => {
+      let input: unknown;
+      try {
+        input = JSON.parse(body);
+      } catch {
+        return fail(400, 'invalid_body', 'the body must be JSON');
+      }
+      const request = input as { customer_ref?: unknown; lines?: unknown };
+      const ref = typeof request.customer_ref === 'number' ? request.customer_ref : undefined;
+      const account = ref === undefined ? undefined : data.accountByRef.get(ref);
+      if (ref === undefined || !account) return fail(400, 'invalid_ref', 'customer_ref must be the ref of an account');
+      const lines: OrderLine[] = Array.isArray(request.lines) ? (request.lines as OrderLine[]) : [{ sku: 'SKU-NEW', qty: 1, unit_price_minor: 1000 }];
+      const id = nextId++;
+      const order: Order = {
+        id,
+        number: `SO-${id}`,
+        customer_ref: ref,
+        status: 'pending',
+        currency: account.currency,
+        total_minor: lines.reduce((sum, line) => sum + line.qty * line.unit_price_minor, 0),
+        created_at: Math.floor(Date.now() / 1000),
+        lines,
+      };
+      created.set(ref, [...(created.get(ref) ?? []), order]);
+      createdById.set(id, order);
+      void notify(webhook, { type: 'order.created', entity: 'Order', field: 'customerRef', key: String(ref) });
+      return { status: 201, body: order };
+    }),
+
+
     route(`GET ${ORDERS_BASE_PATH}/orders/{id}`, ({ params }) => {
       const id = parseNumericId(params.id);
       if (id === undefined) return fail(400, 'invalid_id', `order id must be a positive integer, got '${params.id}'`);
-      const order = data.orderById.get(id);
+      const order = data.orderById.get(id) ?? createdById.get(id);
       return order ? ok(order) : fail(404, 'order_not_found', `no order with id ${id}`);
     }),
 
@@ -83,7 +121,7 @@ function ordersRoutes(data: OrdersDataset): Route[] {
         refs.add(ref);
       }
       const orders: Order[] = [];
-      for (const ref of refs) orders.push(...(data.ordersByRef.get(ref) ?? []));
+      for (const ref of refs) orders.push(...ordersOf(ref));
       orders.sort((a, b) => a.id - b.id);
       return ok({ data: orders, count: orders.length });
     }),

@@ -8,6 +8,7 @@ import { crmDataset, type CrmDataset } from '../crm/data';
 import { startCrm } from '../crm/server';
 import { ordersDataset, type CrosswalkPair, type OrdersDataset } from '../orders/data';
 import { startOrders } from '../orders/server';
+import type { WebhookTarget } from './webhook';
 import { supportDataset, type SupportDataset } from '../support/data';
 import { startSupport } from '../support/server';
 import type { SandboxAuth } from './auth';
@@ -25,6 +26,8 @@ export interface SandboxesOptions {
   seed?: number;
   /** Credentials each system demands; default: the CRM an API key, the support desk OAuth client credentials (SANDBOX_CREDENTIALS). */
   auth?: { crm?: SandboxAuth; orders?: SandboxAuth; support?: SandboxAuth };
+  /** Where systems with write endpoints send their signed change notifications (webhook.ts). */
+  webhooks?: { crm?: WebhookTarget; orders?: WebhookTarget; support?: WebhookTarget };
 }
 
 export interface Sandboxes {
@@ -46,12 +49,12 @@ export interface SandboxDataset {
 
 /** Starts the three systems; if one fails to start, the others are closed before the error is rethrown. */
 export async function startSandboxes(options: SandboxesOptions = {}): Promise<Sandboxes> {
-  const { latencyMs, ports = {}, host, seed, auth = {} } = options;
+  const { latencyMs, ports = {}, host, seed, auth = {}, webhooks = {} } = options;
   const shared = { latencyMs, host, seed };
   const started = await Promise.allSettled([
-    startCrm({ ...shared, port: ports.crm, auth: auth.crm }),
-    startOrders({ ...shared, port: ports.orders, auth: auth.orders }),
-    startSupport({ ...shared, port: ports.support, auth: auth.support }),
+    startCrm({ ...shared, port: ports.crm, auth: auth.crm, webhook: webhooks.crm }),
+    startOrders({ ...shared, port: ports.orders, auth: auth.orders, webhook: webhooks.orders }),
+    startSupport({ ...shared, port: ports.support, auth: auth.support, webhook: webhooks.support }),
   ]);
   const handles = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const failure = started.find((result) => result.status === 'rejected');
@@ -80,6 +83,7 @@ export { startOrders, type OrdersSandboxOptions } from '../orders/server';
 export { startSupport, type SupportSandboxOptions } from '../support/server';
 export { crosswalkPairs, crosswalkCsv, writeCrosswalkCsv } from '../orders/crosswalk';
 export { normalizeEmail } from './email';
+export { notify, signedDelivery, type ChangeNotice, type WebhookTarget } from './webhook';
 export { UNMATCHED_ROUTE, type SandboxStats } from './stats';
 export { SANDBOX_CREDENTIALS, TOKEN_PATH, type SandboxAuth } from './auth';
 export { DEFAULT_KNOBS, type KnobChange, type Knobs, type Rate } from './faults';

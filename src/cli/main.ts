@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { printSchema } from 'graphql';
-import { startSandboxes } from '../../sources/sandbox';
+import { startSandboxes, type WebhookTarget } from '../../sources/sandbox';
 import { startBilling, BILLING_SANDBOX_KEY } from '../../sources/billing/server';
 import { loadConfigFile } from '../config/load';
 import { InvalidDefinitionError } from '../config/validate';
@@ -15,6 +15,7 @@ import { startGatewayServer, type GatewayServer } from '../server/gateway-server
 import { openRegistry } from '../registry/open-registry';
 import { createAdminApi } from '../server/admin-api';
 import { ADMIN_COMMANDS, ADMIN_USAGE, runAdminCommand } from './admin-commands';
+import { resolveEnv } from '../config/env';
 import { stopTracing } from '../telemetry/tracing';
 
 const USAGE = `Usage: virtualize <command> [options]
@@ -173,8 +174,22 @@ async function serve(config: ReturnType<typeof loadConfigFile>, baseDir: string,
   }
 }
 
+/** Where the sandboxes send their signed change notifications: this gateway's webhooks, once it listens. */
+function webhookTargets(config: ReturnType<typeof loadConfigFile>): Record<string, WebhookTarget> {
+  const targets: Record<string, WebhookTarget> = {};
+  for (const [source, secret] of Object.entries(config.cache.webhooks.secrets)) {
+    try {
+      targets[source] = { secret: resolveEnv(secret, process.env) };
+    } catch {
+      // No secret for this source: its sandbox sends no notifications.
+    }
+  }
+  return targets;
+}
+
 async function start(config: ReturnType<typeof loadConfigFile>, baseDir: string, port: string | undefined, sandbox: (SandboxesOptions & { ports: ReturnType<typeof sandboxPorts> }) | undefined): Promise<void> {
-  const sandboxes = sandbox ? await startSandboxes(sandbox) : undefined;
+  const targets = webhookTargets(config);
+  const sandboxes = sandbox ? await startSandboxes({ ...sandbox, webhooks: targets }) : undefined;
   // The fourth system, which the configuration does not declare: an architect registers it at run time.
   const billing = sandbox ? await startBilling({ port: sandbox.ports.billing, apiKey: process.env.BILLING_API_KEY ?? BILLING_SANDBOX_KEY }) : undefined;
   if (sandboxes) {
@@ -185,6 +200,7 @@ async function start(config: ReturnType<typeof loadConfigFile>, baseDir: string,
     await Promise.all([sandboxes?.close(), billing?.close()]);
     throw error;
   });
+  for (const [source, target] of Object.entries(targets)) target.url = `${server.url}/webhooks/${source}`;
   process.stdout.write(`virtualize is listening: GraphiQL at ${server.url}/graphql (admin API at ${server.url}/admin/graphql)\n`);
 
   const stop = async (signal: string) => {

@@ -19,6 +19,10 @@ export interface UpstreamCall {
   attempts: number;
   startedAt: number;
   durationMs: number;
+  /** Set when the upstream-call cache answered instead of the source (`attempts` is then 0). */
+  cacheHit?: boolean;
+  /** Age of the oldest cached value served, in milliseconds; only with `cacheHit`. */
+  ageMs?: number;
 }
 
 export type CallObserver = (call: UpstreamCall) => void;
@@ -26,6 +30,20 @@ export type CallObserver = (call: UpstreamCall) => void;
 export interface JsonResponse {
   status: number;
   body: unknown;
+  /** How long the source says the answer stays fresh (`Cache-Control`): 0 for no-store or no-cache; absent when it says nothing. */
+  maxAgeMs?: number;
+}
+
+/** Freshness from a `Cache-Control` header: `max-age` (or `s-maxage`), 0 for `no-store`/`no-cache`/`private`. */
+export function maxAgeOf(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header.join(',') : header;
+  if (!value) return undefined;
+  const directives = value.toLowerCase().split(',').map((part) => part.trim());
+  if (directives.some((d) => d === 'no-store' || d === 'no-cache' || d === 'private')) return 0;
+  // The gateway is a shared cache: s-maxage wins over max-age wherever it stands.
+  const find = (pattern: RegExp) => directives.map((d) => pattern.exec(d)).find((m) => m !== null);
+  const age = find(/^s-maxage=(\d+)$/) ?? find(/^max-age=(\d+)$/);
+  return age ? Number(age[1]) * 1000 : undefined;
 }
 
 /** A source's state for readiness reports: no URL, no credentials. */
@@ -93,7 +111,8 @@ export class SourceHttpClient {
       if (status >= 400) throw this.statusError(status, route, record);
       const body = safeParse(text);
       if (body === undefined) throw new SourceError('SOURCE_BAD_RESPONSE', this.source, route, `Source ${this.source} sent a body that is not JSON (${route})`, status);
-      return { status, body };
+      const maxAgeMs = maxAgeOf(response.headers['cache-control']);
+      return maxAgeMs === undefined ? { status, body } : { status, body, maxAgeMs };
     } catch (error) {
       failure = this.classify(error, route, record);
       if (failure.status !== undefined) status = failure.status;

@@ -5,6 +5,21 @@ import type { CanonicalRecord } from './record-mapper';
 import { keyString, type ListPage, type ListRequest, type SourceConnector } from './source-connector';
 import { normalizeKey, type KeyNormalization } from './transforms';
 
+/**
+ * How a loader batch reaches the source: `SourceConnector.lookup` directly, or through a cache
+ * across requests that keeps its contract (every value maps to its records or to its call's error).
+ */
+export type LookupRunner = (
+  connector: SourceConnector,
+  entity: string,
+  field: string,
+  values: readonly string[],
+  observe: CallObserver | undefined,
+  normalize: KeyNormalization,
+) => Promise<Map<string, CanonicalRecord[] | Error>>;
+
+const lookupDirectly: LookupRunner = (connector, entity, field, values, observe, normalize) => connector.lookup(entity, field, values, observe, normalize);
+
 interface LoaderEntry {
   loader: DataLoader<string, CanonicalRecord[]>;
   entityId: string;
@@ -37,6 +52,7 @@ export class RequestLoaders {
     private readonly connectors: ReadonlyMap<string, SourceConnector>,
     private readonly observe?: CallObserver,
     private readonly delegate: DelegationRunner = runDirectly,
+    private readonly lookup: LookupRunner = lookupDirectly,
   ) {}
 
   private connector(source: string): SourceConnector {
@@ -54,7 +70,7 @@ export class RequestLoaders {
     const connector = this.connector(source);
     const loader = new DataLoader<string, CanonicalRecord[]>(async (keys) => {
       const delegation = { source, entity, lookup: field, batchSize: keys.length };
-      const groups = await this.delegate(delegation, () => connector.lookup(entity, field, keys, this.observe, normalize));
+      const groups = await this.delegate(delegation, () => this.lookup(connector, entity, field, keys, this.observe, normalize));
       const results = keys.map((key) => groups.get(key) ?? []);
       this.remember(entityId, results.flatMap((result) => (result instanceof Error ? [] : result)), id);
       return results;

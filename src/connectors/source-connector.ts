@@ -231,6 +231,8 @@ export class SourceConnector {
     values: readonly string[],
     observe?: CallObserver,
     normalize: KeyNormalization = 'none',
+    /** Told of each call whose answer carried `Cache-Control` freshness, with the values it carried. */
+    onMaxAge?: (values: readonly string[], maxAgeMs: number) => void,
   ): Promise<LookupResult> {
     const entity = this.entity(entityName);
     const lookup = entity.definition.lookups[field];
@@ -246,6 +248,7 @@ export class SourceConnector {
         let records: CanonicalRecord[];
         try {
           response = await this.callLookup(entity, lookup, batch, route, observe);
+          if (response !== NOT_FOUND && response.maxAgeMs !== undefined) onMaxAge?.(batch, response.maxAgeMs);
           records = response === NOT_FOUND ? [] : this.mapRecords(entity, response.body, lookup.resultPath, route);
         } catch (error) {
           if (!(error instanceof SourceError)) throw error;

@@ -1,5 +1,8 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { GraphQLSchema } from 'graphql';
+import { RedisSharedTier } from '../cache/shared-tier';
+import { UpstreamCache } from '../cache/upstream-cache';
+import { resolveEnv } from '../config/env';
 import type { VirtualizationConfig } from '../config/definition';
 import type { CallObserver } from '../connectors/http-client';
 import { SourceConnector, type RejectionListener } from '../connectors/source-connector';
@@ -32,6 +35,12 @@ export interface Gateway {
   readonly canonical: CanonicalSchema;
   readonly config: VirtualizationConfig;
   readonly connectors: ReadonlyMap<string, SourceConnector>;
+  /** The upstream-call cache across requests (`cache.upstream`). */
+  readonly upstreamCache: UpstreamCache;
+  /** The environment secrets are resolved from. */
+  readonly env: NodeJS.ProcessEnv;
+  /** The id mappings, to find an entity's identities in every system. */
+  readonly store: MappingStore;
   createContext(hooks?: RequestHooks): FederationContext;
   close(): Promise<void>;
 }
@@ -62,14 +71,25 @@ export async function createGateway(config: VirtualizationConfig, options: Gatew
     ]),
   );
   const store = withServiceCrosswalks(config, tables, connectors);
+  const upstreamCache = new UpstreamCache(config.cache.upstream);
+  const sharedConfig = config.cache.shared;
+  if (sharedConfig.kind === 'redis' && config.cache.upstream.enabled) {
+    upstreamCache.shared = await RedisSharedTier.connect({ url: resolveEnv(sharedConfig.url, options.env ?? process.env), keyPrefix: sharedConfig.keyPrefix, timeoutMs: sharedConfig.timeoutMs });
+  }
+  const lookup = upstreamCache.lookup.bind(upstreamCache);
   return {
     schema,
     canonical,
     config,
     connectors,
-    createContext: (hooks) => createFederationContext(connectors, store, options.observe, hooks),
+    upstreamCache,
+    store,
+    env: options.env ?? process.env,
+    createContext: (hooks) => createFederationContext(connectors, store, options.observe, hooks, lookup),
     close: async () => {
       await Promise.all([...connectors.values()].map((connector) => connector.close()));
+      upstreamCache.clear();
+      await upstreamCache.shared?.close();
       if (!options.store) await tables.close();
     },
   };

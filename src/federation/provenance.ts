@@ -19,7 +19,7 @@ export interface FieldProvenance {
   /** The named type the field returns. */
   type: string;
   source: string;
-  /** Age in milliseconds of the cached value that was served; null when the source answered (always, until a cache exists). */
+  /** Age in milliseconds of the cached value that was served; null when the source answered (explain fills it from the request's cache hits). */
   cachedAgeMs: number | null;
 }
 

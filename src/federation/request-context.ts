@@ -1,6 +1,6 @@
 import type { DelegationRunner } from '../connectors/delegation';
 import type { CallObserver, UpstreamCall } from '../connectors/http-client';
-import { RequestLoaders } from '../connectors/request-loaders';
+import { RequestLoaders, type LookupRunner } from '../connectors/request-loaders';
 import type { SourceConnector } from '../connectors/source-connector';
 import { CrosswalkLoaders } from '../mapping/join-keys';
 import type { MappingStore } from '../mapping/mapping-store';
@@ -26,6 +26,7 @@ export function createFederationContext(
   store: MappingStore,
   observe?: CallObserver,
   hooks: RequestHooks = {},
+  lookup?: LookupRunner,
 ): FederationContext {
   const upstreamCalls: UpstreamCall[] = [];
   return {
@@ -34,10 +35,13 @@ export function createFederationContext(
       connectors,
       (call) => {
         upstreamCalls.push(call);
+        // A cache hit went to no source: explain shows it, telemetry counts only real calls.
+        if (call.cacheHit) return;
         observe?.(call);
         hooks.observe?.(call);
       },
       hooks.delegate,
+      lookup,
     ),
     crosswalks: new CrosswalkLoaders(store),
   };

@@ -68,6 +68,18 @@ export class LiveGateway implements Gateway {
     return this.current.gateway.connectors;
   }
 
+  get upstreamCache(): Gateway['upstreamCache'] {
+    return this.current.gateway.upstreamCache;
+  }
+
+  get env(): Gateway['env'] {
+    return this.current.gateway.env;
+  }
+
+  get store(): Gateway['store'] {
+    return this.current.gateway.store;
+  }
+
   createContext(hooks?: RequestHooks): FederationContext {
     return this.current.gateway.createContext(hooks);
   }

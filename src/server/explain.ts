@@ -1,7 +1,7 @@
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { GraphQLSchema } from 'graphql';
 import type { UpstreamCall } from '../connectors/http-client';
-import { SourceMap } from '../federation/provenance';
+import { SourceMap, type FieldProvenance } from '../federation/provenance';
 import type { FederationContext } from '../federation/request-context';
 
 /** Send `x-virtualize-explain: 1` with a request to have its answer explain its fan-out. */
@@ -15,8 +15,10 @@ export interface FanoutEntry {
   batchSize: number;
   /** HTTP status, or `error` when no response came (refused, timed out). */
   status: number | 'error';
-  /** Whether a cache answered instead of the source; false until a cache exists. */
+  /** Whether the upstream-call cache answered instead of the source. */
   cacheHit: boolean;
+  /** With a cache hit: age of the oldest value served, in milliseconds; null otherwise. */
+  ageMs: number | null;
   /** Tries it took: 1 unless a retry policy tried again. */
   attempts: number;
   startMs: number;
@@ -34,11 +36,26 @@ function fanoutOf(calls: readonly UpstreamCall[], startedAt: number): FanoutEntr
       route: call.route,
       batchSize: call.batchSize,
       status: call.status,
-      cacheHit: false,
+      cacheHit: call.cacheHit === true,
+      ageMs: call.cacheHit ? Math.round(call.ageMs ?? 0) : null,
       attempts: call.attempts,
       startMs: round(call.startedAt - startedAt),
       durationMs: round(call.durationMs),
     }));
+}
+
+/**
+ * A source's fields were served from the cache when every call to that source in the request was
+ * a cache hit: their age is that of the oldest value served. Otherwise (or with no call) null.
+ */
+function withCacheAges(provenance: FieldProvenance[], calls: readonly UpstreamCall[]): FieldProvenance[] {
+  const ages = new Map<string, number | null>();
+  for (const call of calls) {
+    const age = call.cacheHit ? Math.round(call.ageMs ?? 0) : null;
+    const known = ages.get(call.source);
+    ages.set(call.source, known === undefined ? age : known === null || age === null ? null : Math.max(known, age));
+  }
+  return provenance.map((entry) => ({ ...entry, cachedAgeMs: ages.get(entry.source) ?? null }));
 }
 
 /**
@@ -68,7 +85,7 @@ export function useExplain(): Plugin {
       return {
         onExecuteDone({ result, setResult }) {
           if (isAsyncIterable(result)) return;
-          const explained = { fanout: fanoutOf(calls, startedAt), provenance: sourcesOf(args.schema).provenance(args.document, args.operationName) };
+          const explained = { fanout: fanoutOf(calls, startedAt), provenance: withCacheAges(sourcesOf(args.schema).provenance(args.document, args.operationName), calls) };
           setResult({ ...result, extensions: { ...result.extensions, ...explained } });
         },
       };

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { ResponseCache, useResponseCache } from '../cache/response-cache';
 import type { Gateway } from '../federation/gateway';
 import type { FederationContext } from '../federation/request-context';
 import type { BudgetStore } from '../guard/budget-store';
@@ -19,6 +20,7 @@ import { renderGraphiQLWithFanout } from './graphiql-fanout';
 import { readiness } from './health';
 import { useOperationTelemetry } from './operation-telemetry';
 import { useSchemaVersion } from './use-schema-version';
+import { readRawBody, WebhookReceiver } from './webhooks';
 
 export interface GatewayServerOptions {
   port?: number;
@@ -42,6 +44,10 @@ export interface GatewayServer {
   readonly url: string;
   readonly port: number;
   readonly yoga: YogaServerInstance<GatewayServerContext, FederationContext>;
+  /** The hot-response tier (`cache.responses`). */
+  readonly responseCache: ResponseCache;
+  /** `POST /webhooks/:source`. */
+  readonly webhooks: WebhookReceiver;
   /** Stops accepting requests, lets those in flight finish (up to the grace period), then closes the sources. */
   close(): Promise<void>;
 }
@@ -95,6 +101,18 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
   // Hot reload: each request runs on the generation it pinned, so a swap never changes a schema under it.
   const live = LiveGateway.of(gateway);
   const metrics = new GatewayMetrics(() => [...live.connectors].map(([name, connector]) => [name, connector.http.health().breaker?.state ?? 'closed'] as const));
+  // Webhooks reach the live generation's caches; the metrics hook is set on the generation the
+  // server starts with (a generation swapped in by the registry is not counted in /metrics yet).
+  const countCache = (tier: string, result: string, n = 1) => metrics.cacheRequests.inc({ tier, result }, n);
+  gateway.upstreamCache.count = countCache;
+  const responseCache = new ResponseCache(gateway.config.cache.responses, countCache);
+  const webhooks = new WebhookReceiver(gateway, responseCache, logger, gateway.env);
+  const shared = gateway.upstreamCache.shared;
+  if (shared) {
+    // An invalidation applied on any replica reaches this one's local memory through the shared tier.
+    webhooks.onInvalidate = (values) => shared.invalidate(values);
+    shared.onInvalidate((values) => webhooks.invalidate(values));
+  }
   const operations = new OperationScope();
   const yoga = createYoga<GatewayServerContext, FederationContext>({
     schema: ({ generation }) => generation.gateway.schema,
@@ -121,6 +139,8 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
         clientHeader: guardConfig.budget.clientHeader,
         onBudgetError: budgetWarnings(logger),
       }),
+      // After the guard, so that an answer from the cache is still charged.
+      useResponseCache(responseCache),
       useExplain(),
       useSchemaVersion(),
       // Last, so that it reads the result every other plugin leaves (extensions.cost among them).
@@ -147,6 +167,16 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
       return sendJson(response, report.status === 'ready' ? 200 : 503, { ...report, schemaVersion: live.version, ...(options.admin ? { registry: options.admin.readiness() } : {}) });
     }
     if (options.admin && path?.startsWith(ADMIN_PREFIX)) return options.admin.handle(request, response);
+    const webhook = /^\/webhooks\/([A-Za-z0-9_-]+)$/.exec(path ?? '');
+    if (webhook && request.method === 'POST') {
+      readRawBody(request)
+        .then((raw) => (raw === undefined ? { status: 413, body: { error: 'body too large' } } : webhooks.receive(webhook[1]!, request.headers, raw)))
+        .then(
+          (reply) => sendJson(response, reply.status, reply.body),
+          () => sendJson(response, 500, { error: 'webhook could not be applied' }),
+        );
+      return;
+    }
     if (path === '/') {
       response.writeHead(302, { location: '/graphql' });
       return response.end();
@@ -176,6 +206,8 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
     url: `http://${shownHost}:${port}`,
     port,
     yoga,
+    responseCache,
+    webhooks,
     close: () => {
       closing ??= (async () => {
         draining = true;
@@ -188,6 +220,7 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
         clearInterval(sweep);
         clearTimeout(grace);
         await budget.close();
+        responseCache.clear();
         await gateway.close();
       })();
       return closing;

@@ -144,7 +144,7 @@ describe('CRM sandbox', () => {
     const missing = await fetchJson<ErrorList>(`${base}/sobjects/Account/001`);
     expect(missing.status).toBe(404);
     expect(missing.body).toEqual([{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
-    const wrong = await fetchJson<ErrorList>(`${base}/sobjects/Contact/${contact(0).Id}`, { method: 'PATCH', body: '{}' });
+    const wrong = await fetchJson<ErrorList>(`${base}/sobjects/Contact/${contact(0).Id}`, { method: 'DELETE' });
     expect(wrong.status).toBe(405);
     expect(wrong.body[0]?.errorCode).toBe('METHOD_NOT_ALLOWED');
   });

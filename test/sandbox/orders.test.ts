@@ -93,7 +93,7 @@ describe('orders sandbox', () => {
     const missing = await fetchJson<OrdersError>(`${base}/invoices`);
     expect(missing.status).toBe(404);
     expect(missing.body).toEqual({ error: 'not_found', message: 'no route for GET /api/invoices' });
-    const wrong = await fetchJson<OrdersError>(`${base}/orders`, { method: 'POST', body: '{}' });
+    const wrong = await fetchJson<OrdersError>(`${base}/orders`, { method: 'DELETE' });
     expect(wrong.status).toBe(405);
     expect(wrong.body.error).toBe('method_not_allowed');
   });

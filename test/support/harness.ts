@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { startSandboxes } from '../../sources/sandbox';
+import { startSandboxes, type SandboxesOptions } from '../../sources/sandbox';
 import baseConfig from '../../virtualization.config';
 import type { LimitsInput, VirtualizationConfigInput } from '../../src/config/definition';
 import { validateConfig } from '../../src/config/validate';
@@ -73,9 +73,17 @@ export async function startHarness(options: {
   env?: NodeJS.ProcessEnv;
   /** Told of every upstream call and every record left out, as `createGateway` is. */
   gateway?: Pick<GatewayOptions, 'observe' | 'onReject'>;
+  /**
+   * Keep the cache tiers the config declares. Off by default: most tests count upstream calls
+   * request by request, and a cache across requests would answer some of them.
+   */
+  cache?: boolean;
+  /** Where the sandboxes' write endpoints send signed change notifications. */
+  webhooks?: SandboxesOptions['webhooks'];
 } = {}): Promise<Harness> {
-  const sandboxes = await startSandboxes({ latencyMs: options.latencyMs ?? 0, ports: { crm: 0, orders: 0, support: 0 } });
-  const input = options.configure ? options.configure(structuredClone(baseConfig), sandboxes) : baseConfig;
+  const sandboxes = await startSandboxes({ latencyMs: options.latencyMs ?? 0, ports: { crm: 0, orders: 0, support: 0 }, webhooks: options.webhooks });
+  const configured = options.configure ? options.configure(structuredClone(baseConfig), sandboxes) : baseConfig;
+  const input = options.cache ? configured : { ...configured, cache: { upstream: { enabled: false }, responses: { enabled: false } } };
   const config = validateConfig({ ...input, server: { port: 0, host: '127.0.0.1' } });
   const logs = { app: new MemoryLog(), audit: new MemoryLog() };
   const appLogger = createLogger('app', logs.app.destination);

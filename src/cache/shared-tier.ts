@@ -1,0 +1,139 @@
+import { Redis } from 'ioredis';
+import type { CanonicalRecord } from '../connectors/record-mapper';
+
+/** What the shared tier stores per key: the records and when they were fetched from the source. */
+export interface SharedEntry {
+  records: CanonicalRecord[];
+  fetchedAt: number;
+  /** How long after `fetchedAt` it is fresh, when the source said less than the declared TTL. */
+  freshMs?: number;
+}
+
+/**
+ * The tier behind local memory that several replicas share. Failures of the tier never fail a
+ * request: a read that fails is a miss, a write that fails is dropped.
+ */
+export interface SharedTier {
+  getMany(keys: readonly string[]): Promise<Array<SharedEntry | undefined>>;
+  /** Stores entries, tagged with the values they hold (see `UpstreamCache.invalidateValues`). */
+  setMany(entries: ReadonlyArray<{ key: string; entry: SharedEntry; ttlMs: number; tags: readonly string[] }>): Promise<void>;
+  /** Drops the entries tagged with any of `values` and tells every replica (`onInvalidate`). */
+  invalidate(values: readonly string[]): Promise<void>;
+  /** Told of invalidations published by any replica, this one included. */
+  onInvalidate(listener: (values: string[]) => void): void;
+  close(): Promise<void>;
+}
+
+export interface RedisTierOptions {
+  url: string;
+  keyPrefix: string;
+  timeoutMs: number;
+}
+
+/**
+ * The shared tier in Redis: entries as JSON strings with a TTL (`PX`), one set per tag value
+ * listing the keys that hold it, and invalidations broadcast on a pub/sub channel so that every
+ * replica drops its local memory too.
+ */
+export class RedisSharedTier implements SharedTier {
+  private readonly listeners: Array<(values: string[]) => void> = [];
+  private readonly channel: string;
+
+  private constructor(
+    private readonly redis: Redis,
+    private readonly subscriber: Redis,
+    private readonly prefix: string,
+  ) {
+    this.channel = `${prefix}invalidate`;
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel !== this.channel) return;
+      let values: unknown;
+      try {
+        values = JSON.parse(message);
+      } catch {
+        return;
+      }
+      if (!Array.isArray(values)) return;
+      for (const listener of this.listeners) listener(values.map(String));
+    });
+  }
+
+  static async connect(options: RedisTierOptions): Promise<RedisSharedTier> {
+    const settings = {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      commandTimeout: options.timeoutMs,
+      connectTimeout: Math.max(1_000, options.timeoutMs),
+    };
+    const redis = new Redis(options.url, { ...settings, enableOfflineQueue: false });
+    const subscriber = new Redis(options.url, { lazyConnect: true, connectTimeout: settings.connectTimeout });
+    redis.on('error', () => undefined);
+    subscriber.on('error', () => undefined);
+    try {
+      await Promise.all([redis.connect(), subscriber.connect()]);
+      const tier = new RedisSharedTier(redis, subscriber, options.keyPrefix);
+      await subscriber.subscribe(tier.channel);
+      return tier;
+    } catch (error) {
+      redis.disconnect();
+      subscriber.disconnect();
+      const host = new URL(options.url).host;
+      throw new Error(`The shared cache cannot reach Redis at ${host} (${error instanceof Error ? error.message : String(error)}); check cache.shared.url`);
+    }
+  }
+
+  private key(key: string): string {
+    return `${this.prefix}e:${key}`;
+  }
+
+  private tag(value: string): string {
+    return `${this.prefix}t:${value}`;
+  }
+
+  async getMany(keys: readonly string[]): Promise<Array<SharedEntry | undefined>> {
+    if (keys.length === 0) return [];
+    try {
+      const found = await this.redis.mget(...keys.map((key) => this.key(key)));
+      return found.map((text) => (text === null ? undefined : (JSON.parse(text) as SharedEntry)));
+    } catch {
+      return keys.map(() => undefined);
+    }
+  }
+
+  async setMany(entries: ReadonlyArray<{ key: string; entry: SharedEntry; ttlMs: number; tags: readonly string[] }>): Promise<void> {
+    if (entries.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const { key, entry, ttlMs, tags } of entries) {
+      pipeline.set(this.key(key), JSON.stringify(entry), 'PX', ttlMs);
+      for (const tag of tags) {
+        pipeline.sadd(this.tag(tag), key);
+        // A tag set outlives its longest entry a little; a stale member is a harmless DEL.
+        pipeline.pexpire(this.tag(tag), ttlMs + 60_000);
+      }
+    }
+    await pipeline.exec().catch(() => undefined);
+  }
+
+  async invalidate(values: readonly string[]): Promise<void> {
+    if (values.length === 0) return;
+    try {
+      const members = await Promise.all(values.map((value) => this.redis.smembers(this.tag(value))));
+      const keys = [...new Set(members.flat())].map((key) => this.key(key));
+      const pipeline = this.redis.pipeline();
+      if (keys.length > 0) pipeline.del(...keys);
+      pipeline.del(...values.map((value) => this.tag(value)));
+      pipeline.publish(this.channel, JSON.stringify(values));
+      await pipeline.exec();
+    } catch {
+      // Entries expire by their TTL; the local tiers were dropped by the caller already.
+    }
+  }
+
+  onInvalidate(listener: (values: string[]) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.redis.quit().catch(() => this.redis.disconnect()), this.subscriber.quit().catch(() => this.subscriber.disconnect())]);
+  }
+}

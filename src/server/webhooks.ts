@@ -1,0 +1,133 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { LRUCache } from 'lru-cache';
+import { identitiesOf } from '../cache/identities';
+import type { ResponseCache } from '../cache/response-cache';
+import { resolveEnv } from '../config/env';
+import type { Gateway } from '../federation/gateway';
+import type { Logger } from '../telemetry/logger';
+
+/** The body of a change notification, as sources send it (and as `sources/sandbox/webhook.ts` signs it). */
+export interface ChangeEvent {
+  /** Unique per event: a retried or replayed delivery carries the same id and is applied once. */
+  id: string;
+  /** What happened, for the log: `order.created`. */
+  type: string;
+  /** Epoch milliseconds; refused when further than the tolerance from now. */
+  occurredAt: number;
+  /** The canonical entity, field and value that name what changed: `Order`, `customerRef`, `8812`. */
+  entity: string;
+  field: string;
+  key: string;
+}
+
+export interface WebhookReply {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+export function readRawBody(request: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        resolve(undefined);
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
+export function signatureOf(secret: string, body: string | Buffer): string {
+  return createHmac('sha256', secret).update(body).digest('hex');
+}
+
+function isEvent(value: unknown): value is ChangeEvent {
+  const event = value as Partial<ChangeEvent> | null;
+  return (
+    typeof event === 'object' &&
+    event !== null &&
+    typeof event.id === 'string' &&
+    event.id !== '' &&
+    typeof event.type === 'string' &&
+    typeof event.occurredAt === 'number' &&
+    typeof event.entity === 'string' &&
+    typeof event.field === 'string' &&
+    (typeof event.key === 'string' || typeof event.key === 'number')
+  );
+}
+
+/**
+ * `POST /webhooks/:source`: checks the signature (HMAC-SHA256 of the raw body with the source's
+ * secret), the timestamp (within the tolerance) and the event id (each applied once), then drops
+ * everything cached about the thing the event names, in every system: upstream calls and answers.
+ * A refused delivery is logged and changes nothing.
+ */
+export class WebhookReceiver {
+  private readonly applied: LRUCache<string, true>;
+
+  constructor(
+    private readonly gateway: Gateway,
+    private readonly responses: ResponseCache,
+    private readonly logger: Logger,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+    /** Told of each applied invalidation (to drop the shared tier and tell other replicas). */
+    public onInvalidate: (values: string[]) => Promise<void> = async () => undefined,
+  ) {
+    const tolerance = gateway.config.cache.webhooks.toleranceMs;
+    // An id older than twice the tolerance could only come with a refused timestamp.
+    this.applied = new LRUCache<string, true>({ max: 100_000, ttl: 2 * tolerance });
+  }
+
+  async receive(source: string, headers: IncomingMessage['headers'], raw: Buffer): Promise<WebhookReply> {
+    const settings = this.gateway.config.cache.webhooks;
+    const secretRef = settings.secrets[source];
+    if (!secretRef || !this.gateway.connectors.has(source)) return { status: 404, body: { error: `no webhook for source ${source}` } };
+    const refuse = (status: number, reason: string): WebhookReply => {
+      this.logger.warn({ source, reason }, 'webhook refused');
+      return { status, body: { error: reason } };
+    };
+    const header = headers[settings.signatureHeader.toLowerCase()];
+    const given = (Array.isArray(header) ? header[0] : header)?.replace(/^sha256=/, '') ?? '';
+    const expected = signatureOf(resolveEnv(secretRef, this.env), raw);
+    if (given.length !== expected.length || !timingSafeEqual(Buffer.from(given), Buffer.from(expected))) return refuse(401, 'bad signature');
+    let event: unknown;
+    try {
+      event = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return refuse(400, 'body is not JSON');
+    }
+    if (!isEvent(event)) return refuse(400, 'body is not a change event');
+    if (Math.abs(Date.now() - event.occurredAt) > settings.toleranceMs) return refuse(401, 'timestamp outside tolerance');
+    const id = `${source}\u0000${event.id}`;
+    if (this.applied.has(id)) {
+      this.logger.info({ source, event: event.id }, 'webhook replayed; already applied');
+      return { status: 200, body: { status: 'duplicate' } };
+    }
+    this.applied.set(id, true);
+    let values: string[];
+    try {
+      values = [...(await identitiesOf({ entity: event.entity, field: event.field, value: String(event.key) }, this.gateway.config, this.gateway.store, this.gateway.connectors))];
+    } catch (error) {
+      // Not applied: a retried delivery must be applied then.
+      this.applied.delete(id);
+      throw error;
+    }
+    const dropped = this.invalidate(values);
+    await this.onInvalidate(values);
+    this.logger.info({ source, event: event.id, type: event.type, identities: values.length, ...dropped }, 'webhook applied');
+    return { status: 202, body: { status: 'applied', ...dropped } };
+  }
+
+  invalidate(values: readonly string[]): { upstream: number; responses: number } {
+    return { upstream: this.gateway.upstreamCache.invalidateValues(values), responses: this.responses.invalidateValues(values) };
+  }
+}

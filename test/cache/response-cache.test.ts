@@ -1,0 +1,76 @@
+/**
+ * Hot responses: a combination asked often is answered whole from memory, with zero upstream
+ * calls (counted at the sandboxes); one-off queries are not admitted; two callers' scopes never
+ * share an answer; answers with errors are never stored.
+ */
+import { parse } from 'graphql';
+import baseConfig from '../../virtualization.config';
+import { ResponseCache } from '../../src/cache/response-cache';
+import { startHarness, type Harness } from '../support/harness';
+
+const QUERY = baseConfig.examples![0]!.query;
+const SCOPE = 'x-virtualize-scope';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({
+    cache: true,
+    configure: (config) => ({ ...config, cache: { upstream: { enabled: false }, responses: { admitAfter: 2, windowMs: 60_000, ttlMs: 60_000 } } }),
+  });
+});
+afterAll(() => h?.close());
+
+describe('hot responses', () => {
+  it('serves a hot combination with zero upstream calls, once it was asked twice', async () => {
+    h.server.responseCache.clear();
+    const variables = { first: 4 };
+    h.resetUpstream();
+    const first = await h.query(QUERY, variables, { [SCOPE]: 'dash' });
+    expect(first.errors).toBeUndefined();
+    const perAnswer = h.upstream().total;
+    expect(perAnswer).toBeGreaterThan(0);
+    await h.query(QUERY, variables, { [SCOPE]: 'dash' });
+    expect(h.upstream().total).toBe(2 * perAnswer);
+    expect(h.server.responseCache.size).toBe(1);
+
+    h.resetUpstream();
+    const hot = await h.query(QUERY, variables, { [SCOPE]: 'dash' });
+    expect(h.upstream().total).toBe(0);
+    expect(hot.data).toEqual(first.data);
+    expect(hot.extensions?.responseCache).toMatchObject({ hit: true });
+  });
+
+  it('does not admit a query asked once', async () => {
+    h.server.responseCache.clear();
+    await h.query(QUERY, { first: 2 }, { [SCOPE]: 'once' });
+    expect(h.server.responseCache.size).toBe(0);
+  });
+
+  it('never shares an answer between two scopes', async () => {
+    h.server.responseCache.clear();
+    const variables = { first: 3 };
+    for (let i = 0; i < 3; i++) await h.query(QUERY, variables, { [SCOPE]: 'team-a' });
+    h.resetUpstream();
+    const other = await h.query(QUERY, variables, { [SCOPE]: 'team-b' });
+    expect(other.extensions?.responseCache).toBeUndefined();
+    expect(h.upstream().total).toBeGreaterThan(0);
+    const none = await h.query(QUERY, variables);
+    expect(none.extensions?.responseCache).toBeUndefined();
+    const again = await h.query(QUERY, variables, { [SCOPE]: 'team-a' });
+    expect(again.extensions?.responseCache).toMatchObject({ hit: true });
+  });
+
+  it('never stores an answer with errors, and stays within its byte bound', () => {
+    const cache = new ResponseCache({ enabled: true, maxBytes: 20_000, ttlMs: 60_000, admitAfter: 1, windowMs: 60_000, scopeHeader: SCOPE });
+    const document = parse('{ customer(id: "x") { id } }');
+    const key = cache.keyOf(document, null, {}, 'a');
+    cache.store(key, { data: { customer: null }, errors: [{ message: 'source down' } as never] });
+    expect(cache.size).toBe(0);
+    for (let i = 0; i < 2_000; i++) {
+      cache.store(cache.keyOf(document, null, { i }, 'a'), { data: { customer: { id: `c-${i}`, name: 'n'.repeat(100) } } });
+      expect(cache.bytes).toBeLessThanOrEqual(20_000);
+    }
+    expect(cache.size).toBeGreaterThan(5);
+    expect(cache.invalidateValues(['c-1999'])).toBe(1);
+  });
+});

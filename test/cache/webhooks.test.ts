@@ -1,0 +1,166 @@
+/**
+ * Invalidation by webhook: a signed change notification from a source drops everything cached
+ * about the customer it names, in all three systems, so the next customer 360 shows the change.
+ * A forged, replayed or late delivery is refused (or applied once) and changes nothing.
+ */
+import { createHmac } from 'node:crypto';
+import { SANDBOX_CREDENTIALS, TOKEN_PATH, signedDelivery, type WebhookTarget } from '../../sources/sandbox';
+import { data, orderRefsOf } from '../integration/ground-truth';
+import { startHarness, type Harness } from '../support/harness';
+
+const SECRET = 'test-webhook-secret';
+const CUSTOMER_360 = `query($id: ID!) { customer(id: $id) { id name email orders(first: 100) { number } orderSummary { count } tickets { id subject } } }`;
+type Answer = { customer: { name: string; orders: Array<{ number: string }>; orderSummary: { count: number }; tickets: Array<{ id: string; subject: string }> } };
+
+const target: WebhookTarget = { secret: SECRET };
+const crmTarget: WebhookTarget = { secret: 'crm-secret' };
+const supportTarget: WebhookTarget = { secret: 'support-secret' };
+let h: Harness;
+const customer = data.crm.contacts.find(
+  (contact) => orderRefsOf(contact.Id).length === 1 && data.support.tickets.some((ticket) => ticket.requester.email.trim().toLowerCase() === contact.Email.trim().toLowerCase()),
+)!;
+const ref = orderRefsOf(customer.Id)[0]!;
+
+beforeAll(async () => {
+  h = await startHarness({
+    cache: true,
+    webhooks: { orders: target, crm: crmTarget, support: supportTarget },
+    env: { ORDERS_WEBHOOK_SECRET: SECRET },
+    configure: (config) => ({
+      ...config,
+      cache: { upstream: { ttlMs: 600_000 }, responses: { admitAfter: 1, ttlMs: 600_000 }, webhooks: { secrets: { orders: { env: 'ORDERS_WEBHOOK_SECRET' }, crm: 'crm-secret', support: 'support-secret' } } },
+    }),
+  });
+  target.url = `${h.server.url}/webhooks/orders`;
+  crmTarget.url = `${h.server.url}/webhooks/crm`;
+  supportTarget.url = `${h.server.url}/webhooks/support`;
+});
+afterAll(() => h?.close());
+
+async function deliver(body: string, signature: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${h.server.url}/webhooks/orders`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-virtualize-signature': signature }, body });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** Asks twice (so the answer is cached in both tiers) and checks that a third ask costs no call. */
+async function warm(): Promise<Answer> {
+  await h.query(CUSTOMER_360, { id: customer.Id });
+  const answer = await h.query<Answer>(CUSTOMER_360, { id: customer.Id });
+  h.resetUpstream();
+  await h.query(CUSTOMER_360, { id: customer.Id });
+  expect(h.upstream().total).toBe(0);
+  return answer.data!;
+}
+
+async function callsOfNextAsk(): Promise<number> {
+  h.resetUpstream();
+  await h.query(CUSTOMER_360, { id: customer.Id });
+  return h.upstream().total;
+}
+
+/** Waits until the gateway logged `count` applied webhooks. */
+async function applied(count: number): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (h.logs.app.entries().filter((line) => line.msg === 'webhook applied').length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+const appliedSoFar = () => h.logs.app.entries().filter((line) => line.msg === 'webhook applied').length;
+
+const notice = { type: 'order.created', entity: 'Order', field: 'customerRef', key: String(ref) };
+
+describe('webhook invalidation', () => {
+  it('an order created in the order system shows in the next customer 360', async () => {
+    const before = await warm();
+    const created = await fetch(`${h.sandboxes.orders.url}/api/orders`, { method: 'POST', body: JSON.stringify({ customer_ref: ref }) });
+    expect(created.status).toBe(201);
+    const order = (await created.json()) as { number: string };
+    await applied(1);
+    h.resetUpstream();
+    const after = await h.query<Answer>(CUSTOMER_360, { id: customer.Id });
+    const calls = h.upstream();
+    // All three systems are asked again: the customer was invalidated everywhere.
+    expect(Object.keys(calls.crm).length).toBeGreaterThan(0);
+    expect(Object.keys(calls.orders).length).toBeGreaterThan(0);
+    expect(Object.keys(calls.support).length).toBeGreaterThan(0);
+    expect(after.data!.customer.orderSummary.count).toBe(before.customer.orderSummary.count + 1);
+    expect(after.data!.customer.orders.map((o) => o.number)).toContain(order.number);
+  });
+
+  it('a forged signature is refused with 401, logged, and changes nothing', async () => {
+    await warm();
+    const { body } = signedDelivery(SECRET, notice);
+    const forged = signedDelivery('not-the-secret', notice);
+    expect((await deliver(body, forged.signature)).status).toBe(401);
+    expect((await deliver(body, 'sha256=')).status).toBe(401);
+    expect(h.logs.app.entries().filter((line) => line.msg === 'webhook refused').length).toBeGreaterThanOrEqual(2);
+    expect(await callsOfNextAsk()).toBe(0);
+  });
+
+  it('a late delivery is refused and changes nothing', async () => {
+    await warm();
+    const late = signedDelivery(SECRET, notice, 'late-1', Date.now() - 60 * 60_000);
+    expect((await deliver(late.body, late.signature)).status).toBe(401);
+    expect(await callsOfNextAsk()).toBe(0);
+  });
+
+  it('a replayed delivery is applied once', async () => {
+    await warm();
+    const delivery = signedDelivery(SECRET, notice, 'replayed-1');
+    expect((await deliver(delivery.body, delivery.signature)).status).toBe(202);
+    expect(await callsOfNextAsk()).toBeGreaterThan(0);
+    await warm();
+    expect(await deliver(delivery.body, delivery.signature)).toEqual({ status: 200, body: { status: 'duplicate' } });
+    expect(await callsOfNextAsk()).toBe(0);
+  });
+
+  it('a ticket updated at the support desk shows in the next customer 360', async () => {
+    const before = await warm();
+    const ticket = before.customer.tickets[0]!;
+    const token = (await (
+      await fetch(`${h.sandboxes.support.url}${TOKEN_PATH}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `grant_type=client_credentials&client_id=${SANDBOX_CREDENTIALS.support.clientId}&client_secret=${SANDBOX_CREDENTIALS.support.clientSecret}`,
+      })
+    ).json()) as { access_token: string };
+    const count = appliedSoFar();
+    const patched = await fetch(`${h.sandboxes.support.url}/api/v2/tickets/${ticket.id}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${token.access_token}` },
+      body: JSON.stringify({ ticket: { subject: 'Changed at the desk' } }),
+    });
+    expect(patched.status).toBe(200);
+    await applied(count + 1);
+    const after = await h.query<Answer>(CUSTOMER_360, { id: customer.Id });
+    expect(after.data!.customer.tickets.find((t) => t.id === ticket.id)?.subject).toBe('Changed at the desk');
+  });
+
+  it('a customer updated in the CRM shows in the next customer 360', async () => {
+    await warm();
+    const count = appliedSoFar();
+    const patched = await fetch(`${h.sandboxes.crm.url}/services/data/v58.0/sobjects/Contact/${customer.Id}`, {
+      method: 'PATCH',
+      headers: { [SANDBOX_CREDENTIALS.crm.header]: SANDBOX_CREDENTIALS.crm.apiKey },
+      body: JSON.stringify({ Name: 'Renamed Customer' }),
+    });
+    expect(patched.status).toBe(204);
+    await applied(count + 1);
+    const after = await h.query<Answer>(CUSTOMER_360, { id: customer.Id });
+    expect(after.data!.customer.name).toContain('Renamed');
+  });
+
+  it('answers 404 for a source without a webhook secret, and 400 for a signed body that is no event', async () => {
+    const response = await fetch(`${h.server.url}/webhooks/nowhere`, { method: 'POST', body: '{}' });
+    expect(response.status).toBe(404);
+    const body = '{"hello":"world"}';
+    const signature = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+    expect((await deliver(body, signature)).status).toBe(400);
+  });
+
+  it('drops a cached answer that names the customer only in its arguments', async () => {
+    const query = `{ customer(id: "${customer.Id}") { name } }`;
+    h.server.responseCache.clear();
+    await h.query(query);
+    await h.query(query);
+    expect(h.server.responseCache.invalidateValues([customer.Id])).toBe(1);
+  });
+});
