@@ -145,7 +145,9 @@ export function useResponseCache(cache: ResponseCache): Plugin {
       const operation = (args.document as DocumentNode).definitions.find((definition) => definition.kind === 'OperationDefinition');
       if (operation?.kind !== 'OperationDefinition' || operation.operation !== 'query') return;
       const request = (args.contextValue as { request?: Request }).request;
-      const scope = request?.headers.get(cache.config.scopeHeader) ?? '';
+      // An answer belongs to the schema version it was computed on: a hot reload starts afresh.
+      const version = (args.contextValue as { generation?: { version: number } }).generation?.version ?? 0;
+      const scope = `${request?.headers.get(cache.config.scopeHeader) ?? ''}\u0000v${version}`;
       const key = cache.keyOf(args.document, args.operationName, args.variableValues, scope);
       const hit = cache.get(key);
       if (hit) {

@@ -139,10 +139,11 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
         clientHeader: guardConfig.budget.clientHeader,
         onBudgetError: budgetWarnings(logger),
       }),
+      // Before the response cache, so that an answer from the cache also says its schema version.
+      useSchemaVersion(),
       // After the guard, so that an answer from the cache is still charged.
       useResponseCache(responseCache),
       useExplain(),
-      useSchemaVersion(),
       // Last, so that it reads the result every other plugin leaves (extensions.cost among them).
       useOperationTelemetry({
         scope: operations,

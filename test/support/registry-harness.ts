@@ -52,6 +52,8 @@ export async function startRegistryHarness(
   const config = validateConfig({
     ...baseConfig,
     server: { port: 0, host: '127.0.0.1' },
+    // As in the main harness: these tests watch calls reach the sources, request by request.
+    cache: { upstream: { enabled: false }, responses: { enabled: false } },
     registry: {
       store,
       credentials: {
