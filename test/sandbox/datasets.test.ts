@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { CRM_CONTACT_COUNT, CRM_CONTACT_ID, crmDataset } from '../../sources/crm/data';
-import { ORDER_COUNT, ordersDataset, UNMAPPED_ACCOUNT_COUNT } from '../../sources/orders/data';
+import { ORDER_COUNT, UNMAPPED_ACCOUNT_COUNT } from '../../sources/orders/data';
 import { normalizeEmail } from '../../sources/sandbox/email';
 import { sandboxDataset } from '../../sources/sandbox/index';
-import { ORPHAN_REQUESTER_COUNT, supportDataset, TICKET_COUNT } from '../../sources/support/data';
+import { ORPHAN_REQUESTER_COUNT, TICKET_COUNT } from '../../sources/support/data';
 
 const { crm, orders, support, crosswalk } = sandboxDataset();
 const share = (part: number, whole: number): number => part / whole;

@@ -84,12 +84,12 @@ describe('sandbox fault knobs', () => {
     await orders.setKnobs({ badRecordRate: { every: 10 } });
     const reply = await fetchJson<{ data: Array<Record<string, unknown>> }>(`${base}/orders?customer_refs=${refs.join(',')}`);
     const served = reply.body.data;
-    const broken = served.filter((o, i) => (i + 1) % 10 === 0);
+    const broken = served.filter((_order, i) => (i + 1) % 10 === 0);
     expect(broken.length).toBe(Math.floor(served.length / 10));
     expect(broken[0]).not.toHaveProperty('id');
     expect(broken[1]).toMatchObject({ created_at: 'not a date' });
     expect(broken[2]).toMatchObject({ status: 'NOT_IN_THE_CONTRACT' });
-    for (const order of served.filter((o, i) => (i + 1) % 10 !== 0)) expect(order).toEqual(data.orderById.get(order.id as number));
+    for (const order of served.filter((_order, i) => (i + 1) % 10 !== 0)) expect(order).toEqual(data.orderById.get(order.id as number));
 
     await orders.setKnobs({ badRecordRate: 0 });
     const clean = await fetchJson<{ data: Order[] }>(`${base}/orders?customer_refs=${refs.join(',')}`);
