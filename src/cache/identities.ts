@@ -1,3 +1,4 @@
+import type { CacheEntityRecord } from '@envelop/response-cache';
 import type { VirtualizationConfig } from '../config/definition';
 import { keyString, type SourceConnector } from '../connectors/source-connector';
 import { normalizeKey } from '../connectors/transforms';
@@ -10,33 +11,35 @@ export interface EntityRef {
   value: string;
 }
 
+const refId = (ref: EntityRef) => `${ref.entity}.${ref.field}=${ref.value}`;
+
 /**
- * Every value that names the same thing as `ref` in any system, found through the id mappings:
- * crosswalks are followed both ways, field keys too (normalized), and the records found on the
- * way are fetched (from their source, not the cache) to learn their other join fields (a CRM
- * customer's email, say), each in raw and normalized form. Cached entries and answers holding any of these are stale once
- * the thing changes.
+ * Every field value that names the same thing as `ref` in any system, found through the id
+ * mappings: crosswalks are followed both ways, field keys too (normalized), and the records found
+ * on the way are fetched (from their source, not the cache) to learn their other join fields (a
+ * CRM customer's email, say), each in raw and normalized form. Cached entries and answers holding
+ * any of these are stale once the thing changes.
  */
 export async function identitiesOf(
   ref: EntityRef,
   config: VirtualizationConfig,
   store: MappingStore,
   connectors: ReadonlyMap<string, SourceConnector>,
-): Promise<Set<string>> {
-  const values = new Set<string>([ref.value]);
+): Promise<EntityRef[]> {
+  const found = new Map<string, EntityRef>([[refId(ref), ref]]);
   const seen = new Set<string>();
   let frontier: EntityRef[] = [ref];
   for (let round = 0; round < 3 && frontier.length > 0; round++) {
     const next: EntityRef[] = [];
-    const push = (found: EntityRef) => {
-      const id = `${found.entity}.${found.field}=${found.value}`;
+    const push = (identity: EntityRef) => {
+      const id = refId(identity);
       if (seen.has(id)) return;
       seen.add(id);
-      values.add(found.value);
-      next.push(found);
+      found.set(id, identity);
+      next.push(identity);
     };
     for (const current of frontier) {
-      seen.add(`${current.entity}.${current.field}=${current.value}`);
+      seen.add(refId(current));
       for (const [name, mapping] of Object.entries(config.mappings)) {
         const { from, to, via } = mapping;
         if (via.kind === 'crosswalk') {
@@ -61,14 +64,45 @@ export async function identitiesOf(
             const value = keyString(record[side.field]);
             if (value === undefined) continue;
             push({ entity: side.entity, field: side.field, value });
-            if (mapping.via.kind === 'fieldKey') values.add(normalizeKey(mapping.via.normalize, value));
+            if (mapping.via.kind === 'fieldKey') {
+              const normalized = { entity: side.entity, field: side.field, value: normalizeKey(mapping.via.normalize, value) };
+              found.set(refId(normalized), normalized);
+            }
           }
         }
       }
     }
     frontier = next;
   }
-  return values;
+  return [...found.values()];
+}
+
+/** The values of `refs`, whatever field they are of: what the upstream-call cache is tagged with. */
+export function valuesOf(refs: readonly EntityRef[]): string[] {
+  return [...new Set(refs.map((ref) => ref.value))];
+}
+
+/**
+ * The entities `refs` name by their key (`Customer` with id X, from `Customer.id = X`): what
+ * answers are indexed by. A ref of another field (`Order.customerRef`) names no entity itself.
+ */
+export function entitiesOf(refs: readonly EntityRef[], config: VirtualizationConfig): CacheEntityRecord[] {
+  const keys = new Map<string, Set<string>>();
+  for (const source of Object.values(config.sources)) {
+    for (const [name, entity] of Object.entries(source.entities)) {
+      let fields = keys.get(name);
+      if (!fields) keys.set(name, (fields = new Set()));
+      fields.add(entity.key);
+    }
+  }
+  return refs.filter((ref) => keys.get(ref.entity)?.has(ref.field)).map((ref) => ({ typename: ref.entity, id: ref.value }));
+}
+
+/** Whether `value` is an `EntityRef` (an invalidation received from another replica, say). */
+export function isEntityRef(value: unknown): value is EntityRef {
+  if (value === null || typeof value !== 'object') return false;
+  const ref = value as Record<string, unknown>;
+  return typeof ref.entity === 'string' && typeof ref.field === 'string' && typeof ref.value === 'string';
 }
 
 async function fetchRecords(ref: EntityRef, connectors: ReadonlyMap<string, SourceConnector>) {

@@ -1,67 +1,48 @@
-import { createHash } from 'node:crypto';
-import { Kind, print, visit, type DocumentNode, type ExecutionResult } from 'graphql';
-import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { useResponseCache as useEnvelopResponseCache, type Cache, type CacheEntityRecord } from '@envelop/response-cache';
+import type { ExecutionResult } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
-import type { CacheDefinition } from '../config/definition';
-import type { CacheCounter } from './upstream-cache';
+import type { CacheDefinition, VirtualizationConfig } from '../config/definition';
+import { resolvePolicy, type CacheCounter } from './upstream-cache';
 
 interface CachedAnswer {
-  result: ExecutionResult;
+  data: NonNullable<ExecutionResult['data']>;
   storedAt: number;
-  tags: string[];
+  /** `Type:id` of every entity the answer shows, and each of their type names. */
+  entities: string[];
 }
 
 /** How many distinct combinations the admission rule remembers (a bound, not a tuning knob). */
 const ADMISSION_MEMORY = 50_000;
 
-/** Operations an answer was asked for, printed once per parsed document. */
-const printed = new WeakMap<DocumentNode, string>();
-function printedOf(document: DocumentNode): string {
-  let text = printed.get(document);
-  if (text === undefined) printed.set(document, (text = print(document)));
-  return text;
-}
+/** Extension of an answer served from the response tier: `{ hit: true, ageMs }`. */
+export const RESPONSE_AGE_EXTENSION = 'responseCache';
 
-/** Leaf values of an answer that can name an entity (ids, refs, emails): what an answer is tagged with. */
-function tagsOf(value: unknown, into: Set<string>): Set<string> {
-  if (Array.isArray(value)) for (const item of value) tagsOf(item, into);
-  else if (value !== null && typeof value === 'object') for (const item of Object.values(value)) tagsOf(item, into);
-  else if ((typeof value === 'string' && value.length > 0 && value.length <= 200) || typeof value === 'number') into.add(String(value));
-  return into;
-}
-
-/** String and number literals of a document's arguments: the keys an operation asks for inline. */
-function literalsOf(document: DocumentNode): string[] {
-  const literals: string[] = [];
-  visit(document, {
-    [Kind.STRING]: (node) => void literals.push(node.value),
-    [Kind.INT]: (node) => void literals.push(node.value),
-  });
-  return literals;
-}
+const entityId = (typename: string, id: string | number) => `${typename}:${id}`;
 
 /**
- * Hot responses: whole answers of queries asked often. The key is the operation (as printed),
- * its name, its variables and the caller's scope (the `scopeHeader` request header), so that two
- * scopes never share an answer. A combination is admitted once it has been asked `admitAfter`
- * times within `windowMs`, so one-off queries do not churn the tier. Answers with errors (partial
- * answers) are never stored. Answers are tagged with the entity key values they contain, so that
- * an invalidation of an entity drops every answer that shows it.
+ * The store behind the hot-response tier (envelop's response cache decides what to look up and
+ * what to store; this decides what to keep). Bounded in bytes; a combination is kept only once it
+ * has been asked `admitAfter` times within `windowMs` (each lookup is an ask), so one-off queries
+ * do not churn it; answers are indexed by the entities they show (`Customer:<id>`), so that a
+ * change to one entity drops every answer that shows it. A hit says its age.
  */
-export class ResponseCache {
+export class ResponseStore implements Cache {
   private readonly answers: LRUCache<string, CachedAnswer>;
   private readonly asked: LRUCache<string, number[]>;
-  private readonly tags = new Map<string, Set<string>>();
+  private readonly index = new Map<string, Set<string>>();
 
   constructor(
     readonly config: CacheDefinition['responses'],
+    /** Assignable, so that the server can feed its metrics once they exist. */
     public count: CacheCounter = () => undefined,
   ) {
     this.answers = new LRUCache<string, CachedAnswer>({
       maxSize: config.maxBytes,
-      sizeCalculation: (answer, key) => 2 * (key.length + JSON.stringify(answer.result).length) + 64,
+      // JSON length is a fair proxy of heap use (UTF-16 strings, object overhead): counted twice.
+      sizeCalculation: (answer, key) => 2 * (key.length + JSON.stringify(answer.data).length + answer.entities.join().length) + 64,
       ttl: config.ttlMs,
-      dispose: (answer, key) => this.untag(key, answer.tags),
+      dispose: (answer, key) => this.unindex(key, answer.entities),
     });
     this.asked = new LRUCache<string, number[]>({ max: ADMISSION_MEMORY, ttl: config.windowMs });
   }
@@ -74,95 +55,119 @@ export class ResponseCache {
     return this.answers.calculatedSize;
   }
 
-  /** A digest, so that the admission memory and the index stay small whatever the documents' size. */
-  keyOf(document: DocumentNode, operationName: string | null | undefined, variables: unknown, scope: string): string {
-    return createHash('sha256').update(JSON.stringify([scope, operationName ?? null, variables ?? null, printedOf(document)])).digest('base64url');
-  }
-
-  get(key: string): CachedAnswer | undefined {
+  get(key: string): ExecutionResult | null {
     const answer = this.answers.get(key);
     this.count('response', answer ? 'hit' : 'miss');
-    return answer;
+    if (!answer) {
+      this.ask(key);
+      return null;
+    }
+    return { data: answer.data, extensions: { [RESPONSE_AGE_EXTENSION]: { hit: true, ageMs: Date.now() - answer.storedAt } } };
   }
 
-  /** Counts one asking of `key`; true once the combination is hot. */
-  admit(key: string): boolean {
+  /** Counts one asking of `key`. */
+  private ask(key: string): void {
     const now = Date.now();
     const times = (this.asked.get(key) ?? []).filter((at) => now - at < this.config.windowMs);
     times.push(now);
     this.asked.set(key, times.slice(-this.config.admitAfter));
-    return times.length >= this.config.admitAfter;
   }
 
-  /**
-   * `asked` are the operation's inputs (variables, literal arguments): an answer is tagged with
-   * them too, so that `customer(id: X) { name }` is dropped when X changes although it shows no id.
-   */
-  store(key: string, result: ExecutionResult, asked: unknown = null): void {
-    if (result.errors?.length || !result.data) return;
-    const tags = [...tagsOf(asked, tagsOf(result.data, new Set()))];
-    this.answers.set(key, { result: { data: result.data }, storedAt: Date.now(), tags });
-    if (!this.answers.has(key)) return;
-    for (const tag of tags) {
-      let keys = this.tags.get(tag);
-      if (!keys) this.tags.set(tag, (keys = new Set()));
+  /** Whether `key` was asked often enough, recently enough, to be kept. */
+  private hot(key: string): boolean {
+    const now = Date.now();
+    return (this.asked.get(key) ?? []).filter((at) => now - at < this.config.windowMs).length >= this.config.admitAfter;
+  }
+
+  set(key: string, result: ExecutionResult, entities: Iterable<CacheEntityRecord>, ttl: number): void {
+    if (result.errors?.length || !result.data || ttl <= 0 || !this.hot(key)) return;
+    const ids = new Set<string>();
+    for (const { typename, id } of entities) {
+      ids.add(typename);
+      if (id !== undefined) ids.add(entityId(typename, id));
+    }
+    const answer: CachedAnswer = { data: result.data, storedAt: Date.now(), entities: [...ids] };
+    // Replacing an answer disposes of the old one, and with it its index entries.
+    this.answers.set(key, answer, { ttl: Math.min(ttl, this.config.ttlMs) });
+    // Larger than the whole bound: not kept.
+    if (this.answers.peek(key, { allowStale: true }) !== answer) return;
+    for (const id of answer.entities) {
+      let keys = this.index.get(id);
+      if (!keys) this.index.set(id, (keys = new Set()));
       keys.add(key);
     }
   }
 
-  private untag(key: string, tags: readonly string[]): void {
-    for (const tag of tags) {
-      const keys = this.tags.get(tag);
-      keys?.delete(key);
-      if (keys?.size === 0) this.tags.delete(tag);
-    }
+  /** `Cache.invalidate`: see `drop`. */
+  invalidate(entities: Iterable<CacheEntityRecord>): void {
+    this.drop(entities);
   }
 
-  /** Drops every answer that contains one of `values`. */
-  invalidateValues(values: Iterable<string>): number {
+  /** Drops every answer that shows one of `entities` (a record without id: any of that type); says how many. */
+  drop(entities: Iterable<CacheEntityRecord>): number {
     let dropped = 0;
-    for (const value of values) {
-      for (const key of [...(this.tags.get(value) ?? [])]) if (this.answers.delete(key)) dropped += 1;
+    for (const { typename, id } of entities) {
+      for (const key of [...(this.index.get(id === undefined ? typename : entityId(typename, id)) ?? [])]) if (this.answers.delete(key)) dropped += 1;
     }
     return dropped;
+  }
+
+  private unindex(key: string, entities: readonly string[]): void {
+    for (const id of entities) {
+      const keys = this.index.get(id);
+      keys?.delete(key);
+      if (keys?.size === 0) this.index.delete(id);
+    }
   }
 
   clear(): void {
     this.answers.clear();
     this.asked.clear();
-    this.tags.clear();
+    this.index.clear();
   }
 }
 
-/** Header of an answer served from the response tier: the age of the answer in milliseconds. */
-export const RESPONSE_AGE_EXTENSION = 'responseCache';
+export interface ResponseCacheOptions {
+  /** Per type: how long an answer that shows it may be kept, in ms (see `ttlPerTypeOf`). */
+  ttlPerType?: Record<string, number>;
+}
 
-/** The yoga plugin of the response tier; put it after the guard, so that a hot answer is still charged. */
-export function useResponseCache(cache: ResponseCache): Plugin {
-  return {
-    onExecute({ args, setResultAndStopExecution }) {
-      if (!cache.config.enabled) return;
-      const operation = (args.document as DocumentNode).definitions.find((definition) => definition.kind === 'OperationDefinition');
-      if (operation?.kind !== 'OperationDefinition' || operation.operation !== 'query') return;
-      const request = (args.contextValue as { request?: Request }).request;
-      // An answer belongs to the schema version it was computed on: a hot reload starts afresh.
-      const version = (args.contextValue as { generation?: { version: number } }).generation?.version ?? 0;
-      const scope = `${request?.headers.get(cache.config.scopeHeader) ?? ''}\u0000v${version}`;
-      const key = cache.keyOf(args.document, args.operationName, args.variableValues, scope);
-      const hit = cache.get(key);
-      if (hit) {
-        setResultAndStopExecution({
-          data: hit.result.data,
-          extensions: { [RESPONSE_AGE_EXTENSION]: { hit: true, ageMs: Date.now() - hit.storedAt } },
-        });
-        return;
-      }
-      if (!cache.admit(key)) return;
-      return {
-        onExecuteDone({ result }) {
-          if (!isAsyncIterable(result)) cache.store(key, result, [args.variableValues ?? null, literalsOf(args.document as DocumentNode)]);
-        },
-      };
-    },
-  };
+/**
+ * An answer is kept no longer than the freshness its sources declare for the types it shows (an
+ * answer with tickets, fresh for 10 s at the desk, is not kept for a minute), nor than
+ * `cache.responses.ttlMs`.
+ */
+export function ttlPerTypeOf(config: VirtualizationConfig): Record<string, number> {
+  const ttls: Record<string, number> = {};
+  for (const source of Object.values(config.sources)) {
+    for (const entity of Object.keys(source.entities)) {
+      const { ttlMs } = resolvePolicy(config.cache.upstream, source, entity);
+      const ttl = Math.min(ttlMs, config.cache.responses.ttlMs, ttls[entity] ?? Infinity);
+      ttls[entity] = ttl;
+    }
+  }
+  return ttls;
+}
+
+/**
+ * The yoga plugin of the hot-response tier: envelop's response cache over `store`. The key is the
+ * operation, its variables and the session: the caller's scope (the `scopeHeader` request header)
+ * and the schema version the request runs on, so that two scopes never share an answer and a hot
+ * reload starts afresh. Only answers without errors are stored. Put it after the guard, so that a
+ * hot answer is still charged.
+ */
+export function useResponseCache(store: ResponseStore, options: ResponseCacheOptions = {}): Plugin {
+  type Context = { request?: Request; generation?: { version: number } };
+  return useEnvelopResponseCache<Context>({
+    cache: store,
+    enabled: () => store.config.enabled,
+    session: (context) => `${context.request?.headers.get(store.config.scopeHeader) ?? ''}\u0000v${context.generation?.version ?? 0}`,
+    ttl: store.config.ttlMs,
+    ttlPerSchemaCoordinate: { ...options.ttlPerType },
+    // Consumers have no mutations; sources tell changes by webhook.
+    invalidateViaMutation: false,
+    // The default logs a warning for each answer with errors; not storing it is the rule here.
+    shouldCacheResult: ({ result }) => !result.errors?.length,
+    includeExtensionMetadata: false,
+  }) as Plugin;
 }

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { CanonicalRecord } from '../connectors/record-mapper';
+import { isEntityRef, valuesOf, type EntityRef } from './identities';
 
 /** What the shared tier stores per key: the records and when they were fetched from the source. */
 export interface SharedEntry {
@@ -17,10 +18,10 @@ export interface SharedTier {
   getMany(keys: readonly string[]): Promise<Array<SharedEntry | undefined>>;
   /** Stores entries, tagged with the values they hold (see `UpstreamCache.invalidateValues`). */
   setMany(entries: ReadonlyArray<{ key: string; entry: SharedEntry; ttlMs: number; tags: readonly string[] }>): Promise<void>;
-  /** Drops the entries tagged with any of `values` and tells every replica (`onInvalidate`). */
-  invalidate(values: readonly string[]): Promise<void>;
+  /** Drops the entries tagged with the value of any of `refs` and tells every replica (`onInvalidate`). */
+  invalidate(refs: readonly EntityRef[]): Promise<void>;
   /** Told of invalidations published by any replica, this one included. */
-  onInvalidate(listener: (values: string[]) => void): void;
+  onInvalidate(listener: (refs: EntityRef[]) => void): void;
   close(): Promise<void>;
 }
 
@@ -36,7 +37,7 @@ export interface RedisTierOptions {
  * replica drops its local memory too.
  */
 export class RedisSharedTier implements SharedTier {
-  private readonly listeners: Array<(values: string[]) => void> = [];
+  private readonly listeners: Array<(refs: EntityRef[]) => void> = [];
   private readonly channel: string;
 
   private constructor(
@@ -47,14 +48,14 @@ export class RedisSharedTier implements SharedTier {
     this.channel = `${prefix}invalidate`;
     subscriber.on('message', (channel: string, message: string) => {
       if (channel !== this.channel) return;
-      let values: unknown;
+      let refs: unknown;
       try {
-        values = JSON.parse(message);
+        refs = JSON.parse(message);
       } catch {
         return;
       }
-      if (!Array.isArray(values)) return;
-      for (const listener of this.listeners) listener(values.map(String));
+      if (!Array.isArray(refs) || !refs.every(isEntityRef)) return;
+      for (const listener of this.listeners) listener(refs);
     });
   }
 
@@ -114,22 +115,23 @@ export class RedisSharedTier implements SharedTier {
     await pipeline.exec().catch(() => undefined);
   }
 
-  async invalidate(values: readonly string[]): Promise<void> {
-    if (values.length === 0) return;
+  async invalidate(refs: readonly EntityRef[]): Promise<void> {
+    if (refs.length === 0) return;
+    const values = valuesOf(refs);
     try {
       const members = await Promise.all(values.map((value) => this.redis.smembers(this.tag(value))));
       const keys = [...new Set(members.flat())].map((key) => this.key(key));
       const pipeline = this.redis.pipeline();
       if (keys.length > 0) pipeline.del(...keys);
       pipeline.del(...values.map((value) => this.tag(value)));
-      pipeline.publish(this.channel, JSON.stringify(values));
+      pipeline.publish(this.channel, JSON.stringify(refs));
       await pipeline.exec();
     } catch {
       // Entries expire by their TTL; the local tiers were dropped by the caller already.
     }
   }
 
-  onInvalidate(listener: (values: string[]) => void): void {
+  onInvalidate(listener: (refs: EntityRef[]) => void): void {
     this.listeners.push(listener);
   }
 

@@ -1,10 +1,12 @@
+import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { CacheDefinition, CachePolicy, SourceDefinition } from '../config/definition';
+import { resolveEnv } from '../config/env';
 import type { CallObserver } from '../connectors/http-client';
 import type { CanonicalRecord } from '../connectors/record-mapper';
 import type { SourceConnector } from '../connectors/source-connector';
 import type { KeyNormalization } from '../connectors/transforms';
-import type { SharedTier } from './shared-tier';
+import { RedisSharedTier, type SharedTier } from './shared-tier';
 
 export type CacheResult = 'hit' | 'miss' | 'stale';
 
@@ -53,6 +55,20 @@ function sizeOf(entry: Entry, key: string): number {
 }
 
 /**
+ * A short digest of a source's definition: part of every key, so that records mapped by one
+ * version of a definition are never served to another (after a registry update, on any replica).
+ */
+const fingerprints = new WeakMap<SourceDefinition, string>();
+function fingerprintOf(definition: SourceDefinition): string {
+  let fingerprint = fingerprints.get(definition);
+  if (fingerprint === undefined) {
+    fingerprint = createHash('sha256').update(JSON.stringify(definition)).digest('base64url').slice(0, 12);
+    fingerprints.set(definition, fingerprint);
+  }
+  return fingerprint;
+}
+
+/**
  * Upstream-call cache across requests: records per (source, entity, lookup field, key
  * normalization, key value), bounded in bytes. Sits under the per-request loaders: of the keys a
  * loader batch asks for, cached ones skip the source, and the missing ones still go out together
@@ -65,7 +81,7 @@ export class UpstreamCache {
   /** Index from a key value or a record's field value to the cache keys whose entry holds it. */
   private readonly tags = new Map<string, Set<string>>();
   private readonly tagsOf = new Map<string, string[]>();
-  private readonly policies = new Map<string, ResolvedPolicy>();
+  private readonly policies = new WeakMap<SourceDefinition, Map<string, ResolvedPolicy>>();
   /** The tier shared by replicas (Redis), asked before the source; none by default. */
   shared: SharedTier | undefined;
 
@@ -100,12 +116,27 @@ export class UpstreamCache {
     return this.lru.size;
   }
 
+  /**
+   * The cache of `cache.upstream`, with the shared tier `cache.shared` names (Redis) behind it.
+   * One cache serves every schema generation of a gateway: keys carry the source definition's
+   * fingerprint, so a generation never reads another definition's records.
+   */
+  static async open(config: CacheDefinition, env: NodeJS.ProcessEnv = process.env): Promise<UpstreamCache> {
+    const cache = new UpstreamCache(config.upstream);
+    const shared = config.shared;
+    if (shared.kind === 'redis' && config.upstream.enabled) {
+      cache.shared = await RedisSharedTier.connect({ url: resolveEnv(shared.url, env), keyPrefix: shared.keyPrefix, timeoutMs: shared.timeoutMs });
+    }
+    return cache;
+  }
+
   policy(connector: SourceConnector, entity: string): ResolvedPolicy {
-    const id = `${connector.name}${SEP}${entity}`;
-    let policy = this.policies.get(id);
+    let policies = this.policies.get(connector.definition);
+    if (!policies) this.policies.set(connector.definition, (policies = new Map()));
+    let policy = policies.get(entity);
     if (!policy) {
       policy = resolvePolicy(this.config, connector.definition, entity);
-      this.policies.set(id, policy);
+      policies.set(entity, policy);
     }
     return policy;
   }
@@ -125,7 +156,7 @@ export class UpstreamCache {
   ): Promise<Map<string, CanonicalRecord[] | Error>> {
     const policy = this.policy(connector, entity);
     if (!this.config.enabled || policy.ttlMs <= 0) return connector.lookup(entity, field, values, observe, normalize);
-    const prefix = [connector.name, entity, field, normalize, ''].join(SEP);
+    const prefix = [connector.name, fingerprintOf(connector.definition), entity, field, normalize, ''].join(SEP);
     const batch: Batch = { waiters: [], freshMs: policy.ttlMs, ttlMs: policy.ttlMs + policy.staleWhileRevalidateMs, prefix };
     const now = Date.now();
     const startedAt = performance.now();
@@ -285,6 +316,12 @@ export class UpstreamCache {
     this.lru.clear();
     this.tags.clear();
     this.tagsOf.clear();
+  }
+
+  /** Empties local memory and closes the shared tier's connections. */
+  async close(): Promise<void> {
+    this.clear();
+    await this.shared?.close();
   }
 }
 

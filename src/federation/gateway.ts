@@ -1,8 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { GraphQLSchema } from 'graphql';
-import { RedisSharedTier } from '../cache/shared-tier';
 import { UpstreamCache } from '../cache/upstream-cache';
-import { resolveEnv } from '../config/env';
 import type { VirtualizationConfig } from '../config/definition';
 import type { CallObserver } from '../connectors/http-client';
 import { SourceConnector, type RejectionListener } from '../connectors/source-connector';
@@ -26,6 +24,11 @@ export interface GatewayOptions {
   /** Where rejected records are reported when no `onReject` is given; the default application log otherwise. */
   logger?: Logger;
   observe?: CallObserver;
+  /**
+   * The upstream-call cache, when it outlives this gateway (the registry's generations share one);
+   * left open on close. By default the gateway opens its own (`cache.upstream`, `cache.shared`).
+   */
+  upstreamCache?: UpstreamCache;
 }
 
 /** The federated engine: the unified schema, and what each request needs to execute it. */
@@ -71,11 +74,7 @@ export async function createGateway(config: VirtualizationConfig, options: Gatew
     ]),
   );
   const store = withServiceCrosswalks(config, tables, connectors);
-  const upstreamCache = new UpstreamCache(config.cache.upstream);
-  const sharedConfig = config.cache.shared;
-  if (sharedConfig.kind === 'redis' && config.cache.upstream.enabled) {
-    upstreamCache.shared = await RedisSharedTier.connect({ url: resolveEnv(sharedConfig.url, options.env ?? process.env), keyPrefix: sharedConfig.keyPrefix, timeoutMs: sharedConfig.timeoutMs });
-  }
+  const upstreamCache = options.upstreamCache ?? (await UpstreamCache.open(config.cache, options.env));
   const lookup = upstreamCache.lookup.bind(upstreamCache);
   return {
     schema,
@@ -88,8 +87,7 @@ export async function createGateway(config: VirtualizationConfig, options: Gatew
     createContext: (hooks) => createFederationContext(connectors, store, options.observe, hooks, lookup),
     close: async () => {
       await Promise.all([...connectors.values()].map((connector) => connector.close()));
-      upstreamCache.clear();
-      await upstreamCache.shared?.close();
+      if (!options.upstreamCache) await upstreamCache.close();
       if (!options.store) await tables.close();
     },
   };

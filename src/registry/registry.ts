@@ -11,6 +11,7 @@ import { checkReferences } from '../config/references';
 import { checkShape } from '../config/validate';
 import type { RejectionListener } from '../connectors/source-connector';
 import { CanonicalSchema } from '../federation/canonical-schema';
+import { UpstreamCache } from '../cache/upstream-cache';
 import { createGateway, type Gateway } from '../federation/gateway';
 import { buildGatewaySchema } from '../federation/gateway-schema';
 import { importCrosswalkCsv } from '../mapping/crosswalk-file';
@@ -168,12 +169,17 @@ export class Registry {
     private readonly tables: MappingStore,
     private readonly options: RegistryOptions,
     snapshot: RegistrySnapshot,
+    /** One upstream-call cache for every generation: what a swap keeps (and what /metrics counts). */
+    private readonly upstreamCache: UpstreamCache,
     initial: Gateway,
   ) {
     this.snapshot = snapshot;
     this.log = options.log ?? writeLog;
     // Version 0 is the configuration alone; the registered revision is built by the first reload.
-    this.gateway = new LiveGateway(initial, 0, () => this.options.store.close());
+    this.gateway = new LiveGateway(initial, 0, async () => {
+      await this.options.store.close();
+      await this.upstreamCache.close();
+    });
   }
 
   /**
@@ -194,14 +200,22 @@ export class Registry {
     }
     const tables = routeMappings(fromFiles, options.store.mappings);
     const snapshot = await options.store.load();
-    const registry = new Registry(base, canonical, tables, options, snapshot, await createGateway(base, Registry.gatewayOptions(options, tables)));
+    const upstreamCache = await UpstreamCache.open(base.cache, options.env);
+    let initial: Gateway;
+    try {
+      initial = await createGateway(base, Registry.gatewayOptions(options, tables, upstreamCache));
+    } catch (error) {
+      await upstreamCache.close();
+      throw error;
+    }
+    const registry = new Registry(base, canonical, tables, options, snapshot, upstreamCache, initial);
     await registry.reload('start');
     options.store.watch(() => void registry.reload('notification').catch((error: unknown) => registry.log({ level: 'error', msg: 'registry reload failed', reason: String(error) })));
     return registry;
   }
 
-  private static gatewayOptions(options: RegistryOptions, tables: MappingStore) {
-    return { baseDir: options.baseDir, env: options.env, store: tables, loadCrosswalkFiles: false, ...(options.onReject ? { onReject: options.onReject } : {}) };
+  private static gatewayOptions(options: RegistryOptions, tables: MappingStore, upstreamCache: UpstreamCache) {
+    return { baseDir: options.baseDir, env: options.env, store: tables, upstreamCache, loadCrosswalkFiles: false, ...(options.onReject ? { onReject: options.onReject } : {}) };
   }
 
   /** The registry revision last seen (it may be newer than the live schema when a reload failed). */
@@ -238,7 +252,7 @@ export class Registry {
     let gateway: Gateway | undefined;
     try {
       if (options.build && problems.length === 0) {
-        gateway = await createGateway(config, Registry.gatewayOptions(this.options, this.tables));
+        gateway = await createGateway(config, Registry.gatewayOptions(this.options, this.tables, this.upstreamCache));
         schema = gateway.schema;
       } else schema = buildGatewaySchema(config, this.canonical);
     } catch (error) {

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { ResponseCache, useResponseCache } from '../cache/response-cache';
+import { ResponseStore, ttlPerTypeOf, useResponseCache } from '../cache/response-cache';
 import type { Gateway } from '../federation/gateway';
 import type { FederationContext } from '../federation/request-context';
 import type { BudgetStore } from '../guard/budget-store';
@@ -44,8 +44,8 @@ export interface GatewayServer {
   readonly url: string;
   readonly port: number;
   readonly yoga: YogaServerInstance<GatewayServerContext, FederationContext>;
-  /** The hot-response tier (`cache.responses`). */
-  readonly responseCache: ResponseCache;
+  /** The store of the hot-response tier (`cache.responses`). */
+  readonly responseCache: ResponseStore;
   /** `POST /webhooks/:source`. */
   readonly webhooks: WebhookReceiver;
   /** Stops accepting requests, lets those in flight finish (up to the grace period), then closes the sources. */
@@ -101,17 +101,17 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
   // Hot reload: each request runs on the generation it pinned, so a swap never changes a schema under it.
   const live = LiveGateway.of(gateway);
   const metrics = new GatewayMetrics(() => [...live.connectors].map(([name, connector]) => [name, connector.http.health().breaker?.state ?? 'closed'] as const));
-  // Webhooks reach the live generation's caches; the metrics hook is set on the generation the
-  // server starts with (a generation swapped in by the registry is not counted in /metrics yet).
+  // The upstream-call cache outlives schema generations (the registry hands each the same one),
+  // so its counter and its shared tier's subscription are set once here.
   const countCache = (tier: string, result: string, n = 1) => metrics.cacheRequests.inc({ tier, result }, n);
-  gateway.upstreamCache.count = countCache;
-  const responseCache = new ResponseCache(gateway.config.cache.responses, countCache);
-  const webhooks = new WebhookReceiver(gateway, responseCache, logger, gateway.env);
-  const shared = gateway.upstreamCache.shared;
+  live.upstreamCache.count = countCache;
+  const responseCache = new ResponseStore(gateway.config.cache.responses, countCache);
+  const webhooks = new WebhookReceiver(live, responseCache, logger, live.env);
+  const shared = live.upstreamCache.shared;
   if (shared) {
     // An invalidation applied on any replica reaches this one's local memory through the shared tier.
-    webhooks.onInvalidate = (values) => shared.invalidate(values);
-    shared.onInvalidate((values) => webhooks.invalidate(values));
+    webhooks.onInvalidate = (refs) => shared.invalidate(refs);
+    shared.onInvalidate((refs) => webhooks.invalidate(refs));
   }
   const operations = new OperationScope();
   const yoga = createYoga<GatewayServerContext, FederationContext>({
@@ -142,7 +142,7 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
       // Before the response cache, so that an answer from the cache also says its schema version.
       useSchemaVersion(),
       // After the guard, so that an answer from the cache is still charged.
-      useResponseCache(responseCache),
+      useResponseCache(responseCache, { ttlPerType: ttlPerTypeOf(gateway.config) }),
       useExplain(),
       // Last, so that it reads the result every other plugin leaves (extensions.cost among them).
       useOperationTelemetry({

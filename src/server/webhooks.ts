@@ -1,8 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { LRUCache } from 'lru-cache';
-import { identitiesOf } from '../cache/identities';
-import type { ResponseCache } from '../cache/response-cache';
+import { entitiesOf, identitiesOf, valuesOf, type EntityRef } from '../cache/identities';
+import type { ResponseStore } from '../cache/response-cache';
 import { resolveEnv } from '../config/env';
 import type { Gateway } from '../federation/gateway';
 import type { Logger } from '../telemetry/logger';
@@ -76,11 +76,11 @@ export class WebhookReceiver {
 
   constructor(
     private readonly gateway: Gateway,
-    private readonly responses: ResponseCache,
+    private readonly responses: ResponseStore,
     private readonly logger: Logger,
     private readonly env: NodeJS.ProcessEnv = process.env,
     /** Told of each applied invalidation (to drop the shared tier and tell other replicas). */
-    public onInvalidate: (values: string[]) => Promise<void> = async () => undefined,
+    public onInvalidate: (refs: EntityRef[]) => Promise<void> = async () => undefined,
   ) {
     const tolerance = gateway.config.cache.webhooks.toleranceMs;
     // An id older than twice the tolerance could only come with a refused timestamp.
@@ -113,21 +113,25 @@ export class WebhookReceiver {
       return { status: 200, body: { status: 'duplicate' } };
     }
     this.applied.set(id, true);
-    let values: string[];
+    let refs: EntityRef[];
     try {
-      values = [...(await identitiesOf({ entity: event.entity, field: event.field, value: String(event.key) }, this.gateway.config, this.gateway.store, this.gateway.connectors))];
+      refs = await identitiesOf({ entity: event.entity, field: event.field, value: String(event.key) }, this.gateway.config, this.gateway.store, this.gateway.connectors);
     } catch (error) {
       // Not applied: a retried delivery must be applied then.
       this.applied.delete(id);
       throw error;
     }
-    const dropped = this.invalidate(values);
-    await this.onInvalidate(values);
-    this.logger.info({ source, event: event.id, type: event.type, identities: values.length, ...dropped }, 'webhook applied');
+    const dropped = this.invalidate(refs);
+    await this.onInvalidate(refs);
+    this.logger.info({ source, event: event.id, type: event.type, identities: refs.length, ...dropped }, 'webhook applied');
     return { status: 202, body: { status: 'applied', ...dropped } };
   }
 
-  invalidate(values: readonly string[]): { upstream: number; responses: number } {
-    return { upstream: this.gateway.upstreamCache.invalidateValues(values), responses: this.responses.invalidateValues(values) };
+  /** Drops the upstream calls that asked for or returned any of `refs`' values, and the answers that show any entity they name. */
+  invalidate(refs: readonly EntityRef[]): { upstream: number; responses: number } {
+    return {
+      upstream: this.gateway.upstreamCache.invalidateValues(valuesOf(refs)),
+      responses: this.responses.drop(entitiesOf(refs, this.gateway.config)),
+    };
   }
 }

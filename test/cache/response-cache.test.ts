@@ -3,9 +3,9 @@
  * calls (counted at the sandboxes); one-off queries are not admitted; two callers' scopes never
  * share an answer; answers with errors are never stored.
  */
-import { parse } from 'graphql';
 import baseConfig from '../../virtualization.config';
-import { ResponseCache } from '../../src/cache/response-cache';
+import { ResponseStore, ttlPerTypeOf } from '../../src/cache/response-cache';
+import { validateConfig } from '../../src/config/validate';
 import { startHarness, type Harness } from '../support/harness';
 
 const QUERY = baseConfig.examples![0]!.query;
@@ -61,16 +61,35 @@ describe('hot responses', () => {
   });
 
   it('never stores an answer with errors, and stays within its byte bound', () => {
-    const cache = new ResponseCache({ enabled: true, maxBytes: 20_000, ttlMs: 60_000, admitAfter: 1, windowMs: 60_000, scopeHeader: SCOPE });
-    const document = parse('{ customer(id: "x") { id } }');
-    const key = cache.keyOf(document, null, {}, 'a');
-    cache.store(key, { data: { customer: null }, errors: [{ message: 'source down' } as never] });
-    expect(cache.size).toBe(0);
+    const store = new ResponseStore({ enabled: true, maxBytes: 20_000, ttlMs: 60_000, admitAfter: 1, windowMs: 60_000, scopeHeader: SCOPE });
+    expect(store.get('k')).toBeNull();
+    store.set('k', { data: { customer: null }, errors: [{ message: 'source down' } as never] }, [], 60_000);
+    expect(store.size).toBe(0);
     for (let i = 0; i < 2_000; i++) {
-      cache.store(cache.keyOf(document, null, { i }, 'a'), { data: { customer: { id: `c-${i}`, name: 'n'.repeat(100) } } });
-      expect(cache.bytes).toBeLessThanOrEqual(20_000);
+      store.get(`k${i}`);
+      store.set(`k${i}`, { data: { customer: { id: `c-${i}`, name: 'n'.repeat(100) } } }, [{ typename: 'Customer', id: `c-${i}` }], 60_000);
+      expect(store.bytes).toBeLessThanOrEqual(20_000);
     }
-    expect(cache.size).toBeGreaterThan(5);
-    expect(cache.invalidateValues(['c-1999'])).toBe(1);
+    expect(store.size).toBeGreaterThan(5);
+    expect(store.drop([{ typename: 'Customer', id: 'c-1998' }, { typename: 'Order', id: 'c-1999' }])).toBe(1);
+    expect(store.get('k1999')).not.toBeNull();
+    expect(store.get('k1998')).toBeNull();
+  });
+
+  it('keeps a combination only once it was asked admitAfter times within the window', () => {
+    const store = new ResponseStore({ enabled: true, maxBytes: 1_000_000, ttlMs: 60_000, admitAfter: 3, windowMs: 60_000, scopeHeader: SCOPE });
+    const answer = { data: { customer: { id: 'c' } } };
+    for (let asked = 1; asked <= 3; asked++) {
+      expect(store.get('k')).toBeNull();
+      store.set('k', answer, [], 60_000);
+      expect(store.size).toBe(asked === 3 ? 1 : 0);
+    }
+    expect(store.get('k')).toMatchObject({ data: answer.data, extensions: { responseCache: { hit: true } } });
+  });
+
+  it('keeps an answer no longer than the freshness declared for the types it shows', () => {
+    const config = validateConfig({ ...baseConfig, cache: { responses: { ttlMs: 30_000 } } });
+    // Tickets are fresh for 10 s at the desk, orders 15 s; customers 60 s, capped by the tier's 30 s.
+    expect(ttlPerTypeOf(config)).toMatchObject({ Ticket: 10_000, Order: 15_000, Customer: 30_000 });
   });
 });
