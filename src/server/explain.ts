@@ -1,5 +1,6 @@
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { GraphQLSchema } from 'graphql';
+import { RESPONSE_AGE_EXTENSION } from '../cache/response-cache';
 import type { UpstreamCall } from '../connectors/http-client';
 import { SourceMap, type FieldProvenance } from '../federation/provenance';
 import type { FederationContext } from '../federation/request-context';
@@ -44,6 +45,23 @@ function fanoutOf(calls: readonly UpstreamCall[], startedAt: number): FanoutEntr
     }));
 }
 
+/** The age of an answer served whole from the hot-response tier, or undefined when it was computed. */
+function responseAgeOf(extensions: Record<string, unknown> | undefined): number | undefined {
+  const served = extensions?.[RESPONSE_AGE_EXTENSION] as { hit?: boolean; ageMs?: number } | undefined;
+  return served?.hit ? Math.round(served.ageMs ?? 0) : undefined;
+}
+
+/**
+ * An answer served whole from the hot-response tier made no upstream call: its fan-out is that one
+ * lookup, with the answer's age, and every field it shows is as old as the answer.
+ */
+function explainResponseHit(ageMs: number, provenance: FieldProvenance[]): { fanout: FanoutEntry[]; provenance: FieldProvenance[] } {
+  return {
+    fanout: [{ source: 'virtualize', route: 'response cache', batchSize: 1, status: 200, cacheHit: true, ageMs, attempts: 0, startMs: 0, durationMs: 0 }],
+    provenance: provenance.map((entry) => ({ ...entry, cachedAgeMs: ageMs })),
+  };
+}
+
 /**
  * A source's fields were served from the cache when every call to that source in the request was
  * a cache hit: their age is that of the oldest value served. Otherwise (or with no call) null.
@@ -85,7 +103,10 @@ export function useExplain(): Plugin {
       return {
         onExecuteDone({ result, setResult }) {
           if (isAsyncIterable(result)) return;
-          const explained = { fanout: fanoutOf(calls, startedAt), provenance: withCacheAges(sourcesOf(args.schema).provenance(args.document, args.operationName), calls) };
+          const provenance = sourcesOf(args.schema).provenance(args.document, args.operationName);
+          const responseAge = responseAgeOf(result.extensions);
+          const explained =
+            responseAge === undefined ? { fanout: fanoutOf(calls, startedAt), provenance: withCacheAges(provenance, calls) } : explainResponseHit(responseAge, provenance);
           setResult({ ...result, extensions: { ...result.extensions, ...explained } });
         },
       };

@@ -78,8 +78,11 @@ const SCRIPT = `
     calls.forEach(function (call) { if (sources.indexOf(call.source) === -1) sources.push(call.source); });
     function color(source) { return COLORS[sources.indexOf(source) % COLORS.length]; }
     var end = calls.reduce(function (max, call) { return Math.max(max, call.startMs + call.durationMs); }, 0) || 1;
+    var whole = calls.length === 1 && calls[0].route === 'response cache' ? calls[0] : null;
     return h('div', { className: 'virtualize-fanout', 'data-testid': 'fanout-waterfall' },
-      h('p', { className: 'virtualize-fanout-summary' }, plural(calls.length, 'upstream call') + ' to ' + plural(sources.length, 'source') + ' within ' + ms(end) + ' of execution'),
+      h('p', { className: 'virtualize-fanout-summary' }, whole
+        ? 'Served whole from the response cache, ' + ms(whole.ageMs) + ' old: no upstream call'
+        : plural(calls.length, 'upstream call') + ' to ' + plural(sources.length, 'source') + ' within ' + ms(end) + ' of execution'),
       h('ul', { className: 'virtualize-fanout-legend' }, sources.map(function (source) {
         var count = calls.filter(function (call) { return call.source === source; }).length;
         return h('li', { key: source, 'data-source': source },

@@ -6,6 +6,8 @@
 import baseConfig from '../../virtualization.config';
 import { ResponseStore, ttlPerTypeOf } from '../../src/cache/response-cache';
 import { validateConfig } from '../../src/config/validate';
+import type { FieldProvenance } from '../../src/federation/provenance';
+import { EXPLAIN_HEADER, type FanoutEntry } from '../../src/server/explain';
 import { startHarness, type Harness } from '../support/harness';
 
 const QUERY = baseConfig.examples![0]!.query;
@@ -38,6 +40,23 @@ describe('hot responses', () => {
     expect(h.upstream().total).toBe(0);
     expect(hot.data).toEqual(first.data);
     expect(hot.extensions?.responseCache).toMatchObject({ hit: true });
+  });
+
+  it('explains an answer served whole: one response-cache entry with its age, no upstream call', async () => {
+    h.server.responseCache.clear();
+    const variables = { first: 2 };
+    await h.query(QUERY, variables, { [SCOPE]: 'explain' });
+    await h.query(QUERY, variables, { [SCOPE]: 'explain' });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    h.resetUpstream();
+    const hot = await h.query(QUERY, variables, { [SCOPE]: 'explain', [EXPLAIN_HEADER]: '1' });
+    expect(h.upstream().total).toBe(0);
+    const fanout = hot.extensions!.fanout as FanoutEntry[];
+    expect(fanout).toEqual([expect.objectContaining({ source: 'virtualize', route: 'response cache', cacheHit: true })]);
+    expect(fanout[0]!.ageMs).toBeGreaterThanOrEqual(25);
+    const provenance = hot.extensions!.provenance as FieldProvenance[];
+    expect(provenance.length).toBeGreaterThan(0);
+    expect(provenance.every((field) => field.cachedAgeMs === fanout[0]!.ageMs)).toBe(true);
   });
 
   it('does not admit a query asked once', async () => {

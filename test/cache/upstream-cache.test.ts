@@ -44,6 +44,22 @@ describe('upstream-call cache', () => {
     expect(counts.filter((c) => c === 'miss')).toHaveLength(4);
   });
 
+  it('never serves records mapped by another version of a source definition', async () => {
+    const cache = new UpstreamCache(defaults);
+    const before = fakeConnector();
+    await cache.lookup(before.connector, 'Thing', 'id', ['a']);
+    await cache.lookup(before.connector, 'Thing', 'id', ['a']);
+    expect(before.calls).toHaveLength(1);
+    // The same source, registered anew with another mapping: its first lookup goes to the source.
+    const after = fakeConnector({ cache: { ttlMs: 60_000 } });
+    await cache.lookup(after.connector, 'Thing', 'id', ['a']);
+    expect(after.calls).toEqual([['a']]);
+    // An equal definition (another object, same content) shares the entries.
+    const same = fakeConnector({ cache: { ttlMs: 60_000 } });
+    await cache.lookup(same.connector, 'Thing', 'id', ['a']);
+    expect(same.calls).toHaveLength(0);
+  });
+
   it('100 concurrent identical cold lookups make one call per key', async () => {
     const cache = new UpstreamCache(defaults);
     const { connector, calls } = fakeConnector({ delayMs: 30 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { startSandboxes } from '../../sources/sandbox';
 import { startBilling, type BillingSandboxHandle } from '../../sources/billing/server';
 import baseConfig from '../../virtualization.config';
-import type { RegistryDefinition } from '../../src/config/definition';
+import type { RegistryDefinition, VirtualizationConfigInput } from '../../src/config/definition';
 import { validateConfig } from '../../src/config/validate';
 import { openRegistry } from '../../src/registry/open-registry';
 import type { Registry } from '../../src/registry/registry';
@@ -42,7 +42,16 @@ export interface RegistryHarness {
  * temporary directory unless a store is given (and is removed on close).
  */
 export async function startRegistryHarness(
-  options: { store?: StoreDefinition; latencyMs?: number; env?: NodeJS.ProcessEnv; sandboxes?: Sandboxes; billing?: BillingSandboxHandle; allowPrivate?: string[] } = {},
+  options: {
+    store?: StoreDefinition;
+    latencyMs?: number;
+    env?: NodeJS.ProcessEnv;
+    sandboxes?: Sandboxes;
+    billing?: BillingSandboxHandle;
+    allowPrivate?: string[];
+    /** The cache section; by default both tiers are off. */
+    cache?: VirtualizationConfigInput['cache'];
+  } = {},
 ): Promise<RegistryHarness> {
   const sandboxes = options.sandboxes ?? (await startSandboxes({ latencyMs: options.latencyMs ?? 0, ports: { crm: 0, orders: 0, support: 0 } }));
   const billing = options.billing ?? (await startBilling({ apiKey: BILLING_KEY }));
@@ -53,7 +62,7 @@ export async function startRegistryHarness(
     ...baseConfig,
     server: { port: 0, host: '127.0.0.1' },
     // As in the main harness: these tests watch calls reach the sources, request by request.
-    cache: { upstream: { enabled: false }, responses: { enabled: false } },
+    cache: options.cache ?? { upstream: { enabled: false }, responses: { enabled: false } },
     registry: {
       store,
       credentials: {
