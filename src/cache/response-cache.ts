@@ -3,7 +3,7 @@ import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import type { CacheDefinition, VirtualizationConfig } from '../config/definition';
-import { resolvePolicy, type CacheCounter } from './upstream-cache';
+import { resolvePolicy, STALE_EXTENSION, type CacheCounter } from './upstream-cache';
 
 interface CachedAnswer {
   data: NonNullable<ExecutionResult['data']>;
@@ -80,7 +80,8 @@ export class ResponseStore implements Cache {
   }
 
   set(key: string, result: ExecutionResult, entities: Iterable<CacheEntityRecord>, ttl: number): void {
-    if (result.errors?.length || !result.data || ttl <= 0 || !this.hot(key)) return;
+    // Partial answers, and answers with values served stale because a source failed, are not kept as if complete.
+    if (result.errors?.length || !result.data || result.extensions?.[STALE_EXTENSION] || ttl <= 0 || !this.hot(key)) return;
     const ids = new Set<string>();
     for (const { typename, id } of entities) {
       ids.add(typename);

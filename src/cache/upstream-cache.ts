@@ -8,7 +8,14 @@ import type { SourceConnector } from '../connectors/source-connector';
 import type { KeyNormalization } from '../connectors/transforms';
 import { RedisSharedTier, type SharedTier } from './shared-tier';
 
-export type CacheResult = 'hit' | 'miss' | 'stale';
+/** `stale_if_error`: a miss whose source failed, answered with the value kept past its freshness. */
+export type CacheResult = 'hit' | 'miss' | 'stale' | 'stale_if_error';
+
+/**
+ * The extension of an answer that shows values kept past their freshness because their source
+ * failed: `extensions.stale`, one entry per source and lookup (`StaleServed`).
+ */
+export const STALE_EXTENSION = 'stale';
 
 /** Told of every key looked up in a tier: fed into `virtualize_cache_requests_total{tier,result}`. */
 export type CacheCounter = (tier: 'upstream' | 'shared' | 'response', result: CacheResult, n?: number) => void;
@@ -16,7 +23,7 @@ export type CacheCounter = (tier: 'upstream' | 'shared' | 'response', result: Ca
 interface Entry {
   records: CanonicalRecord[];
   fetchedAt: number;
-  /** Fresh until `fetchedAt + freshMs`; lru-cache drops it at `freshMs + staleWhileRevalidateMs`. */
+  /** Fresh until `fetchedAt + freshMs`; lru-cache drops it at `freshMs` plus the longer of the stale windows. */
   freshMs: number;
 }
 
@@ -30,7 +37,7 @@ interface Waiter {
 interface Batch {
   waiters: Waiter[];
   freshMs: number;
-  /** How long the entry is kept at all: fresh, then servable stale. */
+  /** How long the entry is kept at all: fresh, then servable stale (while revalidating or if the source fails). */
   ttlMs: number;
   prefix: string;
 }
@@ -40,13 +47,18 @@ const SEP = '\u0000';
 export interface ResolvedPolicy {
   ttlMs: number;
   staleWhileRevalidateMs: number;
+  staleIfErrorMs: number;
 }
 
 /** Entity over source over config: each field falls back to the next. */
 export function resolvePolicy(defaults: CacheDefinition['upstream'], source: SourceDefinition, entity: string): ResolvedPolicy {
   const layers: Array<CachePolicy | undefined> = [source.entities[entity]?.cache, source.cache];
   const pick = (field: keyof CachePolicy, fallback: number) => layers.map((layer) => layer?.[field]).find((v) => v !== undefined) ?? fallback;
-  return { ttlMs: pick('ttlMs', defaults.ttlMs), staleWhileRevalidateMs: pick('staleWhileRevalidateMs', defaults.staleWhileRevalidateMs) };
+  return {
+    ttlMs: pick('ttlMs', defaults.ttlMs),
+    staleWhileRevalidateMs: pick('staleWhileRevalidateMs', defaults.staleWhileRevalidateMs),
+    staleIfErrorMs: pick('staleIfErrorMs', defaults.staleIfErrorMs),
+  };
 }
 
 function sizeOf(entry: Entry, key: string): number {
@@ -94,6 +106,8 @@ export class UpstreamCache {
       maxSize: config.maxBytes,
       sizeCalculation: sizeOf,
       ttlAutopurge: false,
+      // A refresh that fails leaves the value it meant to replace: served stale if the source stays down.
+      noDeleteOnFetchRejection: true,
       fetchMethod: (key, _stale, { context }) =>
         new Promise<Entry>((resolve, reject) => {
           const value = key.slice(key.lastIndexOf(SEP) + 1);
@@ -157,13 +171,16 @@ export class UpstreamCache {
     const policy = this.policy(connector, entity);
     if (!this.config.enabled || policy.ttlMs <= 0) return connector.lookup(entity, field, values, observe, normalize);
     const prefix = [connector.name, fingerprintOf(connector.definition), entity, field, normalize, ''].join(SEP);
-    const batch: Batch = { waiters: [], freshMs: policy.ttlMs, ttlMs: policy.ttlMs + policy.staleWhileRevalidateMs, prefix };
+    const keptMs = policy.ttlMs + Math.max(policy.staleWhileRevalidateMs, policy.staleIfErrorMs);
+    const batch: Batch = { waiters: [], freshMs: policy.ttlMs, ttlMs: keptMs, prefix };
     const now = Date.now();
     const startedAt = performance.now();
     let fresh = 0;
     let stale = 0;
     let misses = 0;
-    const pending = values.map((value): Promise<Entry | undefined> => {
+    /** Per value: the entry to serve if the source fails (kept within `staleIfErrorMs` of its freshness). */
+    const fallbacks: Array<Entry | undefined> = [];
+    const pending = values.map((value, i): Promise<Entry | undefined> => {
       const key = prefix + value;
       const entry = this.lru.get(key, { allowStale: false });
       const age = entry === undefined ? 0 : now - entry.fetchedAt;
@@ -174,10 +191,11 @@ export class UpstreamCache {
         fresh += 1;
         return Promise.resolve(entry);
       }
+      if (entry !== undefined && age <= entry.freshMs + policy.staleIfErrorMs) fallbacks[i] = entry;
       const status: LRUCache.Status<string, Entry, Batch> = {};
       const fetched = this.lru.fetch(key, {
         context: batch,
-        ttl: policy.ttlMs + policy.staleWhileRevalidateMs,
+        ttl: keptMs,
         forceRefresh: isStale,
         allowStale: !isStale || servable,
         status,
@@ -195,6 +213,24 @@ export class UpstreamCache {
       });
     }
     const settled = await Promise.allSettled(pending);
+    // The source failed: values kept past their freshness answer instead, and say how old they are.
+    const rescued = settled.map((outcome, i) => (outcome.status === 'rejected' ? fallbacks[i] : undefined));
+    const kept = rescued.filter((entry): entry is Entry => entry !== undefined);
+    if (kept.length > 0) {
+      this.count('upstream', 'stale_if_error', kept.length);
+      observe?.({
+        source: connector.name,
+        route: `cache ${entity}.${field}`,
+        batchSize: kept.length,
+        status: 200,
+        attempts: 0,
+        startedAt: performance.now(),
+        durationMs: 0,
+        cacheHit: true,
+        staleIfError: true,
+        ageMs: Date.now() - Math.min(...kept.map((entry) => entry.fetchedAt)),
+      });
+    }
     if (observe && fresh + stale > 0) {
       // Values fetched before this lookup began were served from the cache.
       const served = settled.flatMap((outcome) => (outcome.status === 'fulfilled' && outcome.value && outcome.value.fetchedAt < now ? [outcome.value.fetchedAt] : []));
@@ -213,6 +249,8 @@ export class UpstreamCache {
     return new Map<string, CanonicalRecord[] | Error>(
       values.map((value, i) => {
         const outcome = settled[i]!;
+        const fallback = rescued[i];
+        if (fallback) return [value, fallback.records];
         if (outcome.status === 'rejected') return [value, outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason))];
         return [value, outcome.value?.records ?? []];
       }),

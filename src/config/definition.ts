@@ -224,12 +224,15 @@ export type ListDefinition = z.infer<typeof listDefinition>;
 
 /**
  * How long the upstream-call cache keeps what a source answered: fresh for `ttlMs`, then served
- * stale for up to `staleWhileRevalidateMs` more while one refresh runs in the background.
+ * stale for up to `staleWhileRevalidateMs` more while one refresh runs in the background. When the
+ * source fails (down, timing out, breaker open), a value up to `staleIfErrorMs` past its freshness
+ * is served instead of the error, and the answer says so (`extensions.stale`).
  * `ttlMs: 0` turns the cache off for the source or entity.
  */
 export const cachePolicyDefinition = z.strictObject({
   ttlMs: z.number().int().min(0).optional(),
   staleWhileRevalidateMs: z.number().int().min(0).optional(),
+  staleIfErrorMs: z.number().int().min(0).optional(),
 });
 export type CachePolicy = z.infer<typeof cachePolicyDefinition>;
 
@@ -591,6 +594,7 @@ export const cacheDefinition = z.strictObject({
       /** Default policy; sources and entities override it. */
       ttlMs: z.number().int().min(0).default(30_000),
       staleWhileRevalidateMs: z.number().int().min(0).default(30_000),
+      staleIfErrorMs: z.number().int().min(0).default(300_000),
     })
     .prefault({}),
   responses: z

@@ -23,6 +23,8 @@ export interface UpstreamCall {
   cacheHit?: boolean;
   /** Age of the oldest cached value served, in milliseconds; only with `cacheHit`. */
   ageMs?: number;
+  /** With `cacheHit`: the values were kept past their freshness and served because the source failed. */
+  staleIfError?: boolean;
 }
 
 export type CallObserver = (call: UpstreamCall) => void;

@@ -19,6 +19,7 @@ import { useExplain } from './explain';
 import { renderGraphiQLWithFanout } from './graphiql-fanout';
 import { readiness } from './health';
 import { useOperationTelemetry } from './operation-telemetry';
+import { useStaleLabel } from './stale-label';
 import { useSchemaVersion } from './use-schema-version';
 import { readRawBody, WebhookReceiver } from './webhooks';
 
@@ -141,6 +142,8 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
       }),
       // Before the response cache, so that an answer from the cache also says its schema version.
       useSchemaVersion(),
+      // Before the response cache, so that an answer with stale values is labelled and never stored.
+      useStaleLabel(),
       // After the guard, so that an answer from the cache is still charged.
       useResponseCache(responseCache, { ttlPerType: ttlPerTypeOf(gateway.config) }),
       useExplain(),

@@ -4,7 +4,7 @@ import { maxAgeOf, type UpstreamCall } from '../../src/connectors/http-client';
 import type { CanonicalRecord } from '../../src/connectors/record-mapper';
 import type { SourceConnector } from '../../src/connectors/source-connector';
 
-const defaults: CacheDefinition['upstream'] = { enabled: true, maxBytes: 1_000_000, ttlMs: 60_000, staleWhileRevalidateMs: 0 };
+const defaults: CacheDefinition['upstream'] = { enabled: true, maxBytes: 1_000_000, ttlMs: 60_000, staleWhileRevalidateMs: 0, staleIfErrorMs: 0 };
 
 /** A connector that answers `{ id: value }` for each value after `delayMs`, and records every call. */
 function fakeConnector(options: { delayMs?: number; fail?: (value: string) => boolean; cache?: SourceDefinition['cache']; maxAgeMs?: number } = {}) {
@@ -115,6 +115,29 @@ describe('upstream-call cache', () => {
     const second = await cache.lookup(connector, 'Thing', 'id', ['a']);
     expect(second.get('a')).toEqual([expect.objectContaining({ id: 'a' })]);
     expect(calls).toHaveLength(2);
+  });
+
+  it('serves a value past its freshness when the source fails, within staleIfErrorMs, and says so', async () => {
+    let failing = false;
+    const counts: string[] = [];
+    const cache = new UpstreamCache(defaults, (_tier, result, n = 1) => counts.push(...Array<string>(n).fill(result)));
+    const { connector, calls } = fakeConnector({ fail: () => failing, cache: { ttlMs: 30, staleWhileRevalidateMs: 0, staleIfErrorMs: 200 } });
+    await cache.lookup(connector, 'Thing', 'id', ['a']);
+    await sleep(60);
+    failing = true;
+    const observed: UpstreamCall[] = [];
+    const rescued = await cache.lookup(connector, 'Thing', 'id', ['a', 'b'], (call) => observed.push(call));
+    // The source was asked (and failed); the kept value answers, the value never fetched is the error.
+    expect(calls).toEqual([['a'], ['a', 'b']]);
+    expect((rescued.get('a') as CanonicalRecord[])[0]).toMatchObject({ id: 'a', version: 1 });
+    expect(rescued.get('b')).toBeInstanceOf(Error);
+    expect(observed).toEqual([expect.objectContaining({ cacheHit: true, staleIfError: true, batchSize: 1 })]);
+    expect(observed[0]!.ageMs).toBeGreaterThanOrEqual(55);
+    expect(counts).toContain('stale_if_error');
+    // Still down: the value is kept for the next ask too, until the window ends.
+    expect(((await cache.lookup(connector, 'Thing', 'id', ['a'])).get('a') as CanonicalRecord[])[0]).toMatchObject({ version: 1 });
+    await sleep(200);
+    expect((await cache.lookup(connector, 'Thing', 'id', ['a'])).get('a')).toBeInstanceOf(Error);
   });
 
   it('stays within its byte bound under a flood of distinct keys', async () => {
