@@ -12,7 +12,7 @@ import type { VirtualizationConfigInput } from '../../src/config/definition';
 import { validateConfig } from '../../src/config/validate';
 import { createGateway } from '../../src/federation/gateway';
 import { startGatewayServer, type GatewayServer } from '../../src/server/gateway-server';
-import { PROJECT_ROOT, sandboxEnv, startHarness, type GraphQLResponse, type Harness } from '../support/harness';
+import { memoryLoggers, PROJECT_ROOT, sandboxEnv, startHarness, type GraphQLResponse, type Harness } from '../support/harness';
 import { dataOf } from './compare';
 
 interface Cost {
@@ -194,7 +194,7 @@ if (!REDIS_URL) console.log('Shared Redis budget test skipped: set REDIS_URL (fo
     h = await startHarness({ configure });
     const config = validateConfig({ ...configure(structuredClone(baseConfig)), server: { port: 0, host: '127.0.0.1' } });
     const gateway = await createGateway(config, { baseDir: PROJECT_ROOT, env: sandboxEnv(h.sandboxes) });
-    replica = await startGatewayServer(gateway, { port: 0, host: '127.0.0.1' });
+    replica = await startGatewayServer(gateway, { port: 0, host: '127.0.0.1', logs: memoryLoggers() });
   });
   afterAll(async () => {
     await replica?.close();

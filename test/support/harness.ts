@@ -5,7 +5,7 @@ import type { LimitsInput, VirtualizationConfigInput } from '../../src/config/de
 import { validateConfig } from '../../src/config/validate';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/federation/gateway';
 import { startGatewayServer, type GatewayServer } from '../../src/server/gateway-server';
-import { createLogger, type LogDestination } from '../../src/telemetry/logger';
+import { createLogger, type LogDestination, type Logger } from '../../src/telemetry/logger';
 
 export const PROJECT_ROOT = join(__dirname, '../..');
 
@@ -26,6 +26,12 @@ export class MemoryLog {
   entries(): Array<Record<string, unknown>> {
     return this.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
   }
+}
+
+/** Loggers that write to memory: what a test keeps off stdout (and may read back). */
+export function memoryLoggers(): { app: Logger; audit: Logger; lines: { app: MemoryLog; audit: MemoryLog } } {
+  const lines = { app: new MemoryLog(), audit: new MemoryLog() };
+  return { app: createLogger('app', lines.app.destination), audit: createLogger('audit', lines.audit.destination), lines };
 }
 
 export interface Harness {

@@ -11,7 +11,7 @@ import type { Registry } from '../../src/registry/registry';
 import { createAdminApi } from '../../src/server/admin-api';
 import { startGatewayServer, type GatewayServer } from '../../src/server/gateway-server';
 import { billingEnv } from './billing';
-import { PROJECT_ROOT, sandboxEnv, type GraphQLResponse, type Sandboxes } from './harness';
+import { memoryLoggers, PROJECT_ROOT, sandboxEnv, type GraphQLResponse, type Sandboxes } from './harness';
 
 export const ADMIN_TOKEN = 'admin-token-for-tests';
 export const VIEWER_TOKEN = 'viewer-token-for-tests';
@@ -74,7 +74,7 @@ export async function startRegistryHarness(
   });
   const logs: Array<Record<string, unknown>> = [];
   const registry = await openRegistry(config, { baseDir: PROJECT_ROOT, env, log: (event) => logs.push(event), onReject: () => undefined });
-  const server = await startGatewayServer(registry.gateway, { port: 0, host: '127.0.0.1', admin: createAdminApi(registry, config.registry.credentials, env), shutdownGraceMs: 2_000 });
+  const server = await startGatewayServer(registry.gateway, { port: 0, host: '127.0.0.1', admin: createAdminApi(registry, config.registry.credentials, env), shutdownGraceMs: 2_000, logs: memoryLoggers() });
   const origin = server.url;
 
   const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
