@@ -61,6 +61,8 @@ export interface DashboardRun {
    * it exceeds the others by much, something else was running).
    */
   cpuShare: { gateway: number | null; loadGenerator: number; machine: number | null };
+  /** CPU time of the gateway process (all its threads) per answer, in ms: what an answer costs, less disturbed by other processes than throughput. */
+  gatewayCpuMsPerAnswer: number | null;
   upstreamPerAnswer: number;
   /** Answers served whole from the response tier, and keys from the upstream tier, over all lookups of each. */
   hitRatio: { responses: number | null; upstream: number | null };
@@ -237,6 +239,7 @@ async function run(
     throughputPerSecond: Math.round((result.answers / result.wallMs) * 1000 * 10) / 10,
     wallMs: Math.round(result.wallMs),
     cpuShare: { gateway: cpuBefore === null || cpuAfter === null ? null : share(cpuAfter - cpuBefore), loadGenerator: share(result.cpuMs), machine: machineBefore === null || machineAfter === null ? null : share(machineAfter - machineBefore) },
+    gatewayCpuMsPerAnswer: cpuBefore === null || cpuAfter === null || result.answers === 0 ? null : Math.round(((cpuAfter - cpuBefore) / result.answers) * 1000) / 1000,
     upstreamPerAnswer: result.answers > 0 ? Math.round((upstream / result.answers) * 100) / 100 : 0,
     hitRatio: { responses: ratio(cache, 'response'), upstream: ratio(cache, 'upstream') },
     rssMiB: rssMiB(gateway.pid),
@@ -276,15 +279,15 @@ export function formatDashboard(result: DashboardResult): string {
   const percent = (share: number | null) => (share === null ? '-' : `${Math.round(share * 100)}%`);
   const lines = [
     `Dashboard workload: a sequence of ${workload.requests} customer 360s by id, ${workload.clients} clients (request i from API key dashboard-<1 + i mod ${workload.clients}>), ${workload.distinctCustomers} distinct customers (Zipf s=${workload.zipfExponent}, ${workload.repeatRate * 100}% repeats); caches off and the first pass go through it once, the second pass ${workload.filledPasses} times; load from autocannon in a process of its own`,
-    '| gateway | requests | failed | answers/s | p50 ms | p95 ms | gateway ms/answer | gateway CPU | load generator CPU | machine CPU | response hit ratio | upstream hit ratio | upstream calls/answer | RSS MiB |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| gateway | requests | failed | answers/s | p50 ms | p95 ms | gateway ms/answer | gateway CPU ms/answer | gateway CPU | load generator CPU | machine CPU | response hit ratio | upstream hit ratio | upstream calls/answer | RSS MiB |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const row of [result.cold, result.hot, result.warm]) {
     lines.push(
-      `| ${row.name} | ${row.requests} | ${row.failures.count === row.gatewayFailedOperations ? row.failures.count : `${row.failures.count} (gateway: ${row.gatewayFailedOperations})`} | ${row.throughputPerSecond} | ${row.latencyMs?.p50 ?? '-'} | ${row.latencyMs?.p95 ?? '-'} | ${row.gatewayMsMean ?? '-'} | ${percent(row.cpuShare.gateway)} | ${percent(row.cpuShare.loadGenerator)} | ${percent(row.cpuShare.machine)} | ${row.hitRatio.responses ?? '-'} | ${row.hitRatio.upstream ?? '-'} | ${row.upstreamPerAnswer} | ${row.rssMiB ?? '-'} |`,
+      `| ${row.name} | ${row.requests} | ${row.failures.count === row.gatewayFailedOperations ? row.failures.count : `${row.failures.count} (gateway: ${row.gatewayFailedOperations})`} | ${row.throughputPerSecond} | ${row.latencyMs?.p50 ?? '-'} | ${row.latencyMs?.p95 ?? '-'} | ${row.gatewayMsMean ?? '-'} | ${row.gatewayCpuMsPerAnswer ?? '-'} | ${percent(row.cpuShare.gateway)} | ${percent(row.cpuShare.loadGenerator)} | ${percent(row.cpuShare.machine)} | ${row.hitRatio.responses ?? '-'} | ${row.hitRatio.upstream ?? '-'} | ${row.upstreamPerAnswer} | ${row.rssMiB ?? '-'} |`,
     );
   }
-  lines.push(`throughput against caches off: first pass ${result.speedup.hot}x, second pass ${result.speedup.warm}x (hit ratios are lookups served from memory over all lookups of the tier during that run; upstream lookups happen only for answers the response tier did not serve; CPU is CPU time over wall time, 100% = one CPU, machine = every process on its ${cpus().length} CPUs)`);
+  lines.push(`throughput against caches off: first pass ${result.speedup.hot}x, second pass ${result.speedup.warm}x (hit ratios are lookups served from memory over all lookups of the tier during that run; upstream lookups happen only for answers the response tier did not serve; gateway ms/answer is time inside the operation, gateway CPU ms/answer the whole process's CPU time, HTTP included; CPU is CPU time over wall time, 100% = one CPU, machine = every process on its ${cpus().length} CPUs)`);
   for (const failure of dashboardFailures(result)) lines.push(`FAILED: ${failure}`);
   return lines.join('\n');
 }
