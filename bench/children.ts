@@ -3,8 +3,9 @@
  * test (`serve-gateway.js`) run in their own Node process, so that neither shares an event loop with
  * the load-generating client or with each other. A child announces itself with one JSON line on
  * stdout; it is stopped by its pid with SIGTERM (SIGKILL if it has not exited a few seconds later).
+ * A child started with an IPC channel (the load generator) also answers questions over it, one at a time.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type Serializable } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { PROJECT_ROOT } from './project';
 
@@ -15,6 +16,12 @@ export interface Child<T> {
   readonly announced: T;
   /** SIGTERM by pid, wait for the exit; SIGKILL after `graceMs`. Safe to call twice. */
   stop(): Promise<void>;
+}
+
+/** A child with an IPC channel: `ask` sends one message and resolves with the child's next message. */
+export interface IpcChild<T> extends Child<T> {
+  /** Rejects if the child exits or has not answered within `timeoutMs`; one question at a time. */
+  ask(message: Serializable, timeoutMs: number): Promise<unknown>;
 }
 
 const STARTUP_TIMEOUT_MS = 15_000;
@@ -67,7 +74,62 @@ export async function startChild<T>(
   parse: (value: unknown) => T,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Child<T>> {
-  const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, stdio: ['pipe', 'pipe', 'inherit'], env });
+  return (await spawnChild(label, args, parse, env, false)).handle;
+}
+
+/** As `startChild`, with an IPC channel to the child (`process.send` and `process.on('message')` there). */
+export async function startIpcChild<T>(
+  label: string,
+  args: readonly string[],
+  parse: (value: unknown) => T,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<IpcChild<T>> {
+  const { handle, child } = await spawnChild(label, args, parse, env, true);
+  let busy = false;
+  const ask = (message: Serializable, timeoutMs: number): Promise<unknown> => {
+    if (busy) return Promise.reject(new Error(`${label} is still answering the previous question`));
+    if (exited(child) || !child.connected) return Promise.reject(new Error(`${label} (pid ${handle.pid}) is gone`));
+    busy = true;
+    return new Promise<unknown>((resolve, reject) => {
+      const done = () => {
+        busy = false;
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+      };
+      const onMessage = (answer: unknown) => {
+        done();
+        resolve(answer);
+      };
+      const onExit = (code: number | null, sig: NodeJS.Signals | null) => {
+        done();
+        reject(new Error(`${label} (pid ${handle.pid}) exited (${code ?? sig}) before answering`));
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`${label} (pid ${handle.pid}) did not answer within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+      child.send(message, (error) => {
+        if (error) {
+          done();
+          reject(new Error(`${label} (pid ${handle.pid}) could not be sent a message: ${error.message}`));
+        }
+      });
+    });
+  };
+  return { ...handle, ask };
+}
+
+async function spawnChild<T>(
+  label: string,
+  args: readonly string[],
+  parse: (value: unknown) => T,
+  env: NodeJS.ProcessEnv,
+  ipc: boolean,
+): Promise<{ handle: Child<T>; child: ChildProcess }> {
+  const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, stdio: ipc ? ['pipe', 'pipe', 'inherit', 'ipc'] : ['pipe', 'pipe', 'inherit'], env });
   alive.add(child);
   child.once('exit', () => alive.delete(child));
   child.once('error', () => alive.delete(child));
@@ -113,7 +175,7 @@ export async function startChild<T>(
         }
       });
     });
-    return { label, pid: child.pid!, announced, stop };
+    return { handle: { label, pid: child.pid!, announced, stop }, child };
   } catch (error) {
     await stop();
     throw error;

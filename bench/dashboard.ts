@@ -1,14 +1,22 @@
 /**
  * The dashboard phase: many dashboards polling customer 360s, a few customers far more often than
  * the rest (Zipf), 80% of requests repeating a customer already asked. The same request sequence
- * goes to virtualize with its cache tiers off (cold) and on (hot, starting empty), each gateway in
- * a child process of its own, at fixed concurrency: throughput, p50/p95, hit ratio, upstream calls
- * per answer and the gateway process's resident memory after the run.
+ * goes to virtualize with its cache tiers off (cold) and on (hot, starting empty, then again with
+ * its caches filled), each gateway in a child process of its own, at fixed concurrency, from a load
+ * generator in a third process (bench/load-generator.ts), so that generating load takes no CPU
+ * from the gateway's process: throughput, p50/p95, hit ratio, upstream calls per answer, CPU of the
+ * gateway and of the load generator, and the gateway process's resident memory after the run.
+ *
+ * Every answer is checked (200, no GraphQL errors, the customer asked for); one that fails counts
+ * as a failure, never as an answer, and so does an operation the gateway itself counts as failed.
  */
 import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { sandboxDataset } from '../sources/sandbox';
-import type { GraphQLClient } from './graphql-client';
-import { distribution, type Distribution, type SandboxControl } from './measure';
+import type { LoadGenerator } from './load';
+import type { LoadResult } from './load-protocol';
+import type { Distribution, SandboxControl } from './measure';
+import { processCpuMs } from './tracing-overhead';
 
 export const DASHBOARD_QUERY = `query Dashboard360($id: ID!) {
   customer(id: $id) {
@@ -21,7 +29,10 @@ export const DASHBOARD_QUERY = `query Dashboard360($id: ID!) {
 }`;
 
 export interface DashboardOptions {
+  /** Length of the sequence: cold and the first pass go through it once. */
   requests: number;
+  /** The second pass goes through the same sequence this many times, for a hot figure over seconds rather than one. */
+  filledPasses: number;
   clients: number;
   /** Customers that dashboards ask about. */
   customers: number;
@@ -32,8 +43,26 @@ export interface DashboardOptions {
 
 export interface DashboardRun {
   name: string;
-  latencyMs: Distribution;
+  /** Requests sent: the sequence times the passes. */
+  requests: number;
+  passes: number;
+  /** Answers that passed every check; latency, throughput and calls per answer count these only. */
+  answers: number;
+  failures: LoadResult['failures'];
+  /** Operations the gateway counted with outcome other than ok (virtualize_operations_total) during the run. */
+  gatewayFailedOperations: number;
+  /** Null when no answer passed. */
+  latencyMs: Distribution | null;
   throughputPerSecond: number;
+  wallMs: number;
+  /**
+   * CPU time over wall time during the run (1 = one CPU busy throughout): the gateway process, the
+   * load generator, and the whole machine (every process, this benchmark's and anyone else's: when
+   * it exceeds the others by much, something else was running).
+   */
+  cpuShare: { gateway: number | null; loadGenerator: number; machine: number | null };
+  /** CPU time of the gateway process (all its threads) per answer, in ms: what an answer costs, less disturbed by other processes than throughput. */
+  gatewayCpuMsPerAnswer: number | null;
   upstreamPerAnswer: number;
   /** Answers served whole from the response tier, and keys from the upstream tier, over all lookups of each. */
   hitRatio: { responses: number | null; upstream: number | null };
@@ -48,7 +77,7 @@ export interface DashboardResult {
   cold: DashboardRun;
   /** Caches on, starting empty: every first ask of a customer is a miss. */
   hot: DashboardRun;
-  /** The same sequence again on the same gateway, its caches filled by the first pass (within their TTLs). */
+  /** The same sequence again (`filledPasses` times) on the same gateway, its caches filled by the first pass (within their TTLs). */
   warm: DashboardRun;
   /** Throughput against cold: hot (first pass) and warm (second pass). */
   speedup: { hot: number; warm: number };
@@ -97,6 +126,18 @@ export function dashboardSequence(options: DashboardOptions): string[] {
   return sequence;
 }
 
+/** CPU time the whole machine spent busy (all CPUs, every process), in ms; null where /proc is not there. */
+function machineBusyMs(): number | null {
+  try {
+    // The first line sums all CPUs, in clock ticks (100 Hz on Linux): user nice system idle iowait irq softirq steal ...
+    const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = ticks;
+    return (user! + nice! + system! + irq! + softirq! + steal!) * 10;
+  } catch {
+    return null;
+  }
+}
+
 function rssMiB(pid: number): number | null {
   try {
     const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -106,23 +147,38 @@ function rssMiB(pid: number): number | null {
   }
 }
 
-async function cacheCounts(metricsUrl: string): Promise<Record<string, number>> {
-  const text = await (await fetch(metricsUrl)).text();
-  const counts: Record<string, number> = {};
-  for (const match of text.matchAll(/^virtualize_cache_requests_total\{tier="(\w+)",result="(\w+)"\} (\d+)/gm)) counts[`${match[1]}.${match[2]}`] = Number(match[3]);
-  return counts;
+/** What the gateway's /metrics says at one moment, for the differences over a run. */
+interface Scrape {
+  /** virtualize_cache_requests_total by `tier.result`. */
+  cache: Record<string, number>;
+  /** virtualize_operations_total by outcome. */
+  outcomes: Record<string, number>;
+  /** Sum and count of the operation-duration histogram, over all its series. */
+  operationSeconds: { sum: number; count: number };
 }
 
-/** Sum and count of the operation-duration histogram, over all its series. */
-async function operationSeconds(metricsUrl: string): Promise<{ sum: number; count: number }> {
-  const text = await (await fetch(metricsUrl)).text();
+async function scrape(metricsUrl: string): Promise<Scrape> {
+  const response = await fetch(metricsUrl);
+  if (!response.ok) throw new Error(`${metricsUrl} answered ${response.status}`);
+  const text = await response.text();
+  const cache: Record<string, number> = {};
+  for (const match of text.matchAll(/^virtualize_cache_requests_total\{tier="(\w+)",result="(\w+)"\} (\d+)/gm)) cache[`${match[1]}.${match[2]}`] = Number(match[3]);
+  const outcomes: Record<string, number> = {};
+  for (const match of text.matchAll(/^virtualize_operations_total\{([^}]*)\} (\d+)/gm)) {
+    const outcome = /outcome="(\w+)"/.exec(match[1]!)?.[1] ?? 'unknown';
+    outcomes[outcome] = (outcomes[outcome] ?? 0) + Number(match[2]);
+  }
   let sum = 0;
   let count = 0;
   for (const match of text.matchAll(/^virtualize_operation_duration_seconds_(sum|count)\{[^}]*\} ([0-9.e+-]+)/gm)) {
     if (match[1] === 'sum') sum += Number(match[2]);
     else count += Number(match[2]);
   }
-  return { sum, count };
+  return { cache, outcomes, operationSeconds: { sum, count } };
+}
+
+function difference(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(after).map(([key, value]) => [key, value - (before[key] ?? 0)]));
 }
 
 function ratio(counts: Record<string, number>, tier: string): number | null {
@@ -131,70 +187,107 @@ function ratio(counts: Record<string, number>, tier: string): number | null {
   return all === 0 ? null : Math.round((hits / all) * 1000) / 1000;
 }
 
-async function run(name: string, client: GraphQLClient, pid: number, control: SandboxControl, sequence: readonly string[], clients: number): Promise<DashboardRun> {
+export interface DashboardGateway {
+  /** The GraphQL endpoint. */
+  url: string;
+  pid: number;
+}
+
+async function run(
+  name: string,
+  load: LoadGenerator,
+  gateway: DashboardGateway,
+  control: SandboxControl,
+  sequence: readonly string[],
+  passes: number,
+  clients: number,
+): Promise<DashboardRun> {
   await control.reset();
-  const metricsUrl = client.url.replace(/\/graphql$/, '/metrics');
-  const durationsBefore = await operationSeconds(metricsUrl);
-  const latencies: number[] = [];
-  let cursor = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      while (cursor < sequence.length) {
-        const id = sequence[cursor++]!;
-        const at = performance.now();
-        await client.query(DASHBOARD_QUERY, { id }, { 'x-virtualize-scope': 'dashboards' });
-        latencies.push(performance.now() - at);
-      }
-    }),
-  );
-  const wallMs = performance.now() - started;
+  const metricsUrl = gateway.url.replace(/\/graphql$/, '/metrics');
+  const before = await scrape(metricsUrl);
+  const cpuBefore = processCpuMs(gateway.pid);
+  const machineBefore = machineBusyMs();
+  const result = await load.run({
+    url: gateway.url,
+    query: DASHBOARD_QUERY,
+    ids: [...sequence],
+    passes,
+    connections: clients,
+    headers: { 'x-virtualize-scope': 'dashboards' },
+    // One API key per dashboard, as measureConcurrent does: each spends its own query budget.
+    clientKeys: { header: 'x-api-key', prefix: 'dashboard-', count: clients },
+    idPath: ['customer', 'id'],
+    timeoutSeconds: 10,
+  });
+  const cpuAfter = processCpuMs(gateway.pid);
+  const machineAfter = machineBusyMs();
   const stats = await control.stats();
   const upstream = Object.values(stats).reduce((sum, system) => sum + system.total, 0);
-  const counts = await cacheCounts(metricsUrl);
-  const durationsAfter = await operationSeconds(metricsUrl);
-  const answers = durationsAfter.count - durationsBefore.count;
+  const after = await scrape(metricsUrl);
+  const cache = difference(after.cache, before.cache);
+  const outcomes = difference(after.outcomes, before.outcomes);
+  const operations = after.operationSeconds.count - before.operationSeconds.count;
+  const share = (cpuMs: number) => Math.round((cpuMs / result.wallMs) * 100) / 100;
   return {
     name,
-    latencyMs: distribution(latencies),
-    throughputPerSecond: Math.round((sequence.length / wallMs) * 1000 * 10) / 10,
-    upstreamPerAnswer: Math.round((upstream / sequence.length) * 100) / 100,
-    hitRatio: { responses: ratio(counts, 'response'), upstream: ratio(counts, 'upstream') },
-    rssMiB: rssMiB(pid),
-    gatewayMsMean: answers > 0 ? Math.round(((durationsAfter.sum - durationsBefore.sum) / answers) * 1000 * 100) / 100 : null,
+    requests: result.requests,
+    passes,
+    answers: result.answers,
+    failures: result.failures,
+    gatewayFailedOperations: Object.entries(outcomes).reduce((sum, [outcome, n]) => (outcome === 'ok' ? sum : sum + n), 0),
+    latencyMs: result.latencyMs,
+    throughputPerSecond: Math.round((result.answers / result.wallMs) * 1000 * 10) / 10,
+    wallMs: Math.round(result.wallMs),
+    cpuShare: { gateway: cpuBefore === null || cpuAfter === null ? null : share(cpuAfter - cpuBefore), loadGenerator: share(result.cpuMs), machine: machineBefore === null || machineAfter === null ? null : share(machineAfter - machineBefore) },
+    gatewayCpuMsPerAnswer: cpuBefore === null || cpuAfter === null || result.answers === 0 ? null : Math.round(((cpuAfter - cpuBefore) / result.answers) * 1000) / 1000,
+    upstreamPerAnswer: result.answers > 0 ? Math.round((upstream / result.answers) * 100) / 100 : 0,
+    hitRatio: { responses: ratio(cache, 'response'), upstream: ratio(cache, 'upstream') },
+    rssMiB: rssMiB(gateway.pid),
+    gatewayMsMean: operations > 0 ? Math.round(((after.operationSeconds.sum - before.operationSeconds.sum) / operations) * 1000 * 100) / 100 : null,
   };
 }
 
 export async function measureDashboard(
-  gateways: { cold: { client: GraphQLClient; pid: number }; hot: { client: GraphQLClient; pid: number } },
+  gateways: { cold: DashboardGateway; hot: DashboardGateway },
+  load: LoadGenerator,
   control: SandboxControl,
   options: DashboardOptions,
 ): Promise<DashboardResult> {
   const sequence = dashboardSequence(options);
-  const cold = await run('virtualize, caches off', gateways.cold.client, gateways.cold.pid, control, sequence, options.clients);
-  const hot = await run('virtualize, caches on, first pass', gateways.hot.client, gateways.hot.pid, control, sequence, options.clients);
-  const before = await cacheCounts(gateways.hot.client.url.replace(/\/graphql$/, '/metrics'));
-  const second = await run('virtualize, caches on, second pass', gateways.hot.client, gateways.hot.pid, control, sequence, options.clients);
-  // Hit ratios of the second pass alone: the counters are cumulative.
-  const after = await cacheCounts(gateways.hot.client.url.replace(/\/graphql$/, '/metrics'));
-  const delta = Object.fromEntries(Object.entries(after).map(([key, value]) => [key, value - (before[key] ?? 0)]));
-  const warm = { ...second, hitRatio: { responses: ratio(delta, 'response'), upstream: ratio(delta, 'upstream') } };
+  const cold = await run('virtualize, caches off', load, gateways.cold, control, sequence, 1, options.clients);
+  const hot = await run('virtualize, caches on, first pass', load, gateways.hot, control, sequence, 1, options.clients);
+  const warm = await run('virtualize, caches on, second pass', load, gateways.hot, control, sequence, options.filledPasses, options.clients);
   const speed = (row: DashboardRun) => Math.round((row.throughputPerSecond / cold.throughputPerSecond) * 10) / 10;
   return { workload: { ...options, distinctCustomers: new Set(sequence).size }, cold, hot, warm, speedup: { hot: speed(hot), warm: speed(warm) } };
 }
 
+/** Failures of any run, one line each, for the report and for the exit status. */
+export function dashboardFailures(result: DashboardResult): string[] {
+  return [result.cold, result.hot, result.warm]
+    .filter((row) => row.failures.count > 0 || row.gatewayFailedOperations > 0)
+    .map(
+      (row) =>
+        `${row.name}: ${row.failures.count} of ${row.requests} requests failed (${Object.entries(row.failures.byKind)
+          .filter(([, n]) => n > 0)
+          .map(([kind, n]) => `${kind} ${n}`)
+          .join(', ') || 'none at the client'}), ${row.gatewayFailedOperations} operations failed at the gateway; first: ${row.failures.samples.join(' | ') || '-'}`,
+    );
+}
+
 export function formatDashboard(result: DashboardResult): string {
   const { workload } = result;
+  const percent = (share: number | null) => (share === null ? '-' : `${Math.round(share * 100)}%`);
   const lines = [
-    `Dashboard workload: ${workload.requests} customer 360s by id, ${workload.clients} clients, ${workload.distinctCustomers} distinct customers (Zipf s=${workload.zipfExponent}, ${workload.repeatRate * 100}% repeats), same sequence for both`,
-    '| gateway | answers/s | p50 ms | p95 ms | gateway ms/answer | response hit ratio | upstream hit ratio | upstream calls/answer | RSS MiB |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `Dashboard workload: a sequence of ${workload.requests} customer 360s by id, ${workload.clients} clients (request i from API key dashboard-<1 + i mod ${workload.clients}>), ${workload.distinctCustomers} distinct customers (Zipf s=${workload.zipfExponent}, ${workload.repeatRate * 100}% repeats); caches off and the first pass go through it once, the second pass ${workload.filledPasses} times; load from autocannon in a process of its own`,
+    '| gateway | requests | failed | answers/s | p50 ms | p95 ms | gateway ms/answer | gateway CPU ms/answer | gateway CPU | load generator CPU | machine CPU | response hit ratio | upstream hit ratio | upstream calls/answer | RSS MiB |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const row of [result.cold, result.hot, result.warm]) {
     lines.push(
-      `| ${row.name} | ${row.throughputPerSecond} | ${row.latencyMs.p50} | ${row.latencyMs.p95} | ${row.gatewayMsMean ?? '-'} | ${row.hitRatio.responses ?? '-'} | ${row.hitRatio.upstream ?? '-'} | ${row.upstreamPerAnswer} | ${row.rssMiB ?? '-'} |`,
+      `| ${row.name} | ${row.requests} | ${row.failures.count === row.gatewayFailedOperations ? row.failures.count : `${row.failures.count} (gateway: ${row.gatewayFailedOperations})`} | ${row.throughputPerSecond} | ${row.latencyMs?.p50 ?? '-'} | ${row.latencyMs?.p95 ?? '-'} | ${row.gatewayMsMean ?? '-'} | ${row.gatewayCpuMsPerAnswer ?? '-'} | ${percent(row.cpuShare.gateway)} | ${percent(row.cpuShare.loadGenerator)} | ${percent(row.cpuShare.machine)} | ${row.hitRatio.responses ?? '-'} | ${row.hitRatio.upstream ?? '-'} | ${row.upstreamPerAnswer} | ${row.rssMiB ?? '-'} |`,
     );
   }
-  lines.push(`throughput against caches off: first pass ${result.speedup.hot}x, second pass ${result.speedup.warm}x (hit ratios are lookups served from memory over all lookups of the tier; upstream lookups happen only for answers the response tier did not serve)`);
+  lines.push(`throughput against caches off: first pass ${result.speedup.hot}x, second pass ${result.speedup.warm}x (hit ratios are lookups served from memory over all lookups of the tier during that run; upstream lookups happen only for answers the response tier did not serve; gateway ms/answer is time inside the operation, gateway CPU ms/answer the whole process's CPU time, HTTP included; CPU is CPU time over wall time, 100% = one CPU, machine = every process on its ${cpus().length} CPUs)`);
+  for (const failure of dashboardFailures(result)) lines.push(`FAILED: ${failure}`);
   return lines.join('\n');
 }
