@@ -523,6 +523,8 @@ export const shapeLimitsDefinition = z.strictObject({
   fragments: z.number().int().min(0).default(20),
   /** Operations in one batched HTTP request (a JSON array of operations). */
   batchedOperations: z.number().int().min(1).default(5),
+  /** Bytes of one request body; a POST must say its length (`Content-Length`), and a longer one is refused unread. */
+  requestBytes: z.number().int().min(1).default(1_000_000),
 });
 export type ShapeLimits = z.infer<typeof shapeLimitsDefinition>;
 

@@ -14,6 +14,7 @@ export const SHAPE_CODES = {
   tokens: 'TOKEN_LIMIT_EXCEEDED',
   fragments: 'FRAGMENT_LIMIT_EXCEEDED',
   batchedOperations: 'BATCH_LIMIT_EXCEEDED',
+  requestBytes: 'REQUEST_TOO_LARGE',
 } as const satisfies Record<keyof ShapeLimits, string>;
 
 export const COST_LIMIT_EXCEEDED = 'COST_LIMIT_EXCEEDED';
@@ -28,6 +29,7 @@ const SHAPE_HINTS: Record<keyof ShapeLimits, string> = {
   tokens: 'Shorten the document: pass long lists of values as variables.',
   fragments: 'Use fewer, larger fragments.',
   batchedOperations: 'Send the other operations in further requests.',
+  requestBytes: 'Send fewer or shorter variables, or split the request.',
 };
 
 /** Refused before execution: a 400 for `application/graphql-response+json` clients, 200 with errors for `application/json`. */
@@ -35,7 +37,7 @@ const BEFORE_EXECUTION = { status: 400, spec: true };
 
 export function shapeLimitExceeded(limit: keyof ShapeLimits, n: number, detail: string): GraphQLError {
   const message = `${detail.replace(/^Syntax Error: /, '')} ${SHAPE_HINTS[limit]}`;
-  const http = limit === 'batchedOperations' ? { status: 413 } : BEFORE_EXECUTION;
+  const http = limit === 'batchedOperations' || limit === 'requestBytes' ? { status: 413 } : BEFORE_EXECUTION;
   return new GraphQLError(message, { extensions: { code: SHAPE_CODES[limit], limit: n, http } });
 }
 

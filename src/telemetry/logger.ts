@@ -47,6 +47,16 @@ export function createLogger(log: string, destination: LogDestination, level = '
 }
 
 /**
+ * The same logger without the redaction net, for lines whose field names are all fixed by the code
+ * that writes them (the operation and audit lines): the net censors by field name, so it can
+ * match nothing there, and it costs some 20 µs per line, a tenth of a hot answer. A line that
+ * carries an object a caller or a source sent (headers, variables, records) keeps the net.
+ */
+export function withoutRedaction(logger: Logger): Logger {
+  return logger.child({}, { redact: { paths: [], censor: '[redacted]' } });
+}
+
+/**
  * Where a log goes, as an operator names it: `stdout`, `stderr`, `off`, or a file path (appended
  * to, directories created). Writes are asynchronous and flushed when the process exits.
  */

@@ -151,6 +151,33 @@ describe('abusive queries are refused before any source is called', () => {
     expect(h.upstream().total).toBe(0);
   });
 
+  it('a body over guard.limits.requestBytes: REQUEST_TOO_LARGE with HTTP 413, unread, connection closed', async () => {
+    const ids = Array.from({ length: 60_000 }, (_, i) => `0035e00000${String(i).padStart(8, '0')}`);
+    const response = await fetch(h.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ query: 'query($ids: [ID!]!) { customersByIds(ids: $ids) { id } }', variables: { ids } }),
+    });
+    expect(response.status).toBe(413);
+    expect(response.headers.get('connection')).toBe('close');
+    const body = (await response.json()) as Omit<GraphQLResponse, 'status'>;
+    expectRefused({ status: response.status, ...body }, 'REQUEST_TOO_LARGE', /at most 1000000 are read \(guard\.limits\.requestBytes\)\. Send fewer or shorter variables/);
+    expect(h.upstream().total).toBe(0);
+  });
+
+  it('a body of unknown length (chunked): LENGTH_REQUIRED with HTTP 411', async () => {
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(JSON.stringify({ query: '{ __typename }' })));
+        controller.close();
+      },
+    });
+    const response = await fetch(h.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit);
+    expect(response.status).toBe(411);
+    const answer = (await response.json()) as { errors: Array<{ message: string; extensions: { code: string } }> };
+    expect(answer.errors[0]).toMatchObject({ extensions: { code: 'LENGTH_REQUIRED' }, message: expect.stringMatching(/Content-Length/) });
+  });
+
   it('a batch within the limit is priced operation by operation: the heavy ones are refused, none runs in part', async () => {
     const heavy = { query: `{ customers(first: 1000) { nodes { orders { id } } } }` };
     const response = await fetch(h.url, {
