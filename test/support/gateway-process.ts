@@ -18,15 +18,16 @@ export interface GatewayProcess {
 
 /**
  * A configuration module for `virtualize start --config`: the built-in configuration (compiled)
- * with the registry's egress opened to loopback hosts the test names. Removed with `cleanup`.
+ * with the registry's egress opened to loopback hosts the test names, and top-level sections
+ * replaced by `sections` (JSON). Removed with `cleanup`.
  */
-export function writeTestConfig(allowPrivate: string[]): { file: string; cleanup(): void } {
+export function writeTestConfig(allowPrivate: string[], sections: Record<string, unknown> = {}): { file: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'virtualize-config-'));
   const file = join(dir, 'config.js');
   writeFileSync(
     file,
     `const base = require(${JSON.stringify(join(PROJECT_ROOT, 'dist/virtualization.config.js'))}).default;
-module.exports = { ...base, registry: { ...base.registry, egress: { allowedHosts: ['*'], allowPrivate: ${JSON.stringify(allowPrivate)} } } };
+module.exports = { ...base, registry: { ...base.registry, egress: { allowedHosts: ['*'], allowPrivate: ${JSON.stringify(allowPrivate)} } }, ...${JSON.stringify(sections)} };
 `,
   );
   return { file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
