@@ -241,6 +241,11 @@ function foreignCursor(): GraphQLError {
 /** The stand-in a join field's resolvers receive: the key values stitching fetched for them. */
 interface JoinParent {
   __key: Record<string, unknown>;
+  /**
+   * The records each join found for this parent, by mapping: every field that reads them (`orders`
+   * and `orderSummary`) shares one lookup, as it shares one parent within one delegation.
+   */
+  __related?: Map<string, Promise<CanonicalRecord[]>>;
 }
 
 /**
@@ -307,13 +312,23 @@ function addJoin(plan: Plan, mappingName: string, mapping: MappingDefinition): v
   // Forward (Customer.orders): lives in the "to" source, which can fetch the records.
   const forwardBuilder = plan.builders.get(toSource)!;
   contributedType(plan, forwardBuilder, mapping.from.entity, mapping.from.field);
-  const relatedRecords = async (parent: JoinParent, context: unknown): Promise<CanonicalRecord[]> => {
+  const fetchRelated = async (parent: JoinParent, context: unknown): Promise<CanonicalRecord[]> => {
     const value = keyString(parent.__key[mapping.from.field]);
     if (value === undefined) return [];
     const ctx = federationContext(context);
     const targets = mapping.via.kind !== 'fieldKey' ? await ctx.crosswalks.partners(mappingName, value) : [normalizeKey(normalize, value)];
     const groups = await ctx.loaders.loadMany(toSource, mapping.to.entity, mapping.to.field, targets, normalize);
     return groups.flat();
+  };
+  // Shared by the fields of one parent; callers copy before they filter, sort or slice.
+  const relatedRecords = (parent: JoinParent, context: unknown): Promise<CanonicalRecord[]> => {
+    const related = (parent.__related ??= new Map());
+    let records = related.get(mappingName);
+    if (!records) {
+      records = fetchRelated(parent, context);
+      related.set(mappingName, records);
+    }
+    return records;
   };
   const forward = mapping.forward;
   const canonicalForward = plan.canonical.field(mapping.from.entity, forward.field);
