@@ -284,9 +284,8 @@ function compareValues(a: unknown, b: unknown): number {
 }
 
 function aggregate(records: readonly CanonicalRecord[], definition: AggregateDefinition): unknown {
-  const matching = definition.where
-    ? records.filter((record) => Object.entries(definition.where!).every(([field, values]) => values.includes(String(record[field]))))
-    : records;
+  const where = definition.where ? Object.entries(definition.where) : undefined;
+  const matching = where ? records.filter((record) => where.every(([field, values]) => values.includes(String(record[field])))) : records;
   if (definition.op === 'count') return matching.length;
   const values = matching.map((record) => record[definition.field!]).filter((value) => value !== null && value !== undefined);
   if (values.length === 0) return null;
@@ -331,8 +330,9 @@ function addJoin(plan: Plan, mappingName: string, mapping: MappingDefinition): v
     return records;
   };
   const forward = mapping.forward;
+  const forwardArgs = Object.entries(forward.args ?? {});
   const canonicalForward = plan.canonical.field(mapping.from.entity, forward.field);
-  const argSdl = Object.entries(forward.args ?? {})
+  const argSdl = forwardArgs
     .map(([arg, def]) => {
       if ('slice' in def) return `${arg}: Int`;
       const canonical = plan.canonical.field(mapping.to.entity, def.filter);
@@ -345,7 +345,7 @@ function addJoin(plan: Plan, mappingName: string, mapping: MappingDefinition): v
       : `${describe(forward.description ?? `${mapping.to.entity} records joined through ${mappingName}; empty when there are none, null when the source failed.`)}${forward.field}${argSdl ? `(${argSdl})` : ''}: [${mapping.to.entity}!]`,
     resolve: async (parent, args, context) => {
       let records = await relatedRecords(parent as JoinParent, context);
-      for (const [arg, def] of Object.entries(forward.args ?? {})) {
+      for (const [arg, def] of forwardArgs) {
         const value = args[arg];
         if (value === undefined || value === null) continue;
         if ('filter' in def) records = records.filter((record) => record[def.filter] === value);
@@ -355,7 +355,7 @@ function addJoin(plan: Plan, mappingName: string, mapping: MappingDefinition): v
         const sign = direction === 'asc' ? 1 : -1;
         records = [...records].sort((a, b) => sign * compareValues(a[field], b[field]));
       }
-      for (const [arg, def] of Object.entries(forward.args ?? {})) {
+      for (const [arg, def] of forwardArgs) {
         const value = args[arg];
         if ('slice' in def && typeof value === 'number') {
           if (value < 0) throw new GraphQLError(`"${arg}" must not be negative (got ${value})`, { extensions: { code: 'BAD_USER_INPUT', argument: arg } });
@@ -378,13 +378,14 @@ function addJoin(plan: Plan, mappingName: string, mapping: MappingDefinition): v
     } else {
       sdl = `${describe(summary.description)}${summaryName}: ${summary.op === 'count' ? 'Int' : 'Float'}`;
     }
+    let summarize: (records: readonly CanonicalRecord[]) => unknown;
+    if ('fields' in summary) {
+      const fields = Object.entries(summary.fields);
+      summarize = (records) => Object.fromEntries(fields.map(([name, def]) => [name, aggregate(records, def)]));
+    } else summarize = (records) => aggregate(records, summary);
     forwardBuilder.addField(mapping.from.entity, summaryName, {
       sdl,
-      resolve: async (parent, _args, context) => {
-        const records = await relatedRecords(parent as JoinParent, context);
-        if ('fields' in summary) return Object.fromEntries(Object.entries(summary.fields).map(([name, def]) => [name, aggregate(records, def)]));
-        return aggregate(records, summary);
-      },
+      resolve: async (parent, _args, context) => summarize(await relatedRecords(parent as JoinParent, context)),
     });
   }
 

@@ -30,12 +30,17 @@ export function asGraphQLError(error: unknown): unknown {
   return isSourceError(error) ? new GraphQLError(error.message, { extensions: { code: error.code, source: error.source, route: error.route } }) : error;
 }
 
+function rethrowAsGraphQLError(error: unknown): never {
+  throw asGraphQLError(error);
+}
+
 function withSourceErrors(resolve: Resolver): Resolver {
-  return async (parent, args, context, info) => {
+  return (parent, args, context, info) => {
     try {
-      return await resolve(parent, args, context, info);
+      const value = resolve(parent, args, context, info);
+      return value instanceof Promise ? value.catch(rethrowAsGraphQLError) : value;
     } catch (error) {
-      throw asGraphQLError(error);
+      return rethrowAsGraphQLError(error);
     }
   };
 }
