@@ -261,6 +261,7 @@ function contributedType(plan: Plan, builder: SubschemaBuilder, typeName: string
     return;
   }
   const keys = new Set([keyField]);
+  let keyFields: string[] | undefined;
   plan.contributedKeys.set(`${builder.source}.${typeName}`, keys);
   builder.addField('Query', mergeField, {
     sdl: `${mergeField}(keys: [String!]!): [${typeName}]!`,
@@ -272,7 +273,11 @@ function contributedType(plan: Plan, builder: SubschemaBuilder, typeName: string
       return `{ ${[...keys].join(' ')} }`;
     },
     fieldName: mergeField,
-    key: (record: Record<string, unknown>) => JSON.stringify(Object.fromEntries([...keys].map((field) => [field, record[field] ?? null]))),
+    key: (record: Record<string, unknown>) => {
+      // Every join has added its key fields by the time a request runs.
+      const fields = (keyFields ??= [...keys]);
+      return JSON.stringify(Object.fromEntries(fields.map((field) => [field, record[field] ?? null])));
+    },
     argsFromKeys: (keyList: readonly string[]) => ({ keys: keyList }),
   });
 }
