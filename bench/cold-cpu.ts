@@ -1,13 +1,18 @@
 /**
  * The cold path's CPU: the customer 360 through a gateway with its cache tiers off and the sources
- * answering at once, so that what is measured is the gateway's own work per answer.
+ * answering at once (or after `--latency` ms), so that what is measured is the gateway's own work.
  *
- *   node dist/bench/cold-cpu.js [virtualize|naive] [--requests N] [--warmups N] [--profile DIR]
+ *   node dist/bench/cold-cpu.js [virtualize|naive] [--requests N] [--warmups N] [--latency MS]
+ *        [--against DIR] [--profile DIR]
  *
  * Sandboxes and the gateway each run in a child process (as in `npm run bench`); this process sends
  * the operation sequentially and reads the gateway's CPU time from /proc/<pid>/stat before and after.
- * `--profile DIR` runs the gateway under `node --cpu-prof` and writes its profile into DIR, then
- * prints the profile's heaviest functions and packages by self time (see profile-summary.ts).
+ * `--against DIR` starts a second gateway from another built checkout of virtualize (its
+ * `dist/bench/serve-gateway.js`) on the same sandboxes and alternates requests between the two, so
+ * that both see the same machine at the same time: on a shared machine this is the comparison to
+ * trust. Both gateways run with NODE_ENV=production unless the environment sets it.
+ * `--profile DIR` runs each gateway under `node --cpu-prof`, writes its profile below DIR, and prints
+ * the profile's heaviest functions and packages by self time (see profile-summary.ts).
  * Loopback only; every child is stopped by its pid.
  */
 import { mkdirSync, readdirSync } from 'node:fs';
@@ -24,7 +29,8 @@ import { processCpuMs } from './tracing-overhead';
 
 const CLI = join(PROJECT_ROOT, 'bin', 'virtualize.js');
 const SERVE_GATEWAY = join(__dirname, 'serve-gateway.js');
-const BUDGET_MS = 300_000;
+const BUDGET_MS = 600_000;
+const USAGE = 'usage: cold-cpu.js [virtualize|naive] [--requests N] [--warmups N] [--latency MS] [--against DIR] [--profile DIR]';
 
 function parseGatewayAnnouncement(value: unknown): { name: string; url: string } {
   const record = value as { name?: unknown; url?: unknown } | null;
@@ -34,24 +40,43 @@ function parseGatewayAnnouncement(value: unknown): { name: string; url: string }
   return { name: record.name, url: record.url };
 }
 
-function positiveInt(name: string, value: string | undefined, fallback: number): number {
+function nonNegativeInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} takes a positive integer, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} takes a whole number, got ${JSON.stringify(value)}`);
   return n;
+}
+
+interface Measured {
+  label: string;
+  gateway: Child<{ name: string; url: string }>;
+  client: GraphQLClient;
+  profileDir: string | undefined;
+  samples: number[];
+  cpuBefore: number | null;
 }
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { requests: { type: 'string' }, warmups: { type: 'string' }, profile: { type: 'string' } },
+    options: {
+      requests: { type: 'string' },
+      warmups: { type: 'string' },
+      latency: { type: 'string' },
+      against: { type: 'string' },
+      profile: { type: 'string' },
+    },
   });
   const kind = positionals[0] ?? 'virtualize';
-  if (kind !== 'virtualize' && kind !== 'naive') throw new Error(`usage: cold-cpu.js [virtualize|naive] [--requests N] [--warmups N] [--profile DIR]; got ${JSON.stringify(kind)}`);
-  const requests = positiveInt('requests', values.requests, 300);
-  const warmups = positiveInt('warmups', values.warmups, 100);
-  const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
-  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  if (kind !== 'virtualize' && kind !== 'naive') throw new Error(`${USAGE}; got ${JSON.stringify(kind)}`);
+  const requests = Math.max(1, nonNegativeInt('requests', values.requests, 300));
+  const warmups = nonNegativeInt('warmups', values.warmups, 100);
+  const latencyMs = nonNegativeInt('latency', values.latency, 0);
+  const profileRoot = values.profile === undefined ? undefined : resolve(values.profile);
+  const targets = [
+    { label: PROJECT_ROOT, serve: SERVE_GATEWAY },
+    ...(values.against === undefined ? [] : [{ label: resolve(values.against), serve: join(resolve(values.against), 'dist', 'bench', 'serve-gateway.js') }]),
+  ];
 
   const watchdog = setTimeout(() => {
     console.error(`cold-cpu: still running after ${BUDGET_MS / 1000} s; stopping the child processes`);
@@ -61,54 +86,64 @@ async function main(): Promise<void> {
   watchdog.unref();
 
   const children: Child<unknown>[] = [];
-  let client: GraphQLClient | undefined;
+  const measured: Measured[] = [];
   let control: SandboxControl | undefined;
   try {
-    const sandbox = await startChild('sandboxes', [CLI, 'sandbox', '--sandbox-ports', '0,0,0', '--latency', '0'], parseSandboxUrls);
+    const sandbox = await startChild('sandboxes', [CLI, 'sandbox', '--sandbox-ports', '0,0,0', '--latency', String(latencyMs)], parseSandboxUrls);
     children.push(sandbox);
     control = new SandboxControl(sandbox.announced);
-    await control.setLatency(0);
+    await control.setLatency(latencyMs);
     const s = sandbox.announced;
-    const nodeFlags = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-    const gateway = await startChild(
-      kind,
-      [...nodeFlags, SERVE_GATEWAY, kind, '--crm', s.crm, '--orders', s.orders, '--support', s.support],
-      parseGatewayAnnouncement,
-      { ...process.env, OTEL_SDK_DISABLED: 'true' },
-    );
-    children.push(gateway);
-    client = new GraphQLClient(gateway.announced.url);
+    // The same mode for a checkout whose serve-gateway does not set it itself.
+    const env = { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'production', OTEL_SDK_DISABLED: 'true' };
+    for (const [index, target] of targets.entries()) {
+      const profileDir = profileRoot === undefined ? undefined : join(profileRoot, String(index));
+      if (profileDir) mkdirSync(profileDir, { recursive: true });
+      const nodeFlags = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+      const gateway = await startChild(target.label, [...nodeFlags, target.serve, kind, '--crm', s.crm, '--orders', s.orders, '--support', s.support], parseGatewayAnnouncement, env);
+      children.push(gateway);
+      measured.push({ label: target.label, gateway, client: new GraphQLClient(gateway.announced.url), profileDir, samples: [], cpuBefore: null });
+    }
     const operation = { query: CUSTOMER_360.query, variables: { ...CUSTOMER_360.variables } };
 
     // Each request under a key of its own, so that the per-client query budget never throttles the loop.
     let sent = 0;
-    const send = () => client!.query(operation.query, operation.variables, { 'x-api-key': `cold-cpu-${(sent += 1)}` });
-    for (let i = 0; i < warmups; i += 1) await send();
-    const samples: number[] = [];
-    const cpuBefore = processCpuMs(gateway.pid);
+    const send = (m: Measured) => m.client.query(operation.query, operation.variables, { 'x-api-key': `cold-cpu-${(sent += 1)}` });
+    for (let i = 0; i < warmups; i += 1) for (const m of measured) await send(m);
+    for (const m of measured) m.cpuBefore = processCpuMs(m.gateway.pid);
     const started = performance.now();
     for (let i = 0; i < requests; i += 1) {
-      const at = performance.now();
-      await send();
-      samples.push(performance.now() - at);
+      // Alternating who goes first, so that neither always follows the other.
+      for (const m of i % 2 === 0 ? measured : [...measured].reverse()) {
+        const at = performance.now();
+        await send(m);
+        m.samples.push(performance.now() - at);
+      }
     }
-    const wallMs = performance.now() - started;
-    const cpuAfter = processCpuMs(gateway.pid);
-    const cpuMsPerAnswer = cpuBefore === null || cpuAfter === null ? null : Math.round(((cpuAfter - cpuBefore) / requests) * 100) / 100;
-    console.log(
-      JSON.stringify({ gateway: kind, requests, warmups, cpuMsPerAnswer, latencyMs: distribution(samples), answersPerSecond: Math.round((requests / wallMs) * 1000 * 10) / 10 }),
-    );
+    const results = measured.map((m) => {
+      const cpuAfter = processCpuMs(m.gateway.pid);
+      const cpuMsPerAnswer = m.cpuBefore === null || cpuAfter === null ? null : Math.round(((cpuAfter - m.cpuBefore) / requests) * 100) / 100;
+      return { gateway: kind, checkout: m.label, requests, warmups, sourceLatencyMs: latencyMs, cpuMsPerAnswer, latencyMs: distribution(m.samples) };
+    });
+    for (const result of results) console.log(JSON.stringify(result));
+    const [mine, theirs] = results;
+    if (mine && theirs && mine.cpuMsPerAnswer !== null && theirs.cpuMsPerAnswer !== null) {
+      const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
+      console.log(JSON.stringify({ thisOverAgainst: { cpuMsPerAnswer: ratio(mine.cpuMsPerAnswer, theirs.cpuMsPerAnswer), p50: ratio(mine.latencyMs.p50, theirs.latencyMs.p50) } }));
+    }
 
-    if (profileDir) {
-      // The profile is written when the gateway exits; only its measured stretch (and the stop) is summarized.
-      await gateway.stop();
+    if (profileRoot) {
+      // Profiles are written when the gateways exit; only the measured stretch (and the stop) is summarized.
+      for (const m of measured) await m.gateway.stop();
       const windowMs = performance.now() - started;
-      const profiles = readdirSync(profileDir).filter((file) => file.endsWith('.cpuprofile')).sort();
-      const latest = profiles[profiles.length - 1];
-      if (latest) console.log(`profile: ${join(profileDir, latest)}\n${summarizeProfile(join(profileDir, latest), { lastMs: windowMs })}`);
+      for (const m of measured) {
+        const profiles = readdirSync(m.profileDir!).filter((file) => file.endsWith('.cpuprofile')).sort();
+        const latest = profiles[profiles.length - 1];
+        if (latest) console.log(`\n${m.label}: ${join(m.profileDir!, latest)}\n${summarizeProfile(join(m.profileDir!, latest), { lastMs: windowMs })}`);
+      }
     }
   } finally {
-    await client?.close().catch(() => undefined);
+    await Promise.allSettled(measured.map((m) => m.client.close()));
     await control?.close().catch(() => undefined);
     await Promise.allSettled(children.slice(1).map((child) => child.stop()));
     await children[0]?.stop();
