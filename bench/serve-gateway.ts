@@ -8,8 +8,12 @@
  * Listens on a free loopback port and prints one JSON line, `{"name": ..., "url": <GraphQL endpoint>}`.
  * Stops (closing its server, exit 0) on SIGTERM or SIGINT, and when its stdin ends, which is how it
  * learns that the benchmark that started it is gone. Traces when its `OTEL_*` environment says so.
+ * Runs with NODE_ENV=production unless the environment sets it, as the `virtualize` command does.
  */
-// First: tracing starts before the gateway's modules load, as in the `virtualize` command.
+// First, as `bin/virtualize.js` does for `npm start`: graphql-js runs extra development-time checks
+// unless NODE_ENV says production, and reads it once, when it loads.
+import './production-mode';
+// Then tracing starts before the gateway's modules load, as in the `virtualize` command.
 import '../src/telemetry/register';
 import { parseArgs } from 'node:util';
 import { startNaive } from './naive-gateway';

@@ -16,26 +16,42 @@ export type RecordMapper = (raw: unknown) => MapResult;
 
 /** Reads a dot path (`Owner.Name`) from a raw payload; undefined when any step is missing. */
 export function readPath(value: unknown, path: string): unknown {
+  return readSteps(value, path.split('.'));
+}
+
+function readSteps(value: unknown, steps: readonly string[]): unknown {
   let current = value;
-  for (const step of path.split('.')) {
+  for (const step of steps) {
     if (current === null || typeof current !== 'object') return undefined;
     current = (current as Record<string, unknown>)[step];
   }
   return current;
 }
 
+/**
+ * `readPath` for one path, split once: a mapper reads every field of every record it maps, and
+ * most paths are a single property.
+ */
+export function pathReader(path: string): (value: unknown) => unknown {
+  const steps = path.split('.');
+  if (steps.length > 1) return (value) => readSteps(value, steps);
+  const property = steps[0]!;
+  return (value) => (value === null || typeof value !== 'object' ? undefined : (value as Record<string, unknown>)[property]);
+}
+
 interface CompiledField {
   name: string;
   from: string;
+  read: (raw: unknown) => unknown;
   required: boolean;
-  convert: Transform;
+  convert: Transform | undefined;
 }
 
 function compileField(name: string, mapping: FieldMapping, required: boolean): CompiledField {
-  if (typeof mapping === 'string') return { name, from: mapping, required, convert: (raw) => raw };
+  if (typeof mapping === 'string') return { name, from: mapping, read: pathReader(mapping), required, convert: undefined };
   const transform = compileTransform(mapping.transform);
   const items = mapping.items ? compileRecordMapper(mapping.items.fields) : undefined;
-  const convert: Transform = items
+  const convert: Transform | undefined = items
     ? (raw) => {
         if (!Array.isArray(raw)) throw new TransformError('an array', raw);
         return raw.map((element) => {
@@ -44,8 +60,8 @@ function compileField(name: string, mapping: FieldMapping, required: boolean): C
           return mapped.record;
         });
       }
-    : (transform ?? ((raw) => raw));
-  return { name, from: mapping.from, required: mapping.required ?? required, convert };
+    : transform;
+  return { name, from: mapping.from, read: pathReader(mapping.from), required: mapping.required ?? required, convert };
 }
 
 /**
@@ -61,10 +77,14 @@ export function compileRecordMapper(fields: Record<string, FieldMapping>, requir
     }
     const record: CanonicalRecord = {};
     for (const field of compiled) {
-      const value = readPath(raw, field.from);
+      const value = field.read(raw);
       if (value === undefined || value === null) {
         if (field.required) return { ok: false, rejection: { field: field.name, from: field.from, reason: 'is required but missing' } };
         record[field.name] = null;
+        continue;
+      }
+      if (field.convert === undefined) {
+        record[field.name] = value;
         continue;
       }
       try {

@@ -89,7 +89,11 @@ export class RequestLoaders {
 
   /** Records of `entity` whose `field` equals one of `keys`, in key order; the first failure of any key rejects. */
   async loadMany(source: string, entity: string, field: string, keys: readonly string[], normalize?: KeyNormalization): Promise<CanonicalRecord[][]> {
-    const results = await this.loadEach(source, entity, field, keys, normalize);
+    if (keys.length === 0) return [];
+    const loader = this.loader(source, entity, field, normalize);
+    // One key, the usual join (a customer's email): its records, or its error, without a list around it.
+    if (keys.length === 1) return [await loader.load(keys[0]!)];
+    const results = await loader.loadMany(keys);
     return results.map((result) => {
       if (result instanceof Error) throw result;
       return result;

@@ -255,15 +255,20 @@ export class SourceConnector {
           for (const value of batch) groups.set(value, error);
           return;
         }
+        const addTo = (key: string | undefined, record: CanonicalRecord) => {
+          const group = key === undefined ? undefined : groups.get(key);
+          // A record for a value nobody asked for (a source that ignores part of a filter) is dropped.
+          if (Array.isArray(group) && !(lookup.unique && group.length > 0)) group.push(record);
+        };
+        const normalized = (raw: unknown) => {
+          const value = keyString(raw);
+          return value === undefined ? undefined : normalizeKey(normalize, value);
+        };
         for (const record of records) {
-          // A record whose field is a list (a master-data link to several partners) is found by each value.
           const found = record[field];
-          const keys = new Set((Array.isArray(found) ? found : [found]).map(keyString).map((raw) => (raw === undefined ? undefined : normalizeKey(normalize, raw))));
-          for (const key of keys) {
-            const group = key === undefined ? undefined : groups.get(key);
-            // A record for a value nobody asked for (a source that ignores part of a filter) is dropped.
-            if (Array.isArray(group) && !(lookup.unique && group.length > 0)) group.push(record);
-          }
+          if (!Array.isArray(found)) addTo(normalized(found), record);
+          // A record whose field is a list (a master-data link to several partners) is found by each value, once.
+          else for (const key of new Set(found.map(normalized))) addTo(key, record);
         }
         if (response === NOT_FOUND) return;
         for (const [key, failure] of this.itemErrors(entityName, field, lookup, response, route)) itemFailures.set(key, failure);

@@ -49,20 +49,25 @@ function toIso(ms: number, raw: unknown): string {
   return date.toISOString();
 }
 
+/** `YYYY-MM-DD HH:mm[:ss[.fff]]` with no zone, as many help desks send it. */
+const SPACED_DATE_TIME = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/;
+/** A `+0000` offset without its colon, at the end. */
+const COMPACT_OFFSET = /([+-]\d{2})(\d{2})$/;
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
 /**
  * ISO-8601 and the variants that real APIs send: `+0000` offsets without a colon (Salesforce) and
  * `YYYY-MM-DD HH:mm:ss` without a zone, read as UTC (many help desks).
  */
 export function parseDateTime(raw: unknown): string {
   if (typeof raw !== 'string') throw new TransformError('a date-time string', raw);
-  let text = raw.trim();
-  const spaced = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/.exec(text);
-  if (spaced) text = `${spaced[1]}T${spaced[2]}Z`;
-  text = text.replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
-  if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(text)) {
-    throw new TransformError('an ISO-8601 date-time', raw);
-  }
-  return toIso(Date.parse(text), raw);
+  const text = raw.trim();
+  const spaced = SPACED_DATE_TIME.exec(text);
+  // Rewritten as `YYYY-MM-DDTHH:mm:ssZ`, which is ISO-8601 by construction.
+  if (spaced) return toIso(Date.parse(`${spaced[1]}T${spaced[2]}Z`), raw);
+  const iso = text.replace(COMPACT_OFFSET, '$1:$2');
+  if (!ISO_DATE_TIME.test(iso)) throw new TransformError('an ISO-8601 date-time', raw);
+  return toIso(Date.parse(iso), raw);
 }
 
 function finiteNumber(raw: unknown, rule: string): number {

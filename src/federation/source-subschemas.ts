@@ -241,6 +241,11 @@ function foreignCursor(): GraphQLError {
 /** The stand-in a join field's resolvers receive: the key values stitching fetched for them. */
 interface JoinParent {
   __key: Record<string, unknown>;
+  /**
+   * The records each join found for this parent, by mapping: every field that reads them (`orders`
+   * and `orderSummary`) shares one lookup, as it shares one parent within one delegation.
+   */
+  __related?: Map<string, Promise<CanonicalRecord[]>>;
 }
 
 /**
@@ -256,6 +261,7 @@ function contributedType(plan: Plan, builder: SubschemaBuilder, typeName: string
     return;
   }
   const keys = new Set([keyField]);
+  let keyFields: string[] | undefined;
   plan.contributedKeys.set(`${builder.source}.${typeName}`, keys);
   builder.addField('Query', mergeField, {
     sdl: `${mergeField}(keys: [String!]!): [${typeName}]!`,
@@ -267,7 +273,11 @@ function contributedType(plan: Plan, builder: SubschemaBuilder, typeName: string
       return `{ ${[...keys].join(' ')} }`;
     },
     fieldName: mergeField,
-    key: (record: Record<string, unknown>) => JSON.stringify(Object.fromEntries([...keys].map((field) => [field, record[field] ?? null]))),
+    key: (record: Record<string, unknown>) => {
+      // Every join has added its key fields by the time a request runs.
+      const fields = (keyFields ??= [...keys]);
+      return JSON.stringify(Object.fromEntries(fields.map((field) => [field, record[field] ?? null])));
+    },
     argsFromKeys: (keyList: readonly string[]) => ({ keys: keyList }),
   });
 }
@@ -279,9 +289,8 @@ function compareValues(a: unknown, b: unknown): number {
 }
 
 function aggregate(records: readonly CanonicalRecord[], definition: AggregateDefinition): unknown {
-  const matching = definition.where
-    ? records.filter((record) => Object.entries(definition.where!).every(([field, values]) => values.includes(String(record[field]))))
-    : records;
+  const where = definition.where ? Object.entries(definition.where) : undefined;
+  const matching = where ? records.filter((record) => where.every(([field, values]) => values.includes(String(record[field])))) : records;
   if (definition.op === 'count') return matching.length;
   const values = matching.map((record) => record[definition.field!]).filter((value) => value !== null && value !== undefined);
   if (values.length === 0) return null;
@@ -307,7 +316,7 @@ function addJoin(plan: Plan, mappingName: string, mapping: MappingDefinition): v
   // Forward (Customer.orders): lives in the "to" source, which can fetch the records.
   const forwardBuilder = plan.builders.get(toSource)!;
   contributedType(plan, forwardBuilder, mapping.from.entity, mapping.from.field);
-  const relatedRecords = async (parent: JoinParent, context: unknown): Promise<CanonicalRecord[]> => {
+  const fetchRelated = async (parent: JoinParent, context: unknown): Promise<CanonicalRecord[]> => {
     const value = keyString(parent.__key[mapping.from.field]);
     if (value === undefined) return [];
     const ctx = federationContext(context);
@@ -315,9 +324,20 @@ function addJoin(plan: Plan, mappingName: string, mapping: MappingDefinition): v
     const groups = await ctx.loaders.loadMany(toSource, mapping.to.entity, mapping.to.field, targets, normalize);
     return groups.flat();
   };
+  // Shared by the fields of one parent; callers copy before they filter, sort or slice.
+  const relatedRecords = (parent: JoinParent, context: unknown): Promise<CanonicalRecord[]> => {
+    const related = (parent.__related ??= new Map());
+    let records = related.get(mappingName);
+    if (!records) {
+      records = fetchRelated(parent, context);
+      related.set(mappingName, records);
+    }
+    return records;
+  };
   const forward = mapping.forward;
+  const forwardArgs = Object.entries(forward.args ?? {});
   const canonicalForward = plan.canonical.field(mapping.from.entity, forward.field);
-  const argSdl = Object.entries(forward.args ?? {})
+  const argSdl = forwardArgs
     .map(([arg, def]) => {
       if ('slice' in def) return `${arg}: Int`;
       const canonical = plan.canonical.field(mapping.to.entity, def.filter);
@@ -330,7 +350,7 @@ function addJoin(plan: Plan, mappingName: string, mapping: MappingDefinition): v
       : `${describe(forward.description ?? `${mapping.to.entity} records joined through ${mappingName}; empty when there are none, null when the source failed.`)}${forward.field}${argSdl ? `(${argSdl})` : ''}: [${mapping.to.entity}!]`,
     resolve: async (parent, args, context) => {
       let records = await relatedRecords(parent as JoinParent, context);
-      for (const [arg, def] of Object.entries(forward.args ?? {})) {
+      for (const [arg, def] of forwardArgs) {
         const value = args[arg];
         if (value === undefined || value === null) continue;
         if ('filter' in def) records = records.filter((record) => record[def.filter] === value);
@@ -340,7 +360,7 @@ function addJoin(plan: Plan, mappingName: string, mapping: MappingDefinition): v
         const sign = direction === 'asc' ? 1 : -1;
         records = [...records].sort((a, b) => sign * compareValues(a[field], b[field]));
       }
-      for (const [arg, def] of Object.entries(forward.args ?? {})) {
+      for (const [arg, def] of forwardArgs) {
         const value = args[arg];
         if ('slice' in def && typeof value === 'number') {
           if (value < 0) throw new GraphQLError(`"${arg}" must not be negative (got ${value})`, { extensions: { code: 'BAD_USER_INPUT', argument: arg } });
@@ -363,13 +383,14 @@ function addJoin(plan: Plan, mappingName: string, mapping: MappingDefinition): v
     } else {
       sdl = `${describe(summary.description)}${summaryName}: ${summary.op === 'count' ? 'Int' : 'Float'}`;
     }
+    let summarize: (records: readonly CanonicalRecord[]) => unknown;
+    if ('fields' in summary) {
+      const fields = Object.entries(summary.fields);
+      summarize = (records) => Object.fromEntries(fields.map(([name, def]) => [name, aggregate(records, def)]));
+    } else summarize = (records) => aggregate(records, summary);
     forwardBuilder.addField(mapping.from.entity, summaryName, {
       sdl,
-      resolve: async (parent, _args, context) => {
-        const records = await relatedRecords(parent as JoinParent, context);
-        if ('fields' in summary) return Object.fromEntries(Object.entries(summary.fields).map(([name, def]) => [name, aggregate(records, def)]));
-        return aggregate(records, summary);
-      },
+      resolve: async (parent, _args, context) => summarize(await relatedRecords(parent as JoinParent, context)),
     });
   }
 

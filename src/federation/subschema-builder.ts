@@ -1,6 +1,5 @@
 import type { MergedTypeConfig, SubschemaConfig } from '@graphql-tools/delegate';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import { RenameTypes } from '@graphql-tools/wrap';
 import {
   GraphQLError,
   parse,
@@ -31,34 +30,38 @@ export function asGraphQLError(error: unknown): unknown {
   return isSourceError(error) ? new GraphQLError(error.message, { extensions: { code: error.code, source: error.source, route: error.route } }) : error;
 }
 
+function rethrowAsGraphQLError(error: unknown): never {
+  throw asGraphQLError(error);
+}
+
 function withSourceErrors(resolve: Resolver): Resolver {
-  return async (parent, args, context, info) => {
+  return (parent, args, context, info) => {
     try {
-      return await resolve(parent, args, context, info);
+      const value = resolve(parent, args, context, info);
+      return value instanceof Promise ? value.catch(rethrowAsGraphQLError) : value;
     } catch (error) {
-      throw asGraphQLError(error);
+      return rethrowAsGraphQLError(error);
     }
   };
 }
 
 /**
  * Collects the types, fields, resolvers and merge entry points of one source's subschema, in
- * canonical names, and builds it at the end. Type names are namespaced by the source inside the
- * subschema (`crm__Customer`) and renamed back by a wrap transform, so that helper types two
- * sources generate under the same name never collide before stitching decides what merges.
+ * canonical names, and builds it at the end. The subschema uses the canonical names themselves:
+ * each source's schema is its own, so helper types two sources define alike (`DateTime`,
+ * `PageInfo`) cannot collide inside one, and stitching decides across them what merges. No
+ * renaming transform stands between the gateway and a source, so a delegation's request and
+ * result pass through unchanged (a transform would walk both, every request).
  */
 export class SubschemaBuilder {
   private readonly objects = new Map<string, { description?: string; fields: Map<string, FieldSpec> }>();
   private readonly extraTypes = new Map<string, string>();
   private readonly merge: Record<string, MergedTypeConfig> = {};
-  private readonly prefix: string;
 
   constructor(
     readonly source: string,
     private readonly canonical: CanonicalSchema,
-  ) {
-    this.prefix = `${source}__`;
-  }
+  ) {}
 
   hasObject(typeName: string): boolean {
     return this.objects.has(typeName);
@@ -113,36 +116,18 @@ export class SubschemaBuilder {
       parts.push(sdl);
       pending.push(...collectNamedTypes(parse(sdl)));
     }
-    return this.namespaced(parse(parts.join('\n\n'), { noLocation: true }));
-  }
-
-  private namespaced(document: DocumentNode): DocumentNode {
-    const rename = (name: string) => (BUILT_IN_SCALARS.has(name) || name === 'Query' ? name : this.prefix + name);
-    return visit(document, {
-      NamedType: (node) => ({ ...node, name: { ...node.name, value: rename(node.name.value) } }),
-      ObjectTypeDefinition: (node) => ({ ...node, name: { ...node.name, value: rename(node.name.value) } }),
-      EnumTypeDefinition: (node) => ({ ...node, name: { ...node.name, value: rename(node.name.value) } }),
-      ScalarTypeDefinition: (node) => ({ ...node, name: { ...node.name, value: rename(node.name.value) } }),
-      InputObjectTypeDefinition: (node) => ({ ...node, name: { ...node.name, value: rename(node.name.value) } }),
-    });
+    return parse(parts.join('\n\n'), { noLocation: true });
   }
 
   build(): SubschemaConfig {
     const resolvers: Record<string, Record<string, Resolver>> = {};
     for (const [typeName, { fields }] of this.objects) {
-      const name = typeName === 'Query' ? 'Query' : this.prefix + typeName;
       for (const [fieldName, spec] of fields) {
-        if (spec.resolve) (resolvers[name] ??= {})[fieldName] = spec.resolve;
+        if (spec.resolve) (resolvers[typeName] ??= {})[fieldName] = spec.resolve;
       }
     }
     const schema = makeExecutableSchema({ typeDefs: this.document(), resolvers });
-    const prefix = this.prefix;
-    return {
-      schema,
-      name: this.source,
-      transforms: [new RenameTypes((name) => (name.startsWith(prefix) ? name.slice(prefix.length) : name))],
-      merge: this.merge,
-    };
+    return { schema, name: this.source, merge: this.merge };
   }
 }
 
