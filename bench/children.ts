@@ -48,6 +48,20 @@ export function terminateAllNow(): void {
   for (const child of alive) signal(child, 'SIGTERM');
 }
 
+/** Stops the gateways first, then the sandboxes they call (by convention the first child started). */
+export async function stopGatewaysThenSandboxes(children: ReadonlyArray<Child<unknown>>): Promise<void> {
+  await Promise.allSettled(children.slice(1).map((child) => child.stop()));
+  await children[0]?.stop();
+}
+
+/** Runs a benchmark's `main`: a failure prints its stack and sets a failing exit code. */
+export function runMain(main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exitCode = 1;
+  });
+}
+
 function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   if (exited(child)) return Promise.resolve(true);
   return new Promise((resolve) => {

@@ -19,7 +19,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { startChild, terminateAllNow, type Child } from './children';
+import { runMain, startChild, stopGatewaysThenSandboxes, terminateAllNow, type Child } from './children';
 import { CUSTOMER_360 } from './customer360';
 import { GraphQLClient } from './graphql-client';
 import { distribution, SandboxControl } from './measure';
@@ -145,13 +145,9 @@ async function main(): Promise<void> {
   } finally {
     await Promise.allSettled(measured.map((m) => m.client.close()));
     await control?.close().catch(() => undefined);
-    await Promise.allSettled(children.slice(1).map((child) => child.stop()));
-    await children[0]?.stop();
+    await stopGatewaysThenSandboxes(children);
     clearTimeout(watchdog);
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-  process.exitCode = 1;
-});
+runMain(main);

@@ -28,7 +28,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import baseConfig from '../virtualization.config';
 import { validateConfig } from '../src/config/validate';
-import { startChild, terminateAllNow, type Child } from './children';
+import { runMain, startChild, stopGatewaysThenSandboxes, terminateAllNow, type Child } from './children';
 import { CUSTOMER_360 } from './customer360';
 import { GraphQLClient } from './graphql-client';
 import { measureConcurrent, measureSequential, SandboxControl, type ConcurrentResult, type SequentialResult } from './measure';
@@ -313,14 +313,9 @@ async function main(): Promise<void> {
   } finally {
     await Promise.allSettled(clients.map((c) => c.close()));
     await control?.close().catch(() => undefined);
-    // Gateways first, then the sandboxes they call.
-    await Promise.allSettled(children.slice(1).map((child) => child.stop()));
-    await children[0]?.stop();
+    await stopGatewaysThenSandboxes(children);
     clearTimeout(watchdog);
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-  process.exitCode = 1;
-});
+runMain(main);
