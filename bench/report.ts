@@ -147,7 +147,7 @@ function formatGuard(guard: GuardResult, p50Ms: number): string {
   const percent = (share: number) => `${(share * 100).toFixed(2)}%`;
   return (
     `query guard, in process (median of ${ROUNDS} rounds over ${guard.iterations} iterations): ${us.perRequest} µs per request ` +
-    `(pricing ${us.price} µs, budget take and give ${us.budget} µs, actual cost ${us.actualCost} µs; shape limits ${us.shapeLimitsFirstSight} µs the first time a document is seen), ` +
+    `(pricing ${us.price} µs, ${us.priceRemembered} µs when remembered; budget take and give ${us.budget} µs; actual cost ${us.actualCost} µs; shape limits ${us.shapeLimitsFirstSight} µs the first time a document is seen), ` +
     `${percent(guard.shareOfRequest.atLatency)} of virtualize's sequential p50 (${Math.round(p50Ms)} ms) and ` +
     `${percent(guard.shareOfRequest.atZeroLatency)} of its p50 with the sources answering at once (${guard.zeroLatencyP50Ms} ms)`
   );

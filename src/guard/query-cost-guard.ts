@@ -39,6 +39,7 @@ export class QueryCostGuard {
    * same query again and again are priced once per combination.
    */
   private readonly prices = new WeakMap<DocumentNode, LRUCache<string, Pricing>>();
+  private readonly actuals = new WeakMap<object, number>();
 
   constructor(
     readonly model: CostModel,
@@ -101,8 +102,14 @@ export class QueryCostGuard {
     return { requestedQueryCost: Math.ceil(estimate.cost), maximumCost: this.maxCost, upstreamCalls, mostExpensive: mostExpensive(estimate.paths) };
   }
 
-  /** Points of what ran, from the response data. */
+  /**
+   * Points of what ran, from the response data. An answer served again from the response tier is
+   * the same data object, priced once (the tier keys it by operation and variables, so by `priced`).
+   */
   actual(priced: PricedOperation, data: Record<string, unknown> | null | undefined): number {
-    return actualCost(this.model, priced, data);
+    if (!data) return actualCost(this.model, priced, data);
+    let cost = this.actuals.get(data);
+    if (cost === undefined) this.actuals.set(data, (cost = actualCost(this.model, priced, data)));
+    return cost;
   }
 }
