@@ -30,7 +30,9 @@ interface Page {
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness();
+  // These tests page quickly through thousands of customers: a budget that never throttles them,
+  // since they are about joins (budgets have tests of their own).
+  h = await startHarness({ configure: (config) => ({ ...config, guard: { ...config.guard, budget: { capacity: 10_000_000, restoreRate: 1_000_000 } } }) });
 });
 afterAll(() => h.close());
 
