@@ -66,7 +66,7 @@ export class GatewayMetrics {
     buckets: UPSTREAM_BUCKETS,
     registers: [this.registry],
   });
-  /** Fed by the cache tiers: `result` is `hit`, `miss` or `stale`. */
+  /** Fed by the cache tiers: `result` is `hit`, `miss`, `stale` or `stale_if_error`. */
   readonly cacheRequests = new Counter({
     name: METRIC.cacheRequests,
     help: 'Cache lookups by tier and result.',
