@@ -1,0 +1,180 @@
+import { isObjectType, type GraphQLSchema } from 'graphql';
+import { definitionDocument, type DefinitionDocument, type EnvRef, type VirtualizationConfig } from '../config/definition';
+import { resolveEnv } from '../config/env';
+import { checkReferences } from '../config/references';
+import { checkShape } from '../config/validate';
+import type { CanonicalSchema } from '../federation/canonical-schema';
+import type { Gateway } from '../federation/gateway';
+import { buildGatewaySchema } from '../federation/gateway-schema';
+import type { MappingStore } from '../mapping/mapping-store';
+import { sampleDefinition, type Problem, type SampleCall } from './dry-run';
+import { egressProblem, type HostResolver } from './egress-policy';
+import type { LiveGateway } from './live-gateway';
+import { registrationProblems } from './registration-rules';
+import type { RegistrySnapshot } from './registry-store';
+import type { ValidationReport } from './registry-reports';
+
+/** Registered entries, as the store holds them (input form). */
+export type Entries = Pick<RegistrySnapshot, 'sources' | 'mappings'>;
+
+export interface Candidate {
+  report: ValidationReport;
+  /** The generation to put live; only when the report is ok and one was asked for. */
+  gateway?: Gateway;
+}
+
+export interface CandidateOptions {
+  /** Build the generation the entries make (a change), or only compile its schema (a dry run). */
+  build: boolean;
+  /** The sources and mappings to call with a sample. */
+  sample?: { sources: string[]; mappings: string[] };
+}
+
+export interface CandidateChecksOptions {
+  /** The configuration file's own sources and mappings, which registered entries sit on. */
+  base: VirtualizationConfig;
+  canonical: CanonicalSchema;
+  /** The crosswalk pairs that mapping samples translate keys with. */
+  tables: MappingStore;
+  env: NodeJS.ProcessEnv;
+  /** DNS for the egress check (tests replace it). */
+  resolveHost?: HostResolver;
+  /** The generation serving now: what a change is compared with, and whose connectors samples reuse. */
+  live: LiveGateway;
+  /** Builds the generation of a whole configuration. */
+  build(config: VirtualizationConfig): Promise<Gateway>;
+}
+
+function problem(stage: Problem['stage'], path: string, message: string): Problem {
+  return { stage, path, message };
+}
+
+function fieldsOf(schema: GraphQLSchema): Set<string> {
+  const fields = new Set<string>();
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (type.name.startsWith('__') || !isObjectType(type)) continue;
+    for (const field of Object.keys(type.getFields())) fields.add(`${type.name}.${field}`);
+  }
+  return fields;
+}
+
+function report(problems: Problem[], warnings: Problem[] = [], samples: SampleCall[] = [], before?: GraphQLSchema, after?: GraphQLSchema): ValidationReport {
+  const was = before ? fieldsOf(before) : new Set<string>();
+  const will = after ? fieldsOf(after) : was;
+  return {
+    ok: problems.length === 0,
+    problems,
+    warnings,
+    samples,
+    fieldsAdded: [...will].filter((field) => !was.has(field)).sort(),
+    fieldsRemoved: [...was].filter((field) => !will.has(field)).sort(),
+  };
+}
+
+/**
+ * The checks of a set of registered entries, taken as a whole on top of the configuration: shape,
+ * rules, references, environment, egress, the compiled schema, and on request one sample call per
+ * source. A change and a dry run run the same checks; a change also gets the generation built.
+ */
+export class CandidateChecks {
+  constructor(private readonly options: CandidateChecksOptions) {}
+
+  async check(entries: Entries, options: CandidateOptions): Promise<Candidate> {
+    const { base } = this.options;
+    const shape = checkShape(definitionDocument, entries);
+    if (!shape.ok) return { report: report(shape.problems.map((p) => ({ ...p, stage: 'shape' }))) };
+    const document: DefinitionDocument = shape.value;
+    const problems: Problem[] = registrationProblems(document, base).map((p) => ({ ...p, stage: 'rules' }));
+    // An entry named like one of the configuration file's is refused above; the file's own stays in force.
+    const config: VirtualizationConfig = {
+      ...base,
+      sources: { ...document.sources, ...base.sources },
+      mappings: { ...document.mappings, ...base.mappings },
+    };
+    problems.push(...checkReferences(config).map((p): Problem => ({ ...p, stage: 'references' })));
+    if (problems.length > 0) return { report: report(problems) };
+
+    const reachable = await this.reachableSources(document, problems);
+    let schema: GraphQLSchema | undefined;
+    let gateway: Gateway | undefined;
+    try {
+      if (options.build && problems.length === 0) {
+        gateway = await this.options.build(config);
+        schema = gateway.schema;
+      } else schema = buildGatewaySchema(config, this.options.canonical);
+    } catch (error) {
+      problems.push(problem('schema', '', `the unified schema cannot be built: ${error instanceof Error ? error.message : String(error)}`));
+    }
+
+    let samples: SampleCall[] = [];
+    const warnings: Problem[] = [];
+    if (options.sample) {
+      const pinned = this.options.live.pin();
+      try {
+        const sampleSources = options.sample.sources.filter((name) => reachable.has(name));
+        const outcome = await sampleDefinition({
+          config,
+          sources: sampleSources,
+          mappings: options.sample.mappings.filter((name) => {
+            const mapping = config.mappings[name]!;
+            const home = (entity: string) => Object.keys(config.sources).find((source) => entity in config.sources[source]!.entities);
+            return [home(mapping.from.entity), home(mapping.to.entity)].every((source) => source !== undefined && (source in base.sources || reachable.has(source)));
+          }),
+          env: this.options.env,
+          tables: this.options.tables,
+          liveConnectors: pinned.gateway.connectors,
+        });
+        samples = outcome.calls;
+        problems.push(...outcome.problems);
+        warnings.push(...outcome.warnings);
+      } finally {
+        pinned.release();
+      }
+    }
+    const result = report(problems, warnings, samples, this.options.live.schema, schema);
+    if (!result.ok && gateway) {
+      await gateway.close();
+      gateway = undefined;
+    }
+    return { report: result, ...(gateway ? { gateway } : {}) };
+  }
+
+  /**
+   * The registered sources that may be called: every environment variable they name is set here
+   * and their base URL passes the egress policy. The others' problems are added to `problems`.
+   */
+  private async reachableSources(document: DefinitionDocument, problems: Problem[]): Promise<Set<string>> {
+    const { base, env } = this.options;
+    const reachable = new Set<string>();
+    const missing = (path: string, variable: string) =>
+      problem('environment', path, `the environment variable ${variable} is not set in the gateway's environment: set it on every replica, then register again`);
+    for (const [name, source] of Object.entries(document.sources)) {
+      if (name in base.sources) continue;
+      const at = `sources.${name}`;
+      const auth = source.auth;
+      const secret = auth.type === 'header' ? { path: `${at}.auth.value`, ref: auth.value } : auth.type === 'bearer' ? { path: `${at}.auth.token`, ref: auth.token } : undefined;
+      const secretMissing = secret !== undefined && !this.resolves(secret.ref);
+      if (secretMissing) problems.push(missing(secret.path, secret.ref.env));
+      let baseUrl: string;
+      try {
+        baseUrl = resolveEnv(source.baseUrl, env);
+      } catch {
+        problems.push(missing(`${at}.baseUrl`, typeof source.baseUrl === 'string' ? '' : source.baseUrl.env));
+        continue;
+      }
+      const refused = await egressProblem(baseUrl, base.registry.egress, this.options.resolveHost);
+      if (refused) problems.push(problem('egress', `${at}.baseUrl`, refused));
+      else if (!secretMissing) reachable.add(name);
+    }
+    return reachable;
+  }
+
+  private resolves(ref: EnvRef): boolean {
+    try {
+      resolveEnv(ref, this.options.env);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

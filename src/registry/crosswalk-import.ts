@@ -1,0 +1,150 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { CrosswalkRow } from '../mapping/crosswalk-rows';
+import type { MappingStore } from '../mapping/mapping-store';
+import type { LiveGateway } from './live-gateway';
+import type { RegistryLog } from './registry-log';
+import type { RegistryStore } from './registry-store';
+import { RegistryError, type ImportProgress, type ImportReport } from './registry-reports';
+
+/** Rejected rows kept for the report; the rest are counted. */
+const REJECTED_ROWS_KEPT = 100;
+const IMPORT_BATCH = 5_000;
+const PROGRESS_EVERY_ROWS = 10_000;
+
+export interface CrosswalkImportParts {
+  /** The generation serving: which mappings take imports, and the lookups their values go to. */
+  live: LiveGateway;
+  tables: MappingStore;
+  /** Where the import's audit entry goes. */
+  store: RegistryStore;
+  log: RegistryLog;
+}
+
+export interface ImportOptions {
+  /** Import the accepted rows even when some were rejected. */
+  partial?: boolean;
+  onProgress?: (progress: ImportProgress) => void;
+}
+
+/**
+ * Imports crosswalk pairs for registered crosswalk mappings, streamed: rows are checked one by one
+ * (shape, and the patterns and value types of the lookups they will be sent to) and staged on
+ * disk, never all in memory. Unless `partial`, a single rejected row rejects the import and
+ * nothing changes; the store then takes every pair in one load (one transaction in PostgreSQL).
+ */
+export class CrosswalkImporter {
+  private readonly running = new Set<ImportProgress>();
+
+  constructor(private readonly parts: CrosswalkImportParts) {}
+
+  /** The imports under way, as copies. */
+  inProgress(): ImportProgress[] {
+    return [...this.running].map((progress) => ({ ...progress }));
+  }
+
+  async importCrosswalk(mappingName: string, rows: AsyncIterable<CrosswalkRow>, actor: string, options: ImportOptions = {}): Promise<ImportReport> {
+    const checks = this.importChecks(mappingName);
+    const started = performance.now();
+    const progress: ImportProgress = { mapping: mappingName, phase: 'reading', rows: 0, rejected: 0, loaded: 0 };
+    this.running.add(progress);
+    const rejectedRows: ImportReport['rejectedRows'] = [];
+    const stageDir = await mkdtemp(join(tmpdir(), 'virtualize-import-'));
+    const staged = join(stageDir, 'pairs.ndjson');
+    const out = createWriteStream(staged);
+    let lastReport = 0;
+    // Every 10,000 rows read or loaded, and at each change of phase of an import that long.
+    const tell = (phaseChanged = false) => {
+      const done = progress.rows + progress.loaded;
+      if (phaseChanged ? progress.rows < PROGRESS_EVERY_ROWS : done - lastReport < PROGRESS_EVERY_ROWS) return;
+      lastReport = done;
+      options.onProgress?.({ ...progress });
+    };
+    try {
+      let accepted = 0;
+      for await (const row of rows) {
+        progress.rows += 1;
+        const reason = 'error' in row ? row.error : checks(row.pair);
+        if (reason === undefined && 'pair' in row) {
+          accepted += 1;
+          if (!out.write(`${JSON.stringify(row.pair)}\n`)) await once(out, 'drain');
+        } else {
+          progress.rejected += 1;
+          if (rejectedRows.length < REJECTED_ROWS_KEPT) rejectedRows.push({ line: row.line, reason: reason ?? 'rejected' });
+        }
+        tell();
+      }
+      out.end();
+      await once(out, 'finish');
+      const applied = progress.rejected === 0 || options.partial === true;
+      let added = 0;
+      if (applied && accepted > 0) {
+        this.importChecks(mappingName); // still a registered crosswalk after the upload
+        progress.phase = 'loading';
+        tell(true);
+        added = await this.parts.tables.load(mappingName, this.stagedBatches(staged, progress, () => tell()));
+        const summary = `importCrosswalk ${mappingName}: ${progress.rows} rows, ${added} pairs added, ${progress.rejected} rejected`;
+        await this.parts.store.record({ actor, action: 'importCrosswalk', summary, diff: [{ op: 'add', path: `mappings.${mappingName}.pairs`, after: added }] });
+      }
+      progress.phase = 'done';
+      tell(true);
+      const result: ImportReport = { mapping: mappingName, rows: progress.rows, accepted, added, rejected: progress.rejected, rejectedRows, applied, durationMs: Math.round(performance.now() - started) };
+      this.parts.log({ level: 'info', msg: 'crosswalk import', actor, ...result, rejectedRows: undefined });
+      return result;
+    } finally {
+      this.running.delete(progress);
+      if (!out.closed) {
+        out.destroy();
+        await once(out, 'close');
+      }
+      await rm(stageDir, { recursive: true, force: true });
+    }
+  }
+
+  private async *stagedBatches(file: string, progress: ImportProgress, tell: () => void): AsyncGenerator<Array<[string, string]>> {
+    let batch: Array<[string, string]> = [];
+    for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+      batch.push(JSON.parse(line) as [string, string]);
+      if (batch.length === IMPORT_BATCH) {
+        yield batch;
+        progress.loaded += batch.length;
+        tell();
+        batch = [];
+      }
+    }
+    if (batch.length > 0) {
+      yield batch;
+      progress.loaded += batch.length;
+    }
+  }
+
+  /** The row check of a mapping that takes imports, or why it takes none. */
+  private importChecks(mappingName: string): (pair: [string, string]) => string | undefined {
+    const config = this.parts.live.config;
+    const mapping = config.mappings[mappingName];
+    if (!mapping) throw new RegistryError('NOT_FOUND', `no mapping ${mappingName}: register it first (its via: { "kind": "crosswalk" })`);
+    if (mapping.via.kind !== 'crosswalk') throw new RegistryError('BAD_USER_INPUT', `mapping ${mappingName} joins by ${mapping.via.kind === 'fieldKey' ? 'a shared field' : 'a master-data service'}: it has no pairs to import`);
+    if (mapping.via.file) throw new RegistryError('BAD_USER_INPUT', `mapping ${mappingName} is loaded from ${mapping.via.file} at start: change that file instead`);
+    const lookupOf = (entity: string, field: string) => Object.values(config.sources).find((source) => entity in source.entities)?.entities[entity]?.lookups[field];
+    const sides = [
+      [mapping.from, lookupOf(mapping.from.entity, mapping.from.field)],
+      [mapping.to, lookupOf(mapping.to.entity, mapping.to.field)],
+    ] as const;
+    const rules = sides.map(([side, lookup]) => {
+      const pattern = lookup?.pattern === undefined ? undefined : new RegExp(lookup.pattern);
+      const numeric = lookup?.valueType === 'number';
+      const name = `${side.entity}.${side.field}`;
+      return (value: string) =>
+        pattern && !pattern.test(value)
+          ? `${name} "${value}" does not match ${lookup!.pattern}, so it can never be found`
+          : numeric && !/^-?[0-9]+(\.[0-9]+)?$/.test(value)
+            ? `${name} "${value}" is not a number, and that lookup sends numbers`
+            : undefined;
+    });
+    return (pair) => rules[0]!(pair[0]) ?? rules[1]!(pair[1]);
+  }
+}
