@@ -1,6 +1,7 @@
 import type { CacheEntityRecord } from '@envelop/response-cache';
 import type { VirtualizationConfig } from '../config/definition';
-import { keyString, type SourceConnector } from '../connectors/source-connector';
+import { keyString } from '../connectors/key-string';
+import type { SourceConnector } from '../connectors/source-connector';
 import { normalizeKey } from '../connectors/transforms';
 import type { MappingStore } from '../mapping/mapping-store';
 

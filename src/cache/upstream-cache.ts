@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { CacheDefinition, CachePolicy, SourceDefinition } from '../config/definition';
 import { resolveEnv } from '../config/env';
-import type { CallObserver } from '../connectors/http-client';
+import type { CallObserver } from '../connectors/upstream-call';
 import type { CanonicalRecord } from '../connectors/record-mapper';
 import type { SourceConnector } from '../connectors/source-connector';
 import type { KeyNormalization } from '../connectors/transforms';

@@ -14,6 +14,12 @@ export type MapResult = { ok: true; record: CanonicalRecord } | { ok: false; rej
 
 export type RecordMapper = (raw: unknown) => MapResult;
 
+/** The raw path a field mapping reads; empty for a field with no mapping. */
+export function fieldSource(mapping: FieldMapping | undefined): string {
+  if (mapping === undefined) return '';
+  return typeof mapping === 'string' ? mapping : mapping.from;
+}
+
 /** Reads a dot path (`Owner.Name`) from a raw payload; undefined when any step is missing. */
 export function readPath(value: unknown, path: string): unknown {
   return readSteps(value, path.split('.'));

@@ -1,9 +1,11 @@
 import DataLoader from 'dataloader';
 import { runDirectly, type DelegationRunner } from './delegation';
-import type { CallObserver } from './http-client';
 import type { CanonicalRecord } from './record-mapper';
-import { keyString, type ListPage, type ListRequest, type SourceConnector } from './source-connector';
+import { keyString } from './key-string';
+import type { ListPage, ListRequest } from './paging/list-page';
+import type { SourceConnector } from './source-connector';
 import { normalizeKey, type KeyNormalization } from './transforms';
+import type { CallObserver } from './upstream-call';
 
 /**
  * How a loader batch reaches the source: `SourceConnector.lookup` directly, or through a cache

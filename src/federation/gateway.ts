@@ -2,7 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { GraphQLSchema } from 'graphql';
 import { UpstreamCache } from '../cache/upstream-cache';
 import type { VirtualizationConfig } from '../config/definition';
-import type { CallObserver } from '../connectors/http-client';
+import type { CallObserver } from '../connectors/upstream-call';
 import { SourceConnector, type RejectionListener } from '../connectors/source-connector';
 import { importCrosswalkCsv } from '../mapping/crosswalk-file';
 import { MemoryMappingStore, type MappingStore } from '../mapping/mapping-store';

@@ -1,5 +1,5 @@
 import type { DelegationRunner } from '../connectors/delegation';
-import type { CallObserver, UpstreamCall } from '../connectors/http-client';
+import type { CallObserver, UpstreamCall } from '../connectors/upstream-call';
 import { RequestLoaders, type LookupRunner } from '../connectors/request-loaders';
 import type { SourceConnector } from '../connectors/source-connector';
 import { CrosswalkLoaders } from '../mapping/join-keys';

@@ -1,7 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import type { VirtualizationConfig } from '../config/definition';
 import { isSourceError } from '../connectors/errors';
-import { keyString, type SourceConnector } from '../connectors/source-connector';
+import { keyString } from '../connectors/key-string';
+import type { SourceConnector } from '../connectors/source-connector';
 import type { MappingStore } from '../mapping/mapping-store';
 import { routeMappings } from '../mapping/routed-mapping-store';
 

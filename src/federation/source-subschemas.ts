@@ -9,7 +9,7 @@ import type {
   VirtualizationConfig,
 } from '../config/definition';
 import { isSourceError } from '../connectors/errors';
-import { keyString } from '../connectors/source-connector';
+import { keyString } from '../connectors/key-string';
 import type { CanonicalRecord } from '../connectors/record-mapper';
 import { normalizeKey } from '../connectors/transforms';
 import type { CanonicalSchema } from './canonical-schema';

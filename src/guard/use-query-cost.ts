@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
-import type { UpstreamCall } from '../connectors/http-client';
+import type { UpstreamCall } from '../connectors/upstream-call';
 import type { BudgetStore, ThrottleStatus } from './budget-store';
 import type { CostEstimate } from './estimate';
 import { throttled } from './guard-errors';

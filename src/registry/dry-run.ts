@@ -8,7 +8,8 @@ import type { MappingDefinition, VirtualizationConfig } from '../config/definiti
 import type { DefinitionProblem } from '../config/validate';
 import { isSourceError, type SourceError } from '../connectors/errors';
 import type { CanonicalRecord } from '../connectors/record-mapper';
-import { keyString, SourceConnector, type RejectionListener } from '../connectors/source-connector';
+import { keyString } from '../connectors/key-string';
+import { SourceConnector, type RejectionListener } from '../connectors/source-connector';
 import { normalizeKey } from '../connectors/transforms';
 import type { MappingStore } from '../mapping/mapping-store';
 

@@ -1,7 +1,7 @@
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { GraphQLSchema } from 'graphql';
 import { RESPONSE_AGE_EXTENSION } from '../cache/response-cache';
-import type { UpstreamCall } from '../connectors/http-client';
+import type { UpstreamCall } from '../connectors/upstream-call';
 import { SourceMap, type FieldProvenance } from '../federation/provenance';
 import type { FederationContext } from '../federation/request-context';
 

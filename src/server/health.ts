@@ -1,4 +1,4 @@
-import type { SourceHealth } from '../connectors/http-client';
+import type { SourceHealth } from '../connectors/source-health';
 import type { Gateway } from '../federation/gateway';
 
 export interface ReadinessReport {

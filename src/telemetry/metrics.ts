@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { UpstreamCall } from '../connectors/http-client';
+import type { UpstreamCall } from '../connectors/upstream-call';
 import { LABEL, METRIC } from './attributes';
 import type { Outcome } from './operation-trace';
 

@@ -1,6 +1,6 @@
 import { context, isSpanContextValid, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import type { Delegation, DelegationRunner } from '../connectors/delegation';
-import type { CallObserver, UpstreamCall } from '../connectors/http-client';
+import type { CallObserver, UpstreamCall } from '../connectors/upstream-call';
 import { ATTR, SEMCONV, SPAN } from './attributes';
 
 /** How an operation ended: `partial` is data with errors (one source failed, the others answered). */

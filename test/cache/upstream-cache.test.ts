@@ -1,6 +1,7 @@
 import { UpstreamCache } from '../../src/cache/upstream-cache';
 import type { CacheDefinition, SourceDefinition } from '../../src/config/definition';
-import { maxAgeOf, type UpstreamCall } from '../../src/connectors/http-client';
+import { maxAgeOf } from '../../src/connectors/cache-control';
+import type { UpstreamCall } from '../../src/connectors/upstream-call';
 import type { CanonicalRecord } from '../../src/connectors/record-mapper';
 import type { SourceConnector } from '../../src/connectors/source-connector';
 

@@ -5,7 +5,7 @@
  * closes as the desk comes and goes; and once the desk settles, answers are complete again.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { UpstreamCall } from '../../src/connectors/http-client';
+import type { UpstreamCall } from '../../src/connectors/upstream-call';
 import { CUSTOMER_360, FAST, startChaos, type Chaos, type Response360 } from './chaos';
 
 const calls: UpstreamCall[] = [];

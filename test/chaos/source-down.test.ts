@@ -4,7 +4,7 @@
  * at once, /readyz says so, and everything comes back once the desk does.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { UpstreamCall } from '../../src/connectors/http-client';
+import type { UpstreamCall } from '../../src/connectors/upstream-call';
 import { CUSTOMER_360, errorPaths, expectNothingLeaked, FAST, startChaos, type Chaos, type Response360 } from './chaos';
 
 let chaos: Chaos;

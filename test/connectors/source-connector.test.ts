@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sourceDefinition, type SourceDefinitionInput } from '../../src/config/definition';
 import { SourceConnector, type RejectionListener } from '../../src/connectors/source-connector';
-import type { UpstreamCall } from '../../src/connectors/http-client';
+import type { UpstreamCall } from '../../src/connectors/upstream-call';
 
 /** A source answering from a handler; counts requests as the sandboxes do. */
 async function fakeSource(handle: (url: URL) => { status: number; body: string }): Promise<{ url: string; requests: URL[]; close(): Promise<void>; server: Server }> {

@@ -4,7 +4,7 @@
  * a call refused before any attempt reports 0 attempts.
  */
 import { sourceDefinition, type LimitsInput } from '../../src/config/definition';
-import type { UpstreamCall } from '../../src/connectors/http-client';
+import type { UpstreamCall } from '../../src/connectors/upstream-call';
 import { SourceHttpClient } from '../../src/connectors/http-client';
 import { startFakeSource, type FakeSource } from '../support/fake-source';
 

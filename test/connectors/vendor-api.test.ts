@@ -6,7 +6,7 @@
  */
 import { sourceDefinition } from '../../src/config/definition';
 import { isSourceError } from '../../src/connectors/errors';
-import type { UpstreamCall } from '../../src/connectors/http-client';
+import type { UpstreamCall } from '../../src/connectors/upstream-call';
 import { SourceConnector } from '../../src/connectors/source-connector';
 import { billingDataset } from '../../sources/billing/data';
 import { startBilling, type BillingSandboxHandle } from '../../sources/billing/server';

@@ -1,0 +1,38 @@
+import type { ListDefinition } from '../../config/definition';
+import { readPath, type CanonicalRecord } from '../record-mapper';
+import type { ListPage, ListRequest, PageSource } from './list-page';
+
+export type CursorPaging = Extract<ListDefinition['paging'], { type: 'cursor' }>;
+
+/**
+ * Cursor paging: the source hands out its own cursors, which are passed to clients as they are.
+ * One page of the answer is fetched in as many upstream pages as `first` needs, each at most
+ * `maxPageSize`.
+ */
+export async function listByCursor(pages: PageSource, paging: CursorPaging, request: ListRequest): Promise<ListPage> {
+  const records: CanonicalRecord[] = [];
+  let cursor = request.after ?? null;
+  let totalCount: number | null = null;
+  let remaining = request.first;
+  do {
+    // Even `first: 0` asks for one record: the call still answers totalCount.
+    const pageSize = Math.max(1, Math.min(remaining, paging.maxPageSize));
+    const response = await pages.fetchPage({ [paging.limitParam]: String(pageSize), ...(cursor ? { [paging.cursorParam]: cursor } : {}) }, pageSize);
+    const body = response.body;
+    for (const item of pages.rawRecords(body)) {
+      const record = pages.mapRecord(item);
+      if (record) records.push(record);
+    }
+    const next = readPath(body, paging.nextCursorPath);
+    cursor = typeof next === 'string' && next !== '' ? next : null;
+    if (paging.totalPath) {
+      const total = readPath(body, paging.totalPath);
+      totalCount = typeof total === 'number' ? total : null;
+    }
+    remaining -= pageSize;
+  } while (remaining > 0 && cursor);
+  // `first: 0` fetched one record only to learn totalCount: the page is empty and ends where it
+  // began, so the next page must start at `after` again, not behind the record it fetched.
+  if (request.first <= 0) return { records: [], nextCursor: request.after ?? null, hasNextPage: records.length > 0, totalCount };
+  return { records: records.slice(0, request.first), nextCursor: cursor, hasNextPage: cursor !== null, totalCount };
+}
