@@ -105,3 +105,22 @@ export class TokenRequestError extends Error {
     this.name = 'TokenRequestError';
   }
 }
+
+/**
+ * A list was asked to start at a cursor that this source's list never issued: one the gateway
+ * cannot read (a page-number list's offsets are the gateway's own), or one the source refused
+ * with a 400. The caller wrote the cursor, so it is the caller's mistake, not a source failure;
+ * `cause` is the source's refusal when there was one.
+ */
+export class ForeignCursorError extends Error {
+  readonly code = 'VIRTUALIZE_FOREIGN_CURSOR';
+  constructor(
+    readonly source: string,
+    readonly route: string,
+    readonly cursor: string,
+    options?: { cause: SourceError },
+  ) {
+    super(`"${cursor}" is not a cursor of ${route}`, options);
+    this.name = 'ForeignCursorError';
+  }
+}

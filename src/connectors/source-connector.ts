@@ -1,6 +1,6 @@
 import type { EntityDefinition, LookupDefinition, SourceDefinition } from '../config/definition';
 import { askableValues } from './askable-values';
-import { SourceError } from './errors';
+import { ForeignCursorError, SourceError } from './errors';
 import { SourceHttpClient, type JsonResponse } from './http-client';
 import { itemErrors } from './item-errors';
 import { keyString } from './key-string';
@@ -190,7 +190,10 @@ export class SourceConnector {
     throw new SourceError('SOURCE_REJECTED_REQUEST', this.name, route, `Source ${this.name} answered 404 to a batch lookup (${route}); check the lookup's path`, 404);
   }
 
-  /** One page of a list, fetched in as many upstream pages as `first` needs. */
+  /**
+   * One page of a list, fetched in as many upstream pages as `first` needs. A cursor `after` that
+   * this list never issued fails with `ForeignCursorError`.
+   */
   async list(entityName: string, request: ListRequest, observe?: CallObserver): Promise<ListPage> {
     const entity = this.entity(entityName);
     const list = entity.definition.list;
@@ -218,7 +221,17 @@ export class SourceConnector {
       mapRecord: (item) => this.mapRecord(entity, item),
     };
     const paging = list.paging;
-    return paging.type === 'page' ? listByPageNumber(this.name, pages, paging, request) : listByCursor(pages, paging, request);
+    const after = request.after;
+    try {
+      return await (paging.type === 'page' ? listByPageNumber(this.name, pages, paging, request) : listByCursor(pages, paging, request));
+    } catch (error) {
+      // Every other part of a list call comes from the definition, so a 400 to a call that carried
+      // the caller's cursor is the source refusing that cursor.
+      if (after && error instanceof SourceError && error.code === 'SOURCE_REJECTED_REQUEST' && error.status === 400) {
+        throw new ForeignCursorError(this.name, route, after, { cause: error });
+      }
+      throw error;
+    }
   }
 
   close(): Promise<void> {

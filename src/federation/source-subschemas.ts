@@ -8,7 +8,7 @@ import type {
   SourceDefinition,
   VirtualizationConfig,
 } from '../config/definition';
-import { isSourceError } from '../connectors/errors';
+import { ForeignCursorError } from '../connectors/errors';
 import { keyString } from '../connectors/key-string';
 import type { CanonicalRecord } from '../connectors/record-mapper';
 import { normalizeKey } from '../connectors/transforms';
@@ -213,7 +213,7 @@ function addList(plan: Plan, builder: SubschemaBuilder, sourceName: string, enti
       const page = await federationContext(context)
         .loaders.list(sourceName, entityName, { first, after, filters: filterValues })
         .catch((error: unknown) => {
-          throw after !== null && isBadRequest(error) ? foreignCursor() : error;
+          throw error instanceof ForeignCursorError ? foreignCursor() : error;
         });
       return {
         nodes: page.records,
@@ -224,14 +224,7 @@ function addList(plan: Plan, builder: SubschemaBuilder, sourceName: string, enti
   });
 }
 
-/**
- * A source answers 400 to a list call with a cursor it did not issue. The client wrote the cursor
- * (every other argument is checked before the call), so the client hears it as bad input.
- */
-function isBadRequest(error: unknown): boolean {
-  return isSourceError(error) && error.code === 'SOURCE_REJECTED_REQUEST' && error.status === 400;
-}
-
+/** The client wrote the cursor, so the client hears a cursor the list never issued as bad input. */
 function foreignCursor(): GraphQLError {
   return new GraphQLError('"after" is not a cursor this API issued: pass pageInfo.endCursor of the previous page, or leave "after" out to start from the beginning', {
     extensions: { code: 'BAD_USER_INPUT', argument: 'after' },

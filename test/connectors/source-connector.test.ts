@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sourceDefinition, type SourceDefinitionInput } from '../../src/config/definition';
+import { ForeignCursorError } from '../../src/connectors/errors';
 import { SourceConnector, type RejectionListener } from '../../src/connectors/source-connector';
 import type { UpstreamCall } from '../../src/connectors/upstream-call';
 
@@ -125,6 +126,34 @@ describe('source connector', () => {
       await timed.close().catch(() => undefined);
       slow.closeAllConnections();
       await new Promise((resolve) => slow.close(resolve));
+    }
+  });
+
+  it('hears a 400 to a call carrying the caller\'s cursor as a foreign cursor, and any other 400 as the source refusing the call', async () => {
+    const source = await fakeSource((url) => {
+      const cursor = url.searchParams.get('cursor');
+      if (url.searchParams.has('size') || (cursor !== null && cursor !== 'c2')) return { status: 400, body: '{"error":"bad request"}' };
+      return { status: 200, body: JSON.stringify({ items: [{ widget_id: cursor === null ? 1 : 2, made: '2024-01-01T00:00:00Z', size: 1 }], next: cursor === null ? 'c2' : null }) };
+    });
+    const listed = definition(source.url);
+    listed.entities.Widget!.list = { path: '/widgets', resultPath: 'items', paging: { type: 'cursor', cursorParam: 'cursor', limitParam: 'limit', maxPageSize: 1, nextCursorPath: 'next' }, filters: { size: { param: 'size', field: 'size' } } };
+    const connector = new SourceConnector('widgets', sourceDefinition.parse(listed));
+    try {
+      const first = await connector.list('Widget', { first: 1 });
+      expect(first).toMatchObject({ nextCursor: 'c2', hasNextPage: true });
+      expect((await connector.list('Widget', { first: 1, after: first.nextCursor })).records).toEqual([expect.objectContaining({ id: '2' })]);
+
+      const foreign = await connector.list('Widget', { first: 1, after: 'forged' }).catch((error: unknown) => error);
+      expect(foreign).toBeInstanceOf(ForeignCursorError);
+      expect(foreign).toMatchObject({ source: 'widgets', route: 'GET /widgets', cursor: 'forged', cause: { code: 'SOURCE_REJECTED_REQUEST', status: 400 } });
+
+      // Without a cursor of the caller's, a 400 is the source refusing what the definition built.
+      const refused = await connector.list('Widget', { first: 1, filters: { size: '1' } }).catch((error: unknown) => error);
+      expect(refused).not.toBeInstanceOf(ForeignCursorError);
+      expect(refused).toMatchObject({ code: 'SOURCE_REJECTED_REQUEST', status: 400 });
+    } finally {
+      await connector.close();
+      await source.close();
     }
   });
 });

@@ -5,7 +5,7 @@
  * custom auth header.
  */
 import { sourceDefinition } from '../../src/config/definition';
-import { isSourceError } from '../../src/connectors/errors';
+import { ForeignCursorError, isSourceError } from '../../src/connectors/errors';
 import type { UpstreamCall } from '../../src/connectors/upstream-call';
 import { SourceConnector } from '../../src/connectors/source-connector';
 import { billingDataset } from '../../sources/billing/data';
@@ -107,8 +107,12 @@ describe('a vendor API declared as data', () => {
     expect(last).toMatchObject({ hasNextPage: false, nextCursor: null });
   });
 
-  it('refuses a cursor it did not issue as the request a source would refuse', async () => {
-    await expect(connector.list('Invoice', { first: 5, after: 'bm9wZQ' })).rejects.toMatchObject({ code: 'SOURCE_REJECTED_REQUEST', status: 400 });
+  it('refuses a cursor it did not issue as a foreign cursor, without a call', async () => {
+    const before = billing.stats().total;
+    const refusal = connector.list('Invoice', { first: 5, after: 'bm9wZQ' });
+    await expect(refusal).rejects.toBeInstanceOf(ForeignCursorError);
+    await expect(refusal).rejects.toMatchObject({ source: 'billing', route: 'GET /invoices', cursor: 'bm9wZQ' });
+    expect(billing.stats().total).toBe(before);
   });
 
   it('sends its custom auth header from the environment; a wrong key is the source refusing the gateway', async () => {

@@ -1,5 +1,5 @@
 import type { PageNumberPaging } from '../../config/definition';
-import { SourceError } from '../errors';
+import { ForeignCursorError } from '../errors';
 import { readPath, type CanonicalRecord } from '../record-mapper';
 import type { ListPage, ListRequest, PageSource } from './list-page';
 
@@ -21,10 +21,7 @@ export function readOffsetCursor(cursor: string): number | undefined {
  */
 export async function listByPageNumber(source: string, pages: PageSource, paging: PageNumberPaging, request: ListRequest): Promise<ListPage> {
   const start = request.after ? readOffsetCursor(request.after) : 0;
-  if (start === undefined) {
-    // Reported like a source's 400 to a foreign cursor, which the engine turns into BAD_USER_INPUT.
-    throw new SourceError('SOURCE_REJECTED_REQUEST', source, pages.route, `"${request.after}" is not a cursor of ${pages.route}`, 400);
-  }
+  if (start === undefined) throw new ForeignCursorError(source, pages.route, request.after!);
   const wanted = Math.max(1, request.first);
   const records: CanonicalRecord[] = [];
   let offset = start;
