@@ -1,14 +1,12 @@
 import { createReadStream } from 'node:fs';
-import { parse } from 'csv-parse';
+import { CrosswalkFileError, crosswalkRows } from './crosswalk-rows';
 import type { MappingStore } from './mapping-store';
-
-export class CrosswalkFileError extends Error {
-  readonly code = 'INVALID_CROSSWALK';
-}
 
 /**
  * Streams a crosswalk CSV (header row first) into a mapping store, taking the two named columns
- * as (from, to). Rows are added in chunks, so a file of millions of rows never sits in memory.
+ * as (from, to). It is read by the same rules as an upload; a file named in the configuration has
+ * no partial import, so its first rejected row refuses it. Rows are added in chunks, so a file of
+ * millions of rows never sits in memory.
  */
 export async function importCrosswalkCsv(
   store: MappingStore,
@@ -16,25 +14,21 @@ export async function importCrosswalkCsv(
   file: string,
   columns: readonly [string, string],
 ): Promise<{ rows: number; added: number }> {
-  const parser = createReadStream(file).pipe(parse({ columns: true, trim: true, skip_empty_lines: true }));
   let rows = 0;
   let added = 0;
   let pending: Array<[string, string]> = [];
-  for await (const row of parser as AsyncIterable<Record<string, string | undefined>>) {
-    rows += 1;
-    const from = row[columns[0]];
-    const to = row[columns[1]];
-    if (!from || !to) {
-      parser.destroy();
-      throw new CrosswalkFileError(
-        `${file}, data row ${rows}: columns "${columns[0]}" and "${columns[1]}" must both have a value (found ${JSON.stringify(row)}); check the header names in the mapping's columns`,
-      );
+  try {
+    for await (const row of crosswalkRows(createReadStream(file), { format: 'csv', columns })) {
+      rows += 1;
+      if ('error' in row) throw new CrosswalkFileError(`line ${row.line}: ${row.error}; check the file and the header names in the mapping's columns`);
+      pending.push(row.pair);
+      if (pending.length >= 5_000) {
+        added += await store.add(mapping, pending);
+        pending = [];
+      }
     }
-    pending.push([from, to]);
-    if (pending.length >= 5_000) {
-      added += await store.add(mapping, pending);
-      pending = [];
-    }
+  } catch (error) {
+    throw error instanceof CrosswalkFileError ? new CrosswalkFileError(`${file}, ${error.message}`) : error;
   }
   added += await store.add(mapping, pending);
   return { rows, added };

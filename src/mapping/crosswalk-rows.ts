@@ -1,11 +1,16 @@
 import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
-import { CrosswalkFileError } from './crosswalk-file';
+import { CsvError, parse } from 'csv-parse';
 
 export type CrosswalkFormat = 'csv' | 'ndjson';
 
-/** One data row of an uploaded crosswalk: its pair, or why it cannot be one. Lines count from 1, the header included. */
+/** One data row of a crosswalk: its pair, or why it cannot be one. Lines count from 1, the header included. */
 export type CrosswalkRow = { line: number; pair: [string, string] } | { line: number; error: string };
+
+/** A crosswalk that cannot be read at all: no usable header, or CSV whose records cannot be told apart. */
+export class CrosswalkFileError extends Error {
+  readonly code = 'INVALID_CROSSWALK';
+}
 
 export interface CrosswalkRowsOptions {
   format: CrosswalkFormat;
@@ -20,41 +25,11 @@ export interface CrosswalkRowsOptions {
 const MAX_VALUE_LENGTH = 256;
 
 /**
- * Splits one CSV line (RFC 4180 quoting, without line breaks inside fields: ids have none), or
- * says why it cannot. Line-based on purpose: a broken row is rejected alone, with its line number,
- * instead of swallowing the rest of the file.
+ * Longest CSV record read, in characters. A crosswalk row is two ids and perhaps a few more
+ * columns; a record this long is an unclosed quote swallowing the lines after it, or not a
+ * crosswalk at all, and without a bound it would be buffered whole.
  */
-function splitCsvLine(line: string): string[] | string {
-  const fields: string[] = [];
-  let i = 0;
-  for (;;) {
-    if (line[i] === '"') {
-      let value = '';
-      i += 1;
-      for (;;) {
-        const quote = line.indexOf('"', i);
-        if (quote === -1) return 'a quoted field is not closed';
-        value += line.slice(i, quote);
-        if (line[quote + 1] === '"') {
-          value += '"';
-          i = quote + 2;
-          continue;
-        }
-        i = quote + 1;
-        break;
-      }
-      fields.push(value);
-      if (i === line.length) return fields;
-      if (line[i] !== ',') return `unexpected text after a quoted field at column ${i + 1}`;
-      i += 1;
-    } else {
-      const comma = line.indexOf(',', i);
-      fields.push(comma === -1 ? line.slice(i) : line.slice(i, comma));
-      if (comma === -1) return fields;
-      i = comma + 1;
-    }
-  }
-}
+export const MAX_CSV_RECORD_CHARACTERS = 16_384;
 
 /** Why a value cannot be an id, or undefined. */
 function badValue(value: unknown, column: string): string | undefined {
@@ -73,48 +48,87 @@ function row(line: number, from: unknown, to: unknown, columns: readonly [string
 }
 
 /**
- * Reads an uploaded crosswalk one line at a time (never the whole file), yielding each data row
- * as a pair or as a rejection. A CSV without the named columns is refused as a whole, before any
- * row is read.
+ * Reads a crosswalk (a file named in the configuration, or an upload) without ever holding it
+ * whole, yielding each data row as a pair or as a rejection. A CSV without the named columns, or
+ * one that cannot be parsed, is refused as a whole with a `CrosswalkFileError`.
  */
-export async function* crosswalkRows(input: Readable, options: CrosswalkRowsOptions): AsyncGenerator<CrosswalkRow> {
-  const lines = createInterface({ input, crlfDelay: Infinity });
+export function crosswalkRows(input: Readable, options: CrosswalkRowsOptions): AsyncGenerator<CrosswalkRow> {
+  return options.format === 'csv' ? csvRows(input, options.columns) : ndjsonRows(input, options.columns ?? ['from', 'to']);
+}
+
+/** The header's two column positions, and the column names rows are reported under. */
+function headerColumns(names: string[], line: number, wanted: readonly [string, string] | undefined): { columns: readonly [string, string]; indexes: [number, number] } {
+  if (!wanted && names.length < 2) throw new CrosswalkFileError(`line ${line}: the header names ${names.length} column; a crosswalk needs two`);
+  const columns = wanted ?? ([names[0]!, names[1]!] as const);
+  const indexes: [number, number] = [names.indexOf(columns[0]), names.indexOf(columns[1])];
+  if (indexes[0] === -1 || indexes[1] === -1) {
+    throw new CrosswalkFileError(`the header has ${names.map((name) => `"${name}"`).join(', ')}; the crosswalk needs "${columns[0]}" and "${columns[1]}" (pass the right columns)`);
+  }
+  return { columns, indexes };
+}
+
+/** A CSV syntax error as a refusal that says where and what to do. */
+function unreadable(error: CsvError): CrosswalkFileError {
+  if (error.code === 'CSV_MAX_RECORD_SIZE') {
+    return new CrosswalkFileError(`${typeof error.lines === 'number' ? `line ${error.lines}: ` : ''}a record runs past ${MAX_CSV_RECORD_CHARACTERS} characters: a quoted field before it is not closed, or this is not a crosswalk`);
+  }
+  if (error.code === 'CSV_QUOTE_NOT_CLOSED') return new CrosswalkFileError(`a quoted field is still open where the input ends${typeof error.lines === 'number' ? ` (line ${error.lines})` : ''}`);
+  return new CrosswalkFileError(`the CSV cannot be read (${error.message}); quote a field whole ("a ""b"" c"), or not at all`);
+}
+
+/**
+ * RFC 4180 CSV through csv-parse, with a header row; a byte order mark, surrounding blanks and
+ * blank lines are ignored. A row with other than the header's number of fields, or with a value
+ * that cannot be an id, is rejected alone. A syntax error (a broken quote, an oversize record)
+ * refuses the whole input: after one the parser no longer knows where the next record starts,
+ * so no line after it could be trusted. A quoted line break is refused the same way: ids have none,
+ * so it is a quote left open.
+ */
+async function* csvRows(input: Readable, wanted: readonly [string, string] | undefined): AsyncGenerator<CrosswalkRow> {
+  // Blank lines come through as one empty field so that counting records counts lines: a record
+  // never spans lines here (one that would is refused below).
+  const parser = input.pipe(parse({ bom: true, trim: true, relax_column_count: true, max_record_size: MAX_CSV_RECORD_CHARACTERS }));
+  // A failing upload must not leave its parser waiting for data.
+  input.once('error', (error) => parser.destroy(error));
+  let header: { columns: readonly [string, string]; indexes: [number, number]; width: number } | undefined;
+  let line = 0;
+  try {
+    for await (const record of parser as AsyncIterable<string[]>) {
+      line += 1;
+      if (record.length === 1 && record[0] === '') continue;
+      if (record.some((field) => field.includes('\n') || field.includes('\r'))) {
+        throw new CrosswalkFileError(`line ${line}: a quoted field holds a line break, which no id has; close the quote on its own line`);
+      }
+      if (!header) {
+        header = { ...headerColumns(record, line, wanted), width: record.length };
+        continue;
+      }
+      if (record.length !== header.width) yield { line, error: `${record.length} fields where the header has ${header.width}` };
+      else yield row(line, record[header.indexes[0]], record[header.indexes[1]], header.columns);
+    }
+  } catch (error) {
+    throw error instanceof CsvError ? unreadable(error) : error;
+  } finally {
+    parser.destroy();
+  }
+}
+
+/** One JSON value a line: an object with the two keys, or a pair. A line that is not JSON is rejected alone. */
+async function* ndjsonRows(input: Readable, columns: readonly [string, string]): AsyncGenerator<CrosswalkRow> {
   let lineNumber = 0;
-  let indexes: [number, number] | undefined;
-  let columns: readonly [string, string] = options.columns ?? ['from', 'to'];
-  for await (const raw of lines) {
+  for await (const raw of createInterface({ input, crlfDelay: Infinity })) {
     lineNumber += 1;
     const line = lineNumber === 1 ? raw.replace(/^\uFEFF/, '') : raw;
     if (line.trim() === '') continue;
-    if (options.format === 'ndjson') {
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch {
-        yield { line: lineNumber, error: 'not valid JSON' };
-        continue;
-      }
-      if (Array.isArray(value)) yield value.length === 2 ? row(lineNumber, value[0], value[1], columns) : { line: lineNumber, error: `an array of ${value.length} items (expected 2)` };
-      else if (value !== null && typeof value === 'object') yield row(lineNumber, (value as Record<string, unknown>)[columns[0]], (value as Record<string, unknown>)[columns[1]], columns);
-      else yield { line: lineNumber, error: `expected an object with "${columns[0]}" and "${columns[1]}", or a pair` };
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      yield { line: lineNumber, error: 'not valid JSON' };
       continue;
     }
-    const fields = splitCsvLine(line);
-    if (!indexes) {
-      if (typeof fields === 'string') throw new CrosswalkFileError(`line ${lineNumber}: the header cannot be read (${fields})`);
-      const names = fields.map((name) => name.trim());
-      if (!options.columns) {
-        if (names.length < 2) throw new CrosswalkFileError(`line ${lineNumber}: the header names ${names.length} column; a crosswalk needs two`);
-        columns = [names[0]!, names[1]!];
-      }
-      const found: [number, number] = [names.indexOf(columns[0]), names.indexOf(columns[1])];
-      if (found[0] === -1 || found[1] === -1) {
-        throw new CrosswalkFileError(`the header has ${names.map((name) => `"${name}"`).join(', ')}; the crosswalk needs "${columns[0]}" and "${columns[1]}" (pass the right columns)`);
-      }
-      indexes = found;
-      continue;
-    }
-    if (typeof fields === 'string') yield { line: lineNumber, error: fields };
-    else yield row(lineNumber, fields[indexes[0]], fields[indexes[1]], columns);
+    if (Array.isArray(value)) yield value.length === 2 ? row(lineNumber, value[0], value[1], columns) : { line: lineNumber, error: `an array of ${value.length} items (expected 2)` };
+    else if (value !== null && typeof value === 'object') yield row(lineNumber, (value as Record<string, unknown>)[columns[0]], (value as Record<string, unknown>)[columns[1]], columns);
+    else yield { line: lineNumber, error: `expected an object with "${columns[0]}" and "${columns[1]}", or a pair` };
   }
 }

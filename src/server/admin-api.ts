@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createYoga } from 'graphql-yoga';
 import type { RegistryDefinition } from '../config/definition';
-import { CrosswalkFileError } from '../mapping/crosswalk-file';
-import { crosswalkRows, type CrosswalkFormat } from '../mapping/crosswalk-rows';
+import { CrosswalkFileError, crosswalkRows, type CrosswalkFormat } from '../mapping/crosswalk-rows';
 import { RegistryError, type Registry } from '../registry/registry';
 import { adminCredentials, authenticateAdmin, missingScope, type AdminCredential } from './admin-auth';
 import { adminSchema, type AdminContext } from './admin-schema';

@@ -49,7 +49,7 @@ describe('importing a crosswalk', () => {
       '0035e0000002O61AAE,13263',
       '0035e00000030JgAAI,',
       '0035e00000031UKAAY,twelve',
-      '"0035e0000003sMzAAI,11002',
+      '"0035e0000003sMzAAI",11002',
       '',
       '0035e0000004FQMAA2,11003,extra',
     ].join('\n');
@@ -68,10 +68,17 @@ describe('importing a crosswalk', () => {
         rejectedRows: [
           { line: 3, reason: '"billing_customer_number" is empty' },
           { line: 4, reason: 'Invoice.customerNumber "twelve" is not a number, and that lookup sends numbers' },
-          { line: 5, reason: 'a quoted field is not closed' },
+          { line: 7, reason: '3 fields where the header has 2' },
         ],
       },
     ]);
+    expect(await pairs()).toBe(0);
+  });
+
+  it('refuses a file with a broken quote whole, even with partial imports, since no row after it can be trusted', async () => {
+    const broken = ['crm_customer_id,billing_customer_number', '0035e0000002O61AAE,13263', '"0035e0000003sMzAAI,11002', '0035e0000004FQMAA2,11003'].join('\n');
+    const answer = await h.upload('customerInvoices', broken, { query: '?partial=true' });
+    expect(answer).toEqual({ status: 400, lines: [{ errors: [{ message: 'a quoted field is still open where the input ends (line 4)', extensions: { code: 'BAD_USER_INPUT' } }] }] });
     expect(await pairs()).toBe(0);
   });
 
