@@ -3,11 +3,12 @@
  * the retry policy, the circuit breaker and the error classification of the HTTP client agree on
  * what a timeout and a connection failure are.
  */
+import { CODES } from '../errors';
 import { InterruptedAnswerError } from './errors';
 
 /** The source did not answer in time: connect, headers, body or the whole attempt. */
 const TIMEOUT_CODES: ReadonlySet<string> = new Set([
-  'VIRTUALIZE_ATTEMPT_TIMEOUT',
+  CODES.VIRTUALIZE_ATTEMPT_TIMEOUT,
   'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',

@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { SourceDefinition } from '../config/definition';
 import { resolveEnv } from '../config/env';
+import { CODES } from '../errors';
 import { maxAgeOf } from './cache-control';
 import { SourceError } from './errors';
 import { newCallRecord, type CallRecord } from './policies/attempt';
@@ -68,7 +69,7 @@ export class SourceHttpClient {
       if (status === 404) return { status, body: safeParse(text) };
       if (status >= 400) throw statusError(this.classified, status, route, record);
       const body = safeParse(text);
-      if (body === undefined) throw new SourceError('SOURCE_BAD_RESPONSE', this.source, route, `Source ${this.source} sent a body that is not JSON (${route})`, status);
+      if (body === undefined) throw new SourceError(CODES.SOURCE_BAD_RESPONSE, this.source, route, `Source ${this.source} sent a body that is not JSON (${route})`, status);
       const maxAgeMs = maxAgeOf(response.headers['cache-control']);
       return maxAgeMs === undefined ? { status, body } : { status, body, maxAgeMs };
     } catch (error) {

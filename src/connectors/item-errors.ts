@@ -1,4 +1,5 @@
 import type { LookupDefinition } from '../config/definition';
+import { CODES } from '../errors';
 import { SourceError } from './errors';
 import type { JsonResponse } from './http-client';
 import { keyString } from './key-string';
@@ -33,7 +34,7 @@ export function itemErrors(call: LookupCall, lookup: LookupDefinition, response:
       const reason = [code, detail].filter(Boolean).join(': ') || 'no reason given';
       failures.set(
         key,
-        new SourceError('SOURCE_PARTIAL_FAILURE', call.source, call.route, `Source ${call.source} reported an error for ${call.entity} ${call.field} "${key}" (${reason}); the other values of the call were served`, response.status),
+        new SourceError(CODES.SOURCE_PARTIAL_FAILURE, call.source, call.route, `Source ${call.source} reported an error for ${call.entity} ${call.field} "${key}" (${reason}); the other values of the call were served`, response.status),
       );
     }
   }

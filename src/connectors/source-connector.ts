@@ -1,4 +1,5 @@
 import type { EntityDefinition, LookupDefinition, SourceDefinition } from '../config/definition';
+import { CODES } from '../errors';
 import { askableValues } from './askable-values';
 import { ForeignCursorError, SourceError } from './errors';
 import { SourceHttpClient, type JsonResponse } from './http-client';
@@ -88,7 +89,7 @@ export class SourceConnector {
     const raw = resultPath ? readPath(body, resultPath) : body;
     if (raw === undefined || (raw !== null && typeof raw !== 'object')) {
       const where = resultPath ? `at "${resultPath}"` : 'as the body';
-      throw new SourceError('SOURCE_BAD_RESPONSE', this.name, route, `Source ${this.name} sent no records ${where} for ${route}; check the source definition's resultPath`);
+      throw new SourceError(CODES.SOURCE_BAD_RESPONSE, this.name, route, `Source ${this.name} sent no records ${where} for ${route}; check the source definition's resultPath`);
     }
     return raw === null ? [] : Array.isArray(raw) ? raw : [raw];
   }
@@ -187,7 +188,7 @@ export class SourceConnector {
     const response = await this.http.getJson(buildPathAndQuery(lookup.path, lookup.query, text), route, batch.length, observe, body);
     if (response.status !== 404) return response;
     if (!lookup.batch) return NOT_FOUND;
-    throw new SourceError('SOURCE_REJECTED_REQUEST', this.name, route, `Source ${this.name} answered 404 to a batch lookup (${route}); check the lookup's path`, 404);
+    throw new SourceError(CODES.SOURCE_REJECTED_REQUEST, this.name, route, `Source ${this.name} answered 404 to a batch lookup (${route}); check the lookup's path`, 404);
   }
 
   /**
@@ -227,7 +228,7 @@ export class SourceConnector {
     } catch (error) {
       // Every other part of a list call comes from the definition, so a 400 to a call that carried
       // the caller's cursor is the source refusing that cursor.
-      if (after && error instanceof SourceError && error.code === 'SOURCE_REJECTED_REQUEST' && error.status === 400) {
+      if (after && error instanceof SourceError && error.code === CODES.SOURCE_REJECTED_REQUEST && error.status === 400) {
         throw new ForeignCursorError(this.name, route, after, { cause: error });
       }
       throw error;

@@ -5,6 +5,7 @@
  * and how many attempts were made, never the URL.
  */
 import { errors as undiciErrors } from 'undici';
+import { CODES } from '../errors';
 import { BreakerOpenError, InterruptedAnswerError, RateLimitWaitError, SourceError, TokenRequestError, type SourceErrorCode } from './errors';
 import { errorCode, failureKind } from './failures';
 import type { CallRecord } from './policies/attempt';
@@ -28,12 +29,12 @@ function what(route: string, record: CallRecord, outcome?: string): string {
 export function statusError(source: ClassifiedSource, status: number, route: string, record: CallRecord): SourceError {
   const outcome = what(route, record, `answered ${status}`);
   const fail = (code: SourceErrorCode, message: string) => new SourceError(code, source.name, route, message, status);
-  if (status === 429) return fail('SOURCE_RATE_LIMITED', `Source ${source.name} is rate limiting the gateway ${outcome}; try again shortly`);
-  if (status >= 500) return fail('SOURCE_UNAVAILABLE', `Source ${source.name} failed ${outcome}`);
+  if (status === 429) return fail(CODES.SOURCE_RATE_LIMITED, `Source ${source.name} is rate limiting the gateway ${outcome}; try again shortly`);
+  if (status >= 500) return fail(CODES.SOURCE_UNAVAILABLE, `Source ${source.name} failed ${outcome}`);
   if ((status === 401 || status === 403) && source.secrets.length > 0) {
-    return fail('SOURCE_REJECTED_REQUEST', `Source ${source.name} refused the gateway's credentials ${outcome}; check ${source.secrets.join(', ')}`);
+    return fail(CODES.SOURCE_REJECTED_REQUEST, `Source ${source.name} refused the gateway's credentials ${outcome}; check ${source.secrets.join(', ')}`);
   }
-  return fail('SOURCE_REJECTED_REQUEST', `Source ${source.name} rejected the request ${outcome}; check the source definition`);
+  return fail(CODES.SOURCE_REJECTED_REQUEST, `Source ${source.name} rejected the request ${outcome}; check the source definition`);
 }
 
 /** Anything the dispatcher threw, as a `SourceError` (one already classified passes through). */
@@ -42,10 +43,10 @@ export function classifyFailure(source: ClassifiedSource, error: unknown, route:
   if (error instanceof undiciErrors.RequestRetryError) return statusError(source, error.statusCode, route, record);
   const name = source.name;
   const fail = (code: SourceErrorCode, message: string, status?: number) => new SourceError(code, name, route, message, status);
-  if (error instanceof BreakerOpenError) return fail('SOURCE_UNAVAILABLE', `Source ${name} is unavailable (${route}): ${error.message}`);
-  if (error instanceof RateLimitWaitError) return fail('SOURCE_RATE_LIMITED', `Source ${name} is rate limited (${route}): ${error.message}`);
+  if (error instanceof BreakerOpenError) return fail(CODES.SOURCE_UNAVAILABLE, `Source ${name} is unavailable (${route}): ${error.message}`);
+  if (error instanceof RateLimitWaitError) return fail(CODES.SOURCE_RATE_LIMITED, `Source ${name} is rate limited (${route}): ${error.message}`);
   if (error instanceof TokenRequestError) {
-    const code = error.kind === 'refused' ? 'SOURCE_REJECTED_REQUEST' : error.kind === 'bad-response' ? 'SOURCE_BAD_RESPONSE' : 'SOURCE_UNAVAILABLE';
+    const code = error.kind === 'refused' ? CODES.SOURCE_REJECTED_REQUEST : error.kind === 'bad-response' ? CODES.SOURCE_BAD_RESPONSE : CODES.SOURCE_UNAVAILABLE;
     return fail(code, `Source ${name} could not authenticate (${route}): ${error.message}`, error.status);
   }
   const interrupted = error instanceof InterruptedAnswerError;
@@ -53,10 +54,10 @@ export function classifyFailure(source: ClassifiedSource, error: unknown, route:
   const outcome = what(route, record);
   switch (failureKind(cause)) {
     case 'timeout':
-      return fail('SOURCE_TIMEOUT', `Source ${name} did not ${interrupted ? 'finish its answer' : 'answer'} within ${source.timeoutMs} ms ${outcome}`);
+      return fail(CODES.SOURCE_TIMEOUT, `Source ${name} did not ${interrupted ? 'finish its answer' : 'answer'} within ${source.timeoutMs} ms ${outcome}`);
     case 'connection':
-      return fail('SOURCE_UNAVAILABLE', `Source ${name} ${interrupted ? 'broke off its answer' : 'is unreachable'} (${errorCode(cause)}) ${outcome}`);
+      return fail(CODES.SOURCE_UNAVAILABLE, `Source ${name} ${interrupted ? 'broke off its answer' : 'is unreachable'} (${errorCode(cause)}) ${outcome}`);
     default:
-      return fail('SOURCE_UNAVAILABLE', `Source ${name} failed (${errorCode(cause) ?? (cause instanceof Error ? cause.name : 'unknown error')}) ${outcome}`);
+      return fail(CODES.SOURCE_UNAVAILABLE, `Source ${name} failed (${errorCode(cause) ?? (cause instanceof Error ? cause.name : 'unknown error')}) ${outcome}`);
   }
 }

@@ -9,6 +9,7 @@ import type {
   VirtualizationConfig,
 } from '../config/definition';
 import { ForeignCursorError } from '../connectors/errors';
+import { CODES, toGraphQLError, VirtualizeError } from '../errors';
 import { keyString } from '../connectors/key-string';
 import type { CanonicalRecord } from '../connectors/record-mapper';
 import { normalizeKey } from '../connectors/transforms';
@@ -203,9 +204,7 @@ function addList(plan: Plan, builder: SubschemaBuilder, sourceName: string, enti
     resolve: async (_parent, args, context) => {
       const first = typeof args.first === 'number' ? args.first : 20;
       if (first < 0 || first > MAX_PAGE) {
-        throw new GraphQLError(`"first" must be between 0 and ${MAX_PAGE} (got ${first}); page through larger sets with "after"`, {
-          extensions: { code: 'BAD_USER_INPUT', argument: 'first' },
-        });
+        throw badArgument('first', `"first" must be between 0 and ${MAX_PAGE} (got ${first}); page through larger sets with "after"`);
       }
       const filterValues: Record<string, string> = {};
       for (const arg of Object.keys(filters)) if (typeof args[arg] === 'string') filterValues[arg] = args[arg] as string;
@@ -226,9 +225,12 @@ function addList(plan: Plan, builder: SubschemaBuilder, sourceName: string, enti
 
 /** The client wrote the cursor, so the client hears a cursor the list never issued as bad input. */
 function foreignCursor(): GraphQLError {
-  return new GraphQLError('"after" is not a cursor this API issued: pass pageInfo.endCursor of the previous page, or leave "after" out to start from the beginning', {
-    extensions: { code: 'BAD_USER_INPUT', argument: 'after' },
-  });
+  return badArgument('after', '"after" is not a cursor this API issued: pass pageInfo.endCursor of the previous page, or leave "after" out to start from the beginning');
+}
+
+/** An argument value out of its range: the caller's mistake, at the field that takes it (the rest of the answer is served). */
+function badArgument(argument: string, message: string): GraphQLError {
+  return toGraphQLError(new VirtualizeError(CODES.BAD_USER_INPUT, message, { argument }), { phase: 'field' });
 }
 
 /** The stand-in a join field's resolvers receive: the key values stitching fetched for them. */
@@ -356,7 +358,7 @@ function addJoin(plan: Plan, mappingName: string, mapping: MappingDefinition): v
       for (const [arg, def] of forwardArgs) {
         const value = args[arg];
         if ('slice' in def && typeof value === 'number') {
-          if (value < 0) throw new GraphQLError(`"${arg}" must not be negative (got ${value})`, { extensions: { code: 'BAD_USER_INPUT', argument: arg } });
+          if (value < 0) throw badArgument(arg, `"${arg}" must not be negative (got ${value})`);
           records = records.slice(0, value);
         }
       }

@@ -1,7 +1,6 @@
 import type { MergedTypeConfig, SubschemaConfig } from '@graphql-tools/delegate';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import {
-  GraphQLError,
   parse,
   print,
   visit,
@@ -9,7 +8,7 @@ import {
   type GraphQLFieldResolver,
   type TypeDefinitionNode,
 } from 'graphql';
-import { isSourceError } from '../connectors/errors';
+import { isVirtualizeError, toGraphQLError } from '../errors';
 import type { CanonicalSchema } from './canonical-schema';
 
 const BUILT_IN_SCALARS = new Set(['String', 'Int', 'Float', 'Boolean', 'ID']);
@@ -23,11 +22,12 @@ export interface FieldSpec {
 }
 
 /**
- * A source failure as a GraphQL error that names the source and carries the stable code; anything
- * else is left as it is, for the server's error masking.
+ * A failure raised on purpose (a source failure names its source and route) as the GraphQL error
+ * of the one field it fails, with its stable code; anything else is left as it is, for the
+ * server's error masking.
  */
 export function asGraphQLError(error: unknown): unknown {
-  return isSourceError(error) ? new GraphQLError(error.message, { extensions: { code: error.code, source: error.source, route: error.route } }) : error;
+  return isVirtualizeError(error) ? toGraphQLError(error, { phase: 'field' }) : error;
 }
 
 function rethrowAsGraphQLError(error: unknown): never {

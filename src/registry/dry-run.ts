@@ -7,6 +7,7 @@
 import type { MappingDefinition, VirtualizationConfig } from '../config/definition';
 import type { DefinitionProblem } from '../config/validate';
 import { isSourceError, type SourceError } from '../connectors/errors';
+import { CODES } from '../errors';
 import type { CanonicalRecord } from '../connectors/record-mapper';
 import { keyString } from '../connectors/key-string';
 import { SourceConnector, type RejectionListener } from '../connectors/source-connector';
@@ -57,8 +58,8 @@ function hintFor(error: SourceError, definition: VirtualizationConfig['sources']
     const variable = auth.type === 'header' ? auth.value.env : auth.type === 'bearer' ? auth.token.env : undefined;
     return variable ? `authentication failed: check auth and the value of ${variable} in the gateway's environment` : 'the source wants credentials: declare auth';
   }
-  if (error.code === 'SOURCE_UNAVAILABLE' && error.status === undefined) return 'check baseUrl and that the source is up';
-  if (error.code === 'SOURCE_BAD_RESPONSE') return 'check resultPath against a real answer';
+  if (error.code === CODES.SOURCE_UNAVAILABLE && error.status === undefined) return 'check baseUrl and that the source is up';
+  if (error.code === CODES.SOURCE_BAD_RESPONSE) return 'check resultPath against a real answer';
   if (error.status === 400 || error.status === 404 || error.status === 405) return 'check the endpoint: method, path, query and body';
   return undefined;
 }
@@ -155,7 +156,7 @@ async function sampleSource(config: VirtualizationConfig, name: string, connecto
       const found = looked.value ? [...looked.value.values()].filter((group) => Array.isArray(group) && group.length > 0).length : 0;
       const failed = looked.value ? [...looked.value.values()].find(isSourceError) : undefined;
       outcome.calls.push({ source: name, entity: entityName, endpoint: `lookup by ${field}`, ok: !looked.error && !failed, records: found, rejected: 0, durationMs: looked.durationMs, note: `${found} of ${values.length} listed values found` });
-      const refusal = looked.error ?? (failed?.code === 'SOURCE_PARTIAL_FAILURE' ? undefined : failed);
+      const refusal = looked.error ?? (failed?.code === CODES.SOURCE_PARTIAL_FAILURE ? undefined : failed);
       if (refusal) outcome.problems.push(sourceProblem(refusal, `${at}.lookups.${field}`, definition));
       else if (failed) outcome.warnings.push({ stage: 'sample', path: `${at}.lookups.${field}`, message: `the source reported an error for a sampled value: ${failed.message}` });
       else if (found < values.length) {
@@ -203,7 +204,7 @@ async function sampleMapping(
       const service = connectorOf(homeOf(via.entity) ?? '');
       const links = service ? await service.lookup(via.entity, via.from, keys) : new Map();
       const linkFailure = [...links.values()].find(isSourceError);
-      if (linkFailure && linkFailure.code !== 'SOURCE_PARTIAL_FAILURE') throw linkFailure;
+      if (linkFailure && linkFailure.code !== CODES.SOURCE_PARTIAL_FAILURE) throw linkFailure;
       targets = [...links.values()].flatMap((records) => (Array.isArray(records) ? records.flatMap((record) => [record[via.to]].flat().flatMap((value) => keyString(value) ?? [])) : []));
     }
     targets = [...new Set(targets)];
@@ -218,7 +219,7 @@ async function sampleMapping(
     const groups = [...found.values()];
     const failure = groups.find(isSourceError);
     // A whole call that failed is a problem; an error the source reported for one key is not.
-    if (failure && failure.code !== 'SOURCE_PARTIAL_FAILURE') throw failure;
+    if (failure && failure.code !== CODES.SOURCE_PARTIAL_FAILURE) throw failure;
     call.records = groups.reduce((sum, group) => sum + (Array.isArray(group) ? group.length : 0), 0);
     call.ok = true;
     call.note = `${keys.length} ${mapping.from.entity} -> ${targets.length} keys -> ${call.records} ${mapping.to.entity}`;

@@ -1,0 +1,93 @@
+/**
+ * Every error code virtualize emits, in one table: the `extensions.code` of GraphQL errors (the
+ * gateway's own and graphql-yoga's), the codes of admin API refusals and results, the codes of
+ * HTTP refusals made before GraphQL runs, and the codes that stay inside the gateway (a connector
+ * policy's refusal before it becomes a source error, a refusal to start).
+ *
+ * Users match on these codes, never on messages, so a code keeps its meaning for good: a code
+ * that is retired stays in this table, and a new meaning gets a new code.
+ *
+ * `status` is the HTTP status of the answer that carries the code, `null` for codes that never
+ * reach HTTP. `spec` marks refusals made before execution, whose status follows the GraphQL over
+ * HTTP specification: the status for `application/graphql-response+json` clients, 200 with the
+ * error for `application/json` clients. A code whose status is 200 is an execution error: the
+ * field it names is null and the rest of the answer is served.
+ */
+export interface ErrorCodeEntry {
+  readonly status: number | null;
+  /** True when the same request may succeed later (after `Retry-After` when the answer has one). */
+  readonly retryable: boolean;
+  /** One line: what happened, in the terms a client or operator acts on. */
+  readonly meaning: string;
+  readonly spec?: true;
+}
+
+const entry = <E extends ErrorCodeEntry>(value: E): E => value;
+
+export const ERROR_CODES = {
+  // Refused before GraphQL runs: the HTTP request itself.
+  LENGTH_REQUIRED: entry({ status: 411, retryable: false, meaning: 'a GraphQL POST came without Content-Length: send the body with its length' }),
+  REQUEST_TOO_LARGE: entry({ status: 413, retryable: false, meaning: 'the request body is longer than guard.limits.requestBytes: send fewer or shorter variables, or split the request' }),
+  BATCH_LIMIT_EXCEEDED: entry({ status: 413, retryable: false, meaning: 'a batch holds more operations than guard.limits.batchedOperations: send the rest in further requests' }),
+  BAD_REQUEST: entry({ status: 400, retryable: false, meaning: 'the HTTP request is not a GraphQL request (a body that is not JSON, no query, a mutation sent with GET, answered 405); raised by graphql-yoga' }),
+
+  // Refused before execution: the document.
+  GRAPHQL_PARSE_FAILED: entry({ status: 400, spec: true, retryable: false, meaning: 'the document is not GraphQL: the message gives the syntax error and its position' }),
+  GRAPHQL_VALIDATION_FAILED: entry({ status: 400, spec: true, retryable: false, meaning: 'the document does not fit the schema (an unknown field, a fragment on the wrong type); the message says where' }),
+  OPERATION_RESOLUTION_FAILURE: entry({ status: 400, retryable: false, meaning: 'the document holds no operation of the given operationName, or several and none was named; raised by graphql-yoga' }),
+  BAD_USER_INPUT: entry({ status: 400, retryable: false, meaning: 'an argument or variable does not fit its type or range, or a cursor was never issued; the message says which and why' }),
+  TOKEN_LIMIT_EXCEEDED: entry({ status: 400, spec: true, retryable: false, meaning: 'the document has more tokens than guard.limits.tokens: pass long lists as variables' }),
+  DEPTH_LIMIT_EXCEEDED: entry({ status: 400, spec: true, retryable: false, meaning: 'the selection nests deeper than guard.limits.depth' }),
+  ALIAS_LIMIT_EXCEEDED: entry({ status: 400, spec: true, retryable: false, meaning: 'the document has more aliases than guard.limits.aliases: fetch many records through one list field' }),
+  DIRECTIVE_LIMIT_EXCEEDED: entry({ status: 400, spec: true, retryable: false, meaning: 'the document has more directives than guard.limits.directives' }),
+  FRAGMENT_LIMIT_EXCEEDED: entry({ status: 400, spec: true, retryable: false, meaning: 'the document has more fragments than guard.limits.fragments' }),
+  FRAGMENT_CYCLE: entry({ status: 400, spec: true, retryable: false, meaning: 'a fragment spreads itself, directly or through others' }),
+  SLICING_ARGUMENT_REQUIRED: entry({ status: 400, spec: true, retryable: false, meaning: 'a list field that must be sized (customers) got none, or more than one, of its slicing arguments' }),
+  COST_LIMIT_EXCEEDED: entry({ status: 400, spec: true, retryable: false, meaning: 'the query is priced above guard.maxCost, or would call a source more than its limits.maxCallsPerRequest; nothing ran' }),
+  THROTTLED: entry({ status: 429, retryable: true, meaning: "the client's query budget is spent for now: retry after Retry-After seconds, or ask for less" }),
+
+  // Execution errors: the field is null with the error, the rest of the answer is served.
+  SOURCE_UNAVAILABLE: entry({ status: 200, retryable: true, meaning: 'a source refused the connection, answered 5xx, or its token endpoint could not be reached; or its circuit breaker is open, and the message says when it will probe' }),
+  SOURCE_TIMEOUT: entry({ status: 200, retryable: true, meaning: 'a source did not answer, or did not finish its answer, within limits.timeoutMs (per attempt, after its retries)' }),
+  SOURCE_RATE_LIMITED: entry({ status: 200, retryable: true, meaning: "a source answered 429 (after waiting out a Retry-After the policy allows), or the gateway's own rate limit for it would have queued the call longer than maxQueueWaitMs" }),
+  SOURCE_BAD_RESPONSE: entry({ status: 200, retryable: false, meaning: 'a source sent something that is not JSON, or no records where its definition says' }),
+  SOURCE_REJECTED_REQUEST: entry({ status: 200, retryable: false, meaning: "a source answered 4xx to a call built from its definition (check the definition), or refused the gateway's credentials (the message names the variable to check)" }),
+  SOURCE_PARTIAL_FAILURE: entry({ status: 200, retryable: false, meaning: 'a source answered a batch but reported an error for this one key (a 207 with per-id errors); the other keys were served' }),
+  INTERNAL_SERVER_ERROR: entry({ status: 500, retryable: false, meaning: 'the gateway failed in a way it did not foresee; the message is masked and the gateway log has the cause' }),
+
+  // Callers and the admin API.
+  UNAUTHENTICATED: entry({ status: 401, retryable: false, meaning: 'no credential, or one the gateway does not know: send Authorization: Bearer <token>' }),
+  FORBIDDEN: entry({ status: 403, retryable: false, meaning: 'the credential lacks the scope the operation needs; the message names it' }),
+  ADMIN_DISABLED: entry({ status: 403, retryable: false, meaning: "the admin API is off: no admin credential is set in the gateway's environment" }),
+  NOT_FOUND: entry({ status: 404, retryable: false, meaning: 'no such admin endpoint, or no such registered source or mapping' }),
+  METHOD_NOT_ALLOWED: entry({ status: 405, retryable: false, meaning: 'the admin endpoint takes another HTTP method (crosswalk uploads take POST)' }),
+  CONFLICT: entry({ status: 409, retryable: false, meaning: 'the registration contradicts what is registered (a name already taken, mappings that still join a source)' }),
+  REGISTRY_CONFLICT: entry({ status: 409, retryable: true, meaning: 'the registry changed between reading and writing it (another replica wrote first); retried once, then refused: reload and try again' }),
+
+  // Never sent over HTTP: the gateway refuses to start, or a tool refuses its input.
+  INVALID_DEFINITION: entry({ status: null, retryable: false, meaning: 'the configuration or a definition does not fit the definition schema or its references; every problem is listed with its path' }),
+  INVALID_CROSSWALK: entry({ status: null, retryable: false, meaning: 'a crosswalk file or upload cannot be read (its header, its columns); an upload answers it as BAD_USER_INPUT' }),
+  INVALID_COST_DIRECTIVE: entry({ status: null, retryable: false, meaning: 'an @cost or @listSize in schema/ is malformed, or does not fit the served schema' }),
+  SCHEMA_COVERAGE: entry({ status: null, retryable: false, meaning: 'the canonical schema declares a type or field that no source serves' }),
+  UNREACHABLE: entry({ status: null, retryable: true, meaning: 'the CLI could not reach the admin API at the given URL: is the gateway running?' }),
+
+  // Inside the gateway: a connector policy's refusal, which the client sees as a SOURCE_ code.
+  VIRTUALIZE_BREAKER_OPEN: entry({ status: null, retryable: true, meaning: "the source's circuit breaker is open or probing: the call never left the gateway (SOURCE_UNAVAILABLE)" }),
+  VIRTUALIZE_RATE_LIMIT_WAIT: entry({ status: null, retryable: true, meaning: 'the call would wait longer than maxQueueWaitMs for the rate limit or a Retry-After (SOURCE_RATE_LIMITED)' }),
+  VIRTUALIZE_ATTEMPT_TIMEOUT: entry({ status: null, retryable: true, meaning: 'one attempt took longer than limits.timeoutMs; retried when the policy allows (SOURCE_TIMEOUT)' }),
+  VIRTUALIZE_ANSWER_INTERRUPTED: entry({ status: null, retryable: false, meaning: 'an answer stopped after it had begun; not retried (SOURCE_TIMEOUT or SOURCE_UNAVAILABLE)' }),
+  VIRTUALIZE_FOREIGN_CURSOR: entry({ status: null, retryable: false, meaning: "a list was asked to start at a cursor it never issued; the client wrote it, so it hears BAD_USER_INPUT" }),
+  VIRTUALIZE_TOKEN_REQUEST: entry({ status: null, retryable: true, meaning: "a source's OAuth token endpoint gave no token (SOURCE_UNAVAILABLE, SOURCE_REJECTED_REQUEST or SOURCE_BAD_RESPONSE)" }),
+} as const satisfies Record<string, ErrorCodeEntry>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Each code as a constant, `CODES.BAD_USER_INPUT === 'BAD_USER_INPUT'`: code elsewhere names codes through this. */
+export const CODES = Object.freeze(Object.fromEntries(Object.keys(ERROR_CODES).map((code) => [code, code]))) as { readonly [C in ErrorCode]: C };
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+}
+
+/** The codes of one kind, e.g. the ones a source failure carries. */
+export type SourceErrorCode = Extract<ErrorCode, `SOURCE_${string}`>;
