@@ -1,17 +1,17 @@
 import type { EntityDefinition, VirtualizationConfig } from './definition';
+import { entityOwners } from './entity-owners';
 import type { DefinitionProblem } from './validate';
 
 /** Checks what the shape alone cannot: that names used in one part of a config exist in another. */
 export function checkReferences(config: VirtualizationConfig): DefinitionProblem[] {
   const problems: DefinitionProblem[] = [];
-  const homes = new Map<string, string>();
+  const { owners: homes, duplicates } = entityOwners(config);
 
   for (const [sourceName, source] of Object.entries(config.sources)) {
     for (const [entityName, entity] of Object.entries(source.entities)) {
       const at = `sources.${sourceName}.entities.${entityName}`;
-      const other = homes.get(entityName);
-      if (other) problems.push({ path: at, message: `entity ${entityName} is already served by source "${other}"; give one of them another name` });
-      homes.set(entityName, sourceName);
+      const duplicate = duplicates.find((d) => d.entity === entityName && d.source === sourceName);
+      if (duplicate) problems.push({ path: at, message: `entity ${entityName} is already served by source "${duplicate.owner}"; give one of them another name` });
       const fields = Object.keys(entity.fields);
       if (!fields.includes(entity.key)) problems.push({ path: `${at}.key`, message: `key "${entity.key}" is not one of the mapped fields (${fields.join(', ')})` });
       const keyLookup = entity.lookups[entity.key];
