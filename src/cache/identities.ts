@@ -1,5 +1,5 @@
 import type { CacheEntityRecord } from '@envelop/response-cache';
-import type { VirtualizationConfig } from '../config/definition';
+import type { Catalog } from '../catalog/catalog';
 import { keyString } from '../connectors/key-string';
 import type { SourceConnector } from '../connectors/source-connector';
 import { normalizeKey } from '../connectors/transforms';
@@ -23,7 +23,7 @@ const refId = (ref: EntityRef) => `${ref.entity}.${ref.field}=${ref.value}`;
  */
 export async function identitiesOf(
   ref: EntityRef,
-  config: VirtualizationConfig,
+  catalog: Catalog,
   store: MappingStore,
   connectors: ReadonlyMap<string, SourceConnector>,
 ): Promise<EntityRef[]> {
@@ -41,7 +41,7 @@ export async function identitiesOf(
     };
     for (const current of frontier) {
       seen.add(refId(current));
-      for (const [name, mapping] of Object.entries(config.mappings)) {
+      for (const { name, definition: mapping } of catalog.mappings.values()) {
         const { from, to, via } = mapping;
         if (via.kind === 'crosswalk') {
           if (to.entity === current.entity && to.field === current.field) {
@@ -58,8 +58,8 @@ export async function identitiesOf(
         }
       }
       // The record itself: its other fields that mappings join on.
-      for (const record of await fetchRecords(current, connectors)) {
-        for (const mapping of Object.values(config.mappings)) {
+      for (const record of await fetchRecords(current, catalog, connectors)) {
+        for (const { definition: mapping } of catalog.mappings.values()) {
           for (const side of [mapping.from, mapping.to]) {
             if (side.entity !== current.entity) continue;
             const value = keyString(record[side.field]);
@@ -87,16 +87,8 @@ export function valuesOf(refs: readonly EntityRef[]): string[] {
  * The entities `refs` name by their key (`Customer` with id X, from `Customer.id = X`): what
  * answers are indexed by. A ref of another field (`Order.customerRef`) names no entity itself.
  */
-export function entitiesOf(refs: readonly EntityRef[], config: VirtualizationConfig): CacheEntityRecord[] {
-  const keys = new Map<string, Set<string>>();
-  for (const source of Object.values(config.sources)) {
-    for (const [name, entity] of Object.entries(source.entities)) {
-      let fields = keys.get(name);
-      if (!fields) keys.set(name, (fields = new Set()));
-      fields.add(entity.key);
-    }
-  }
-  return refs.filter((ref) => keys.get(ref.entity)?.has(ref.field)).map((ref) => ({ typename: ref.entity, id: ref.value }));
+export function entitiesOf(refs: readonly EntityRef[], catalog: Catalog): CacheEntityRecord[] {
+  return refs.filter((ref) => catalog.entities.get(ref.entity)?.key === ref.field).map((ref) => ({ typename: ref.entity, id: ref.value }));
 }
 
 /** Whether `value` is an `EntityRef` (an invalidation received from another replica, say). */
@@ -106,12 +98,11 @@ export function isEntityRef(value: unknown): value is EntityRef {
   return typeof ref.entity === 'string' && typeof ref.field === 'string' && typeof ref.value === 'string';
 }
 
-async function fetchRecords(ref: EntityRef, connectors: ReadonlyMap<string, SourceConnector>) {
-  for (const connector of connectors.values()) {
-    const entity = connector.definition.entities[ref.entity];
-    if (!entity?.lookups[ref.field]) continue;
-    const found = (await connector.lookup(ref.entity, ref.field, [ref.value])).get(ref.value);
-    return Array.isArray(found) ? found : [];
-  }
-  return [];
+/** The records `ref` names, from the source that owns its entity; none when that entity has no lookup by the field. */
+async function fetchRecords(ref: EntityRef, catalog: Catalog, connectors: ReadonlyMap<string, SourceConnector>) {
+  const lookup = catalog.entities.get(ref.entity)?.lookups.get(ref.field);
+  const connector = lookup && connectors.get(lookup.source);
+  if (!lookup || !connector) return [];
+  const found = (await connector.lookup(lookup.entity, lookup.field, [ref.value])).get(ref.value);
+  return Array.isArray(found) ? found : [];
 }

@@ -2,7 +2,7 @@ import { defaultMergedResolver as stitchedDefaultMergedResolver, type ExternalOb
 import { stitchSchemas } from '@graphql-tools/stitch';
 import { filterSchema, MapperKind, mapSchema, pathToArray, relocatedError } from '@graphql-tools/utils';
 import { GraphQLError, isObjectType, type GraphQLFieldResolver, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
-import type { VirtualizationConfig } from '../config/definition';
+import type { Catalog } from '../catalog/catalog';
 import type { CanonicalSchema } from './canonical-schema';
 import { buildSourceSubschemas, INTERNAL_FIELD_PREFIX } from './source-subschemas';
 
@@ -15,8 +15,8 @@ export class SchemaCoverageError extends Error {
  * merge (Customer from the CRM gains `orders` from the order system), then the merge-only entry
  * points and join-only key fields are removed from what consumers see.
  */
-export function buildGatewaySchema(config: VirtualizationConfig, canonical: CanonicalSchema): GraphQLSchema {
-  const { subschemas, internalFields } = buildSourceSubschemas(config, canonical);
+export function buildGatewaySchema(catalog: Catalog, canonical: CanonicalSchema): GraphQLSchema {
+  const { subschemas, internalFields } = buildSourceSubschemas(catalog, canonical);
   const stitched = locateMergedErrors(stitchSchemas({ subschemas, mergeTypes: true }));
   const schema = filterSchema({
     schema: stitched,

@@ -1,6 +1,8 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { GraphQLSchema } from 'graphql';
 import { UpstreamCache } from '../cache/upstream-cache';
+import type { Catalog } from '../catalog/catalog';
+import { compileCatalog } from '../catalog/compile-catalog';
 import type { VirtualizationConfig } from '../config/definition';
 import type { CallObserver } from '../connectors/upstream-call';
 import { SourceConnector, type RejectionListener } from '../connectors/source-connector';
@@ -37,6 +39,8 @@ export interface Gateway {
   /** The model in `schema/` as written, including what only the guard reads (cost directives). */
   readonly canonical: CanonicalSchema;
   readonly config: VirtualizationConfig;
+  /** What the rooms need to know about this generation's sources, entities and mappings, compiled once from `config`. */
+  readonly catalog: Catalog;
   readonly connectors: ReadonlyMap<string, SourceConnector>;
   /** The upstream-call cache across requests (`cache.upstream`). */
   readonly upstreamCache: UpstreamCache;
@@ -58,7 +62,8 @@ export async function createGateway(config: VirtualizationConfig, options: Gatew
   const baseDir = options.baseDir ?? process.cwd();
   const at = (path: string) => (isAbsolute(path) ? path : resolve(baseDir, path));
   const canonical = CanonicalSchema.fromDirectory(at(config.schemaDir));
-  const schema = buildGatewaySchema(config, canonical);
+  const catalog = compileCatalog(config);
+  const schema = buildGatewaySchema(catalog, canonical);
 
   const tables = options.store ?? new MemoryMappingStore();
   if (options.loadCrosswalkFiles ?? true) {
@@ -73,13 +78,14 @@ export async function createGateway(config: VirtualizationConfig, options: Gatew
       new SourceConnector(name, source, { env: options.env ?? process.env, onReject: options.onReject ?? logRejections(options.logger ?? defaultLogger()) }),
     ]),
   );
-  const store = withServiceCrosswalks(config, tables, connectors);
+  const store = withServiceCrosswalks(catalog, tables, connectors);
   const upstreamCache = options.upstreamCache ?? (await UpstreamCache.open(config.cache, options.env));
   const lookup = upstreamCache.lookup.bind(upstreamCache);
   return {
     schema,
     canonical,
     config,
+    catalog,
     connectors,
     upstreamCache,
     store,

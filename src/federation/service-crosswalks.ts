@@ -1,12 +1,11 @@
 import { LRUCache } from 'lru-cache';
-import type { VirtualizationConfig } from '../config/definition';
+import type { Catalog } from '../catalog/catalog';
+import type { ServiceLink } from '../catalog/catalog-entries';
 import { isSourceError } from '../connectors/errors';
 import { keyString } from '../connectors/key-string';
 import type { SourceConnector } from '../connectors/source-connector';
 import type { MappingStore } from '../mapping/mapping-store';
 import { routeMappings } from '../mapping/routed-mapping-store';
-
-type ServiceVia = Extract<VirtualizationConfig['mappings'][string]['via'], { kind: 'service' }>;
 
 /** Most answers one service crosswalk keeps, per direction. */
 const CACHE_ENTRIES = 100_000;
@@ -22,7 +21,7 @@ class ServiceCrosswalk implements MappingStore {
 
   constructor(
     private readonly name: string,
-    private readonly via: ServiceVia,
+    private readonly via: ServiceLink,
     private readonly connector: SourceConnector,
   ) {
     const cache = () => (via.cacheTtlMs > 0 ? new LRUCache<string, string[]>({ max: CACHE_ENTRIES, ttl: via.cacheTtlMs }) : undefined);
@@ -47,7 +46,7 @@ class ServiceCrosswalk implements MappingStore {
       else missing.push(value);
     }
     if (missing.length === 0) return answer;
-    const [byField, partnerField] = direction === 'forward' ? [this.via.from, this.via.to] : [this.via.to, this.via.from];
+    const [byField, partnerField] = direction === 'forward' ? [this.via.fromField, this.via.toField] : [this.via.toField, this.via.fromField];
     const found = await this.connector.lookup(this.via.entity, byField, missing);
     for (const value of missing) {
       const records = found.get(value) ?? [];
@@ -86,14 +85,13 @@ function listOf(value: unknown): string[] {
 }
 
 /** The mapping store the engine asks: service crosswalks answer from their service, every other mapping from `tables`. */
-export function withServiceCrosswalks(config: VirtualizationConfig, tables: MappingStore, connectors: ReadonlyMap<string, SourceConnector>): MappingStore {
+export function withServiceCrosswalks(catalog: Catalog, tables: MappingStore, connectors: ReadonlyMap<string, SourceConnector>): MappingStore {
   const services = new Map<string, MappingStore>();
-  for (const [name, mapping] of Object.entries(config.mappings)) {
-    if (mapping.via.kind !== 'service') continue;
-    const via = mapping.via;
-    const home = [...connectors.values()].find((connector) => via.entity in connector.definition.entities);
-    if (!home) throw new Error(`Mapping ${name}: no source serves the crosswalk entity ${via.entity}`);
-    services.set(name, new ServiceCrosswalk(name, via, home));
+  for (const mapping of catalog.mappings.values()) {
+    if (!mapping.service) continue;
+    const home = connectors.get(mapping.service.source);
+    if (!home) throw new Error(`Mapping ${mapping.name}: no connector for ${mapping.service.source}, the source of the crosswalk entity ${mapping.service.entity}`);
+    services.set(mapping.name, new ServiceCrosswalk(mapping.name, mapping.service, home));
   }
   return routeMappings(services, tables);
 }

@@ -1,13 +1,8 @@
 import type { SubschemaConfig } from '@graphql-tools/delegate';
 import { GraphQLError, print, type FieldDefinitionNode } from 'graphql';
-import type {
-  AggregateDefinition,
-  EntityDefinition,
-  FieldMapping,
-  MappingDefinition,
-  SourceDefinition,
-  VirtualizationConfig,
-} from '../config/definition';
+import type { Catalog } from '../catalog/catalog';
+import type { CatalogEntity, CatalogMapping } from '../catalog/catalog-entries';
+import type { AggregateDefinition, FieldMapping } from '../config/definition';
 import { ForeignCursorError } from '../connectors/errors';
 import { CODES, toGraphQLError, VirtualizeError } from '../errors';
 import { keyString } from '../connectors/key-string';
@@ -19,13 +14,6 @@ import { asGraphQLError, namedTypeOf, SubschemaBuilder } from './subschema-build
 
 /** Prefix of root fields that only type merging uses; they are removed from the public schema. */
 export const INTERNAL_FIELD_PREFIX = '_';
-
-/** The largest `first` a list root accepts; larger ones are refused as bad input before any call. */
-export const MAX_PAGE = 1_000;
-
-function lowerFirst(name: string): string {
-  return name.charAt(0).toLowerCase() + name.slice(1);
-}
 
 function upperFirst(name: string): string {
   return name.charAt(0).toUpperCase() + name.slice(1);
@@ -81,31 +69,18 @@ function fieldSdl(node: FieldDefinitionNode): string {
   return print(node);
 }
 
-/**
- * The root fields an entity may publish, by name (false: not published). `many` is published only
- * when the key lookup has a batch endpoint, `list` only when the entity declares a list.
- */
-export function rootFieldNames(entityName: string, entity: EntityDefinition): { one: string | false; many: string | false; list: string | false } {
-  const plural = entity.plural ?? `${lowerFirst(entityName)}s`;
-  return {
-    one: entity.query?.one ?? lowerFirst(entityName),
-    many: entity.query?.many ?? `${plural}ByIds`,
-    list: entity.query?.list ?? plural,
-  };
-}
-
 interface Plan {
-  config: VirtualizationConfig;
+  catalog: Catalog;
   canonical: CanonicalSchema;
   builders: Map<string, SubschemaBuilder>;
-  homes: Map<string, string>;
   /** `Type.field` of fields that only joins need (not in the canonical schema of a canonical type). */
   internalFields: Set<string>;
   /** Key fields each contributed type needs, per `source.Type`; filled while joins are added. */
   contributedKeys: Map<string, Set<string>>;
 }
 
-function addEntity(plan: Plan, sourceName: string, entityName: string, entity: EntityDefinition): void {
+function addEntity(plan: Plan, catalogEntity: CatalogEntity): void {
+  const { name: entityName, source: sourceName, definition: entity, roots, keyLoader } = catalogEntity;
   const builder = plan.builders.get(sourceName)!;
   const canonicalType = plan.canonical.object(entityName);
   // Created first, so that a type the canonical schema does not describe keeps its declared description.
@@ -124,7 +99,6 @@ function addEntity(plan: Plan, sourceName: string, entityName: string, entity: E
   }
 
   const keyType = namedTypeOf(plan.canonical.field(entityName, entity.key) ? print(plan.canonical.field(entityName, entity.key)!.type) : 'ID');
-  const roots = rootFieldNames(entityName, entity);
   const canonicalRoot = (name: string) => plan.canonical.field('Query', name);
 
   // A canonical root field names its own argument (`customer(id:)`); a generated one uses the key's name.
@@ -134,32 +108,29 @@ function addEntity(plan: Plan, sourceName: string, entityName: string, entity: E
     const arg = argName(name, entity.key);
     builder.addField('Query', name, {
       sdl: canonicalRoot(name) ? fieldSdl(canonicalRoot(name)!) : `${describe(`One ${entityName} by ${entity.key}; null when there is none.`)}${name}(${arg}: ${keyType}!): ${entityName}`,
-      resolve: (_parent, args, context) => federationContext(context).loaders.loadOne(sourceName, entityName, entity.key, String(args[arg])),
+      resolve: (_parent, args, context) => federationContext(context).loaders.loadOne(sourceName, entityName, keyLoader.lookup.field, String(args[arg]), keyLoader.normalize),
     });
   }
-  const keyLookup = entity.lookups[entity.key];
-  if (roots.many !== false && keyLookup?.batch) {
+  if (roots.many !== false) {
     const name = roots.many;
     const arg = argName(name, `${entity.key}s`);
     builder.addField('Query', name, {
       sdl: canonicalRoot(name) ? fieldSdl(canonicalRoot(name)!) : `${describe(`${entityName} records by ${entity.key}, in the order asked; null for each that does not exist.`)}${name}(${arg}: [${keyType}!]!): [${entityName}]!`,
       resolve: async (_parent, args, context) => {
         const keys = (args[arg] as unknown[]).map(String);
-        const found = await federationContext(context).loaders.loadEach(sourceName, entityName, entity.key, keys);
+        const found = await federationContext(context).loaders.loadEach(sourceName, entityName, keyLoader.lookup.field, keys, keyLoader.normalize);
         return found.map(firstOrError);
       },
     });
   }
-  if (roots.list !== false && entity.list) {
-    addList(plan, builder, sourceName, entityName, entity, roots.list);
-  }
+  if (roots.list !== false) addList(plan, builder, catalogEntity, roots.list);
 
   // The entry point through which stitching completes a partially known record of this entity.
   const mergeField = `${INTERNAL_FIELD_PREFIX}${sourceName}_${entityName}`;
   builder.addField('Query', mergeField, {
     sdl: `${mergeField}(keys: [String!]!): [${entityName}]!`,
     resolve: async (_parent, args, context) => {
-      const found = await federationContext(context).loaders.loadEach(sourceName, entityName, entity.key, args.keys as string[]);
+      const found = await federationContext(context).loaders.loadEach(sourceName, entityName, keyLoader.lookup.field, args.keys as string[], keyLoader.normalize);
       return found.map(firstOrError);
     },
   });
@@ -176,7 +147,9 @@ function firstOrError(result: CanonicalRecord[] | Error): unknown {
   return result instanceof Error ? asGraphQLError(result) : (result[0] ?? null);
 }
 
-function addList(plan: Plan, builder: SubschemaBuilder, sourceName: string, entityName: string, entity: EntityDefinition, name: string): void {
+function addList(plan: Plan, builder: SubschemaBuilder, catalogEntity: CatalogEntity, name: string): void {
+  const { name: entityName, source: sourceName, definition: entity } = catalogEntity;
+  const list = catalogEntity.list!;
   const connection = `${entityName}Connection`;
   if (!plan.canonical.type(connection)) {
     builder.addType(
@@ -187,12 +160,12 @@ function addList(plan: Plan, builder: SubschemaBuilder, sourceName: string, enti
   if (!plan.canonical.type('PageInfo')) {
     builder.addType('PageInfo', '"Cursor paging information." type PageInfo {\n  "True when another page follows." hasNextPage: Boolean!\n  "Pass as `after` for the next page." endCursor: String\n}');
   }
-  const filters = entity.list!.filters ?? {};
+  const filters = list.filters;
   const canonicalField = plan.canonical.field('Query', name);
   let sdl: string;
   if (canonicalField) sdl = fieldSdl(canonicalField);
   else {
-    const filterArgs = Object.entries(filters).map(([arg, filter]) => {
+    const filterArgs = [...filters].map(([arg, filter]) => {
       const fieldType = declaredType(builder, entityName, filter.field, entity.fields[filter.field]!);
       const canonical = plan.canonical.field(entityName, filter.field);
       return `${arg}: ${namedTypeOf(canonical ? print(canonical.type) : fieldType)}`;
@@ -203,11 +176,11 @@ function addList(plan: Plan, builder: SubschemaBuilder, sourceName: string, enti
     sdl,
     resolve: async (_parent, args, context) => {
       const first = typeof args.first === 'number' ? args.first : 20;
-      if (first < 0 || first > MAX_PAGE) {
-        throw badArgument('first', `"first" must be between 0 and ${MAX_PAGE} (got ${first}); page through larger sets with "after"`);
+      if (first < 0 || first > list.maxFirst) {
+        throw badArgument('first', `"first" must be between 0 and ${list.maxFirst} (got ${first}); page through larger sets with "after"`);
       }
       const filterValues: Record<string, string> = {};
-      for (const arg of Object.keys(filters)) if (typeof args[arg] === 'string') filterValues[arg] = args[arg] as string;
+      for (const arg of filters.keys()) if (typeof args[arg] === 'string') filterValues[arg] = args[arg] as string;
       const after = typeof args.after === 'string' ? args.after : null;
       const page = await federationContext(context)
         .loaders.list(sourceName, entityName, { first, after, filters: filterValues })
@@ -302,11 +275,12 @@ function aggregate(records: readonly CanonicalRecord[], definition: AggregateDef
   }
 }
 
-function addJoin(plan: Plan, mappingName: string, mapping: MappingDefinition): void {
-  const fromSource = plan.homes.get(mapping.from.entity)!;
-  const toSource = plan.homes.get(mapping.to.entity)!;
-  const toEntity = plan.config.sources[toSource]!.entities[mapping.to.entity]!;
-  const normalize = mapping.via.kind === 'fieldKey' ? mapping.via.normalize : 'none';
+function addJoin(plan: Plan, join: CatalogMapping): void {
+  const { name: mappingName, definition: mapping, normalize } = join;
+  const fromSource = join.from.source;
+  const toSource = join.to.source;
+  const toEntity = plan.catalog.entity(join.to.entity).definition;
+  const forwardLoader = join.forward.loader;
 
   // Forward (Customer.orders): lives in the "to" source, which can fetch the records.
   const forwardBuilder = plan.builders.get(toSource)!;
@@ -316,7 +290,7 @@ function addJoin(plan: Plan, mappingName: string, mapping: MappingDefinition): v
     if (value === undefined) return [];
     const ctx = federationContext(context);
     const targets = mapping.via.kind !== 'fieldKey' ? await ctx.crosswalks.partners(mappingName, value) : [normalizeKey(normalize, value)];
-    const groups = await ctx.loaders.loadMany(toSource, mapping.to.entity, mapping.to.field, targets, normalize);
+    const groups = await ctx.loaders.loadMany(toSource, forwardLoader.lookup.entity, forwardLoader.lookup.field, targets, forwardLoader.normalize);
     return groups.flat();
   };
   // Shared by the fields of one parent; callers copy before they filter, sort or slice.
@@ -390,7 +364,8 @@ function addJoin(plan: Plan, mappingName: string, mapping: MappingDefinition): v
   }
 
   // Inverse (Order.customer): lives in the "from" source, which can fetch the one record.
-  if (mapping.inverse) {
+  if (mapping.inverse && join.inverse) {
+    const inverseLoader = join.inverse.loader;
     const inverseBuilder = plan.builders.get(fromSource)!;
     contributedType(plan, inverseBuilder, mapping.to.entity, mapping.to.field);
     const canonicalInverse = plan.canonical.field(mapping.to.entity, mapping.inverse.field);
@@ -406,7 +381,7 @@ function addJoin(plan: Plan, mappingName: string, mapping: MappingDefinition): v
         if (mapping.via.kind !== 'fieldKey') key = (await ctx.crosswalks.reversePartners(mappingName, value))[0];
         else key = normalizeKey(normalize, value);
         if (key === undefined) return null;
-        return ctx.loaders.loadOne(fromSource, mapping.from.entity, mapping.from.field, key, normalize);
+        return ctx.loaders.loadOne(fromSource, inverseLoader.lookup.entity, inverseLoader.lookup.field, key, inverseLoader.normalize);
       },
     });
   }
@@ -418,22 +393,16 @@ export interface SourceSubschemas {
 }
 
 /** One subschema per source, with the join fields each source can resolve, ready for stitching. */
-export function buildSourceSubschemas(config: VirtualizationConfig, canonical: CanonicalSchema): SourceSubschemas {
+export function buildSourceSubschemas(catalog: Catalog, canonical: CanonicalSchema): SourceSubschemas {
   const plan: Plan = {
-    config,
+    catalog,
     canonical,
-    builders: new Map(Object.keys(config.sources).map((name) => [name, new SubschemaBuilder(name, canonical)])),
-    homes: new Map(),
+    builders: new Map([...catalog.sources.keys()].map((name) => [name, new SubschemaBuilder(name, canonical)])),
     internalFields: new Set(),
     contributedKeys: new Map(),
   };
-  for (const [sourceName, source] of Object.entries(config.sources) as Array<[string, SourceDefinition]>) {
-    for (const entityName of Object.keys(source.entities)) plan.homes.set(entityName, sourceName);
-  }
-  for (const [sourceName, source] of Object.entries(config.sources)) {
-    for (const [entityName, entity] of Object.entries(source.entities)) addEntity(plan, sourceName, entityName, entity);
-  }
-  for (const [name, mapping] of Object.entries(config.mappings)) addJoin(plan, name, mapping);
+  for (const entity of catalog.entities.values()) addEntity(plan, entity);
+  for (const mapping of catalog.mappings.values()) addJoin(plan, mapping);
   return { subschemas: [...plan.builders.values()].map((builder) => builder.build()), internalFields: plan.internalFields };
 }
 

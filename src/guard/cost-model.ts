@@ -9,6 +9,7 @@ import {
   type GraphQLNamedType,
   type GraphQLSchema,
 } from 'graphql';
+import type { Catalog } from '../catalog/catalog';
 import type { VirtualizationConfig } from '../config/definition';
 import { CostDirectiveError, readCostDirectives, type DeclaredCosts, type ListSize } from './cost-directives';
 import { buildFetchPlan, type FetchPlan, type FetchRole } from './fetch-plan';
@@ -73,9 +74,9 @@ export class CostModel {
     }
   }
 
-  static fromSchema(schema: GraphQLSchema, canonicalDocument: DocumentNode, config: VirtualizationConfig): CostModel {
-    const plan = buildFetchPlan(config, (field) => schema.getQueryType()?.getFields()[field]?.args[0]?.name);
-    return new CostModel(schema, readCostDirectives(canonicalDocument), plan, config.guard.listSizes);
+  static fromSchema(schema: GraphQLSchema, canonicalDocument: DocumentNode, catalog: Catalog, listSizes: VirtualizationConfig['guard']['listSizes']): CostModel {
+    const plan = buildFetchPlan(catalog, (field) => schema.getQueryType()?.getFields()[field]?.args[0]?.name);
+    return new CostModel(schema, readCostDirectives(canonicalDocument), plan, listSizes);
   }
 
   field(typeName: string, fieldName: string): FieldCost | undefined {

@@ -191,7 +191,7 @@ class CostWalk {
       case 'join': {
         const parents = scope ?? { id: path, wave: 0, count: multiplier };
         // The records a forward join came from are already held: the way back is primed.
-        if (role.direction === 'inverse' && role.loader.unique && parents.via?.mapping === role.mapping) return parents.via.parents;
+        if (role.direction === 'inverse' && role.loader.lookup.unique && parents.via?.mapping === role.mapping) return parents.via.parents;
         this.demand(role.loader, parents.id, parents.wave + 1, parents.count, path);
         if (!role.yieldsRecords) return undefined;
         const wave = parents.wave + 1;
@@ -218,8 +218,8 @@ class CostWalk {
     const cost = [...this.pathCosts.values()].reduce((a, b) => a + b, 0);
     const bySource = new Map<string, Map<string, number>>([...this.listCalls].map(([source, paths]) => [source, new Map(paths)]));
     for (const { loader, tokens } of this.demands.values()) {
-      const paths = bySource.get(loader.source) ?? new Map<string, number>();
-      bySource.set(loader.source, paths);
+      const paths = bySource.get(loader.lookup.source) ?? new Map<string, number>();
+      bySource.set(loader.lookup.source, paths);
       const waves = new Map<number, Map<string, number>>();
       for (const { wave, count, paths: askedBy } of tokens.values()) {
         const values = waves.get(wave) ?? new Map<string, number>();
@@ -228,7 +228,7 @@ class CostWalk {
       }
       for (const values of waves.values()) {
         const total = [...values.values()].reduce((a, b) => a + b, 0);
-        const calls = Math.ceil(total / loader.batchSize);
+        const calls = Math.ceil(total / loader.lookup.batchSize);
         for (const [path, count] of values) if (total > 0) this.add(paths, path, (calls * count) / total);
       }
     }

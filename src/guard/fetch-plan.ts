@@ -1,18 +1,12 @@
-import type { VirtualizationConfig } from '../config/definition';
-import { MAX_PAGE, rootFieldNames } from '../federation/source-subschemas';
+import type { Catalog } from '../catalog/catalog';
+import type { CatalogLoader } from '../catalog/catalog-entries';
 
 /**
- * One per-request loader, as the connectors key them (source, entity, lookup field, key
- * normalization): every value a request asks of it is fetched once, in batches of `batchSize`.
+ * One per-request loader, the catalog's own entry: the connectors key their request loaders by
+ * its `id` and batch by its lookup's `batchSize`, so every value a request asks of it is predicted
+ * to be fetched once, in batches of that size, exactly as it is fetched.
  */
-export interface LoaderRef {
-  id: string;
-  source: string;
-  /** Values per upstream call; 1 for a lookup without a batch endpoint. */
-  batchSize: number;
-  /** Records it finds are remembered by the request, so a join back to them costs no call. */
-  unique: boolean;
-}
+export type LoaderRef = CatalogLoader;
 
 /** What resolving a field of the served schema asks of the sources. */
 export type FetchRole =
@@ -38,42 +32,32 @@ export interface FetchPlan {
 }
 
 /**
- * Reads from the configuration which fields call which source, the way `federation/` builds them:
- * list and lookup root fields of each entity, and the two sides of each id mapping.
+ * Which fields call which source, read from the catalog entries that federation builds the same
+ * fields from: list and lookup root fields of each entity, and the two sides of each id mapping.
  */
-export function buildFetchPlan(config: VirtualizationConfig, rootArgument: (field: string) => string | undefined): FetchPlan {
+export function buildFetchPlan(catalog: Catalog, rootArgument: (field: string) => string | undefined): FetchPlan {
   const roles = new Map<string, FetchRole>();
   const callCaps = new Map<string, number>();
-  const homes = new Map<string, string>();
-  const loader = (source: string, entity: string, field: string, normalize: string): LoaderRef => {
-    const lookup = config.sources[source]!.entities[entity]!.lookups[field];
-    return { id: `${source}/${entity}/${field}/${normalize}`, source, batchSize: lookup?.batch?.maxSize ?? 1, unique: lookup?.unique ?? false };
-  };
 
-  for (const [sourceName, source] of Object.entries(config.sources)) {
-    if (source.limits.maxCallsPerRequest !== undefined) callCaps.set(sourceName, source.limits.maxCallsPerRequest);
-    for (const [entityName, entity] of Object.entries(source.entities)) {
-      homes.set(entityName, sourceName);
-      const roots = rootFieldNames(entityName, entity);
-      const byKey = loader(sourceName, entityName, entity.key, 'none');
-      for (const name of [roots.one, entity.lookups[entity.key]?.batch ? roots.many : false]) {
-        const argument = name === false ? undefined : rootArgument(name);
-        if (name !== false && argument !== undefined) roles.set(`Query.${name}`, { kind: 'lookup', loader: byKey, argument });
-      }
-      if (roots.list !== false && entity.list) roles.set(`Query.${roots.list}`, { kind: 'list', source: sourceName, maxPageSize: entity.list.paging.type === 'page' ? entity.list.paging.pageSize : entity.list.paging.maxPageSize, maxFirst: MAX_PAGE });
+  for (const source of catalog.sources.values()) {
+    if (source.maxCallsPerRequest !== undefined) callCaps.set(source.name, source.maxCallsPerRequest);
+  }
+  for (const entity of catalog.entities.values()) {
+    const { roots, keyLoader, list } = entity;
+    for (const name of [roots.one, roots.many]) {
+      const argument = name === false ? undefined : rootArgument(name);
+      if (name !== false && argument !== undefined) roles.set(`Query.${name}`, { kind: 'lookup', loader: keyLoader, argument });
     }
+    if (roots.list !== false && list) roles.set(`Query.${roots.list}`, { kind: 'list', source: list.source, maxPageSize: list.pageSize, maxFirst: list.maxFirst });
   }
 
-  for (const [name, mapping] of Object.entries(config.mappings)) {
-    const normalize = mapping.via.kind === 'fieldKey' ? mapping.via.normalize : 'none';
-    const forward = loader(homes.get(mapping.to.entity)!, mapping.to.entity, mapping.to.field, normalize);
-    const slicingArguments = Object.entries(mapping.forward.args ?? {}).flatMap(([arg, def]) => ('slice' in def ? [arg] : []));
-    const join = { kind: 'join', loader: forward, mapping: name, direction: 'forward', slicingArguments } as const;
-    roles.set(`${mapping.from.entity}.${mapping.forward.field}`, { ...join, yieldsRecords: true });
-    for (const summary of Object.keys(mapping.forward.summaries ?? {})) roles.set(`${mapping.from.entity}.${summary}`, { ...join, yieldsRecords: false });
-    if (mapping.inverse) {
-      const inverse = loader(homes.get(mapping.from.entity)!, mapping.from.entity, mapping.from.field, normalize);
-      roles.set(`${mapping.to.entity}.${mapping.inverse.field}`, { kind: 'join', loader: inverse, mapping: name, direction: 'inverse', yieldsRecords: true, slicingArguments: [] });
+  for (const mapping of catalog.mappings.values()) {
+    const { forward, inverse } = mapping;
+    const join = { kind: 'join', loader: forward.loader, mapping: mapping.name, direction: 'forward', slicingArguments: forward.slicingArguments } as const;
+    roles.set(`${mapping.from.entity}.${forward.field}`, { ...join, yieldsRecords: true });
+    for (const summary of forward.summaries) roles.set(`${mapping.from.entity}.${summary}`, { ...join, yieldsRecords: false });
+    if (inverse) {
+      roles.set(`${mapping.to.entity}.${inverse.field}`, { kind: 'join', loader: inverse.loader, mapping: mapping.name, direction: 'inverse', yieldsRecords: true, slicingArguments: [] });
     }
   }
   return { roles, callCaps };

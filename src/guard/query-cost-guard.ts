@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { getOperationAST, getVariableValues, GraphQLError, Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema } from 'graphql';
+import type { Catalog } from '../catalog/catalog';
 import type { VirtualizationConfig } from '../config/definition';
 import type { CanonicalSchema } from '../federation/canonical-schema';
 import { actualCost } from './actual-cost';
@@ -46,8 +47,8 @@ export class QueryCostGuard {
     readonly maxCost: number,
   ) {}
 
-  static forGateway(gateway: { schema: GraphQLSchema; canonical: CanonicalSchema; config: VirtualizationConfig }): QueryCostGuard {
-    return new QueryCostGuard(CostModel.fromSchema(gateway.schema, gateway.canonical.document, gateway.config), gateway.config.guard.maxCost);
+  static forGateway(gateway: { schema: GraphQLSchema; canonical: CanonicalSchema; config: VirtualizationConfig; catalog: Catalog }): QueryCostGuard {
+    return new QueryCostGuard(CostModel.fromSchema(gateway.schema, gateway.canonical.document, gateway.catalog, gateway.config.guard.listSizes), gateway.config.guard.maxCost);
   }
 
   /** Prices the operation of a validated document with its raw variables, as execution would read them. */

@@ -1,4 +1,5 @@
 import { isObjectType, type GraphQLSchema } from 'graphql';
+import { compileCatalog } from '../catalog/compile-catalog';
 import { definitionDocument, type DefinitionDocument, type EnvRef, type VirtualizationConfig } from '../config/definition';
 import { resolveEnv } from '../config/env';
 import { checkReferences } from '../config/references';
@@ -93,6 +94,8 @@ export class CandidateChecks {
     };
     problems.push(...checkReferences(config).map((p): Problem => ({ ...p, stage: 'references' })));
     if (problems.length > 0) return { report: report(problems) };
+    // The candidate generation's catalog; a gateway built from the same config compiles an equal one.
+    const catalog = compileCatalog(config);
 
     const reachable = await this.reachableSources(document, problems);
     let schema: GraphQLSchema | undefined;
@@ -101,7 +104,7 @@ export class CandidateChecks {
       if (options.build && problems.length === 0) {
         gateway = await this.options.build(config);
         schema = gateway.schema;
-      } else schema = buildGatewaySchema(config, this.options.canonical);
+      } else schema = buildGatewaySchema(catalog, this.options.canonical);
     } catch (error) {
       problems.push(problem('schema', '', `the unified schema cannot be built: ${error instanceof Error ? error.message : String(error)}`));
     }
@@ -114,11 +117,11 @@ export class CandidateChecks {
         const sampleSources = options.sample.sources.filter((name) => reachable.has(name));
         const outcome = await sampleDefinition({
           config,
+          catalog,
           sources: sampleSources,
           mappings: options.sample.mappings.filter((name) => {
-            const mapping = config.mappings[name]!;
-            const home = (entity: string) => Object.keys(config.sources).find((source) => entity in config.sources[source]!.entities);
-            return [home(mapping.from.entity), home(mapping.to.entity)].every((source) => source !== undefined && (source in base.sources || reachable.has(source)));
+            const mapping = catalog.mapping(name);
+            return [mapping.from.source, mapping.to.source].every((source) => source in base.sources || reachable.has(source));
           }),
           env: this.options.env,
           tables: this.options.tables,

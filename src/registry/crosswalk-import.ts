@@ -129,10 +129,10 @@ export class CrosswalkImporter {
     if (!mapping) throw new RegistryError('NOT_FOUND', `no mapping ${mappingName}: register it first (its via: { "kind": "crosswalk" })`);
     if (mapping.via.kind !== 'crosswalk') throw new RegistryError('BAD_USER_INPUT', `mapping ${mappingName} joins by ${mapping.via.kind === 'fieldKey' ? 'a shared field' : 'a master-data service'}: it has no pairs to import`);
     if (mapping.via.file) throw new RegistryError('BAD_USER_INPUT', `mapping ${mappingName} is loaded from ${mapping.via.file} at start: change that file instead`);
-    const lookupOf = (entity: string, field: string) => Object.values(config.sources).find((source) => entity in source.entities)?.entities[entity]?.lookups[field];
+    const { from, to } = this.parts.live.catalog.mapping(mappingName);
     const sides = [
-      [mapping.from, lookupOf(mapping.from.entity, mapping.from.field)],
-      [mapping.to, lookupOf(mapping.to.entity, mapping.to.field)],
+      [from, from.lookup],
+      [to, to.lookup],
     ] as const;
     const rules = sides.map(([side, lookup]) => {
       const pattern = lookup?.pattern === undefined ? undefined : new RegExp(lookup.pattern);

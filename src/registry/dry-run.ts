@@ -4,7 +4,9 @@
  * records of the "from" entity, their keys translated, the "to" lookup called with them). What goes
  * wrong becomes a problem at the path of the part of the definition that caused it.
  */
-import type { MappingDefinition, VirtualizationConfig } from '../config/definition';
+import type { Catalog } from '../catalog/catalog';
+import type { CatalogMapping } from '../catalog/catalog-entries';
+import type { VirtualizationConfig } from '../config/definition';
 import type { DefinitionProblem } from '../config/validate';
 import { isSourceError, type SourceError } from '../connectors/errors';
 import { CODES } from '../errors';
@@ -93,6 +95,8 @@ async function timed<T>(work: () => Promise<T>): Promise<{ value?: T; error?: un
 
 export interface SampleRequest {
   config: VirtualizationConfig;
+  /** The catalog of `config`: who owns each entity, and the lookups each mapping uses. */
+  catalog: Catalog;
   /** Sources to sample (new or changed ones). */
   sources: readonly string[];
   /** Mappings to apply to real records. */
@@ -112,14 +116,13 @@ export async function sampleDefinition(request: SampleRequest): Promise<SampleOu
     sampled.set(name, new SourceConnector(name, request.config.sources[name]!, { env: request.env, onReject: (event) => rejections.push(event) }));
   }
   const connectorOf = (source: string) => sampled.get(source) ?? request.liveConnectors.get(source);
-  const homeOf = (entity: string) => Object.entries(request.config.sources).find(([, source]) => entity in source.entities)?.[0];
   try {
     for (const name of request.sources) await sampleSource(request.config, name, sampled.get(name)!, rejections, outcome);
-    for (const name of request.mappings) await sampleMapping(request, name, request.config.mappings[name]!, connectorOf, homeOf, outcome);
+    for (const name of request.mappings) await sampleMapping(request, request.catalog.mapping(name), connectorOf, outcome);
   } finally {
     await Promise.all([...sampled.values()].map((connector) => connector.close()));
   }
-  outcome.problems.push(...rejectionProblems(rejections, (entity) => `sources.${homeOf(entity)}.entities.${entity}`));
+  outcome.problems.push(...rejectionProblems(rejections, (entity) => `sources.${request.catalog.ownerOf(entity)}.entities.${entity}`));
   return outcome;
 }
 
@@ -174,38 +177,35 @@ async function sampleSource(config: VirtualizationConfig, name: string, connecto
 
 async function sampleMapping(
   request: SampleRequest,
-  name: string,
-  mapping: MappingDefinition,
+  join: CatalogMapping,
   connectorOf: (source: string) => SourceConnector | undefined,
-  homeOf: (entity: string) => string | undefined,
   outcome: SampleOutcome,
 ): Promise<void> {
-  const fromSource = homeOf(mapping.from.entity);
-  const toSource = homeOf(mapping.to.entity);
-  const fromConnector = fromSource ? connectorOf(fromSource) : undefined;
-  const toConnector = toSource ? connectorOf(toSource) : undefined;
-  const fromEntity = fromSource ? request.config.sources[fromSource]!.entities[mapping.from.entity] : undefined;
-  if (!fromConnector || !toConnector || !fromEntity?.list) {
+  const { name, definition: mapping } = join;
+  const toSource = join.to.source;
+  const fromConnector = connectorOf(join.from.source);
+  const toConnector = connectorOf(toSource);
+  if (!fromConnector || !toConnector || !request.catalog.entity(join.from.entity).list) {
     outcome.warnings.push({ stage: 'sample', path: `mappings.${name}`, message: `not sampled: ${mapping.from.entity} has no list to take sample keys from` });
     return;
   }
   const started = performance.now();
-  const call: SampleCall = { source: toSource!, entity: mapping.to.entity, endpoint: `mapping ${name}`, ok: false, records: 0, rejected: 0, durationMs: 0 };
+  const call: SampleCall = { source: toSource, entity: mapping.to.entity, endpoint: `mapping ${name}`, ok: false, records: 0, rejected: 0, durationMs: 0 };
   outcome.calls.push(call);
   try {
     const page = await fromConnector.list(mapping.from.entity, { first: MAPPING_SAMPLE });
     const keys = [...new Set(page.records.flatMap((record: CanonicalRecord) => keyString(record[mapping.from.field]) ?? []))];
     let targets: string[];
-    const normalize = mapping.via.kind === 'fieldKey' ? mapping.via.normalize : 'none';
+    const normalize = join.normalize;
     if (mapping.via.kind === 'fieldKey') targets = keys.map((key) => normalizeKey(normalize, key));
     else if (mapping.via.kind === 'crosswalk') targets = [...(await request.tables.forward(name, keys)).values()].flat();
     else {
-      const via = mapping.via;
-      const service = connectorOf(homeOf(via.entity) ?? '');
-      const links = service ? await service.lookup(via.entity, via.from, keys) : new Map();
+      const via = join.service!;
+      const service = connectorOf(via.source);
+      const links = service ? await service.lookup(via.entity, via.fromField, keys) : new Map();
       const linkFailure = [...links.values()].find(isSourceError);
       if (linkFailure && linkFailure.code !== CODES.SOURCE_PARTIAL_FAILURE) throw linkFailure;
-      targets = [...links.values()].flatMap((records) => (Array.isArray(records) ? records.flatMap((record) => [record[via.to]].flat().flatMap((value) => keyString(value) ?? [])) : []));
+      targets = [...links.values()].flatMap((records) => (Array.isArray(records) ? records.flatMap((record) => [record[via.toField]].flat().flatMap((value) => keyString(value) ?? [])) : []));
     }
     targets = [...new Set(targets)];
     if (targets.length === 0) {
@@ -215,7 +215,7 @@ async function sampleMapping(
       outcome.warnings.push({ stage: 'sample', path: `mappings.${name}`, message: `none of ${keys.length} sampled ${mapping.from.entity} records has a partner yet${advice}` });
       return;
     }
-    const found = await toConnector.lookup(mapping.to.entity, mapping.to.field, targets, undefined, normalize);
+    const found = await toConnector.lookup(join.forward.loader.lookup.entity, join.forward.loader.lookup.field, targets, undefined, normalize);
     const groups = [...found.values()];
     const failure = groups.find(isSourceError);
     // A whole call that failed is a problem; an error the source reported for one key is not.
@@ -225,7 +225,7 @@ async function sampleMapping(
     call.note = `${keys.length} ${mapping.from.entity} -> ${targets.length} keys -> ${call.records} ${mapping.to.entity}`;
     if (failure) outcome.warnings.push({ stage: 'sample', path: `mappings.${name}`, message: `the source reported an error for a sampled key: ${failure.message}` });
   } catch (error) {
-    outcome.problems.push(sourceProblem(error, `mappings.${name}`, request.config.sources[toSource!]!));
+    outcome.problems.push(sourceProblem(error, `mappings.${name}`, request.catalog.source(toSource).definition));
   } finally {
     call.durationMs = performance.now() - started;
   }

@@ -64,6 +64,10 @@ export class LiveGateway implements Gateway {
     return this.current.gateway.config;
   }
 
+  get catalog(): Gateway['catalog'] {
+    return this.current.gateway.catalog;
+  }
+
   get connectors(): Gateway['connectors'] {
     return this.current.gateway.connectors;
   }

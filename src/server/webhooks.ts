@@ -115,7 +115,7 @@ export class WebhookReceiver {
     this.applied.set(id, true);
     let refs: EntityRef[];
     try {
-      refs = await identitiesOf({ entity: event.entity, field: event.field, value: String(event.key) }, this.gateway.config, this.gateway.store, this.gateway.connectors);
+      refs = await identitiesOf({ entity: event.entity, field: event.field, value: String(event.key) }, this.gateway.catalog, this.gateway.store, this.gateway.connectors);
     } catch (error) {
       // Not applied: a retried delivery must be applied then.
       this.applied.delete(id);
@@ -131,7 +131,7 @@ export class WebhookReceiver {
   invalidate(refs: readonly EntityRef[]): { upstream: number; responses: number } {
     return {
       upstream: this.gateway.upstreamCache.invalidateValues(valuesOf(refs)),
-      responses: this.responses.drop(entitiesOf(refs, this.gateway.config)),
+      responses: this.responses.drop(entitiesOf(refs, this.gateway.catalog)),
     };
   }
 }

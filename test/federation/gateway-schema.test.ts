@@ -1,6 +1,7 @@
 import { printSchema } from 'graphql';
 import { join } from 'node:path';
 import config from '../../virtualization.config';
+import { compileCatalog } from '../../src/catalog/compile-catalog';
 import { validateConfig } from '../../src/config/validate';
 import { CanonicalSchema } from '../../src/federation/canonical-schema';
 import { buildGatewaySchema } from '../../src/federation/gateway-schema';
@@ -8,7 +9,7 @@ import { buildGatewaySchema } from '../../src/federation/gateway-schema';
 const root = join(__dirname, '../..');
 
 describe('the unified schema built from virtualization.config.ts', () => {
-  const schema = buildGatewaySchema(validateConfig(config), CanonicalSchema.fromDirectory(join(root, 'schema')));
+  const schema = buildGatewaySchema(compileCatalog(validateConfig(config)), CanonicalSchema.fromDirectory(join(root, 'schema')));
   const sdl = printSchema(schema);
 
   it('exposes the canonical entry points and joins', () => {

@@ -62,7 +62,7 @@ describe('the cost directives in schema/', () => {
   });
 
   it('refuse to start with a directive that names a missing argument or a malformed weight, saying where', () => {
-    const plan = buildFetchPlan(config, () => 'id');
+    const plan = buildFetchPlan(gateway.catalog, () => 'id');
     const broken = parse(`type Customer { orders(first: Int): [Order!] @listSize(slicingArguments: ["last"]) } type Order { id: ID! @cost(weight: "heavy") }`);
     expect(() => readCostDirectives(broken)).toThrow(/Order\.id: @cost\(weight: "heavy"\) needs weight as a string holding a number/);
     const wrongArgument = parse(`type Customer { orders(first: Int): [Order!] @listSize(slicingArguments: ["last"]) }`);
