@@ -24,6 +24,14 @@ export function withUpstreamRequest<T>(request: UpstreamRequest, send: () => T):
   return context.with(context.active().setValue(UPSTREAM_REQUEST, request), send);
 }
 
+/**
+ * Runs `send` as a request of its own (an OAuth token fetch made on behalf of a call): its span
+ * must not be named and templated as the call that happened to need it.
+ */
+export function withoutUpstreamRequest<T>(send: () => T): T {
+  return context.with(context.active().deleteValue(UPSTREAM_REQUEST), send);
+}
+
 /** The upstream request being sent from the current context, if any. */
 export function currentUpstreamRequest(): UpstreamRequest | undefined {
   return context.active().getValue(UPSTREAM_REQUEST) as UpstreamRequest | undefined;

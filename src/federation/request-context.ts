@@ -35,10 +35,10 @@ export function createFederationContext(
       connectors,
       (call) => {
         upstreamCalls.push(call);
-        // A cache hit went to no source: explain shows it, telemetry counts only real calls.
-        if (call.cacheHit) return;
-        observe?.(call);
+        // A cache hit went to no source: explain and the operation's trace show it (the trace as a
+        // span of its own, counted apart from real calls); the gateway's observer hears real calls only.
         hooks.observe?.(call);
+        if (!call.cacheHit) observe?.(call);
       },
       hooks.delegate,
       lookup,

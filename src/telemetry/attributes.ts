@@ -20,8 +20,13 @@ export const ATTR = {
   route: 'virtualize.route',
   /** 1 for the first try of an upstream call, 2 for its first retry, and so on. */
   attempt: 'virtualize.attempt',
-  /** Whether a cache answered; always false until a cache exists. */
+  /**
+   * Whether the upstream-call cache answered the call: false on the client span of a request sent
+   * to the source, true on the span of a call the cache answered instead (named `cache Entity.field`).
+   */
   cacheHit: 'virtualize.cache.hit',
+  /** With a cache hit: the age of the oldest value served, in milliseconds. */
+  cacheAgeMs: 'virtualize.cache.age_ms',
   /** The operation's cost, as the cost analysis reports it in `extensions.cost`. */
   operationCost: 'virtualize.operation.cost',
   /** Upstream calls one operation made. */

@@ -2,6 +2,7 @@ import { context, isSpanContextValid, SpanKind, SpanStatusCode, trace, type Cont
 import type { Delegation, DelegationRunner } from '../connectors/delegation';
 import type { CallObserver, UpstreamCall } from '../connectors/upstream-call';
 import { ATTR, SEMCONV, SPAN } from './attributes';
+import { upstreamCallAttributes } from './tracing';
 
 /** How an operation ended: `partial` is data with errors (one source failed, the others answered). */
 export type Outcome = 'ok' | 'partial' | 'error';
@@ -55,7 +56,16 @@ export class OperationTrace {
     if (name) this.span.setAttribute(SEMCONV.graphqlOperationName, name);
   }
 
+  /**
+   * Told of every upstream call of the operation. One the upstream-call cache answered went to no
+   * source: it is not counted among the operation's calls, but shows in the trace as a span of its
+   * own, under the delegation it served (the active context when the cache reports it).
+   */
   readonly observe: CallObserver = (call: UpstreamCall) => {
+    if (call.cacheHit) {
+      this.tracer.startSpan(call.route, { kind: SpanKind.INTERNAL, attributes: upstreamCallAttributes({ ...call, attempt: 0 }) }).end();
+      return;
+    }
     this.upstreamCalls += 1;
     this.sources.add(call.source);
     this.onCall?.(call);

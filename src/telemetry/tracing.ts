@@ -1,6 +1,7 @@
 import { context, propagation, trace, type Attributes, type Span } from '@opentelemetry/api';
 import type { UndiciRequest } from '@opentelemetry/instrumentation-undici';
 import type { NodeSDK, NodeSDKConfiguration } from '@opentelemetry/sdk-node';
+import type { UpstreamCall } from '../connectors/upstream-call';
 import { currentUpstreamRequest, type UpstreamRequest } from '../connectors/upstream-request';
 import { ATTR, SEMCONV } from './attributes';
 import { defaultLogger } from './logger';
@@ -27,6 +28,18 @@ export function tracingRequested(env: NodeJS.ProcessEnv = process.env): boolean 
   return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
 }
 
+/** What an upstream call's span says of it, whether it went to the source or the cache answered it. */
+export function upstreamCallAttributes(call: Pick<UpstreamCall, 'source' | 'route' | 'batchSize' | 'cacheHit' | 'ageMs'> & { attempt: number }): Attributes {
+  return {
+    [ATTR.source]: call.source,
+    [ATTR.route]: call.route,
+    [ATTR.batchSize]: call.batchSize,
+    [ATTR.attempt]: call.attempt,
+    [ATTR.cacheHit]: call.cacheHit === true,
+    ...(call.cacheHit === true && call.ageMs !== undefined ? { [ATTR.cacheAgeMs]: Math.round(call.ageMs) } : {}),
+  };
+}
+
 /**
  * The URL of an upstream call as its client span shows it. A source call is named by its route
  * template (`http://crm:4101/services/data/v58.0/composite/sobjects/Contact`): its real URL carries
@@ -40,11 +53,8 @@ function upstreamSpanAttributes(request: UndiciRequest, call: UpstreamRequest | 
     [SEMCONV.urlPath]: template,
     [SEMCONV.urlTemplate]: template,
     [SEMCONV.urlQuery]: undefined,
-    [ATTR.source]: call.source,
-    [ATTR.route]: call.route,
-    [ATTR.batchSize]: call.batchSize,
-    [ATTR.attempt]: call.attempt,
-    [ATTR.cacheHit]: false,
+    // A request being sent is, by its record, one the cache did not answer.
+    ...upstreamCallAttributes(call),
   };
 }
 

@@ -7,6 +7,7 @@
 import { Pool } from 'undici';
 import { TokenRequestError } from '../errors';
 import { errorCode } from '../failures';
+import { withoutUpstreamRequest } from '../upstream-request';
 import type { Credentials, Presented } from './credentials';
 
 export interface ClientCredentialsOptions {
@@ -70,13 +71,16 @@ export class ClientCredentialsTokens implements Credentials {
     let status: number;
     let text: string;
     try {
-      const response = await this.pool.request({
-        method: 'POST',
-        path: tokenUrl.pathname + tokenUrl.search,
-        headers: { authorization: this.authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body: new URLSearchParams({ grant_type: 'client_credentials', ...(scope ? { scope } : {}) }).toString(),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      // Fetched for whichever call first needed it, but not that call: its span is the token endpoint's own.
+      const response = await withoutUpstreamRequest(() =>
+        this.pool.request({
+          method: 'POST',
+          path: tokenUrl.pathname + tokenUrl.search,
+          headers: { authorization: this.authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+          body: new URLSearchParams({ grant_type: 'client_credentials', ...(scope ? { scope } : {}) }).toString(),
+          signal: AbortSignal.timeout(timeoutMs),
+        }),
+      );
       status = response.statusCode;
       text = await response.body.text();
     } catch (error) {
