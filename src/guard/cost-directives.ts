@@ -1,4 +1,5 @@
 import { isTypeDefinitionNode, Kind, print, valueFromASTUntyped, type ConstDirectiveNode, type DocumentNode } from 'graphql';
+import { CODES, VirtualizeError } from '../errors';
 
 /** `@listSize` as declared on one field (IBM GraphQL Cost Directive specification). */
 export interface ListSize {
@@ -19,8 +20,11 @@ export interface DeclaredCosts {
   listSizes: ReadonlyMap<string, ListSize>;
 }
 
-export class CostDirectiveError extends Error {
-  readonly code = 'INVALID_COST_DIRECTIVE';
+/** A malformed `@cost` or `@listSize`, or one that does not fit the served schema: the gateway does not start. */
+export class CostDirectiveError extends VirtualizeError<typeof CODES.INVALID_COST_DIRECTIVE> {
+  constructor(message: string) {
+    super(CODES.INVALID_COST_DIRECTIVE, message);
+  }
 }
 
 function argumentsOf(directive: ConstDirectiveNode): Record<string, unknown> {

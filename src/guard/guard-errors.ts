@@ -1,26 +1,23 @@
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import type { ShapeLimits } from '../config/definition';
+import { CODES, toGraphQLError, VirtualizeError } from '../errors';
 import type { ThrottleStatus } from './budget-store';
 import type { CostEstimate, PathShare, SlicingViolation } from './estimate';
 
 /**
- * Every refusal of the guard, each with a stable `extensions.code` and a message that says how to
- * get the query through. Refusals happen before execution, so no source has been called.
+ * Every refusal of the guard, each with a stable `extensions.code` (from src/errors/codes.ts, with
+ * its HTTP status) and a message that says how to get the query through. Refusals happen before
+ * execution, so no source has been called.
  */
 export const SHAPE_CODES = {
-  depth: 'DEPTH_LIMIT_EXCEEDED',
-  aliases: 'ALIAS_LIMIT_EXCEEDED',
-  directives: 'DIRECTIVE_LIMIT_EXCEEDED',
-  tokens: 'TOKEN_LIMIT_EXCEEDED',
-  fragments: 'FRAGMENT_LIMIT_EXCEEDED',
-  batchedOperations: 'BATCH_LIMIT_EXCEEDED',
-  requestBytes: 'REQUEST_TOO_LARGE',
+  depth: CODES.DEPTH_LIMIT_EXCEEDED,
+  aliases: CODES.ALIAS_LIMIT_EXCEEDED,
+  directives: CODES.DIRECTIVE_LIMIT_EXCEEDED,
+  tokens: CODES.TOKEN_LIMIT_EXCEEDED,
+  fragments: CODES.FRAGMENT_LIMIT_EXCEEDED,
+  batchedOperations: CODES.BATCH_LIMIT_EXCEEDED,
+  requestBytes: CODES.REQUEST_TOO_LARGE,
 } as const satisfies Record<keyof ShapeLimits, string>;
-
-export const COST_LIMIT_EXCEEDED = 'COST_LIMIT_EXCEEDED';
-export const SLICING_ARGUMENT_REQUIRED = 'SLICING_ARGUMENT_REQUIRED';
-export const FRAGMENT_CYCLE = 'FRAGMENT_CYCLE';
-export const THROTTLED = 'THROTTLED';
 
 const SHAPE_HINTS: Record<keyof ShapeLimits, string> = {
   depth: 'Nest fewer levels, or fetch the deeper records in a second query.',
@@ -32,20 +29,18 @@ const SHAPE_HINTS: Record<keyof ShapeLimits, string> = {
   requestBytes: 'Send fewer or shorter variables, or split the request.',
 };
 
-/** Refused before execution: a 400 for `application/graphql-response+json` clients, 200 with errors for `application/json`. */
-const BEFORE_EXECUTION = { status: 400, spec: true };
-
+/**
+ * A shape limit's refusal. The batch and body limits are the HTTP request's (413); the others are
+ * the document's, refused before execution: 400 for `application/graphql-response+json` clients,
+ * 200 with errors for `application/json` (the codes' entries say so).
+ */
 export function shapeLimitExceeded(limit: keyof ShapeLimits, n: number, detail: string): GraphQLError {
   const message = `${detail.replace(/^Syntax Error: /, '')} ${SHAPE_HINTS[limit]}`;
-  const http = limit === 'batchedOperations' || limit === 'requestBytes' ? { status: 413 } : BEFORE_EXECUTION;
-  return new GraphQLError(message, { extensions: { code: SHAPE_CODES[limit], limit: n, http } });
+  return toGraphQLError(new VirtualizeError(SHAPE_CODES[limit], message, { limit: n }));
 }
 
 export function fragmentCycle(error: GraphQLError): GraphQLError {
-  return new GraphQLError(`${error.message} A fragment must not spread itself, directly or through others.`, {
-    nodes: error.nodes,
-    extensions: { code: FRAGMENT_CYCLE, http: BEFORE_EXECUTION },
-  });
+  return toGraphQLError(new VirtualizeError(CODES.FRAGMENT_CYCLE, `${error.message} A fragment must not spread itself, directly or through others.`), { nodes: error.nodes });
 }
 
 function percent(share: number): string {
@@ -59,9 +54,12 @@ export function mostExpensive(paths: readonly PathShare[]): Array<{ path: string
 export function slicingArgumentRequired(violation: SlicingViolation): GraphQLError {
   const names = violation.slicingArguments.map((arg) => `"${arg}"`).join(' or ');
   const got = violation.passed === 0 ? 'none (an explicit null counts as none)' : `${violation.passed}`;
-  return new GraphQLError(`${violation.path} (${violation.field}) needs exactly one of ${names} to size it, got ${got}: pass, for example, ${violation.slicingArguments[0]}: 20.`, {
-    extensions: { code: SLICING_ARGUMENT_REQUIRED, path: violation.path, slicingArguments: violation.slicingArguments, http: BEFORE_EXECUTION },
-  });
+  return toGraphQLError(
+    new VirtualizeError(CODES.SLICING_ARGUMENT_REQUIRED, `${violation.path} (${violation.field}) needs exactly one of ${names} to size it, got ${got}: pass, for example, ${violation.slicingArguments[0]}: 20.`, {
+      path: violation.path,
+      slicingArguments: violation.slicingArguments,
+    }),
+  );
 }
 
 export function costLimitExceeded(estimate: CostEstimate, maximumCost: number): GraphQLError {
@@ -71,19 +69,14 @@ export function costLimitExceeded(estimate: CostEstimate, maximumCost: number): 
     ? ` ${unsliced.path} has no ${unsliced.slicingArguments.map((arg) => `"${arg}"`).join(' or ')}, so it is priced at its assumed ${unsliced.assumedSize} items per parent: pass one.`
     : '';
   const where = top ? ` Most of it is ${top.path} (${percent(top.share)}).${why}` : '';
-  return new GraphQLError(
-    `This query is estimated at ${Math.ceil(estimate.cost)} points, above the limit of ${maximumCost} per request.${where} ` +
-      'Ask for fewer items (smaller slicing arguments such as first), fewer nested joins, or split the query; ' +
-      'the request header x-virtualize-dry-run: 1 prices a query without running it.',
-    {
-      extensions: {
-        code: COST_LIMIT_EXCEEDED,
-        requestedQueryCost: Math.ceil(estimate.cost),
-        maximumCost,
-        mostExpensive: mostExpensive(estimate.paths),
-        http: BEFORE_EXECUTION,
-      },
-    },
+  return toGraphQLError(
+    new VirtualizeError(
+      CODES.COST_LIMIT_EXCEEDED,
+      `This query is estimated at ${Math.ceil(estimate.cost)} points, above the limit of ${maximumCost} per request.${where} ` +
+        'Ask for fewer items (smaller slicing arguments such as first), fewer nested joins, or split the query; ' +
+        'the request header x-virtualize-dry-run: 1 prices a query without running it.',
+      { requestedQueryCost: Math.ceil(estimate.cost), maximumCost, mostExpensive: mostExpensive(estimate.paths) },
+    ),
   );
 }
 
@@ -91,36 +84,25 @@ export function callLimitExceeded(estimate: CostEstimate, source: string, maximu
   const predicted = estimate.upstreamCalls[source] ?? 0;
   const paths = estimate.callPaths[source] ?? [];
   const where = paths[0] ? ` Most of them resolve ${paths[0].path} (${percent(paths[0].share)}).` : '';
-  return new GraphQLError(
-    `This query would make about ${predicted} calls to ${source}, above its limit of ${maximumCalls} per request ` +
-      `(sources.${source}.limits.maxCallsPerRequest).${where} Ask for fewer records where they join ${source}, or split the query.`,
-    {
-      extensions: {
-        code: COST_LIMIT_EXCEEDED,
-        source,
-        predictedCalls: predicted,
-        maximumCalls,
-        requestedQueryCost: Math.ceil(estimate.cost),
-        mostExpensive: mostExpensive(paths),
-        http: BEFORE_EXECUTION,
-      },
-    },
+  return toGraphQLError(
+    new VirtualizeError(
+      CODES.COST_LIMIT_EXCEEDED,
+      `This query would make about ${predicted} calls to ${source}, above its limit of ${maximumCalls} per request ` +
+        `(sources.${source}.limits.maxCallsPerRequest).${where} Ask for fewer records where they join ${source}, or split the query.`,
+      { source, predictedCalls: predicted, maximumCalls, requestedQueryCost: Math.ceil(estimate.cost), mostExpensive: mostExpensive(paths) },
+    ),
   );
 }
 
 export function throttled(requestedQueryCost: number, status: ThrottleStatus, retryAfterMs: number): GraphQLError {
   const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
-  return new GraphQLError(
-    `Your query budget is spent for now: this query costs ${requestedQueryCost} points and ${Math.floor(status.currentlyAvailable)} are available. ` +
-      `${status.restoreRate} points come back every second: retry in ${seconds} s, or ask for less.`,
-    {
-      extensions: {
-        code: THROTTLED,
-        requestedQueryCost,
-        retryAfterSeconds: seconds,
-        throttleStatus: status,
-        http: { status: 429, headers: { 'retry-after': String(seconds) } },
-      },
-    },
+  return toGraphQLError(
+    new VirtualizeError(
+      CODES.THROTTLED,
+      `Your query budget is spent for now: this query costs ${requestedQueryCost} points and ${Math.floor(status.currentlyAvailable)} are available. ` +
+        `${status.restoreRate} points come back every second: retry in ${seconds} s, or ask for less.`,
+      { requestedQueryCost, retryAfterSeconds: seconds, throttleStatus: status },
+      { headers: { 'retry-after': String(seconds) } },
+    ),
   );
 }

@@ -1,4 +1,4 @@
-import { GraphQLError, parse, specifiedRules, validate, type DocumentNode } from 'graphql';
+import { GraphQLError, Lexer, parse, Source, specifiedRules, TokenKind, validate, type DocumentNode } from 'graphql';
 import type { ShapeLimits } from '../config/definition';
 import type { CostEstimate } from './estimate';
 import { shapeLimitExceeded } from './guard-errors';
@@ -27,7 +27,7 @@ export function priceDocument(
     document = parse(text, { maxTokens: limits.tokens });
   } catch (error) {
     if (!(error instanceof GraphQLError)) throw error;
-    const tooLong = /tokens/.test(error.message);
+    const tooLong = error.positions?.[0] !== undefined && error.positions[0] === tokenStart(text, limits.tokens + 1);
     return { errors: [tooLong ? shapeLimitExceeded('tokens', limits.tokens, `Token limit of ${limits.tokens} exceeded.`) : error] };
   }
   const shapeErrors = validate(guard.model.schema, document, shapeRules(limits));
@@ -37,4 +37,22 @@ export function priceDocument(
   const pricing = guard.price(document, options.operationName, options.variables);
   if (!pricing.ok) return { errors: [...pricing.errors] };
   return { estimate: pricing.estimate, errors: pricing.refusal ? [pricing.refusal] : [] };
+}
+
+/**
+ * Where the document's `n`th token starts, counted as the parser's `maxTokens` counts them (every
+ * token but comments and the end); undefined when it has fewer. A parse that fails exactly there
+ * failed on the token limit, whatever its message says.
+ */
+function tokenStart(text: string, n: number): number | undefined {
+  const lexer = new Lexer(new Source(text));
+  try {
+    for (let count = 1; ; count++) {
+      const token = lexer.advance();
+      if (token.kind === TokenKind.EOF) return undefined;
+      if (count === n) return token.start;
+    }
+  } catch {
+    return undefined;
+  }
 }

@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { getOperationAST, getVariableValues, GraphQLError, Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema } from 'graphql';
 import type { Catalog } from '../catalog/catalog';
 import type { VirtualizationConfig } from '../config/definition';
+import { CODES, toGraphQLError, VirtualizeError } from '../errors';
 import type { CanonicalSchema } from '../federation/canonical-schema';
 import { actualCost } from './actual-cost';
 import { CostModel } from './cost-model';
@@ -78,7 +79,7 @@ export class QueryCostGuard {
     } catch (error) {
       // An argument value that does not fit its type: the caller's mistake, refused as such.
       if (!(error instanceof GraphQLError)) throw error;
-      const badInput = new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'BAD_USER_INPUT', http: { status: 400, spec: true } } });
+      const badInput = toGraphQLError(new VirtualizeError(CODES.BAD_USER_INPUT, error.message), { phase: 'document', nodes: error.nodes });
       return { ok: false, errors: [badInput], reportedByExecution: false };
     }
     return { ok: true, priced, estimate, refusal: this.refusal(estimate) };
