@@ -44,7 +44,7 @@ describe('useBadUserInput', () => {
     expect((await post('query($n: String) { size(first: $n) }', { n: '1' })).codes).toEqual(['BAD_USER_INPUT']);
   });
 
-  it('leaves the other validation rules to yoga's GRAPHQL_VALIDATION_FAILED', async () => {
+  it("leaves the other validation rules to yoga's GRAPHQL_VALIDATION_FAILED", async () => {
     const response = await post('{ nope }');
     expect(response.codes).toEqual(['GRAPHQL_VALIDATION_FAILED']);
   });
