@@ -7,6 +7,7 @@ import { validateConfig } from '../src/config/validate';
 import { createGateway } from '../src/federation/gateway';
 import { startGatewayServer } from '../src/server/gateway-server';
 import { createLogger, destinationOf } from '../src/telemetry/logger';
+import { CacheCounters } from '../src/telemetry/metrics';
 import { PROJECT_ROOT, type RunningGateway, type SandboxUrls } from './project';
 
 export function sandboxEnv(sandboxes: SandboxUrls): NodeJS.ProcessEnv {
@@ -34,11 +35,12 @@ export async function startVirtualize(
     definition.limits = { ...definition.limits, maxConcurrency };
   }
   const config = validateConfig({ ...input, server: { port: 0, host: '127.0.0.1' } });
-  const gateway = await createGateway(config, { baseDir: PROJECT_ROOT, env: sandboxEnv(sandboxes) });
+  const cacheMetrics = new CacheCounters();
+  const gateway = await createGateway(config, { baseDir: PROJECT_ROOT, env: sandboxEnv(sandboxes), cacheDeps: { metrics: cacheMetrics } });
   try {
     // Logged as in production (JSON lines, written asynchronously), into /dev/null rather than onto the benchmark's console.
     const logs = { app: createLogger('app', destinationOf('/dev/null')!), audit: createLogger('audit', destinationOf('/dev/null')!) };
-    const server = await startGatewayServer(gateway, { port: 0, host: '127.0.0.1', shutdownGraceMs: 2_000, logs });
+    const server = await startGatewayServer(gateway, { port: 0, host: '127.0.0.1', shutdownGraceMs: 2_000, logs, cacheMetrics });
     return { name: options.name ?? 'virtualize', url: `${server.url}/graphql`, close: () => server.close() };
   } catch (error) {
     await gateway.close();

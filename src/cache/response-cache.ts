@@ -3,7 +3,10 @@ import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import type { CacheDefinition, VirtualizationConfig } from '../config/definition';
-import { resolvePolicy, STALE_EXTENSION, type CacheCounter } from './upstream-cache';
+import { systemClock, type Clock } from '../time/clock';
+import { resolvePolicy } from './cache-policy';
+import { NO_CACHE_METRICS, type CacheMetrics } from './cache-telemetry';
+import { STALE_EXTENSION } from './upstream-cache';
 
 interface CachedAnswer {
   data: NonNullable<ExecutionResult['data']>;
@@ -20,6 +23,14 @@ export const RESPONSE_AGE_EXTENSION = 'responseCache';
 
 const entityId = (typename: string, id: string | number) => `${typename}:${id}`;
 
+/** What the hot-response store is given when it is built. */
+export interface ResponseStoreDeps {
+  /** Where ages, the admission window and the TTL are read; default the process's clocks. */
+  clock?: Clock;
+  /** Lookups counted by result (`tier="response"`); default none counted. */
+  metrics?: CacheMetrics;
+}
+
 /**
  * The store behind the hot-response tier (envelop's response cache decides what to look up and
  * what to store; this decides what to keep). Bounded in bytes; a combination is kept only once it
@@ -31,20 +42,26 @@ export class ResponseStore implements Cache {
   private readonly answers: LRUCache<string, CachedAnswer>;
   private readonly asked: LRUCache<string, number[]>;
   private readonly index = new Map<string, Set<string>>();
+  private readonly clock: Clock;
+  private readonly metrics: CacheMetrics;
 
   constructor(
     readonly config: CacheDefinition['responses'],
-    /** Assignable, so that the server can feed its metrics once they exist. */
-    public count: CacheCounter = () => undefined,
+    deps: ResponseStoreDeps = {},
   ) {
+    this.clock = deps.clock ?? systemClock;
+    this.metrics = deps.metrics ?? NO_CACHE_METRICS;
     this.answers = new LRUCache<string, CachedAnswer>({
+      perf: this.clock,
+      // Read the clock at every check: lru-cache's default caches it for 1 ms behind a timer.
+      ttlResolution: 0,
       maxSize: config.maxBytes,
       // JSON length is a fair proxy of heap use (UTF-16 strings, object overhead): counted twice.
       sizeCalculation: (answer, key) => 2 * (key.length + JSON.stringify(answer.data).length + answer.entities.join().length) + 64,
       ttl: config.ttlMs,
       dispose: (answer, key) => this.unindex(key, answer.entities),
     });
-    this.asked = new LRUCache<string, number[]>({ max: ADMISSION_MEMORY, ttl: config.windowMs });
+    this.asked = new LRUCache<string, number[]>({ max: ADMISSION_MEMORY, ttl: config.windowMs, perf: this.clock, ttlResolution: 0 });
   }
 
   get size(): number {
@@ -57,17 +74,17 @@ export class ResponseStore implements Cache {
 
   get(key: string): ExecutionResult | null {
     const answer = this.answers.get(key);
-    this.count('response', answer ? 'hit' : 'miss');
+    this.metrics.count('response', answer ? 'hit' : 'miss');
     if (!answer) {
       this.ask(key);
       return null;
     }
-    return { data: answer.data, extensions: { [RESPONSE_AGE_EXTENSION]: { hit: true, ageMs: Date.now() - answer.storedAt } } };
+    return { data: answer.data, extensions: { [RESPONSE_AGE_EXTENSION]: { hit: true, ageMs: this.clock.now() - answer.storedAt } } };
   }
 
   /** Counts one asking of `key`. */
   private ask(key: string): void {
-    const now = Date.now();
+    const now = this.clock.now();
     const times = (this.asked.get(key) ?? []).filter((at) => now - at < this.config.windowMs);
     times.push(now);
     this.asked.set(key, times.slice(-this.config.admitAfter));
@@ -75,7 +92,7 @@ export class ResponseStore implements Cache {
 
   /** Whether `key` was asked often enough, recently enough, to be kept. */
   private hot(key: string): boolean {
-    const now = Date.now();
+    const now = this.clock.now();
     return (this.asked.get(key) ?? []).filter((at) => now - at < this.config.windowMs).length >= this.config.admitAfter;
   }
 
@@ -87,7 +104,7 @@ export class ResponseStore implements Cache {
       ids.add(typename);
       if (id !== undefined) ids.add(entityId(typename, id));
     }
-    const answer: CachedAnswer = { data: result.data, storedAt: Date.now(), entities: [...ids] };
+    const answer: CachedAnswer = { data: result.data, storedAt: this.clock.now(), entities: [...ids] };
     // Replacing an answer disposes of the old one, and with it its index entries.
     this.answers.set(key, answer, { ttl: Math.min(ttl, this.config.ttlMs) });
     // Larger than the whole bound: not kept.

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { CanonicalRecord } from '../connectors/record-mapper';
+import type { TierHealth } from './cache-telemetry';
 import { isEntityRef, valuesOf, type EntityRef } from './identities';
 
 /** What the shared tier stores per key: the records and when they were fetched from the source. */
@@ -12,7 +13,8 @@ export interface SharedEntry {
 
 /**
  * The tier behind local memory that several replicas share. Failures of the tier never fail a
- * request: a read that fails is a miss, a write that fails is dropped.
+ * request: a read that fails is a miss, a write that fails is dropped; each is reported to the
+ * tier's `TierHealth` (counted, and logged once per outage).
  */
 export interface SharedTier {
   getMany(keys: readonly string[]): Promise<Array<SharedEntry | undefined>>;
@@ -34,7 +36,9 @@ export interface RedisTierOptions {
 /**
  * The shared tier in Redis: entries as JSON strings with a TTL (`PX`), one set per tag value
  * listing the keys that hold it, and invalidations broadcast on a pub/sub channel so that every
- * replica drops its local memory too.
+ * replica drops its local memory too. Commands fail at once while the connection is down (no
+ * offline queue, no retries: a miss is cheaper than a wait); ioredis reconnects by itself, and
+ * its connection being ready again is the tier answering again.
  */
 export class RedisSharedTier implements SharedTier {
   private readonly listeners: Array<(refs: EntityRef[]) => void> = [];
@@ -44,8 +48,13 @@ export class RedisSharedTier implements SharedTier {
     private readonly redis: Redis,
     private readonly subscriber: Redis,
     private readonly prefix: string,
+    private readonly health: TierHealth,
   ) {
     this.channel = `${prefix}invalidate`;
+    redis.on('error', (error: unknown) => health.lost(error));
+    subscriber.on('error', (error: unknown) => health.lost(error));
+    // The command connection ready again is Redis answering (its ready check); the subscriber follows on its own.
+    redis.on('ready', () => health.answered());
     subscriber.on('message', (channel: string, message: string) => {
       if (channel !== this.channel) return;
       let refs: unknown;
@@ -59,7 +68,8 @@ export class RedisSharedTier implements SharedTier {
     });
   }
 
-  static async connect(options: RedisTierOptions): Promise<RedisSharedTier> {
+  /** Connects both connections, or fails naming the URL's host (a tier that cannot start is a configuration error). */
+  static async connect(options: RedisTierOptions, health: TierHealth): Promise<RedisSharedTier> {
     const settings = {
       lazyConnect: true,
       maxRetriesPerRequest: 0,
@@ -68,11 +78,15 @@ export class RedisSharedTier implements SharedTier {
     };
     const redis = new Redis(options.url, { ...settings, enableOfflineQueue: false });
     const subscriber = new Redis(options.url, { lazyConnect: true, connectTimeout: settings.connectTimeout });
-    redis.on('error', () => undefined);
-    subscriber.on('error', () => undefined);
+    // Until the tier is built, a connection error is the failure `connect` throws.
+    const quiet = () => undefined;
+    redis.on('error', quiet);
+    subscriber.on('error', quiet);
     try {
       await Promise.all([redis.connect(), subscriber.connect()]);
-      const tier = new RedisSharedTier(redis, subscriber, options.keyPrefix);
+      redis.off('error', quiet);
+      subscriber.off('error', quiet);
+      const tier = new RedisSharedTier(redis, subscriber, options.keyPrefix, health);
       await subscriber.subscribe(tier.channel);
       return tier;
     } catch (error) {
@@ -93,12 +107,15 @@ export class RedisSharedTier implements SharedTier {
 
   async getMany(keys: readonly string[]): Promise<Array<SharedEntry | undefined>> {
     if (keys.length === 0) return [];
+    let found: Array<string | null>;
     try {
-      const found = await this.redis.mget(...keys.map((key) => this.key(key)));
-      return found.map((text) => (text === null ? undefined : (JSON.parse(text) as SharedEntry)));
-    } catch {
+      found = await this.redis.mget(...keys.map((key) => this.key(key)));
+    } catch (error) {
+      this.health.failed(error);
       return keys.map(() => undefined);
     }
+    this.health.answered();
+    return found.map((text) => (text === null ? undefined : (JSON.parse(text) as SharedEntry)));
   }
 
   async setMany(entries: ReadonlyArray<{ key: string; entry: SharedEntry; ttlMs: number; tags: readonly string[] }>): Promise<void> {
@@ -112,7 +129,7 @@ export class RedisSharedTier implements SharedTier {
         pipeline.pexpire(this.tag(tag), ttlMs + 60_000);
       }
     }
-    await pipeline.exec().catch(() => undefined);
+    await this.run(pipeline);
   }
 
   async invalidate(refs: readonly EntityRef[]): Promise<void> {
@@ -125,10 +142,25 @@ export class RedisSharedTier implements SharedTier {
       if (keys.length > 0) pipeline.del(...keys);
       pipeline.del(...values.map((value) => this.tag(value)));
       pipeline.publish(this.channel, JSON.stringify(refs));
-      await pipeline.exec();
-    } catch {
+      await this.run(pipeline);
+    } catch (error) {
       // Entries expire by their TTL; the local tiers were dropped by the caller already.
+      this.health.failed(error);
     }
+  }
+
+  /** Runs a pipeline; a failure of the pipeline or of any of its commands is reported, not thrown. */
+  private async run(pipeline: ReturnType<Redis['pipeline']>): Promise<void> {
+    let results: Awaited<ReturnType<typeof pipeline.exec>>;
+    try {
+      results = await pipeline.exec();
+    } catch (error) {
+      this.health.failed(error);
+      return;
+    }
+    const failed = results?.find(([error]) => error !== null)?.[0];
+    if (failed) this.health.failed(failed);
+    else this.health.answered();
   }
 
   onInvalidate(listener: (refs: EntityRef[]) => void): void {

@@ -1,15 +1,16 @@
-import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { CacheDefinition, CachePolicy, SourceDefinition } from '../config/definition';
+import type { CacheDefinition } from '../config/definition';
 import { resolveEnv } from '../config/env';
 import type { CallObserver } from '../connectors/upstream-call';
 import type { CanonicalRecord } from '../connectors/record-mapper';
 import type { SourceConnector } from '../connectors/source-connector';
 import type { KeyNormalization } from '../connectors/transforms';
-import { RedisSharedTier, type SharedTier } from './shared-tier';
-
-/** `stale_if_error`: a miss whose source failed, answered with the value kept past its freshness. */
-export type CacheResult = 'hit' | 'miss' | 'stale' | 'stale_if_error';
+import { defaultLogger, type Logger } from '../telemetry/logger';
+import { systemClock, type Clock } from '../time/clock';
+import { fingerprintOf, resolvePolicy, type ResolvedPolicy } from './cache-policy';
+import { NO_CACHE_METRICS, TierOutage, type CacheMetrics } from './cache-telemetry';
+import { RedisSharedTier, type SharedEntry, type SharedTier } from './shared-tier';
+import { TagIndex, tagBytes } from './tag-index';
 
 /**
  * The extension of an answer that shows values kept past their freshness because their source
@@ -17,111 +18,122 @@ export type CacheResult = 'hit' | 'miss' | 'stale' | 'stale_if_error';
  */
 export const STALE_EXTENSION = 'stale';
 
-/** Told of every key looked up in a tier: fed into `virtualize_cache_requests_total{tier,result}`. */
-export type CacheCounter = (tier: 'upstream' | 'shared' | 'response', result: CacheResult, n?: number) => void;
+/** What the upstream-call cache is given when it is built. */
+export interface UpstreamCacheDeps {
+  /** The environment `cache.shared.url` is resolved from; default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Where freshness and ages are read; default the process's clocks. */
+  clock?: Clock;
+  /** Lookups per tier and result, and the shared tier's failures; default none counted. */
+  metrics?: CacheMetrics;
+  /** Where an outage of the shared tier is reported (once) and its recovery; default the application log. */
+  logger?: Logger;
+}
 
 interface Entry {
   records: CanonicalRecord[];
+  /** When the source answered, on the clock's monotonic scale (earlier than the entry, when it came from the shared tier). */
   fetchedAt: number;
-  /** Fresh until `fetchedAt + freshMs`; lru-cache drops it at `freshMs` plus the longer of the stale windows. */
-  freshMs: number;
+  /** What an invalidation names to drop it: the key's value and the records' short field values. */
+  tags: readonly string[];
+  /** The source said `no-store`: handed to the lookups that waited for it, then dropped. */
+  noStore?: true;
 }
+
+type FetchOptions = LRUCache.FetcherFetchOptions<string, Entry, Batch>;
 
 interface Waiter {
   value: string;
+  /** The options of the fetch this waiter resolves: its `ttl` is the entry's freshness, set when the records arrive. */
+  options: FetchOptions;
   resolve: (entry: Entry) => void;
   reject: (error: unknown) => void;
 }
 
-/** The keys one lookup found missing, fetched together in one `SourceConnector.lookup` call. */
+/** The keys one lookup found missing or stale, fetched together in one `SourceConnector.lookup` call. */
 interface Batch {
   waiters: Waiter[];
-  freshMs: number;
-  /** How long the entry is kept at all: fresh, then servable stale (while revalidating or if the source fails). */
-  ttlMs: number;
+  policy: ResolvedPolicy;
   prefix: string;
+}
+
+/** Per key of a lookup that the cache could not answer fresh: what it waits for, and the stale value it may serve. */
+interface Pending {
+  index: number;
+  key: string;
+  fetched: Promise<Entry | undefined>;
+  stale: Entry | undefined;
+  /** The stale value was served at once (stale-while-revalidate); the fetch refreshes it in the background. */
+  servedStale: boolean;
 }
 
 const SEP = '\u0000';
 
-export interface ResolvedPolicy {
-  ttlMs: number;
-  staleWhileRevalidateMs: number;
-  staleIfErrorMs: number;
-}
-
-/** Entity over source over config: each field falls back to the next. */
-export function resolvePolicy(defaults: CacheDefinition['upstream'], source: SourceDefinition, entity: string): ResolvedPolicy {
-  const layers: Array<CachePolicy | undefined> = [source.entities[entity]?.cache, source.cache];
-  const pick = (field: keyof CachePolicy, fallback: number) => layers.map((layer) => layer?.[field]).find((v) => v !== undefined) ?? fallback;
-  return {
-    ttlMs: pick('ttlMs', defaults.ttlMs),
-    staleWhileRevalidateMs: pick('staleWhileRevalidateMs', defaults.staleWhileRevalidateMs),
-    staleIfErrorMs: pick('staleIfErrorMs', defaults.staleIfErrorMs),
-  };
-}
-
 function sizeOf(entry: Entry, key: string): number {
   // JSON length is a fair proxy of heap use (UTF-16 strings, object overhead): counted twice.
-  return 2 * (key.length + JSON.stringify(entry.records).length) + 64;
+  return 2 * (key.length + JSON.stringify(entry.records).length) + 64 + tagBytes(entry.tags);
 }
 
 /**
- * A short digest of a source's definition: part of every key, so that records mapped by one
- * version of a definition are never served to another (after a registry update, on any replica).
- */
-const fingerprints = new WeakMap<SourceDefinition, string>();
-function fingerprintOf(definition: SourceDefinition): string {
-  let fingerprint = fingerprints.get(definition);
-  if (fingerprint === undefined) {
-    fingerprint = createHash('sha256').update(JSON.stringify(definition)).digest('base64url').slice(0, 12);
-    fingerprints.set(definition, fingerprint);
-  }
-  return fingerprint;
-}
-
-/**
- * Upstream-call cache across requests: records per (source, entity, lookup field, key
- * normalization, key value), bounded in bytes. Sits under the per-request loaders: of the keys a
- * loader batch asks for, cached ones skip the source, and the missing ones still go out together
- * in one batched lookup. Identical keys asked concurrently by different requests share one call
- * (lru-cache's in-flight fetch). A value past its TTL but within its stale-while-revalidate window
- * is served as is while one background refresh runs. Failures are never stored.
+ * Upstream-call cache across requests: records per (source, definition fingerprint, entity,
+ * lookup field, key normalization, key value), bounded in bytes, tag index included. Sits under
+ * the per-request loaders: of the keys a loader batch asks for, fresh ones skip the source, and
+ * the others still go out together in one batched lookup.
+ *
+ * lru-cache carries the mechanics: an entry's `ttl` is its freshness (the declared TTL, shortened
+ * by the source's Cache-Control), read on the injected clock (`perf`); its `fetchMethod` shares
+ * one call among identical keys asked concurrently; `allowStale` serves a value past its
+ * freshness at once while one background refresh runs (within `staleWhileRevalidateMs`);
+ * `allowStaleOnFetchRejection` answers with it when the source fails (within `staleIfErrorMs`),
+ * and a failed refresh keeps it (`noDeleteOnFetchRejection`). Its `status` says what each key
+ * was (hit, stale, miss, in flight), which is what is counted and shown to explain. Failures
+ * are never stored. When every key asked is fresh, the answer is made without waiting on anything.
  */
 export class UpstreamCache {
   private readonly lru: LRUCache<string, Entry, Batch>;
-  /** Index from a key value or a record's field value to the cache keys whose entry holds it. */
-  private readonly tags = new Map<string, Set<string>>();
-  private readonly tagsOf = new Map<string, string[]>();
-  private readonly policies = new WeakMap<SourceDefinition, Map<string, ResolvedPolicy>>();
+  private readonly tags = new TagIndex();
+  private readonly policies = new WeakMap<SourceConnector['definition'], Map<string, ResolvedPolicy>>();
+  private readonly clock: Clock;
+  private readonly metrics: CacheMetrics;
   /** The tier shared by replicas (Redis), asked before the source; none by default. */
-  shared: SharedTier | undefined;
+  readonly shared: SharedTier | undefined;
+  /** Fills and background refreshes not yet stored: what `idle` and `close` wait for. */
+  private readonly background = new Set<Promise<void>>();
 
   constructor(
     private readonly config: CacheDefinition['upstream'],
-    /** Assignable, so that the server can feed its metrics once they exist. */
-    public count: CacheCounter = () => undefined,
+    deps: Pick<UpstreamCacheDeps, 'clock' | 'metrics'> & {
+      /** The tier shared by replicas (Redis), asked before the source. */
+      shared?: SharedTier;
+    } = {},
   ) {
+    this.clock = deps.clock ?? systemClock;
+    this.metrics = deps.metrics ?? NO_CACHE_METRICS;
+    this.shared = deps.shared;
     this.lru = new LRUCache<string, Entry, Batch>({
       maxSize: config.maxBytes,
       sizeCalculation: sizeOf,
-      ttlAutopurge: false,
-      // A refresh that fails leaves the value it meant to replace: served stale if the source stays down.
+      perf: this.clock,
+      // Read the clock at every check: lru-cache's default caches it for 1 ms behind a timer.
+      ttlResolution: 0,
+      // A value past its freshness stays for the stale windows; each lookup decides whether to serve it.
+      noDeleteOnStaleGet: true,
       noDeleteOnFetchRejection: true,
-      fetchMethod: (key, _stale, { context }) =>
+      // Dropping a key whose refresh is in flight (an invalidation) still answers the lookups that
+      // wait for it; the answer is not stored.
+      ignoreFetchAbort: true,
+      fetchMethod: (key, _stale, { options, context, signal }) =>
         new Promise<Entry>((resolve, reject) => {
-          const value = key.slice(key.lastIndexOf(SEP) + 1);
-          context.waiters.push({ value, resolve, reject });
+          context.waiters.push({ value: key.slice(key.lastIndexOf(SEP) + 1), options, resolve, reject });
+          // An entry evicted or dropped while refreshing is disposed of without its stale value: unindex it.
+          signal.addEventListener('abort', () => queueMicrotask(() => this.lru.peek(key, { allowStale: true }) === undefined && this.tags.delete(key)), { once: true });
         }),
-      onInsert: (entry, key) => {
-        if (!Array.isArray((entry as Partial<Entry>).records)) return;
-        this.tag(key, tagsOf(key, entry.records));
-      },
-      dispose: (_entry, key) => this.untag(key),
+      onInsert: (entry, key) => this.tags.set(key, entry.tags),
+      dispose: (_entry, key) => this.tags.delete(key),
     });
   }
 
-  /** Bytes held now (as counted against `maxBytes`). */
+  /** Bytes held now (as counted against `maxBytes`, the tag index included). */
   get bytes(): number {
     return this.lru.calculatedSize;
   }
@@ -135,13 +147,12 @@ export class UpstreamCache {
    * One cache serves every schema generation of a gateway: keys carry the source definition's
    * fingerprint, so a generation never reads another definition's records.
    */
-  static async open(config: CacheDefinition, env: NodeJS.ProcessEnv = process.env): Promise<UpstreamCache> {
-    const cache = new UpstreamCache(config.upstream);
+  static async open(config: CacheDefinition, deps: UpstreamCacheDeps = {}): Promise<UpstreamCache> {
     const shared = config.shared;
-    if (shared.kind === 'redis' && config.upstream.enabled) {
-      cache.shared = await RedisSharedTier.connect({ url: resolveEnv(shared.url, env), keyPrefix: shared.keyPrefix, timeoutMs: shared.timeoutMs });
-    }
-    return cache;
+    if (shared.kind !== 'redis' || !config.upstream.enabled) return new UpstreamCache(config.upstream, deps);
+    const health = new TierOutage('shared', deps.metrics ?? NO_CACHE_METRICS, deps.logger ?? defaultLogger(deps.env));
+    const tier = await RedisSharedTier.connect({ url: resolveEnv(shared.url, deps.env ?? process.env), keyPrefix: shared.keyPrefix, timeoutMs: shared.timeoutMs }, health);
+    return new UpstreamCache(config.upstream, { ...deps, shared: tier });
   }
 
   policy(connector: SourceConnector, entity: string): ResolvedPolicy {
@@ -160,7 +171,7 @@ export class UpstreamCache {
    * to the error of the call that carried it). Values served from the cache are reported to
    * `observe` as one call with `cacheHit: true` and the age of the oldest value.
    */
-  async lookup(
+  lookup(
     connector: SourceConnector,
     entity: string,
     field: string,
@@ -171,120 +182,135 @@ export class UpstreamCache {
     const policy = this.policy(connector, entity);
     if (!this.config.enabled || policy.ttlMs <= 0) return connector.lookup(entity, field, values, observe, normalize);
     const prefix = [connector.name, fingerprintOf(connector.definition), entity, field, normalize, ''].join(SEP);
-    const keptMs = policy.ttlMs + Math.max(policy.staleWhileRevalidateMs, policy.staleIfErrorMs);
-    const batch: Batch = { waiters: [], freshMs: policy.ttlMs, ttlMs: keptMs, prefix };
-    const now = Date.now();
-    const startedAt = performance.now();
+    const batch: Batch = { waiters: [], policy, prefix };
+    const now = this.clock.now();
+    const entries: Array<Entry | undefined> = new Array<Entry | undefined>(values.length);
+    const pending: Pending[] = [];
+    /** Values answered from memory (fresh, or stale while revalidating): their oldest fetch. */
+    let oldestServed = Infinity;
+    let servedCount = 0;
     let fresh = 0;
     let stale = 0;
-    let misses = 0;
-    /** Per value: the entry to serve if the source fails (kept within `staleIfErrorMs` of its freshness). */
-    const fallbacks: Array<Entry | undefined> = [];
-    const pending = values.map((value, i): Promise<Entry | undefined> => {
+    values.forEach((value, index) => {
       const key = prefix + value;
-      const entry = this.lru.get(key, { allowStale: false });
-      const age = entry === undefined ? 0 : now - entry.fetchedAt;
-      const isStale = entry !== undefined && age > entry.freshMs;
-      // Past its freshness plus the window (a short Cache-Control), a value is no longer served.
-      const servable = entry !== undefined && age <= entry.freshMs + policy.staleWhileRevalidateMs;
-      if (entry && !isStale) {
-        fresh += 1;
-        return Promise.resolve(entry);
-      }
-      if (entry !== undefined && age <= entry.freshMs + policy.staleIfErrorMs) fallbacks[i] = entry;
       const status: LRUCache.Status<string, Entry, Batch> = {};
+      const found = this.lru.get(key, { allowStale: true, status });
+      if (found !== undefined && status.get === 'hit') {
+        entries[index] = found;
+        fresh += 1;
+        servedCount += 1;
+        oldestServed = Math.min(oldestServed, found.fetchedAt);
+        return;
+      }
+      // Past its freshness by this much: served at once within one window, after a failure within the other.
+      const staleFor = found === undefined ? Infinity : -(status.remainingTTL ?? 0);
+      const fetchStatus: LRUCache.Status<string, Entry, Batch> = {};
       const fetched = this.lru.fetch(key, {
         context: batch,
-        ttl: keptMs,
-        forceRefresh: isStale,
-        allowStale: !isStale || servable,
-        status,
+        allowStale: staleFor <= policy.staleWhileRevalidateMs,
+        allowStaleOnFetchRejection: staleFor <= policy.staleIfErrorMs,
+        status: fetchStatus,
       });
-      if ((isStale && servable) || status.returnedStale) stale += 1;
-      else misses += 1;
-      return fetched;
+      const servedStale = fetchStatus.returnedStale === true && found !== undefined;
+      if (servedStale) {
+        stale += 1;
+        servedCount += 1;
+        oldestServed = Math.min(oldestServed, found.fetchedAt);
+        // Joins the refresh now in flight (no second call), to know when its value is stored.
+        this.track(this.lru.fetch(key, { context: batch, allowStale: false }));
+      }
+      pending.push({ index, key, fetched, stale: found, servedStale });
     });
-    if (fresh > 0) this.count('upstream', 'hit', fresh);
-    if (stale > 0) this.count('upstream', 'stale', stale);
-    if (misses > 0) this.count('upstream', 'miss', misses);
-    if (batch.waiters.length > 0) {
-      this.fill(connector, entity, field, normalize, batch, observe).catch((error: unknown) => {
-        for (const waiter of batch.waiters) waiter.reject(error);
-      });
-    }
-    const settled = await Promise.allSettled(pending);
-    // The source failed: values kept past their freshness answer instead, and say how old they are.
-    const rescued = settled.map((outcome, i) => (outcome.status === 'rejected' ? fallbacks[i] : undefined));
-    const kept = rescued.filter((entry): entry is Entry => entry !== undefined);
-    if (kept.length > 0) {
-      this.count('upstream', 'stale_if_error', kept.length);
-      observe?.({
-        source: connector.name,
-        route: `cache ${entity}.${field}`,
-        batchSize: kept.length,
-        status: 200,
-        attempts: 0,
-        startedAt: performance.now(),
-        durationMs: 0,
-        cacheHit: true,
-        staleIfError: true,
-        ageMs: Date.now() - Math.min(...kept.map((entry) => entry.fetchedAt)),
-      });
-    }
-    if (observe && fresh + stale > 0) {
-      // Values fetched before this lookup began were served from the cache.
-      const served = settled.flatMap((outcome) => (outcome.status === 'fulfilled' && outcome.value && outcome.value.fetchedAt < now ? [outcome.value.fetchedAt] : []));
+    if (fresh > 0) this.metrics.count('upstream', 'hit', fresh);
+    if (stale > 0) this.metrics.count('upstream', 'stale', stale);
+    if (pending.length > stale) this.metrics.count('upstream', 'miss', pending.length - stale);
+    if (observe && servedCount > 0) {
       observe({
         source: connector.name,
         route: `cache ${entity}.${field}`,
-        batchSize: fresh + stale,
+        batchSize: servedCount,
         status: 200,
         attempts: 0,
-        startedAt,
+        startedAt: now,
         durationMs: 0,
         cacheHit: true,
-        ageMs: now - Math.min(now, ...served),
+        ageMs: now - oldestServed,
       });
     }
-    return new Map<string, CanonicalRecord[] | Error>(
-      values.map((value, i) => {
-        const outcome = settled[i]!;
-        const fallback = rescued[i];
-        if (fallback) return [value, fallback.records];
-        if (outcome.status === 'rejected') return [value, outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason))];
-        return [value, outcome.value?.records ?? []];
-      }),
-    );
+    if (batch.waiters.length > 0) {
+      this.track(
+        this.fill(connector, entity, field, normalize, batch, observe).catch((error: unknown) => {
+          for (const waiter of batch.waiters) waiter.reject(error);
+        }),
+      );
+    }
+    // Every key fresh, or served stale while it refreshes: answered now, without waiting on the fetches.
+    if (pending.every((p) => p.servedStale)) {
+      // (A refresh that fails keeps the stale value, until its windows end: lru-cache's noDeleteOnFetchRejection.)
+      for (const p of pending) entries[p.index] = p.stale;
+      return Promise.resolve(answerOf(values, entries, []));
+    }
+    return this.settle(connector, entity, field, values, entries, pending, observe);
   }
 
-  /** The shared tier first (when there is one), then one source call for every key still missing. */
-  private async fill(
+  /** The answer of a lookup with keys to wait for: fetched records, stale values where the source failed, errors. */
+  private async settle(
     connector: SourceConnector,
     entity: string,
     field: string,
-    normalize: KeyNormalization,
-    batch: Batch,
+    values: readonly string[],
+    entries: Array<Entry | undefined>,
+    pending: readonly Pending[],
     observe: CallObserver | undefined,
-  ): Promise<void> {
-    let waiters = batch.waiters;
-    if (this.shared) {
-      const found = await this.shared.getMany(waiters.map((waiter) => batch.prefix + waiter.value));
-      const now = Date.now();
-      const missing: Waiter[] = [];
-      waiters.forEach((waiter, i) => {
-        const shared = found[i];
-        const freshMs = Math.min(batch.freshMs, shared?.freshMs ?? Infinity);
-        if (shared && now - shared.fetchedAt <= freshMs) waiter.resolve({ records: shared.records, fetchedAt: shared.fetchedAt, freshMs });
-        else missing.push(waiter);
+  ): Promise<Map<string, CanonicalRecord[] | Error>> {
+    const errors: Array<Error | undefined> = [];
+    const settled = await Promise.allSettled(pending.map((p) => p.fetched));
+    let oldestRescued = Infinity;
+    let rescued = 0;
+    settled.forEach((outcome, i) => {
+      const p = pending[i]!;
+      if (outcome.status === 'rejected') {
+        errors[p.index] = outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason));
+        return;
+      }
+      const entry = outcome.value;
+      entries[p.index] = entry;
+      if (entry === undefined) return;
+      // The fetch this lookup waited for answered with the value it meant to replace: the source failed.
+      if (!p.servedStale && entry === p.stale) {
+        rescued += 1;
+        oldestRescued = Math.min(oldestRescued, entry.fetchedAt);
+      }
+      if (entry.noStore && this.lru.peek(p.key) === entry) this.lru.delete(p.key);
+    });
+    if (rescued > 0) {
+      this.metrics.count('upstream', 'stale_if_error', rescued);
+      const now = this.clock.now();
+      observe?.({
+        source: connector.name,
+        route: `cache ${entity}.${field}`,
+        batchSize: rescued,
+        status: 200,
+        attempts: 0,
+        startedAt: now,
+        durationMs: 0,
+        cacheHit: true,
+        staleIfError: true,
+        ageMs: now - oldestRescued,
       });
-      if (missing.length < waiters.length) this.count('shared', 'hit', waiters.length - missing.length);
-      if (missing.length > 0) this.count('shared', 'miss', missing.length);
-      waiters = missing;
-      if (waiters.length === 0) return;
     }
-    let groups: Map<string, CanonicalRecord[] | Error>;
+    return answerOf(values, entries, errors);
+  }
+
+  /** The shared tier first (when there is one), then one source call for every key still missing. */
+  private async fill(connector: SourceConnector, entity: string, field: string, normalize: KeyNormalization, batch: Batch, observe: CallObserver | undefined): Promise<void> {
+    const { policy, prefix } = batch;
+    let waiters = batch.waiters;
+    if (this.shared) waiters = await this.fromShared(waiters, prefix, policy);
+    if (waiters.length === 0) return;
     // Cache-Control from the source shortens (never lengthens) the declared freshness.
     const maxAge = new Map<string, number>();
+    let groups: Map<string, CanonicalRecord[] | Error>;
     try {
       groups = await connector.lookup(entity, field, waiters.map((waiter) => waiter.value), observe, normalize, (values, maxAgeMs) => {
         for (const value of values) maxAge.set(value, maxAgeMs);
@@ -293,7 +319,9 @@ export class UpstreamCache {
       for (const waiter of waiters) waiter.reject(error);
       return;
     }
-    const fetchedAt = Date.now();
+    const fetchedAt = this.clock.now();
+    const fetchedAtWall = this.clock.wallNow();
+    const keptPastFreshMs = Math.max(policy.staleWhileRevalidateMs, policy.staleIfErrorMs);
     const stored: Parameters<SharedTier['setMany']>[0][number][] = [];
     for (const waiter of waiters) {
       const group = groups.get(waiter.value) ?? [];
@@ -301,38 +329,61 @@ export class UpstreamCache {
         waiter.reject(group);
         continue;
       }
-      const key = batch.prefix + waiter.value;
+      const key = prefix + waiter.value;
       const sourceMaxAge = maxAge.get(waiter.value);
-      const freshMs = Math.min(batch.freshMs, sourceMaxAge ?? Infinity);
-      waiter.resolve({ records: group, fetchedAt, freshMs });
+      const tags = tagsOf(waiter.value, group);
       if (sourceMaxAge === 0) {
         // no-store: the waiting lookups get the records, and nothing is kept.
-        setImmediate(() => this.lru.delete(key));
+        waiter.resolve({ records: group, fetchedAt, tags, noStore: true });
         continue;
       }
-      stored.push({ key, entry: { records: group, fetchedAt, ...(freshMs < batch.freshMs ? { freshMs } : {}) }, ttlMs: Math.min(batch.ttlMs, sourceMaxAge === undefined ? Infinity : sourceMaxAge + batch.ttlMs - batch.freshMs), tags: tagsOf(key, group) });
+      const freshMs = Math.min(policy.ttlMs, sourceMaxAge ?? Infinity);
+      waiter.options.ttl = freshMs;
+      waiter.resolve({ records: group, fetchedAt, tags });
+      const entry: SharedEntry = { records: group, fetchedAt: fetchedAtWall, ...(freshMs < policy.ttlMs ? { freshMs } : {}) };
+      stored.push({ key, entry, ttlMs: freshMs + keptPastFreshMs, tags });
     }
     if (this.shared) await this.shared.setMany(stored);
   }
 
-  private tag(key: string, values: readonly string[]): void {
-    this.untag(key);
-    const unique = [...new Set(values)];
-    this.tagsOf.set(key, unique);
-    for (const value of unique) {
-      let keys = this.tags.get(value);
-      if (!keys) this.tags.set(value, (keys = new Set()));
-      keys.add(key);
-    }
+  /** Resolves the waiters the shared tier holds fresh (ages are wall-clock, across replicas); returns the rest. */
+  private async fromShared(waiters: Waiter[], prefix: string, policy: ResolvedPolicy): Promise<Waiter[]> {
+    const found = await this.shared!.getMany(waiters.map((waiter) => prefix + waiter.value));
+    const now = this.clock.now();
+    const wallNow = this.clock.wallNow();
+    const missing: Waiter[] = [];
+    waiters.forEach((waiter, i) => {
+      const shared = found[i];
+      const ageMs = shared === undefined ? 0 : Math.max(0, wallNow - shared.fetchedAt);
+      const remainingMs = shared === undefined ? 0 : Math.min(policy.ttlMs, shared.freshMs ?? Infinity) - ageMs;
+      if (shared === undefined || remainingMs <= 0) {
+        missing.push(waiter);
+        return;
+      }
+      // Fresh here for what is left of its freshness, however long ago another replica fetched it.
+      waiter.options.ttl = remainingMs;
+      waiter.resolve({ records: shared.records, fetchedAt: now - ageMs, tags: tagsOf(waiter.value, shared.records) });
+    });
+    if (missing.length < waiters.length) this.metrics.count('shared', 'hit', waiters.length - missing.length);
+    if (missing.length > 0) this.metrics.count('shared', 'miss', missing.length);
+    return missing;
   }
 
-  private untag(key: string): void {
-    for (const value of this.tagsOf.get(key) ?? []) {
-      const keys = this.tags.get(value);
-      keys?.delete(key);
-      if (keys?.size === 0) this.tags.delete(value);
-    }
-    this.tagsOf.delete(key);
+  private track(work: Promise<unknown>): void {
+    const done: Promise<void> = work.then(
+      () => void this.background.delete(done),
+      () => void this.background.delete(done),
+    );
+    this.background.add(done);
+  }
+
+  /**
+   * Resolves once every fill and background refresh started so far is done: its records stored
+   * here and in the shared tier, or its failure settled. Closing waits for it, so that no write
+   * reaches a closed tier.
+   */
+  async idle(): Promise<void> {
+    while (this.background.size > 0) await Promise.all([...this.background]);
   }
 
   /**
@@ -342,9 +393,9 @@ export class UpstreamCache {
   invalidateValues(values: Iterable<string>): number {
     let dropped = 0;
     for (const value of values) {
-      for (const key of [...(this.tags.get(value) ?? [])]) {
+      for (const key of this.tags.keysOf(value)) {
         if (this.lru.delete(key)) dropped += 1;
-        this.untag(key);
+        this.tags.delete(key);
       }
     }
     return dropped;
@@ -353,19 +404,29 @@ export class UpstreamCache {
   clear(): void {
     this.lru.clear();
     this.tags.clear();
-    this.tagsOf.clear();
   }
 
-  /** Empties local memory and closes the shared tier's connections. */
+  /** Waits for the fills in flight, empties local memory and closes the shared tier's connections. */
   async close(): Promise<void> {
+    await this.idle();
     this.clear();
     await this.shared?.close();
   }
 }
 
-/** The key's own value and every short field value of the records: what an invalidation names. */
-function tagsOf(key: string, records: readonly CanonicalRecord[]): string[] {
-  return [key.slice(key.lastIndexOf(SEP) + 1), ...records.flatMap((record) => Object.values(record).filter(isKeyLike).map(String))];
+function answerOf(values: readonly string[], entries: ReadonlyArray<Entry | undefined>, errors: ReadonlyArray<Error | undefined>): Map<string, CanonicalRecord[] | Error> {
+  const answer = new Map<string, CanonicalRecord[] | Error>();
+  values.forEach((value, i) => answer.set(value, errors[i] ?? entries[i]?.records ?? []));
+  return answer;
+}
+
+/** The key's own value and every short field value of the records (distinct): what an invalidation names. */
+function tagsOf(value: string, records: readonly CanonicalRecord[]): string[] {
+  const tags = new Set<string>([value]);
+  for (const record of records) {
+    for (const field of Object.values(record)) if (isKeyLike(field)) tags.add(String(field));
+  }
+  return [...tags];
 }
 
 function isKeyLike(value: unknown): value is string | number {

@@ -16,6 +16,7 @@ import { openRegistry } from '../registry/open-registry';
 import { createAdminApi } from '../server/admin-api';
 import { ADMIN_COMMANDS, ADMIN_USAGE, runAdminCommand } from './admin-commands';
 import { resolveEnv } from '../config/env';
+import { CacheCounters } from '../telemetry/metrics';
 import { stopTracing } from '../telemetry/tracing';
 
 const USAGE = `Usage: virtualize <command> [options]
@@ -165,9 +166,11 @@ async function runSandboxes(options: SandboxesOptions): Promise<void> {
 
 /** The gateway with its registry and admin API; nothing stays open when it cannot start. */
 async function serve(config: ReturnType<typeof loadConfigFile>, baseDir: string, port: string | undefined): Promise<GatewayServer> {
-  const registry = await openRegistry(config, { baseDir, env: process.env });
+  // Counters first: the cache tiers are given them when they are opened.
+  const cacheMetrics = new CacheCounters();
+  const registry = await openRegistry(config, { baseDir, env: process.env, cacheDeps: { metrics: cacheMetrics } });
   try {
-    return await startGatewayServer(registry.gateway, { ...(port ? { port: Number(port) } : {}), admin: createAdminApi(registry, config.registry.credentials, process.env) });
+    return await startGatewayServer(registry.gateway, { ...(port ? { port: Number(port) } : {}), admin: createAdminApi(registry, config.registry.credentials, process.env), cacheMetrics });
   } catch (error) {
     await registry.close();
     throw error;

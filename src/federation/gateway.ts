@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { GraphQLSchema } from 'graphql';
-import { UpstreamCache } from '../cache/upstream-cache';
+import { UpstreamCache, type UpstreamCacheDeps } from '../cache/upstream-cache';
 import type { Catalog } from '../catalog/catalog';
 import { compileCatalog } from '../catalog/compile-catalog';
 import type { VirtualizationConfig } from '../config/definition';
@@ -31,6 +31,8 @@ export interface GatewayOptions {
    * left open on close. By default the gateway opens its own (`cache.upstream`, `cache.shared`).
    */
   upstreamCache?: UpstreamCache;
+  /** What the upstream-call cache the gateway opens is given (its clock, its counters); `env` and `logger` are the gateway's. */
+  cacheDeps?: Omit<UpstreamCacheDeps, 'env'>;
 }
 
 /** The federated engine: the unified schema, and what each request needs to execute it. */
@@ -79,7 +81,7 @@ export async function createGateway(config: VirtualizationConfig, options: Gatew
     ]),
   );
   const store = withServiceCrosswalks(catalog, tables, connectors);
-  const upstreamCache = options.upstreamCache ?? (await UpstreamCache.open(config.cache, options.env));
+  const upstreamCache = options.upstreamCache ?? (await UpstreamCache.open(config.cache, { env: options.env, ...(options.logger ? { logger: options.logger } : {}), ...options.cacheDeps }));
   const lookup = upstreamCache.lookup.bind(upstreamCache);
   return {
     schema,

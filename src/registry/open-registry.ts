@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { UpstreamCache } from '../cache/upstream-cache';
+import { UpstreamCache, type UpstreamCacheDeps } from '../cache/upstream-cache';
 import type { VirtualizationConfig } from '../config/definition';
 import { resolveEnv } from '../config/env';
 import type { RejectionListener } from '../connectors/source-connector';
@@ -24,6 +24,8 @@ export interface RegistryOptions {
   /** DNS for the egress check (tests replace it). */
   resolveHost?: HostResolver;
   onReject?: RejectionListener;
+  /** What the upstream-call cache that every generation shares is given (its clock, its counters, its log). */
+  cacheDeps?: Omit<UpstreamCacheDeps, 'env'>;
 }
 
 /** The store `registry.store` declares: files under a directory (embedded) or PostgreSQL (fleets). */
@@ -64,7 +66,7 @@ export async function openRegistry(base: VirtualizationConfig, options: Registry
     const canonical = CanonicalSchema.fromDirectory(at(base.schemaDir));
     const tables = await openTables(base, at, store);
     const snapshot = await store.load();
-    const upstreamCache = await UpstreamCache.open(base.cache, options.env);
+    const upstreamCache = await UpstreamCache.open(base.cache, { env: options.env, ...options.cacheDeps });
     const build = (config: VirtualizationConfig): Promise<Gateway> =>
       createGateway(config, { baseDir: options.baseDir, env: options.env, store: tables, upstreamCache, loadCrosswalkFiles: false, ...(options.onReject ? { onReject: options.onReject } : {}) });
     let initial: Gateway;

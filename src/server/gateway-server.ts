@@ -14,7 +14,8 @@ import { useShapeLimits } from '../guard/use-shape-limits';
 import { LiveGateway, type PinnedGeneration } from '../registry/live-gateway';
 import { ADMIN_PREFIX, type AdminApi } from './admin-api';
 import { defaultAuditLogger, defaultLogger, type Logger } from '../telemetry/logger';
-import { GatewayMetrics } from '../telemetry/metrics';
+import { GatewayMetrics, type CacheCounters } from '../telemetry/metrics';
+import type { Clock } from '../time/clock';
 import { OperationScope } from '../telemetry/operation-trace';
 import { useBadUserInput } from './bad-user-input';
 import { useExplain } from './explain';
@@ -36,6 +37,13 @@ export interface GatewayServerOptions {
   logs?: { app?: Logger; audit?: Logger };
   /** The admin API, served under `/admin/` when the gateway takes registrations at run time. */
   admin?: AdminApi;
+  /**
+   * The counters the upstream-call cache was given when it was opened (`UpstreamCacheDeps.metrics`),
+   * served at /metrics and fed by the hot-response tier too; by default counters of this server's own.
+   */
+  cacheMetrics?: CacheCounters;
+  /** The clock of the hot-response tier (ages, admission window, TTL); default the process's clocks. */
+  clock?: Clock;
 }
 
 /** What each request carries into yoga: the generation (schema and connectors) it runs on to the end. */
@@ -126,13 +134,14 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
   const logger = options.logs?.app ?? defaultLogger();
   // Hot reload: each request runs on the generation it pinned, so a swap never changes a schema under it.
   const live = LiveGateway.of(gateway);
-  const metrics = new GatewayMetrics(() => [...live.connectors].map(([name, connector]) => [name, connector.http.health().breaker?.state ?? 'closed'] as const));
-  // The upstream-call cache outlives schema generations (the registry hands each the same one),
-  // so its counter and its shared tier's subscription are set once here.
-  const countCache = (tier: string, result: string, n = 1) => metrics.cacheRequests.inc({ tier, result }, n);
-  live.upstreamCache.count = countCache;
-  const responseCache = new ResponseStore(gateway.config.cache.responses, countCache);
+  const metrics = new GatewayMetrics(
+    () => [...live.connectors].map(([name, connector]) => [name, connector.http.health().breaker?.state ?? 'closed'] as const),
+    options.cacheMetrics,
+  );
+  const responseCache = new ResponseStore(gateway.config.cache.responses, { metrics: metrics.cache, ...(options.clock ? { clock: options.clock } : {}) });
   const webhooks = new WebhookReceiver(live, responseCache, logger, live.env);
+  // The upstream-call cache outlives schema generations (the registry hands each the same one),
+  // so its shared tier's subscription is set once here.
   const shared = live.upstreamCache.shared;
   if (shared) {
     // An invalidation applied on any replica reaches this one's local memory through the shared tier.

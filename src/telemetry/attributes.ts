@@ -63,6 +63,7 @@ export const METRIC = {
   upstreamRequests: 'virtualize_upstream_requests_total',
   upstreamRequestDuration: 'virtualize_upstream_request_duration_seconds',
   cacheRequests: 'virtualize_cache_requests_total',
+  cacheTierErrors: 'virtualize_cache_tier_errors_total',
   queryCost: 'virtualize_query_cost',
   breakerState: 'virtualize_breaker_state',
   operations: 'virtualize_operations_total',

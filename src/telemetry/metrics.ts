@@ -51,6 +51,36 @@ export interface CompletedOperation {
   cost: number | undefined;
 }
 
+/**
+ * The cache tiers' counters. Built before the tiers, which are given them when they are opened
+ * (`CacheMetrics` of `src/cache/`), and served with the gateway's metrics.
+ */
+export class CacheCounters {
+  readonly registry = new Registry();
+  /** `result` is `hit`, `miss`, `stale` or `stale_if_error`. */
+  private readonly requests = new Counter({
+    name: METRIC.cacheRequests,
+    help: 'Cache lookups by tier and result.',
+    labelNames: [LABEL.tier, LABEL.result],
+    registers: [this.registry],
+  });
+  private readonly tierErrors = new Counter({
+    name: METRIC.cacheTierErrors,
+    help: 'Operations of a cache tier that failed (a read answered as a miss, a write or an invalidation dropped), by tier.',
+    labelNames: [LABEL.tier],
+    registers: [this.registry],
+  });
+
+  readonly count = (tier: string, result: string, n = 1): void => {
+    this.requests.inc({ [LABEL.tier]: tier, [LABEL.result]: result }, n);
+  };
+
+  /** The error itself is the tier's to log (once per outage); here it is counted. */
+  readonly tierFailed = (tier: string, _error: unknown): void => {
+    this.tierErrors.inc({ [LABEL.tier]: tier });
+  };
+}
+
 export class GatewayMetrics {
   private readonly registry = new Registry();
   private readonly upstreamRequests = new Counter({
@@ -64,13 +94,6 @@ export class GatewayMetrics {
     help: 'Duration of upstream HTTP calls, from asking for a connection to the end of the body, in seconds.',
     labelNames: [LABEL.source, LABEL.route],
     buckets: UPSTREAM_BUCKETS,
-    registers: [this.registry],
-  });
-  /** Fed by the cache tiers: `result` is `hit`, `miss`, `stale` or `stale_if_error`. */
-  readonly cacheRequests = new Counter({
-    name: METRIC.cacheRequests,
-    help: 'Cache lookups by tier and result.',
-    labelNames: [LABEL.tier, LABEL.result],
     registers: [this.registry],
   });
   private readonly queryCost = new Histogram({
@@ -93,8 +116,14 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  /** `breakerStates` is read at each scrape. */
-  constructor(breakerStates: () => Iterable<readonly [source: string, state: BreakerState]>) {
+  /**
+   * `breakerStates` is read at each scrape. `cache` holds the counters the cache tiers were given
+   * when they were opened (they are built before this).
+   */
+  constructor(
+    breakerStates: () => Iterable<readonly [source: string, state: BreakerState]>,
+    readonly cache: CacheCounters = new CacheCounters(),
+  ) {
     new Gauge({
       name: METRIC.breakerState,
       help: 'Circuit breaker state per source: 0 closed, 1 half-open, 2 open.',
@@ -123,7 +152,7 @@ export class GatewayMetrics {
 
   /** The Prometheus text exposition of the gateway's and the process's metrics. */
   async exposition(): Promise<{ contentType: string; text: string }> {
-    const merged = Registry.merge([this.registry, processMetrics()]);
+    const merged = Registry.merge([this.registry, this.cache.registry, processMetrics()]);
     return { contentType: merged.contentType, text: await merged.metrics() };
   }
 }

@@ -1,15 +1,21 @@
 import { UpstreamCache } from '../../src/cache/upstream-cache';
+import type { CacheMetrics } from '../../src/cache/cache-telemetry';
 import type { CacheDefinition, SourceDefinition } from '../../src/config/definition';
 import { maxAgeOf } from '../../src/connectors/cache-control';
 import type { UpstreamCall } from '../../src/connectors/upstream-call';
 import type { CanonicalRecord } from '../../src/connectors/record-mapper';
 import type { SourceConnector } from '../../src/connectors/source-connector';
+import { ManualClock } from '../support/manual-clock';
 
 const defaults: CacheDefinition['upstream'] = { enabled: true, maxBytes: 1_000_000, ttlMs: 60_000, staleWhileRevalidateMs: 0, staleIfErrorMs: 0 };
 
-/** A connector that answers `{ id: value }` for each value after `delayMs`, and records every call. */
-function fakeConnector(options: { delayMs?: number; fail?: (value: string) => boolean; cache?: SourceDefinition['cache']; maxAgeMs?: number } = {}) {
+/**
+ * A connector that answers `{ id: value }` for each value, and records every call. With `gated`,
+ * each call waits until the test opens it (`release()`), so that a test holds calls in flight.
+ */
+function fakeConnector(options: { gated?: boolean; fail?: (value: string) => boolean; cache?: SourceDefinition['cache']; maxAgeMs?: number } = {}) {
   const calls: string[][] = [];
+  const gates: Array<() => void> = [];
   let version = 0;
   const connector = {
     name: 'fake',
@@ -17,36 +23,50 @@ function fakeConnector(options: { delayMs?: number; fail?: (value: string) => bo
     async lookup(_entity: string, _field: string, values: readonly string[], _observe: unknown, _normalize: unknown, onMaxAge?: (values: readonly string[], maxAgeMs: number) => void) {
       calls.push([...values]);
       if (options.maxAgeMs !== undefined) onMaxAge?.(values, options.maxAgeMs);
-      if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+      if (options.gated) await new Promise<void>((resolve) => gates.push(resolve));
       version += 1;
       return new Map<string, CanonicalRecord[] | Error>(
         values.map((value) => [value, options.fail?.(value) ? new Error(`failed ${value}`) : [{ id: value, version, padding: 'x'.repeat(100) }]]),
       );
     },
   } as unknown as SourceConnector;
-  return { connector, calls };
+  /** Lets every call waiting so far answer. */
+  const release = () => gates.splice(0).forEach((open) => open());
+  return { connector, calls, release };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Counters that keep every result counted, one entry per key. */
+function counting(): { metrics: CacheMetrics; counts: string[] } {
+  const counts: string[] = [];
+  return { counts, metrics: { count: (_tier, result, n = 1) => counts.push(...Array<string>(n).fill(result)), tierFailed: () => undefined } };
+}
+
+const version = (answer: Map<string, CanonicalRecord[] | Error>, key: string) => (answer.get(key) as CanonicalRecord[])[0]!.version;
 
 describe('upstream-call cache', () => {
+  let clock: ManualClock;
+  beforeEach(() => {
+    clock = new ManualClock();
+  });
+
   it('serves cached keys without a call and batches only the missing ones', async () => {
-    const counts: string[] = [];
-    const cache = new UpstreamCache(defaults, (_tier, result, n = 1) => counts.push(...Array<string>(n).fill(result)));
+    const { metrics, counts } = counting();
+    const cache = new UpstreamCache(defaults, { clock, metrics });
     const { connector, calls } = fakeConnector();
     await cache.lookup(connector, 'Thing', 'id', ['a', 'b']);
+    clock.advance(1_500);
     const observed: UpstreamCall[] = [];
     const result = await cache.lookup(connector, 'Thing', 'id', ['a', 'b', 'c', 'd'], (call) => observed.push(call));
     expect(calls).toEqual([['a', 'b'], ['c', 'd']]);
     expect([...result.keys()]).toEqual(['a', 'b', 'c', 'd']);
     expect((result.get('a') as CanonicalRecord[])[0]).toMatchObject({ id: 'a' });
-    expect(observed).toEqual([expect.objectContaining({ cacheHit: true, batchSize: 2, attempts: 0 })]);
+    expect(observed).toEqual([expect.objectContaining({ cacheHit: true, batchSize: 2, attempts: 0, ageMs: 1_500 })]);
     expect(counts.filter((c) => c === 'hit')).toHaveLength(2);
     expect(counts.filter((c) => c === 'miss')).toHaveLength(4);
   });
 
   it('never serves records mapped by another version of a source definition', async () => {
-    const cache = new UpstreamCache(defaults);
+    const cache = new UpstreamCache(defaults, { clock });
     const before = fakeConnector();
     await cache.lookup(before.connector, 'Thing', 'id', ['a']);
     await cache.lookup(before.connector, 'Thing', 'id', ['a']);
@@ -62,53 +82,94 @@ describe('upstream-call cache', () => {
   });
 
   it('100 concurrent identical cold lookups make one call per key', async () => {
-    const cache = new UpstreamCache(defaults);
-    const { connector, calls } = fakeConnector({ delayMs: 30 });
-    const results = await Promise.all(Array.from({ length: 100 }, () => cache.lookup(connector, 'Thing', 'id', ['k1', 'k2'])));
+    const cache = new UpstreamCache(defaults, { clock });
+    const { connector, calls, release } = fakeConnector({ gated: true });
+    const pending = Array.from({ length: 100 }, () => cache.lookup(connector, 'Thing', 'id', ['k1', 'k2']));
+    expect(calls).toEqual([['k1', 'k2']]);
+    release();
+    const results = await Promise.all(pending);
     expect(calls).toEqual([['k1', 'k2']]);
     for (const result of results) expect((result.get('k2') as CanonicalRecord[])[0]).toMatchObject({ id: 'k2', version: 1 });
   });
 
   it('expires values after their TTL (source policy over the default)', async () => {
-    const cache = new UpstreamCache(defaults);
+    const cache = new UpstreamCache(defaults, { clock });
     const { connector, calls } = fakeConnector({ cache: { ttlMs: 50, staleWhileRevalidateMs: 0 } });
     await cache.lookup(connector, 'Thing', 'id', ['a']);
+    clock.advance(50);
     await cache.lookup(connector, 'Thing', 'id', ['a']);
     expect(calls).toHaveLength(1);
-    await sleep(80);
+    clock.advance(1);
     const again = await cache.lookup(connector, 'Thing', 'id', ['a']);
     expect(calls).toHaveLength(2);
-    expect((again.get('a') as CanonicalRecord[])[0]).toMatchObject({ version: 2 });
+    expect(version(again, 'a')).toBe(2);
+  });
+
+  it('answers at once, without waiting on anything, when every key is fresh or served stale', async () => {
+    const cache = new UpstreamCache(defaults, { clock });
+    const { connector, release } = fakeConnector({ gated: true, cache: { ttlMs: 30, staleWhileRevalidateMs: 5_000 } });
+    const first = cache.lookup(connector, 'Thing', 'id', ['a']);
+    release();
+    await first;
+    // Settled on the next turn of the microtask queue: nothing in between it could have waited for.
+    const settledNow = async (answer: Promise<unknown>) => {
+      let settled = false;
+      void answer.then(() => (settled = true));
+      await Promise.resolve();
+      return settled;
+    };
+    expect(await settledNow(cache.lookup(connector, 'Thing', 'id', ['a']))).toBe(true);
+    clock.advance(31);
+    // Stale while the refresh is held in flight: answered all the same.
+    expect(await settledNow(cache.lookup(connector, 'Thing', 'id', ['a']))).toBe(true);
+    // A key never fetched waits for its call.
+    expect(await settledNow(cache.lookup(connector, 'Thing', 'id', ['a', 'b']))).toBe(false);
+    release();
   });
 
   it('serves a stale value at once within the stale-while-revalidate window, and refreshes it once in the background', async () => {
-    const counts: string[] = [];
-    const cache = new UpstreamCache(defaults, (_tier, result) => counts.push(result));
-    const { connector, calls } = fakeConnector({ delayMs: 20, cache: { ttlMs: 30, staleWhileRevalidateMs: 5_000 } });
-    await cache.lookup(connector, 'Thing', 'id', ['a']);
-    await sleep(50);
+    const { metrics, counts } = counting();
+    const cache = new UpstreamCache(defaults, { clock, metrics });
+    const { connector, calls, release } = fakeConnector({ gated: true, cache: { ttlMs: 30, staleWhileRevalidateMs: 5_000 } });
+    const first = cache.lookup(connector, 'Thing', 'id', ['a']);
+    release();
+    await first;
+    clock.advance(50);
     const observed: UpstreamCall[] = [];
-    const started = performance.now();
+    // The refresh is held in flight: both lookups are answered with the stale value regardless.
     const [stale, alsoStale] = await Promise.all([
       cache.lookup(connector, 'Thing', 'id', ['a'], (call) => observed.push(call)),
       cache.lookup(connector, 'Thing', 'id', ['a']),
     ]);
-    expect(performance.now() - started).toBeLessThan(15);
-    expect((stale.get('a') as CanonicalRecord[])[0]).toMatchObject({ version: 1 });
-    expect((alsoStale.get('a') as CanonicalRecord[])[0]).toMatchObject({ version: 1 });
-    expect(observed[0]).toMatchObject({ cacheHit: true });
-    expect(observed[0]!.ageMs).toBeGreaterThanOrEqual(45);
-    expect(counts).toContain('stale');
-    await sleep(40);
+    expect(version(stale, 'a')).toBe(1);
+    expect(version(alsoStale, 'a')).toBe(1);
+    expect(observed).toEqual([expect.objectContaining({ cacheHit: true, ageMs: 50 })]);
+    expect(counts.filter((c) => c === 'stale')).toHaveLength(2);
+    // One background refresh for both.
     expect(calls).toHaveLength(2);
+    release();
+    await cache.idle();
     const fresh = await cache.lookup(connector, 'Thing', 'id', ['a']);
-    expect((fresh.get('a') as CanonicalRecord[])[0]).toMatchObject({ version: 2 });
+    expect(version(fresh, 'a')).toBe(2);
     expect(calls).toHaveLength(2);
+  });
+
+  it('past both windows, a lookup waits for the source', async () => {
+    const cache = new UpstreamCache(defaults, { clock });
+    const { connector, calls } = fakeConnector({ cache: { ttlMs: 30, staleWhileRevalidateMs: 100 } });
+    await cache.lookup(connector, 'Thing', 'id', ['a']);
+    clock.advance(130);
+    expect(version(await cache.lookup(connector, 'Thing', 'id', ['a']), 'a')).toBe(1);
+    // The background refresh stored version 2; past its freshness and the window again, a lookup waits.
+    await cache.idle();
+    clock.advance(131);
+    expect(version(await cache.lookup(connector, 'Thing', 'id', ['a']), 'a')).toBe(3);
+    expect(calls).toHaveLength(3);
   });
 
   it('never stores a failure', async () => {
     let failing = true;
-    const cache = new UpstreamCache(defaults);
+    const cache = new UpstreamCache(defaults, { clock });
     const { connector, calls } = fakeConnector({ fail: () => failing });
     const first = await cache.lookup(connector, 'Thing', 'id', ['a']);
     expect(first.get('a')).toBeInstanceOf(Error);
@@ -120,11 +181,11 @@ describe('upstream-call cache', () => {
 
   it('serves a value past its freshness when the source fails, within staleIfErrorMs, and says so', async () => {
     let failing = false;
-    const counts: string[] = [];
-    const cache = new UpstreamCache(defaults, (_tier, result, n = 1) => counts.push(...Array<string>(n).fill(result)));
+    const { metrics, counts } = counting();
+    const cache = new UpstreamCache(defaults, { clock, metrics });
     const { connector, calls } = fakeConnector({ fail: () => failing, cache: { ttlMs: 30, staleWhileRevalidateMs: 0, staleIfErrorMs: 200 } });
     await cache.lookup(connector, 'Thing', 'id', ['a']);
-    await sleep(60);
+    clock.advance(60);
     failing = true;
     const observed: UpstreamCall[] = [];
     const rescued = await cache.lookup(connector, 'Thing', 'id', ['a', 'b'], (call) => observed.push(call));
@@ -132,18 +193,23 @@ describe('upstream-call cache', () => {
     expect(calls).toEqual([['a'], ['a', 'b']]);
     expect((rescued.get('a') as CanonicalRecord[])[0]).toMatchObject({ id: 'a', version: 1 });
     expect(rescued.get('b')).toBeInstanceOf(Error);
-    expect(observed).toEqual([expect.objectContaining({ cacheHit: true, staleIfError: true, batchSize: 1 })]);
-    expect(observed[0]!.ageMs).toBeGreaterThanOrEqual(55);
+    expect(observed).toEqual([expect.objectContaining({ cacheHit: true, staleIfError: true, batchSize: 1, ageMs: 60 })]);
     expect(counts).toContain('stale_if_error');
     // Still down: the value is kept for the next ask too, until the window ends.
-    expect(((await cache.lookup(connector, 'Thing', 'id', ['a'])).get('a') as CanonicalRecord[])[0]).toMatchObject({ version: 1 });
-    await sleep(200);
+    clock.advance(170);
+    expect(version(await cache.lookup(connector, 'Thing', 'id', ['a']), 'a')).toBe(1);
+    clock.advance(1);
     expect((await cache.lookup(connector, 'Thing', 'id', ['a'])).get('a')).toBeInstanceOf(Error);
   });
 
-  it('stays within its byte bound under a flood of distinct keys', async () => {
-    const cache = new UpstreamCache({ ...defaults, maxBytes: 50_000 });
+  it('stays within its byte bound under a flood of distinct keys, its tag index counted', async () => {
+    const cache = new UpstreamCache({ ...defaults, maxBytes: 50_000 }, { clock });
     const { connector } = fakeConnector();
+    await cache.lookup(connector, 'Thing', 'id', ['one']);
+    // One entry: its key, its records and its two tags (the key's value, the record's id).
+    const entryBytes = cache.bytes;
+    const recordsBytes = 2 * JSON.stringify([{ id: 'one', version: 1, padding: 'x'.repeat(100) }]).length;
+    expect(entryBytes).toBeGreaterThan(recordsBytes + 2 * 2 * 'one'.length + 64);
     for (let i = 0; i < 200; i++) {
       await cache.lookup(connector, 'Thing', 'id', Array.from({ length: 50 }, (_, j) => `key-${i}-${j}`));
       expect(cache.bytes).toBeLessThanOrEqual(50_000);
@@ -153,7 +219,7 @@ describe('upstream-call cache', () => {
   });
 
   it('invalidates every entry asked by, or holding, a value', async () => {
-    const cache = new UpstreamCache(defaults);
+    const cache = new UpstreamCache(defaults, { clock });
     const { connector, calls } = fakeConnector();
     await cache.lookup(connector, 'Thing', 'id', ['a', 'b']);
     expect(cache.invalidateValues(['a'])).toBe(1);
@@ -161,24 +227,42 @@ describe('upstream-call cache', () => {
     expect(calls).toEqual([['a', 'b'], ['a']]);
   });
 
+  it('an invalidation during a refresh answers the lookups waiting for it, and keeps nothing', async () => {
+    const cache = new UpstreamCache(defaults, { clock });
+    const { connector, calls, release } = fakeConnector({ gated: true, cache: { ttlMs: 30 } });
+    const first = cache.lookup(connector, 'Thing', 'id', ['a']);
+    release();
+    await first;
+    clock.advance(31);
+    const waiting = cache.lookup(connector, 'Thing', 'id', ['a']);
+    expect(cache.invalidateValues(['a'])).toBe(1);
+    release();
+    expect(version(await waiting, 'a')).toBe(2);
+    const next = cache.lookup(connector, 'Thing', 'id', ['a']);
+    release();
+    expect(version(await next, 'a')).toBe(3);
+    expect(calls).toHaveLength(3);
+  });
+
   it("keeps a value no fresher than the source's Cache-Control says, and nothing on no-store", async () => {
-    const cache = new UpstreamCache({ ...defaults, staleWhileRevalidateMs: 0 });
+    const cache = new UpstreamCache({ ...defaults, staleWhileRevalidateMs: 0 }, { clock });
     const short = fakeConnector({ maxAgeMs: 40 });
     await cache.lookup(short.connector, 'Thing', 'id', ['a']);
+    clock.advance(40);
     await cache.lookup(short.connector, 'Thing', 'id', ['a']);
     expect(short.calls).toHaveLength(1);
-    await sleep(60);
+    clock.advance(1);
     const refreshed = await cache.lookup(short.connector, 'Thing', 'id', ['a']);
     expect(short.calls).toHaveLength(2);
     // No stale-while-revalidate window: the lookup waited for the new value.
-    expect((refreshed.get('a') as CanonicalRecord[])[0]).toMatchObject({ version: 2 });
+    expect(version(refreshed, 'a')).toBe(2);
 
     const none = fakeConnector({ maxAgeMs: 0 });
     const first = await cache.lookup(none.connector, 'Thing', 'id', ['b']);
     expect(first.get('b')).toEqual([expect.objectContaining({ id: 'b' })]);
-    await sleep(5);
     await cache.lookup(none.connector, 'Thing', 'id', ['b']);
     expect(none.calls).toHaveLength(2);
+    expect(cache.size).toBe(1);
   });
 });
 

@@ -6,6 +6,8 @@ import { validateConfig } from '../../src/config/validate';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/federation/gateway';
 import { startGatewayServer, type GatewayServer } from '../../src/server/gateway-server';
 import { createLogger, type LogDestination, type Logger } from '../../src/telemetry/logger';
+import { CacheCounters } from '../../src/telemetry/metrics';
+import type { Clock } from '../../src/time/clock';
 
 export const PROJECT_ROOT = join(__dirname, '../..');
 
@@ -86,6 +88,8 @@ export async function startHarness(options: {
   cache?: boolean;
   /** Where the sandboxes' write endpoints send signed change notifications. */
   webhooks?: SandboxesOptions['webhooks'];
+  /** The clock of the cache tiers (freshness, ages, admission): a `ManualClock` lets a test move time. */
+  clock?: Clock;
 } = {}): Promise<Harness> {
   const sandboxes = await startSandboxes({ latencyMs: options.latencyMs ?? 0, ports: { crm: 0, orders: 0, support: 0 }, webhooks: options.webhooks });
   const configured = options.configure ? options.configure(structuredClone(baseConfig), sandboxes) : baseConfig;
@@ -93,16 +97,21 @@ export async function startHarness(options: {
   const config = validateConfig({ ...input, server: { port: 0, host: '127.0.0.1' } });
   const logs = { app: new MemoryLog(), audit: new MemoryLog() };
   const appLogger = createLogger('app', logs.app.destination);
+  const cacheMetrics = new CacheCounters();
+  const clock = options.clock ? { clock: options.clock } : {};
   const gateway = await createGateway(config, {
     baseDir: PROJECT_ROOT,
     env: { ...sandboxEnv(sandboxes), ...options.env },
     logger: appLogger,
+    cacheDeps: { metrics: cacheMetrics, ...clock },
     ...options.gateway,
   });
   const server = await startGatewayServer(gateway, {
     port: 0,
     host: '127.0.0.1',
     logs: { app: appLogger, audit: createLogger('audit', logs.audit.destination) },
+    cacheMetrics,
+    ...clock,
   });
   const url = `${server.url}/graphql`;
   return {

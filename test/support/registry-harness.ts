@@ -10,6 +10,7 @@ import { openRegistry } from '../../src/registry/open-registry';
 import type { Registry } from '../../src/registry/registry';
 import { createAdminApi } from '../../src/server/admin-api';
 import { startGatewayServer, type GatewayServer } from '../../src/server/gateway-server';
+import { CacheCounters } from '../../src/telemetry/metrics';
 import { billingEnv } from './billing';
 import { memoryLoggers, PROJECT_ROOT, sandboxEnv, type GraphQLResponse, type Sandboxes } from './harness';
 
@@ -73,8 +74,10 @@ export async function startRegistryHarness(
     },
   });
   const logs: Array<Record<string, unknown>> = [];
-  const registry = await openRegistry(config, { baseDir: PROJECT_ROOT, env, log: (event) => logs.push(event), onReject: () => undefined });
-  const server = await startGatewayServer(registry.gateway, { port: 0, host: '127.0.0.1', admin: createAdminApi(registry, config.registry.credentials, env), shutdownGraceMs: 2_000, logs: memoryLoggers() });
+  const cacheMetrics = new CacheCounters();
+  const loggers = memoryLoggers();
+  const registry = await openRegistry(config, { baseDir: PROJECT_ROOT, env, log: (event) => logs.push(event), onReject: () => undefined, cacheDeps: { metrics: cacheMetrics, logger: loggers.app } });
+  const server = await startGatewayServer(registry.gateway, { port: 0, host: '127.0.0.1', admin: createAdminApi(registry, config.registry.credentials, env), shutdownGraceMs: 2_000, logs: loggers, cacheMetrics });
   const origin = server.url;
 
   const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
