@@ -9,14 +9,17 @@ import { validateConfig } from '../../src/config/validate';
 import type { FieldProvenance } from '../../src/federation/provenance';
 import { EXPLAIN_HEADER, type FanoutEntry } from '../../src/server/explain';
 import { startHarness, type Harness } from '../support/harness';
+import { ManualClock } from '../support/manual-clock';
 
 const QUERY = baseConfig.examples![0]!.query;
 const SCOPE = 'x-virtualize-scope';
 
+const clock = new ManualClock();
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness({
     cache: true,
+    clock,
     configure: (config) => ({ ...config, cache: { upstream: { enabled: false }, responses: { admitAfter: 2, windowMs: 60_000, ttlMs: 60_000 } } }),
   });
 });
@@ -47,13 +50,13 @@ describe('hot responses', () => {
     const variables = { first: 2 };
     await h.query(QUERY, variables, { [SCOPE]: 'explain' });
     await h.query(QUERY, variables, { [SCOPE]: 'explain' });
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    clock.advance(30);
     h.resetUpstream();
     const hot = await h.query(QUERY, variables, { [SCOPE]: 'explain', [EXPLAIN_HEADER]: '1' });
     expect(h.upstream().total).toBe(0);
     const fanout = hot.extensions!.fanout as FanoutEntry[];
     expect(fanout).toEqual([expect.objectContaining({ source: 'virtualize', route: 'response cache', cacheHit: true })]);
-    expect(fanout[0]!.ageMs).toBeGreaterThanOrEqual(25);
+    expect(fanout[0]!.ageMs).toBe(30);
     const provenance = hot.extensions!.provenance as FieldProvenance[];
     expect(provenance.length).toBeGreaterThan(0);
     expect(provenance.every((field) => field.cachedAgeMs === fanout[0]!.ageMs)).toBe(true);
@@ -96,14 +99,33 @@ describe('hot responses', () => {
   });
 
   it('keeps a combination only once it was asked admitAfter times within the window', () => {
-    const store = new ResponseStore({ enabled: true, maxBytes: 1_000_000, ttlMs: 60_000, admitAfter: 3, windowMs: 60_000, scopeHeader: SCOPE });
+    const store = new ResponseStore({ enabled: true, maxBytes: 1_000_000, ttlMs: 60_000, admitAfter: 3, windowMs: 60_000, scopeHeader: SCOPE }, { clock });
     const answer = { data: { customer: { id: 'c' } } };
     for (let asked = 1; asked <= 3; asked++) {
       expect(store.get('k')).toBeNull();
       store.set('k', answer, [], 60_000);
       expect(store.size).toBe(asked === 3 ? 1 : 0);
     }
-    expect(store.get('k')).toMatchObject({ data: answer.data, extensions: { responseCache: { hit: true } } });
+    clock.advance(1_000);
+    expect(store.get('k')).toMatchObject({ data: answer.data, extensions: { responseCache: { hit: true, ageMs: 1_000 } } });
+  });
+
+  it('forgets asks older than the window, and drops an answer past its TTL', () => {
+    const store = new ResponseStore({ enabled: true, maxBytes: 1_000_000, ttlMs: 60_000, admitAfter: 2, windowMs: 10_000, scopeHeader: SCOPE }, { clock });
+    const answer = { data: { customer: { id: 'c' } } };
+    expect(store.get('k')).toBeNull();
+    clock.advance(10_000);
+    // The first ask is out of the window: this one alone does not admit the answer.
+    expect(store.get('k')).toBeNull();
+    store.set('k', answer, [], 60_000);
+    expect(store.size).toBe(0);
+    expect(store.get('k')).toBeNull();
+    store.set('k', answer, [], 30_000);
+    expect(store.size).toBe(1);
+    clock.advance(30_000);
+    expect(store.get('k')).not.toBeNull();
+    clock.advance(1);
+    expect(store.get('k')).toBeNull();
   });
 
   it('keeps an answer no longer than the freshness declared for the types it shows', () => {

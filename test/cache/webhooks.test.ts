@@ -58,10 +58,9 @@ async function callsOfNextAsk(): Promise<number> {
   return h.upstream().total;
 }
 
-/** Waits until the gateway logged `count` applied webhooks. */
-async function applied(count: number): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (h.logs.app.entries().filter((line) => line.msg === 'webhook applied').length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+/** Resolves once the gateway has logged `count` applied webhooks. */
+function applied(count: number): Promise<void> {
+  return h.logs.app.when((entries) => entries.filter((line) => line.msg === 'webhook applied').length >= count);
 }
 const appliedSoFar = () => h.logs.app.entries().filter((line) => line.msg === 'webhook applied').length;
 

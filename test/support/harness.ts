@@ -23,10 +23,31 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
 /** Log lines kept in memory, parsed. */
 export class MemoryLog {
   private readonly lines: string[] = [];
-  readonly destination: LogDestination = { write: (line: string) => void this.lines.push(line) };
+  private waiting: Array<{ until: (entries: Array<Record<string, unknown>>) => boolean; resolve: () => void }> = [];
+  readonly destination: LogDestination = {
+    write: (line: string) => {
+      this.lines.push(line);
+      if (this.waiting.length > 0) this.wake();
+    },
+  };
 
   entries(): Array<Record<string, unknown>> {
     return this.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+
+  /** Resolves once `until` holds for the lines written so far: checked now, then after each new line. */
+  when(until: (entries: Array<Record<string, unknown>>) => boolean): Promise<void> {
+    if (until(this.entries())) return Promise.resolve();
+    return new Promise((resolve) => this.waiting.push({ until, resolve }));
+  }
+
+  private wake(): void {
+    const entries = this.entries();
+    this.waiting = this.waiting.filter((waiter) => {
+      if (!waiter.until(entries)) return true;
+      waiter.resolve();
+      return false;
+    });
   }
 }
 
