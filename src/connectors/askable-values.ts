@@ -1,4 +1,4 @@
-import type { LookupDefinition } from '../config/definition';
+import type { CatalogLookup } from '../catalog/catalog-entries';
 
 const NUMBER = /^-?[0-9]+(\.[0-9]+)?$/;
 
@@ -8,7 +8,7 @@ const NUMBER = /^-?[0-9]+(\.[0-9]+)?$/;
  * declared pattern. Sources answer such values with a 400, and in a batch that fails every other
  * value of the batch too.
  */
-export function askableValues(lookup: LookupDefinition): (value: string) => boolean {
+export function askableValues(lookup: CatalogLookup): (value: string) => boolean {
   const pattern = lookup.pattern === undefined ? undefined : new RegExp(lookup.pattern);
   const separator = lookup.batch?.separator;
   const numeric = lookup.valueType === 'number';

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import type { CatalogList, CatalogLoader, LoaderId } from '../catalog/catalog-entries';
 import { runDirectly, type DelegationRunner } from './delegation';
 import type { CanonicalRecord } from './record-mapper';
 import { keyString } from './key-string';
@@ -25,16 +26,15 @@ const lookupDirectly: LookupRunner = (connector, entity, field, values, observe,
 interface LoaderEntry {
   loader: DataLoader<string, CanonicalRecord[]>;
   entityId: string;
-  field: string;
-  normalize: KeyNormalization;
-  unique: boolean;
+  ref: CatalogLoader;
 }
 
 /**
- * The per-request face of the connectors: one DataLoader per (source, entity, lookup field, key
- * normalization), so that every key asked for in the same tick of one request becomes one batched
- * call (or, for a source without batch endpoints, one call per distinct key through the source's
- * bounded pool).
+ * The per-request face of the connectors: one DataLoader per catalog loader (source, entity,
+ * lookup field, key normalization), keyed by the loader's catalog id, so that every key asked for
+ * in the same tick of one request becomes one batched call (or, for a source without batch
+ * endpoints, one call per distinct key through the source's bounded pool). The guard predicts
+ * calls per the same id and batch size.
  *
  * Contract of each loader: for every key, the list of records whose field takes that value, in
  * the order the keys were given (an empty list when there is none). Every record the request
@@ -46,7 +46,7 @@ interface LoaderEntry {
  * runner that needs the request's own context must capture it when it is created, not read it here.
  */
 export class RequestLoaders {
-  private readonly loaders = new Map<string, LoaderEntry>();
+  private readonly loaders = new Map<LoaderId, LoaderEntry>();
   /** Records of each source/entity this request has fetched. */
   private readonly seen = new Map<string, CanonicalRecord[]>();
 
@@ -63,36 +63,30 @@ export class RequestLoaders {
     return connector;
   }
 
-  /** `normalize` says how the asked keys were normalized, so that records are matched back the same way. */
-  loader(source: string, entity: string, field: string, normalize: KeyNormalization = 'none'): DataLoader<string, CanonicalRecord[]> {
-    const entityId = `${source}\u0000${entity}`;
-    const id = `${entityId}\u0000${field}\u0000${normalize}`;
-    const existing = this.loaders.get(id);
+  /** The request's DataLoader of `ref`; its keys are normalized by `ref.normalize`, so records are matched back the same way. */
+  loader(ref: CatalogLoader): DataLoader<string, CanonicalRecord[]> {
+    const existing = this.loaders.get(ref.id);
     if (existing) return existing.loader;
+    const { source, entity, field } = ref.lookup;
+    const entityId = entityIdOf(source, entity);
     const connector = this.connector(source);
     const loader = new DataLoader<string, CanonicalRecord[]>(async (keys) => {
       const delegation = { source, entity, lookup: field, batchSize: keys.length };
-      const groups = await this.delegate(delegation, () => this.lookup(connector, entity, field, keys, this.observe, normalize));
+      const groups = await this.delegate(delegation, () => this.lookup(connector, entity, field, keys, this.observe, ref.normalize));
       const results = keys.map((key) => groups.get(key) ?? []);
-      this.remember(entityId, results.flatMap((result) => (result instanceof Error ? [] : result)), id);
+      this.remember(entityId, results.flatMap((result) => (result instanceof Error ? [] : result)), ref.id);
       return results;
     });
-    const entry: LoaderEntry = {
-      loader,
-      entityId,
-      field,
-      normalize,
-      unique: connector.definition.entities[entity]?.lookups[field]?.unique ?? false,
-    };
-    this.loaders.set(id, entry);
-    if (entry.unique) prime(entry, this.seen.get(entityId) ?? []);
+    const entry: LoaderEntry = { loader, entityId, ref };
+    this.loaders.set(ref.id, entry);
+    if (ref.lookup.unique) prime(entry, this.seen.get(entityId) ?? []);
     return loader;
   }
 
-  /** Records of `entity` whose `field` equals one of `keys`, in key order; the first failure of any key rejects. */
-  async loadMany(source: string, entity: string, field: string, keys: readonly string[], normalize?: KeyNormalization): Promise<CanonicalRecord[][]> {
+  /** Records whose field equals one of `keys`, in key order; the first failure of any key rejects. */
+  async loadMany(ref: CatalogLoader, keys: readonly string[]): Promise<CanonicalRecord[][]> {
     if (keys.length === 0) return [];
-    const loader = this.loader(source, entity, field, normalize);
+    const loader = this.loader(ref);
     // One key, the usual join (a customer's email): its records, or its error, without a list around it.
     if (keys.length === 1) return [await loader.load(keys[0]!)];
     const results = await loader.loadMany(keys);
@@ -103,38 +97,45 @@ export class RequestLoaders {
   }
 
   /** As `loadMany`, but each key on its own: a key whose call failed has its error in its place. */
-  async loadEach(source: string, entity: string, field: string, keys: readonly string[], normalize?: KeyNormalization): Promise<Array<CanonicalRecord[] | Error>> {
+  async loadEach(ref: CatalogLoader, keys: readonly string[]): Promise<Array<CanonicalRecord[] | Error>> {
     if (keys.length === 0) return [];
-    return this.loader(source, entity, field, normalize).loadMany(keys);
+    return this.loader(ref).loadMany(keys);
   }
 
-  async loadOne(source: string, entity: string, field: string, key: string, normalize?: KeyNormalization): Promise<CanonicalRecord | null> {
-    const records = await this.loader(source, entity, field, normalize).load(key);
+  async loadOne(ref: CatalogLoader, key: string): Promise<CanonicalRecord | null> {
+    const records = await this.loader(ref).load(key);
     return records[0] ?? null;
   }
 
-  async list(source: string, entity: string, request: ListRequest): Promise<ListPage> {
+  /** One page of the entity's list. */
+  async list(list: CatalogList, request: ListRequest): Promise<ListPage> {
+    const { source, entity } = list;
     const connector = this.connector(source);
     const delegation = { source, entity, lookup: 'list', batchSize: request.first };
     const page = await this.delegate(delegation, () => connector.list(entity, request, this.observe));
-    this.remember(`${source}\u0000${entity}`, page.records);
+    this.remember(entityIdOf(source, entity), page.records);
     return page;
   }
 
-  private remember(entityId: string, records: readonly CanonicalRecord[], fetchedBy?: string): void {
+  private remember(entityId: string, records: readonly CanonicalRecord[], fetchedBy?: LoaderId): void {
     if (records.length === 0) return;
     const seen = this.seen.get(entityId);
     if (seen) seen.push(...records);
     else this.seen.set(entityId, [...records]);
     for (const [id, entry] of this.loaders) {
-      if (entry.unique && entry.entityId === entityId && id !== fetchedBy) prime(entry, records);
+      if (entry.ref.lookup.unique && entry.entityId === entityId && id !== fetchedBy) prime(entry, records);
     }
   }
 }
 
+function entityIdOf(source: string, entity: string): string {
+  return `${source}/${entity}`;
+}
+
 function prime(entry: LoaderEntry, records: readonly CanonicalRecord[]): void {
+  const { field } = entry.ref.lookup;
   for (const record of records) {
-    const key = keyString(record[entry.field]);
-    if (key !== undefined) entry.loader.prime(normalizeKey(entry.normalize, key), [record]);
+    const key = keyString(record[field]);
+    if (key !== undefined) entry.loader.prime(normalizeKey(entry.ref.normalize, key), [record]);
   }
 }

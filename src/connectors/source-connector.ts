@@ -1,4 +1,7 @@
-import type { EntityDefinition, LookupDefinition, SourceDefinition } from '../config/definition';
+import type { Catalog } from '../catalog/catalog';
+import type { CatalogLookup } from '../catalog/catalog-entries';
+import { compileCatalog } from '../catalog/compile-catalog';
+import type { EntityDefinition, SourceDefinition } from '../config/definition';
 import { CODES } from '../errors';
 import { askableValues } from './askable-values';
 import { ForeignCursorError, SourceError } from './errors';
@@ -31,8 +34,8 @@ interface CompiledEntity {
   map: RecordMapper;
   /** Raw path of the key, to name a rejected record in reports. */
   keyFrom: string;
-  /** Per lookup field: whether a value can name a record there at all. */
-  askable: Map<string, (value: string) => boolean>;
+  /** Per lookup field: the catalog's entry (route, batch size, value type), and whether a value can name a record there at all. */
+  lookups: Map<string, { entry: CatalogLookup; askable: (value: string) => boolean }>;
   /** What `{properties}` stands for: the raw property names the mapping reads. */
   properties: string[];
 }
@@ -57,17 +60,28 @@ export class SourceConnector {
   constructor(
     readonly name: string,
     readonly definition: SourceDefinition,
-    options: { env?: NodeJS.ProcessEnv; onReject?: RejectionListener } = {},
+    options: {
+      env?: NodeJS.ProcessEnv;
+      onReject?: RejectionListener;
+      /**
+       * The catalog of the generation this connector serves, compiled from the same definitions:
+       * lookups are batched by its entries, the ones the guard predicts calls from. By default the
+       * catalog of this source alone (a connector on its own, as in a dry run).
+       */
+      catalog?: Catalog;
+    } = {},
   ) {
     this.http = new SourceHttpClient(name, definition, options.env);
     this.onReject = options.onReject ?? (() => undefined);
-    for (const [entityName, entity] of Object.entries(definition.entities)) {
+    const catalog = options.catalog ?? compileCatalog({ sources: { [name]: definition }, mappings: {} });
+    for (const entityName of catalog.source(name).entities) {
+      const { definition: entity, lookups } = catalog.entity(entityName);
       this.entities.set(entityName, {
         name: entityName,
         definition: entity,
         map: compileRecordMapper(entity.fields, [entity.key]),
         keyFrom: fieldSource(entity.fields[entity.key]),
-        askable: new Map(Object.entries(entity.lookups).map(([field, lookup]) => [field, askableValues(lookup)])),
+        lookups: new Map([...lookups].map(([field, entry]) => [field, { entry, askable: askableValues(entry) }])),
         properties: entity.properties ? propertyNames(entity.fields, entity.properties.under) : [],
       });
     }
@@ -112,7 +126,7 @@ export class SourceConnector {
   }
 
   /** The call's values for an endpoint's templates. */
-  private callValues(entity: CompiledEntity, keys: readonly string[], lookup?: LookupDefinition): CallValues {
+  private callValues(entity: CompiledEntity, keys: readonly string[], lookup?: CatalogLookup): CallValues {
     return { keys, separator: lookup?.batch?.separator ?? ',', valueType: lookup?.valueType ?? 'string', properties: entity.properties };
   }
 
@@ -134,13 +148,15 @@ export class SourceConnector {
     onMaxAge?: (values: readonly string[], maxAgeMs: number) => void,
   ): Promise<LookupResult> {
     const entity = this.entity(entityName);
-    const lookup = entity.definition.lookups[field];
-    if (!lookup) throw new Error(`Source ${this.name} has no lookup of ${entityName} by ${field}`);
-    const route = `${lookup.method} ${lookup.path}`;
+    const compiled = entity.lookups.get(field);
+    if (!compiled) throw new Error(`Source ${this.name} has no lookup of ${entityName} by ${field} (it has: ${[...entity.lookups.keys()].join(', ')})`);
+    const lookup = compiled.entry;
+    const route = lookup.route;
     const groups: LookupResult = new Map(values.map((value) => [value, []]));
     const itemFailures = new Map<string, SourceError>();
-    const asked = values.filter(entity.askable.get(field)!);
-    const batches = lookup.batch ? chunk(asked, lookup.batch.maxSize) : asked.map((value) => [value]);
+    const asked = values.filter(compiled.askable);
+    // The catalog entry's batch size: the one the guard divides the asked values by.
+    const batches = chunk(asked, lookup.batchSize);
     await Promise.all(
       batches.map(async (batch) => {
         let response: JsonResponse | typeof NOT_FOUND;
@@ -148,7 +164,7 @@ export class SourceConnector {
         try {
           response = await this.callLookup(entity, lookup, batch, route, observe);
           if (response !== NOT_FOUND && response.maxAgeMs !== undefined) onMaxAge?.(batch, response.maxAgeMs);
-          records = response === NOT_FOUND ? [] : this.mapRecords(entity, response.body, lookup.resultPath, route);
+          records = response === NOT_FOUND ? [] : this.mapRecords(entity, response.body, lookup.endpoint.resultPath, route);
         } catch (error) {
           if (!(error instanceof SourceError)) throw error;
           for (const value of batch) groups.set(value, error);
@@ -171,7 +187,7 @@ export class SourceConnector {
         }
         if (response === NOT_FOUND) return;
         const call = { source: this.name, entity: entityName, field, route };
-        for (const [key, failure] of itemErrors(call, lookup, response)) itemFailures.set(key, failure);
+        for (const [key, failure] of itemErrors(call, lookup.endpoint, response)) itemFailures.set(key, failure);
       }),
     );
     for (const [key, failure] of itemFailures) {
@@ -181,11 +197,12 @@ export class SourceConnector {
     return groups;
   }
 
-  private async callLookup(entity: CompiledEntity, lookup: LookupDefinition, batch: string[], route: string, observe?: CallObserver): Promise<JsonResponse | typeof NOT_FOUND> {
+  private async callLookup(entity: CompiledEntity, lookup: CatalogLookup, batch: string[], route: string, observe?: CallObserver): Promise<JsonResponse | typeof NOT_FOUND> {
     const call = this.callValues(entity, batch, lookup);
     const text = textValues(call);
-    const body = lookup.method === 'POST' ? fillBody(lookup.body ?? {}, call, text) : undefined;
-    const response = await this.http.getJson(buildPathAndQuery(lookup.path, lookup.query, text), route, batch.length, observe, body);
+    const endpoint = lookup.endpoint;
+    const body = endpoint.method === 'POST' ? fillBody(endpoint.body ?? {}, call, text) : undefined;
+    const response = await this.http.getJson(buildPathAndQuery(endpoint.path, endpoint.query, text), route, batch.length, observe, body);
     if (response.status !== 404) return response;
     if (!lookup.batch) return NOT_FOUND;
     throw new SourceError(CODES.SOURCE_REJECTED_REQUEST, this.name, route, `Source ${this.name} answered 404 to a batch lookup (${route}); check the lookup's path`, 404);

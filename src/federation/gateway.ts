@@ -74,11 +74,9 @@ export async function createGateway(config: VirtualizationConfig, options: Gatew
       if (via.kind === 'crosswalk' && via.file && via.columns) await importCrosswalkCsv(tables, name, at(via.file), via.columns);
     }
   }
+  const onReject = options.onReject ?? logRejections(options.logger ?? defaultLogger());
   const connectors = new Map(
-    Object.entries(config.sources).map(([name, source]) => [
-      name,
-      new SourceConnector(name, source, { env: options.env ?? process.env, onReject: options.onReject ?? logRejections(options.logger ?? defaultLogger()) }),
-    ]),
+    [...catalog.sources.values()].map((source) => [source.name, new SourceConnector(source.name, source.definition, { env: options.env ?? process.env, onReject, catalog })]),
   );
   const store = withServiceCrosswalks(catalog, tables, connectors);
   const upstreamCache = options.upstreamCache ?? (await UpstreamCache.open(config.cache, { env: options.env, ...(options.logger ? { logger: options.logger } : {}), ...options.cacheDeps }));

@@ -108,7 +108,7 @@ function addEntity(plan: Plan, catalogEntity: CatalogEntity): void {
     const arg = argName(name, entity.key);
     builder.addField('Query', name, {
       sdl: canonicalRoot(name) ? fieldSdl(canonicalRoot(name)!) : `${describe(`One ${entityName} by ${entity.key}; null when there is none.`)}${name}(${arg}: ${keyType}!): ${entityName}`,
-      resolve: (_parent, args, context) => federationContext(context).loaders.loadOne(sourceName, entityName, keyLoader.lookup.field, String(args[arg]), keyLoader.normalize),
+      resolve: (_parent, args, context) => federationContext(context).loaders.loadOne(keyLoader, String(args[arg])),
     });
   }
   if (roots.many !== false) {
@@ -118,7 +118,7 @@ function addEntity(plan: Plan, catalogEntity: CatalogEntity): void {
       sdl: canonicalRoot(name) ? fieldSdl(canonicalRoot(name)!) : `${describe(`${entityName} records by ${entity.key}, in the order asked; null for each that does not exist.`)}${name}(${arg}: [${keyType}!]!): [${entityName}]!`,
       resolve: async (_parent, args, context) => {
         const keys = (args[arg] as unknown[]).map(String);
-        const found = await federationContext(context).loaders.loadEach(sourceName, entityName, keyLoader.lookup.field, keys, keyLoader.normalize);
+        const found = await federationContext(context).loaders.loadEach(keyLoader, keys);
         return found.map(firstOrError);
       },
     });
@@ -130,7 +130,7 @@ function addEntity(plan: Plan, catalogEntity: CatalogEntity): void {
   builder.addField('Query', mergeField, {
     sdl: `${mergeField}(keys: [String!]!): [${entityName}]!`,
     resolve: async (_parent, args, context) => {
-      const found = await federationContext(context).loaders.loadEach(sourceName, entityName, keyLoader.lookup.field, args.keys as string[], keyLoader.normalize);
+      const found = await federationContext(context).loaders.loadEach(keyLoader, args.keys as string[]);
       return found.map(firstOrError);
     },
   });
@@ -148,7 +148,7 @@ function firstOrError(result: CanonicalRecord[] | Error): unknown {
 }
 
 function addList(plan: Plan, builder: SubschemaBuilder, catalogEntity: CatalogEntity, name: string): void {
-  const { name: entityName, source: sourceName, definition: entity } = catalogEntity;
+  const { name: entityName, definition: entity } = catalogEntity;
   const list = catalogEntity.list!;
   const connection = `${entityName}Connection`;
   if (!plan.canonical.type(connection)) {
@@ -183,7 +183,7 @@ function addList(plan: Plan, builder: SubschemaBuilder, catalogEntity: CatalogEn
       for (const arg of filters.keys()) if (typeof args[arg] === 'string') filterValues[arg] = args[arg] as string;
       const after = typeof args.after === 'string' ? args.after : null;
       const page = await federationContext(context)
-        .loaders.list(sourceName, entityName, { first, after, filters: filterValues })
+        .loaders.list(list, { first, after, filters: filterValues })
         .catch((error: unknown) => {
           throw error instanceof ForeignCursorError ? foreignCursor() : error;
         });
@@ -290,7 +290,7 @@ function addJoin(plan: Plan, join: CatalogMapping): void {
     if (value === undefined) return [];
     const ctx = federationContext(context);
     const targets = mapping.via.kind !== 'fieldKey' ? await ctx.crosswalks.partners(mappingName, value) : [normalizeKey(normalize, value)];
-    const groups = await ctx.loaders.loadMany(toSource, forwardLoader.lookup.entity, forwardLoader.lookup.field, targets, forwardLoader.normalize);
+    const groups = await ctx.loaders.loadMany(forwardLoader, targets);
     return groups.flat();
   };
   // Shared by the fields of one parent; callers copy before they filter, sort or slice.
@@ -381,7 +381,7 @@ function addJoin(plan: Plan, join: CatalogMapping): void {
         if (mapping.via.kind !== 'fieldKey') key = (await ctx.crosswalks.reversePartners(mappingName, value))[0];
         else key = normalizeKey(normalize, value);
         if (key === undefined) return null;
-        return ctx.loaders.loadOne(fromSource, inverseLoader.lookup.entity, inverseLoader.lookup.field, key, inverseLoader.normalize);
+        return ctx.loaders.loadOne(inverseLoader, key);
       },
     });
   }

@@ -113,7 +113,7 @@ export async function sampleDefinition(request: SampleRequest): Promise<SampleOu
   const rejections: Rejection[] = [];
   const sampled = new Map<string, SourceConnector>();
   for (const name of request.sources) {
-    sampled.set(name, new SourceConnector(name, request.config.sources[name]!, { env: request.env, onReject: (event) => rejections.push(event) }));
+    sampled.set(name, new SourceConnector(name, request.catalog.source(name).definition, { env: request.env, onReject: (event) => rejections.push(event), catalog: request.catalog }));
   }
   const connectorOf = (source: string) => sampled.get(source) ?? request.liveConnectors.get(source);
   try {

@@ -36,11 +36,11 @@ async function contextWith(records: Record<string, CanonicalRecord[]>, pairs: Ar
   const store = new MemoryMappingStore();
   await store.add('customerOrders', pairs);
   const loaders: Pick<RequestLoaders, 'loadMany' | 'loadOne'> = {
-    loadMany: async (source, entity, field, keys, normalize) => {
+    loadMany: async ({ lookup: { source, entity, field }, normalize }, keys) => {
       asked.push({ source, entity, field, keys, normalize });
       return keys.map((key) => records[key] ?? []);
     },
-    loadOne: async (source, entity, field, key, normalize) => {
+    loadOne: async ({ lookup: { source, entity, field }, normalize }, key) => {
       asked.push({ source, entity, field, keys: [key], normalize });
       return records[key]?.[0] ?? null;
     },
