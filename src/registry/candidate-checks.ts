@@ -1,7 +1,6 @@
 import { isObjectType, type GraphQLSchema } from 'graphql';
 import { compileCatalog } from '../catalog/compile-catalog';
-import { definitionDocument, type DefinitionDocument, type EnvRef, type VirtualizationConfig } from '../config/definition';
-import { resolveEnv } from '../config/env';
+import { definitionDocument, type DefinitionDocument, type VirtualizationConfig } from '../config/definition';
 import { checkReferences } from '../config/references';
 import { checkShape } from '../config/validate';
 import type { CanonicalSchema } from '../federation/canonical-schema';
@@ -9,9 +8,9 @@ import type { Gateway } from '../federation/gateway';
 import { buildGatewaySchema } from '../federation/gateway-schema';
 import type { MappingStore } from '../mapping/mapping-store';
 import { sampleDefinition, type Problem, type SampleCall } from './dry-run';
-import { egressProblem, type HostResolver } from './egress-policy';
+import type { HostResolver } from './egress-policy';
 import type { LiveGateway } from './live-gateway';
-import { registrationProblems } from './registration-rules';
+import { reachability, registrationProblems } from './registration-rules';
 import type { RegistrySnapshot } from './registry-store';
 import type { ValidationReport } from './registry-reports';
 
@@ -97,7 +96,8 @@ export class CandidateChecks {
     // The candidate generation's catalog; a gateway built from the same config compiles an equal one.
     const catalog = compileCatalog(config);
 
-    const reachable = await this.reachableSources(document, problems);
+    const { reachable, problems: unreachable } = await reachability(document, { base, env: this.options.env, ...(this.options.resolveHost ? { resolveHost: this.options.resolveHost } : {}) });
+    problems.push(...unreachable);
     let schema: GraphQLSchema | undefined;
     let gateway: Gateway | undefined;
     try {
@@ -140,44 +140,5 @@ export class CandidateChecks {
       gateway = undefined;
     }
     return { report: result, ...(gateway ? { gateway } : {}) };
-  }
-
-  /**
-   * The registered sources that may be called: every environment variable they name is set here
-   * and their base URL passes the egress policy. The others' problems are added to `problems`.
-   */
-  private async reachableSources(document: DefinitionDocument, problems: Problem[]): Promise<Set<string>> {
-    const { base, env } = this.options;
-    const reachable = new Set<string>();
-    const missing = (path: string, variable: string) =>
-      problem('environment', path, `the environment variable ${variable} is not set in the gateway's environment: set it on every replica, then register again`);
-    for (const [name, source] of Object.entries(document.sources)) {
-      if (name in base.sources) continue;
-      const at = `sources.${name}`;
-      const auth = source.auth;
-      const secret = auth.type === 'header' ? { path: `${at}.auth.value`, ref: auth.value } : auth.type === 'bearer' ? { path: `${at}.auth.token`, ref: auth.token } : undefined;
-      const secretMissing = secret !== undefined && !this.resolves(secret.ref);
-      if (secretMissing) problems.push(missing(secret.path, secret.ref.env));
-      let baseUrl: string;
-      try {
-        baseUrl = resolveEnv(source.baseUrl, env);
-      } catch {
-        problems.push(missing(`${at}.baseUrl`, typeof source.baseUrl === 'string' ? '' : source.baseUrl.env));
-        continue;
-      }
-      const refused = await egressProblem(baseUrl, base.registry.egress, this.options.resolveHost);
-      if (refused) problems.push(problem('egress', `${at}.baseUrl`, refused));
-      else if (!secretMissing) reachable.add(name);
-    }
-    return reachable;
-  }
-
-  private resolves(ref: EnvRef): boolean {
-    try {
-      resolveEnv(ref, this.options.env);
-      return true;
-    } catch {
-      return false;
-    }
   }
 }

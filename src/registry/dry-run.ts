@@ -15,6 +15,7 @@ import { keyString } from '../connectors/key-string';
 import { SourceConnector, type RejectionListener } from '../connectors/source-connector';
 import { normalizeKey } from '../connectors/transforms';
 import type { MappingStore } from '../mapping/mapping-store';
+import { secretVariables } from './registration-rules';
 
 export type Stage = 'shape' | 'rules' | 'references' | 'environment' | 'egress' | 'schema' | 'sample';
 
@@ -56,9 +57,8 @@ function sourceProblem(error: unknown, path: string, definition: VirtualizationC
 
 function hintFor(error: SourceError, definition: VirtualizationConfig['sources'][string]): string | undefined {
   if (error.status === 401 || error.status === 403) {
-    const auth = definition.auth;
-    const variable = auth.type === 'header' ? auth.value.env : auth.type === 'bearer' ? auth.token.env : undefined;
-    return variable ? `authentication failed: check auth and the value of ${variable} in the gateway's environment` : 'the source wants credentials: declare auth';
+    const variables = secretVariables(definition);
+    return variables.length > 0 ? `authentication failed: check auth and the value of ${variables.join(' and ')} in the gateway's environment` : 'the source wants credentials: declare auth';
   }
   if (error.code === CODES.SOURCE_UNAVAILABLE && error.status === undefined) return 'check baseUrl and that the source is up';
   if (error.code === CODES.SOURCE_BAD_RESPONSE) return 'check resultPath against a real answer';

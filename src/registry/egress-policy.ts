@@ -53,20 +53,20 @@ function matches(pattern: string, host: string, port: string): boolean {
 }
 
 /**
- * Why a registered source may not call `baseUrl`, or undefined when it may: the host must be in
+ * Why a registered source may not call `target` (its base URL, its token URL), or undefined when it may: the host must be in
  * `allowedHosts` or `allowPrivate`, and every address it resolves to must be public unless the
  * host is in `allowPrivate`. Registration must not become a way to make the gateway call
  * internal services (cloud metadata, databases, the gateway's own admin API).
  */
-export async function egressProblem(baseUrl: string, policy: EgressPolicy, resolve: HostResolver = resolveAll): Promise<string | undefined> {
+export async function egressProblem(target: string, policy: EgressPolicy, resolve: HostResolver = resolveAll, what = 'base URL'): Promise<string | undefined> {
   let url: URL;
   try {
-    url = new URL(baseUrl);
+    url = new URL(target);
   } catch {
-    return `"${baseUrl}" is not an absolute URL`;
+    return `"${target}" is not an absolute URL`;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return `only http and https sources can be registered, not ${url.protocol}`;
-  if (url.username || url.password) return 'credentials do not belong in a base URL: declare auth with an environment reference';
+  if (url.username || url.password) return `credentials do not belong in a ${what}: declare auth with an environment reference`;
   const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
   const privateAllowed = policy.allowPrivate.some((pattern) => matches(pattern, host, port));

@@ -168,6 +168,17 @@ describe('registering a source at run time', () => {
       expect.stringContaining('cannot name a file on the gateway host'),
       expect.stringContaining('no source serves an entity named Invoice'),
     ]);
+
+    // OAuth client credentials: the client secret is a secret like any other, the token URL a URL like any other.
+    const withOAuth = (clientSecret: { env: string; default?: string }) => {
+      const document = billingDocument();
+      document.sources.billing!.auth = { type: 'oauth2ClientCredentials', tokenUrl: 'http://169.254.169.254/token', clientId: 'billing', clientSecret };
+      return document;
+    };
+    expect((await validate(withOAuth({ env: 'BILLING_API_KEY', default: 'hunter2' }), false)).problems.map((p) => [p.stage, p.path])).toEqual([['rules', 'sources.billing.auth.clientSecret.default']]);
+    expect((await validate(withOAuth({ env: 'BILLING_API_KEY' }), false)).problems.map((p) => `${p.stage} ${p.path}: ${p.message}`)).toEqual([
+      expect.stringMatching(/^egress sources\.billing\.auth\.tokenUrl: 169\.254\.169\.254 resolves to 169\.254\.169\.254, a link-local/),
+    ]);
   });
 
   it('registers the billing system: audited with its diff, live at once, versioned in readiness and in every response', async () => {
