@@ -65,11 +65,12 @@ describe('GET /metrics', () => {
     expect(metrics.help).toContain('virtualize_nodejs_eventloop_lag_seconds');
   });
 
-  it('lists every metric of the contract, the cache one included before anything feeds it', () => {
-    for (const name of [METRIC.upstreamRequests, METRIC.upstreamRequestDuration, METRIC.cacheRequests, METRIC.queryCost, METRIC.breakerState, METRIC.operations, METRIC.operationDuration]) {
+  it('lists every metric of the contract, the cache ones included before anything feeds them', () => {
+    for (const name of [METRIC.upstreamRequests, METRIC.upstreamRequestDuration, METRIC.cacheRequests, METRIC.cacheTierErrors, METRIC.queryCost, METRIC.breakerState, METRIC.operations, METRIC.operationDuration]) {
       expect(metrics.help).toContain(name);
     }
     expect(samplesOf(METRIC.cacheRequests)).toEqual([]);
+    expect(samplesOf(METRIC.cacheTierErrors)).toEqual([]);
   });
 
   it('records the actual cost the query guard reports for each operation that ran', () => {
