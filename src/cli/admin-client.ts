@@ -2,6 +2,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { Transform } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { request } from 'undici';
+import { CODES } from '../errors';
 import type { ImportProgress, ImportReport } from '../registry/registry';
 
 /** Where the admin API is and how to prove the right to use it. */
@@ -11,6 +12,10 @@ export interface AdminTarget {
   token: string;
 }
 
+/**
+ * What the CLI reports of a failed admin call: the gateway's own code when it answered one (the
+ * CLI passes it through; it is the gateway's table that defines it), else one of the CLI's own.
+ */
 export class AdminClientError extends Error {
   constructor(
     message: string,
@@ -28,7 +33,7 @@ interface GraphQLAnswer<T> {
 
 function unreachable(target: AdminTarget, error: unknown): AdminClientError {
   const reason = error instanceof Error && 'code' in error ? String(error.code) : error instanceof Error ? error.message : String(error);
-  return new AdminClientError(`Cannot reach the gateway at ${target.url} (${reason}): is it running? Pass --admin-url or set VIRTUALIZE_ADMIN_URL.`, 'UNREACHABLE');
+  return new AdminClientError(`Cannot reach the gateway at ${target.url} (${reason}): is it running? Pass --admin-url or set VIRTUALIZE_ADMIN_URL.`, CODES.UNREACHABLE);
 }
 
 /** One admin GraphQL operation; errors (auth refusals included) become an AdminClientError with their code. */

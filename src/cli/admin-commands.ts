@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatProblem } from '../config/validate';
+import { CODES } from '../errors';
 import type { Problem, SampleCall } from '../registry/dry-run';
 import type { ChangeResult, ImportReport, RegistryStatus, ValidationReport } from '../registry/registry';
 import type { AuditEntry } from '../registry/registry-store';
@@ -166,7 +167,7 @@ export async function runAdminCommand(argv: string[], out: Out = (text) => proce
     return 2;
   };
   try {
-    if (!target.token) throw new AdminClientError('An admin token is needed: pass --token or set VIRTUALIZE_ADMIN_TOKEN.', 'UNAUTHENTICATED');
+    if (!target.token) throw new AdminClientError('An admin token is needed: pass --token or set VIRTUALIZE_ADMIN_TOKEN.', CODES.UNAUTHENTICATED);
     if (group === 'status') {
       const { status } = await adminGraphQL<{ status: RegistryStatus }>(
         target,

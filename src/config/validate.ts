@@ -1,17 +1,18 @@
 import type { z } from 'zod';
+import { CODES, VirtualizeError } from '../errors';
 import { configDefinition, type VirtualizationConfig } from './definition';
 import { explainIssue, type DefinitionProblem } from './problems';
 import { checkReferences } from './references';
 
 export { formatPath, type DefinitionProblem } from './problems';
 
-export class InvalidDefinitionError extends Error {
-  readonly code = 'INVALID_DEFINITION';
+export class InvalidDefinitionError extends VirtualizeError<typeof CODES.INVALID_DEFINITION> {
   constructor(
     readonly problems: DefinitionProblem[],
     what = 'configuration',
   ) {
     super(
+      CODES.INVALID_DEFINITION,
       `The ${what} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
         problems.map((p) => `  - ${formatProblem(p)}`).join('\n'),
     );

@@ -3,11 +3,15 @@ import { stitchSchemas } from '@graphql-tools/stitch';
 import { filterSchema, MapperKind, mapSchema, pathToArray, relocatedError } from '@graphql-tools/utils';
 import { GraphQLError, isObjectType, type GraphQLFieldResolver, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import type { Catalog } from '../catalog/catalog';
+import { CODES, VirtualizeError } from '../errors';
 import type { CanonicalSchema } from './canonical-schema';
 import { buildSourceSubschemas, INTERNAL_FIELD_PREFIX } from './source-subschemas';
 
-export class SchemaCoverageError extends Error {
-  readonly code = 'SCHEMA_COVERAGE';
+/** The canonical schema declares what no source serves: the gateway does not start. */
+export class SchemaCoverageError extends VirtualizeError<typeof CODES.SCHEMA_COVERAGE> {
+  constructor(message: string) {
+    super(CODES.SCHEMA_COVERAGE, message);
+  }
 }
 
 /**

@@ -35,8 +35,12 @@ const SHAPE_HINTS: Record<keyof ShapeLimits, string> = {
  * 200 with errors for `application/json` (the codes' entries say so).
  */
 export function shapeLimitExceeded(limit: keyof ShapeLimits, n: number, detail: string): GraphQLError {
-  const message = `${detail.replace(/^Syntax Error: /, '')} ${SHAPE_HINTS[limit]}`;
-  return toGraphQLError(new VirtualizeError(SHAPE_CODES[limit], message, { limit: n }));
+  return toGraphQLError(shapeLimitError(limit, n, detail));
+}
+
+/** The same refusal as an error of its own, for refusals answered before GraphQL runs (a body too large). */
+export function shapeLimitError(limit: keyof ShapeLimits, n: number, detail: string): VirtualizeError<(typeof SHAPE_CODES)[keyof ShapeLimits], { limit: number }> {
+  return new VirtualizeError(SHAPE_CODES[limit], `${detail.replace(/^Syntax Error: /, '')} ${SHAPE_HINTS[limit]}`, { limit: n });
 }
 
 export function fragmentCycle(error: GraphQLError): GraphQLError {

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { CsvError, parse } from 'csv-parse';
+import { CODES, VirtualizeError } from '../errors';
 
 export type CrosswalkFormat = 'csv' | 'ndjson';
 
@@ -8,8 +9,10 @@ export type CrosswalkFormat = 'csv' | 'ndjson';
 export type CrosswalkRow = { line: number; pair: [string, string] } | { line: number; error: string };
 
 /** A crosswalk that cannot be read at all: no usable header, or CSV whose records cannot be told apart. */
-export class CrosswalkFileError extends Error {
-  readonly code = 'INVALID_CROSSWALK';
+export class CrosswalkFileError extends VirtualizeError<typeof CODES.INVALID_CROSSWALK> {
+  constructor(message: string) {
+    super(CODES.INVALID_CROSSWALK, message);
+  }
 }
 
 export interface CrosswalkRowsOptions {

@@ -1,4 +1,5 @@
 import type { VirtualizationConfig } from '../config/definition';
+import { CODES } from '../errors';
 import type { Entries } from './candidate-checks';
 import { RegistryError } from './registry-reports';
 import type { EntryChange, RegistrySnapshot } from './registry-store';
@@ -17,12 +18,12 @@ export function entriesWith(snapshot: RegistrySnapshot, document: unknown): { en
   const doc = (document ?? {}) as { sources?: unknown; mappings?: unknown };
   const asRecord = (value: unknown): Record<string, unknown> => (value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
   if (document === null || typeof document !== 'object' || Array.isArray(document)) {
-    throw new RegistryError('BAD_USER_INPUT', 'a definition is a JSON object with "sources" and/or "mappings", as in virtualization.config.ts');
+    throw new RegistryError(CODES.BAD_USER_INPUT, 'a definition is a JSON object with "sources" and/or "mappings", as in virtualization.config.ts');
   }
   const sources = asRecord(doc.sources);
   const mappings = asRecord(doc.mappings);
   const extra = Object.keys(doc).filter((key) => !['sources', 'mappings', '$schema'].includes(key));
-  if (extra.length > 0) throw new RegistryError('BAD_USER_INPUT', `a definition has "sources" and "mappings" only; remove ${extra.map((key) => `"${key}"`).join(', ')}`);
+  if (extra.length > 0) throw new RegistryError(CODES.BAD_USER_INPUT, `a definition has "sources" and "mappings" only; remove ${extra.map((key) => `"${key}"`).join(', ')}`);
   return {
     entries: { sources: { ...snapshot.sources, ...sources }, mappings: { ...snapshot.mappings, ...mappings } },
     names: { sources: Object.keys(sources), mappings: Object.keys(mappings) },
@@ -41,9 +42,9 @@ function changesOf(document: unknown, names: DocumentNames): EntryChange[] {
 export function planRegister(document: unknown): ChangePlan {
   return (snapshot) => {
     const { names } = entriesWith(snapshot, document);
-    if (names.sources.length === 0 && names.mappings.length === 0) throw new RegistryError('BAD_USER_INPUT', 'the definition declares no source and no mapping');
+    if (names.sources.length === 0 && names.mappings.length === 0) throw new RegistryError(CODES.BAD_USER_INPUT, 'the definition declares no source and no mapping');
     const taken = [...names.sources.filter((n) => n in snapshot.sources), ...names.mappings.filter((n) => n in snapshot.mappings)];
-    if (taken.length > 0) throw new RegistryError('CONFLICT', `already registered: ${taken.join(', ')}; use updateSource (virtualize sources update) to change them`);
+    if (taken.length > 0) throw new RegistryError(CODES.CONFLICT, `already registered: ${taken.join(', ')}; use updateSource (virtualize sources update) to change them`);
     return changesOf(document, names);
   };
 }
@@ -53,14 +54,14 @@ export function planUpdate(document: unknown): ChangePlan {
   return (snapshot) => {
     const { names } = entriesWith(snapshot, document);
     const unknown = names.sources.filter((n) => !(n in snapshot.sources));
-    if (unknown.length > 0) throw new RegistryError('NOT_FOUND', `not registered: ${unknown.join(', ')}; use registerSource (virtualize sources add) for new sources`);
+    if (unknown.length > 0) throw new RegistryError(CODES.NOT_FOUND, `not registered: ${unknown.join(', ')}; use registerSource (virtualize sources add) for new sources`);
     return changesOf(document, names);
   };
 }
 
 export function planRegisterMapping(name: string, mapping: unknown): ChangePlan {
   return (snapshot) => {
-    if (name in snapshot.mappings) throw new RegistryError('CONFLICT', `mapping ${name} is already registered; remove it first`);
+    if (name in snapshot.mappings) throw new RegistryError(CODES.CONFLICT, `mapping ${name} is already registered; remove it first`);
     return [{ kind: 'mapping', name, definition: mapping }];
   };
 }
@@ -68,7 +69,7 @@ export function planRegisterMapping(name: string, mapping: unknown): ChangePlan 
 /** Removes a registered source; registered mappings that join it go with it only when asked. */
 export function planRemoveSource(base: VirtualizationConfig, name: string, withMappings: boolean): ChangePlan {
   return (snapshot) => {
-    if (!(name in snapshot.sources)) throw new RegistryError('NOT_FOUND', name in base.sources ? `source ${name} is declared in virtualization.config.ts, not registered: change it there` : `no source ${name} is registered`);
+    if (!(name in snapshot.sources)) throw new RegistryError(CODES.NOT_FOUND, name in base.sources ? `source ${name} is declared in virtualization.config.ts, not registered: change it there` : `no source ${name} is registered`);
     const entities = new Set(Object.keys((snapshot.sources[name] as { entities?: object } | null)?.entities ?? {}));
     const joined = Object.entries(snapshot.mappings)
       .filter(([, mapping]) => {
@@ -76,14 +77,14 @@ export function planRemoveSource(base: VirtualizationConfig, name: string, withM
         return [m.from?.entity, m.to?.entity, m.via?.entity].some((entity) => entity !== undefined && entities.has(entity));
       })
       .map(([mappingName]) => mappingName);
-    if (joined.length > 0 && !withMappings) throw new RegistryError('CONFLICT', `registered mappings join source ${name}: ${joined.join(', ')}; remove them first, or remove with their mappings (withMappings)`);
+    if (joined.length > 0 && !withMappings) throw new RegistryError(CODES.CONFLICT, `registered mappings join source ${name}: ${joined.join(', ')}; remove them first, or remove with their mappings (withMappings)`);
     return [{ kind: 'source', name, definition: null }, ...joined.map((mapping): EntryChange => ({ kind: 'mapping', name: mapping, definition: null }))];
   };
 }
 
 export function planRemoveMapping(base: VirtualizationConfig, name: string): ChangePlan {
   return (snapshot) => {
-    if (!(name in snapshot.mappings)) throw new RegistryError('NOT_FOUND', name in base.mappings ? `mapping ${name} is declared in virtualization.config.ts, not registered` : `no mapping ${name} is registered`);
+    if (!(name in snapshot.mappings)) throw new RegistryError(CODES.NOT_FOUND, name in base.mappings ? `mapping ${name} is declared in virtualization.config.ts, not registered` : `no mapping ${name} is registered`);
     return [{ kind: 'mapping', name, definition: null }];
   };
 }

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { CODES } from '../errors';
 import type { CrosswalkRow } from '../mapping/crosswalk-rows';
 import type { MappingStore } from '../mapping/mapping-store';
 import type { LiveGateway } from './live-gateway';
@@ -126,9 +127,9 @@ export class CrosswalkImporter {
   private importChecks(mappingName: string): (pair: [string, string]) => string | undefined {
     const config = this.parts.live.config;
     const mapping = config.mappings[mappingName];
-    if (!mapping) throw new RegistryError('NOT_FOUND', `no mapping ${mappingName}: register it first (its via: { "kind": "crosswalk" })`);
-    if (mapping.via.kind !== 'crosswalk') throw new RegistryError('BAD_USER_INPUT', `mapping ${mappingName} joins by ${mapping.via.kind === 'fieldKey' ? 'a shared field' : 'a master-data service'}: it has no pairs to import`);
-    if (mapping.via.file) throw new RegistryError('BAD_USER_INPUT', `mapping ${mappingName} is loaded from ${mapping.via.file} at start: change that file instead`);
+    if (!mapping) throw new RegistryError(CODES.NOT_FOUND, `no mapping ${mappingName}: register it first (its via: { "kind": "crosswalk" })`);
+    if (mapping.via.kind !== 'crosswalk') throw new RegistryError(CODES.BAD_USER_INPUT, `mapping ${mappingName} joins by ${mapping.via.kind === 'fieldKey' ? 'a shared field' : 'a master-data service'}: it has no pairs to import`);
+    if (mapping.via.file) throw new RegistryError(CODES.BAD_USER_INPUT, `mapping ${mappingName} is loaded from ${mapping.via.file} at start: change that file instead`);
     const { from, to } = this.parts.live.catalog.mapping(mappingName);
     const sides = [
       [from, from.lookup],

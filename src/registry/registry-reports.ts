@@ -1,3 +1,4 @@
+import { CODES, VirtualizeError } from '../errors';
 import type { AuditEntry } from './registry-store';
 import type { Problem, SampleCall } from './dry-run';
 
@@ -53,12 +54,10 @@ export interface RegistryStatus {
   imports: ImportProgress[];
 }
 
-export class RegistryError extends Error {
-  constructor(
-    readonly code: 'NOT_FOUND' | 'BAD_USER_INPUT' | 'CONFLICT',
-    message: string,
-  ) {
-    super(message);
+/** A registration or import the registry refuses; the code's HTTP status is the admin API's answer. */
+export class RegistryError extends VirtualizeError<typeof CODES.NOT_FOUND | typeof CODES.BAD_USER_INPUT | typeof CODES.CONFLICT> {
+  constructor(code: typeof CODES.NOT_FOUND | typeof CODES.BAD_USER_INPUT | typeof CODES.CONFLICT, message: string) {
+    super(code, message);
     this.name = 'RegistryError';
   }
 }

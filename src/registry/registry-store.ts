@@ -1,3 +1,4 @@
+import { CODES, VirtualizeError } from '../errors';
 import type { MappingStore } from '../mapping/mapping-store';
 import type { DiffEntry } from './definition-diff';
 
@@ -37,13 +38,12 @@ export interface AuditEntry {
 
 export type AuditRecord = Omit<AuditEntry, 'revision' | 'at'>;
 
-export class RevisionConflictError extends Error {
-  readonly code = 'REGISTRY_CONFLICT';
+export class RevisionConflictError extends VirtualizeError<typeof CODES.REGISTRY_CONFLICT> {
   constructor(
     readonly expected: number,
     readonly actual: number,
   ) {
-    super(`The registry changed meanwhile (revision ${actual}, expected ${expected}): reload and try again`);
+    super(CODES.REGISTRY_CONFLICT, `The registry changed meanwhile (revision ${actual}, expected ${expected}): reload and try again`, { revision: actual, expectedRevision: expected });
     this.name = 'RevisionConflictError';
   }
 }

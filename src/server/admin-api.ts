@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createYoga } from 'graphql-yoga';
 import type { RegistryDefinition } from '../config/definition';
+import { CODES, refusalBody, VirtualizeError } from '../errors';
 import { CrosswalkFileError, crosswalkRows, type CrosswalkFormat } from '../mapping/crosswalk-rows';
 import { RegistryError, type Registry } from '../registry/registry';
 import { adminCredentials, authenticateAdmin, missingScope, type AdminCredential } from './admin-auth';
@@ -26,9 +27,9 @@ const FORMATS: Record<string, CrosswalkFormat> = {
   'application/jsonlines': 'ndjson',
 };
 
-/** A refusal in the shape GraphQL clients read: `errors[0].extensions.code`. */
-function refuse(response: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+/** A refusal in the shape GraphQL clients read (`errors[0].extensions.code`), with its code's HTTP status. */
+function refuse(response: ServerResponse, refusal: VirtualizeError): void {
+  const { status, headers, body } = refusalBody(refusal);
   response.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   response.end(body);
 }
@@ -58,16 +59,16 @@ export function createAdminApi(registry: Registry, definitions: RegistryDefiniti
       const auth = authenticateAdmin(request.headers.authorization, credentials, variables);
       if (!auth.ok) {
         response.setHeader('connection', 'close');
-        return refuse(response, auth.status, auth.code, auth.message, auth.status === 401 ? { 'www-authenticate': 'Bearer realm="virtualize-admin"' } : {});
+        if (auth.refusal.httpStatus === 401) response.setHeader('www-authenticate', 'Bearer realm="virtualize-admin"');
+        return refuse(response, auth.refusal);
       }
       if (url.pathname === ADMIN_GRAPHQL_PATH) return void yoga(request, response, { credential: auth.credential });
       const upload = CROSSWALK_UPLOAD.exec(url.pathname);
-      if (!upload) return refuse(response, 404, 'NOT_FOUND', `No admin endpoint at ${url.pathname}: use ${ADMIN_GRAPHQL_PATH} or POST /admin/crosswalks/<mapping>.`);
-      if (request.method !== 'POST') return refuse(response, 405, 'METHOD_NOT_ALLOWED', 'Upload a crosswalk with POST.', { allow: 'POST' });
+      if (!upload) return refuse(response, new VirtualizeError(CODES.NOT_FOUND, `No admin endpoint at ${url.pathname}: use ${ADMIN_GRAPHQL_PATH} or POST /admin/crosswalks/<mapping>.`));
+      if (request.method !== 'POST') return refuse(response, new VirtualizeError(CODES.METHOD_NOT_ALLOWED, 'Upload a crosswalk with POST.', undefined, { headers: { allow: 'POST' } }));
       if (!auth.credential.scopes.has('registry:write')) {
-        const refusal = missingScope(auth.credential, 'registry:write', 'importing a crosswalk');
         response.setHeader('connection', 'close');
-        return refuse(response, refusal.status, refusal.code, refusal.message);
+        return refuse(response, missingScope(auth.credential, 'registry:write', 'importing a crosswalk'));
       }
       void importUpload(registry, auth.credential, upload[1]!, url, request, response);
     },
@@ -85,13 +86,14 @@ async function importUpload(registry: Registry, credential: AdminCredential, map
   const format = (url.searchParams.get('format') as CrosswalkFormat | null) ?? FORMATS[contentType];
   if (format !== 'csv' && format !== 'ndjson') {
     response.setHeader('connection', 'close');
-    return refuse(response, 415, 'BAD_USER_INPUT', `Send the crosswalk as text/csv or application/x-ndjson (or say ?format=csv|ndjson); got ${contentType || 'no content type'}.`);
+    const message = `Send the crosswalk as text/csv or application/x-ndjson (or say ?format=csv|ndjson); got ${contentType || 'no content type'}.`;
+    return refuse(response, new VirtualizeError(CODES.BAD_USER_INPUT, message, undefined, { status: 415 }));
   }
   const columnsParam = url.searchParams.get('columns');
   const columns = columnsParam?.split(',').map((column) => column.trim());
   if (columns && (columns.length !== 2 || columns.some((column) => column === ''))) {
     response.setHeader('connection', 'close');
-    return refuse(response, 400, 'BAD_USER_INPUT', `columns takes two names, from and to, e.g. ?columns=crm_customer_id,billing_customer_number; got "${columnsParam}".`);
+    return refuse(response, new VirtualizeError(CODES.BAD_USER_INPUT, `columns takes two names, from and to, e.g. ?columns=crm_customer_id,billing_customer_number; got "${columnsParam}".`));
   }
   const line = (value: unknown) => response.write(`${JSON.stringify(value)}\n`);
   const start = () => {
@@ -110,16 +112,20 @@ async function importUpload(registry: Registry, credential: AdminCredential, map
     line({ type: 'result', ...result });
     response.end();
   } catch (error) {
-    const known = error instanceof RegistryError || error instanceof CrosswalkFileError;
-    const code = error instanceof RegistryError ? error.code : error instanceof CrosswalkFileError ? 'BAD_USER_INPUT' : 'INTERNAL_SERVER_ERROR';
-    const message = known ? (error as Error).message : 'The import failed on the gateway; nothing was imported. See the gateway log.';
-    if (!known) process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'crosswalk import failed', mapping, reason: String(error) })}\n`);
+    // An unreadable crosswalk is the uploader's input: answered BAD_USER_INPUT, as every upload refusal.
+    const refusal =
+      error instanceof RegistryError
+        ? error
+        : error instanceof CrosswalkFileError
+          ? new VirtualizeError(CODES.BAD_USER_INPUT, error.message)
+          : new VirtualizeError(CODES.INTERNAL_SERVER_ERROR, 'The import failed on the gateway; nothing was imported. See the gateway log.');
+    if (refusal.code === CODES.INTERNAL_SERVER_ERROR) process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'crosswalk import failed', mapping, reason: String(error) })}\n`);
     if (response.headersSent) {
-      line({ type: 'error', code, message });
+      line({ type: 'error', code: refusal.code, message: refusal.message });
       response.end();
     } else {
       response.setHeader('connection', 'close');
-      refuse(response, code === 'NOT_FOUND' ? 404 : known ? 400 : 500, code, message);
+      refuse(response, refusal);
     }
   }
 }

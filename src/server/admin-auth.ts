@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AdminScope, RegistryDefinition } from '../config/definition';
+import { CODES, VirtualizeError } from '../errors';
 
 /** An admin credential with a token set in the environment; only its digest is kept. */
 export interface AdminCredential {
@@ -9,9 +10,17 @@ export interface AdminCredential {
   digest: Buffer;
 }
 
-export type AdminAuth =
-  | { ok: true; credential: AdminCredential }
-  | { ok: false; status: 401 | 403; code: 'UNAUTHENTICATED' | 'ADMIN_DISABLED'; message: string };
+type AdminRefusalCode = typeof CODES.UNAUTHENTICATED | typeof CODES.ADMIN_DISABLED | typeof CODES.FORBIDDEN;
+
+/** A refusal of the admin API before anything runs: 401 UNAUTHENTICATED, 403 FORBIDDEN or ADMIN_DISABLED. */
+export class AdminRefusal extends VirtualizeError<AdminRefusalCode> {
+  constructor(code: AdminRefusalCode, message: string) {
+    super(code, message);
+    this.name = 'AdminRefusal';
+  }
+}
+
+export type AdminAuth = { ok: true; credential: AdminCredential } | { ok: false; refusal: AdminRefusal };
 
 function digest(token: string): Buffer {
   return createHash('sha256').update(token).digest();
@@ -31,17 +40,17 @@ export function adminCredentials(definitions: RegistryDefinition['credentials'],
  */
 export function authenticateAdmin(authorization: string | undefined, credentials: readonly AdminCredential[], variables: readonly string[]): AdminAuth {
   if (credentials.length === 0) {
-    return { ok: false, status: 403, code: 'ADMIN_DISABLED', message: `The admin API is disabled: no admin credential is set. Set ${variables.join(' or ') || 'an admin token variable (registry.credentials)'} in the gateway's environment and restart it.` };
+    return { ok: false, refusal: new AdminRefusal(CODES.ADMIN_DISABLED, `The admin API is disabled: no admin credential is set. Set ${variables.join(' or ') || 'an admin token variable (registry.credentials)'} in the gateway's environment and restart it.`) };
   }
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-  if (!match) return { ok: false, status: 401, code: 'UNAUTHENTICATED', message: 'The admin API needs an admin token: send "Authorization: Bearer <token>".' };
+  if (!match) return { ok: false, refusal: new AdminRefusal(CODES.UNAUTHENTICATED, 'The admin API needs an admin token: send "Authorization: Bearer <token>".') };
   const presented = digest(match[1]!);
   let found: AdminCredential | undefined;
   for (const credential of credentials) if (timingSafeEqual(presented, credential.digest)) found ??= credential;
-  return found ? { ok: true, credential: found } : { ok: false, status: 401, code: 'UNAUTHENTICATED', message: 'The token is not an admin credential of this gateway.' };
+  return found ? { ok: true, credential: found } : { ok: false, refusal: new AdminRefusal(CODES.UNAUTHENTICATED, 'The token is not an admin credential of this gateway.') };
 }
 
 /** The refusal for a credential that lacks a scope. */
-export function missingScope(credential: AdminCredential, scope: AdminScope, what: string): { status: 403; code: 'FORBIDDEN'; message: string } {
-  return { status: 403, code: 'FORBIDDEN', message: `The admin credential "${credential.name}" lacks the scope ${scope}, which ${what} needs.` };
+export function missingScope(credential: AdminCredential, scope: AdminScope, what: string): AdminRefusal {
+  return new AdminRefusal(CODES.FORBIDDEN, `The admin credential "${credential.name}" lacks the scope ${scope}, which ${what} needs.`);
 }

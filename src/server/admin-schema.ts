@@ -1,7 +1,8 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import { GraphQLError, GraphQLScalarType, valueFromASTUntyped, type GraphQLSchema } from 'graphql';
+import { GraphQLScalarType, valueFromASTUntyped, type GraphQLSchema } from 'graphql';
 import type { AdminScope } from '../config/definition';
-import { RegistryError, type Registry } from '../registry/registry';
+import { isVirtualizeError, toGraphQLError } from '../errors';
+import type { Registry } from '../registry/registry';
 import { missingScope, type AdminCredential } from './admin-auth';
 
 export interface AdminContext {
@@ -166,21 +167,20 @@ const JSON_SCALAR = new GraphQLScalarType({
 
 function need(context: AdminContext, scope: AdminScope, what: string): void {
   if (context.credential.scopes.has(scope)) return;
-  const refusal = missingScope(context.credential, scope, what);
-  throw new GraphQLError(refusal.message, { extensions: { code: refusal.code, http: { status: refusal.status } } });
+  throw toGraphQLError(missingScope(context.credential, scope, what));
 }
 
-const HTTP_STATUS = { NOT_FOUND: 404, BAD_USER_INPUT: 400, CONFLICT: 409 } as const;
-
-/** A resolver that needs a scope, with the registry's refusals turned into coded GraphQL errors. */
+/**
+ * A resolver that needs a scope, with the registry's refusals (and any other error raised on
+ * purpose) turned into coded GraphQL errors that carry their HTTP status.
+ */
 function guarded<A>(scope: AdminScope, what: string, run: (args: A, context: AdminContext) => Promise<unknown> | unknown) {
   return async (_parent: unknown, args: A, context: AdminContext) => {
     need(context, scope, what);
     try {
       return await run(args, context);
     } catch (error) {
-      if (error instanceof RegistryError) throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: HTTP_STATUS[error.code] } } });
-      throw error;
+      throw isVirtualizeError(error) ? toGraphQLError(error) : error;
     }
   };
 }

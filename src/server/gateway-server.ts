@@ -1,15 +1,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { GraphQLError } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { ResponseStore, ttlPerTypeOf, useResponseCache } from '../cache/response-cache';
+import { CODES, refusalBody, VirtualizeError } from '../errors';
 import type { Gateway } from '../federation/gateway';
 import type { FederationContext } from '../federation/request-context';
 import type { BudgetStore } from '../guard/budget-store';
 import { openBudgetStore } from '../guard/open-budget-store';
 import { QueryCostGuard } from '../guard/query-cost-guard';
 import { useQueryCost } from '../guard/use-query-cost';
-import { shapeLimitExceeded } from '../guard/guard-errors';
+import { shapeLimitError } from '../guard/guard-errors';
 import { useShapeLimits } from '../guard/use-shape-limits';
 import { LiveGateway, type PinnedGeneration } from '../registry/live-gateway';
 import { ADMIN_PREFIX, type AdminApi } from './admin-api';
@@ -80,21 +80,19 @@ async function sendMetrics(response: ServerResponse, metrics: GatewayMetrics): P
  * (GraphQL-over-HTTP error shape, connection closed). Checked here rather than by yoga's own
  * limit, which streams every body through a counting transform: a tenth of a hot answer's time.
  */
-const tooLarge = (error: GraphQLError) => ({ message: error.message, extensions: { code: error.extensions.code, limit: error.extensions.limit } });
-
 function refuseBody(request: IncomingMessage, response: ServerResponse, maxBytes: number): boolean {
   if (request.method !== 'POST') return false;
   const declared = request.headers['content-length'];
   const refusal =
     declared === undefined
-      ? { status: 411, error: { message: `Send the request body with a Content-Length header (bodies of up to ${maxBytes} bytes are read).`, extensions: { code: 'LENGTH_REQUIRED' } } }
+      ? new VirtualizeError(CODES.LENGTH_REQUIRED, `Send the request body with a Content-Length header (bodies of up to ${maxBytes} bytes are read).`)
       : Number(declared) > maxBytes
-        ? { status: 413, error: tooLarge(shapeLimitExceeded('requestBytes', maxBytes, `The request body is ${declared} bytes; at most ${maxBytes} are read (guard.limits.requestBytes).`)) }
+        ? shapeLimitError('requestBytes', maxBytes, `The request body is ${declared} bytes; at most ${maxBytes} are read (guard.limits.requestBytes).`)
         : undefined;
   if (!refusal) return false;
-  const text = JSON.stringify({ errors: [refusal.error] });
-  response.writeHead(refusal.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), connection: 'close' });
-  response.end(text);
+  const { status, body } = refusalBody(refusal);
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  response.end(body);
   return true;
 }
 

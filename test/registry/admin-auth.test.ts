@@ -40,8 +40,9 @@ describe('the admin API credential', () => {
   it('is off, saying how to turn it on, when no credential is set; tokens are kept only as digests', () => {
     const definitions = { admin: { token: { env: 'NOT_SET_ADMIN_TOKEN' }, scopes: ['registry:read' as const, 'registry:write' as const] } };
     const none = adminCredentials(definitions, {});
-    expect(authenticateAdmin(`Bearer ${ADMIN_TOKEN}`, none, ['NOT_SET_ADMIN_TOKEN'])).toEqual({
-      ok: false,
+    const off = authenticateAdmin(`Bearer ${ADMIN_TOKEN}`, none, ['NOT_SET_ADMIN_TOKEN']);
+    if (off.ok) throw new Error('the admin API should be off');
+    expect({ status: off.refusal.httpStatus, code: off.refusal.code, message: off.refusal.message }).toEqual({
       status: 403,
       code: 'ADMIN_DISABLED',
       message: "The admin API is disabled: no admin credential is set. Set NOT_SET_ADMIN_TOKEN in the gateway's environment and restart it.",
