@@ -60,7 +60,6 @@ interface Batch {
 /** Per key of a lookup that the cache could not answer fresh: what it waits for, and the stale value it may serve. */
 interface Pending {
   index: number;
-  key: string;
   fetched: Promise<Entry | undefined>;
   stale: Entry | undefined;
   /** The stale value was served at once (stale-while-revalidate); the fetch refreshes it in the background. */
@@ -128,7 +127,12 @@ export class UpstreamCache {
           // An entry evicted or dropped while refreshing is disposed of without its stale value: unindex it.
           signal.addEventListener('abort', () => queueMicrotask(() => this.lru.peek(key, { allowStale: true }) === undefined && this.tags.delete(key)), { once: true });
         }),
-      onInsert: (entry, key) => this.tags.set(key, entry.tags),
+      onInsert: (entry, key) => {
+        this.tags.set(key, entry.tags);
+        // no-store: dropped once lru-cache has finished storing it, before any lookup waiting for it resumes
+        // (they hold the records already), background refreshes included.
+        if (entry.noStore) queueMicrotask(() => this.lru.peek(key, { allowStale: true }) === entry && this.lru.delete(key));
+      },
       dispose: (_entry, key) => this.tags.delete(key),
     });
   }
@@ -219,7 +223,7 @@ export class UpstreamCache {
         // Joins the refresh now in flight (no second call), to know when its value is stored.
         this.track(this.lru.fetch(key, { context: batch, allowStale: false }));
       }
-      pending.push({ index, key, fetched, stale: found, servedStale });
+      pending.push({ index, fetched, stale: found, servedStale });
     });
     if (fresh > 0) this.metrics.count('upstream', 'hit', fresh);
     if (stale > 0) this.metrics.count('upstream', 'stale', stale);
@@ -281,7 +285,6 @@ export class UpstreamCache {
         rescued += 1;
         oldestRescued = Math.min(oldestRescued, entry.fetchedAt);
       }
-      if (entry.noStore && this.lru.peek(p.key) === entry) this.lru.delete(p.key);
     });
     if (rescued > 0) {
       this.metrics.count('upstream', 'stale_if_error', rescued);

@@ -14,6 +14,7 @@ const defaults: CacheDefinition['upstream'] = { enabled: true, maxBytes: 1_000_0
  * each call waits until the test opens it (`release()`), so that a test holds calls in flight.
  */
 function fakeConnector(options: { gated?: boolean; fail?: (value: string) => boolean; cache?: SourceDefinition['cache']; maxAgeMs?: number } = {}) {
+  // `options` is read at each call: a test may change what the source says (maxAgeMs) between calls.
   const calls: string[][] = [];
   const gates: Array<() => void> = [];
   let version = 0;
@@ -263,6 +264,20 @@ describe('upstream-call cache', () => {
     await cache.lookup(none.connector, 'Thing', 'id', ['b']);
     expect(none.calls).toHaveLength(2);
     expect(cache.size).toBe(1);
+  });
+
+  it('keeps nothing when a background refresh comes back no-store', async () => {
+    const cache = new UpstreamCache(defaults, { clock });
+    const options: Parameters<typeof fakeConnector>[0] = { cache: { ttlMs: 30, staleWhileRevalidateMs: 5_000 } };
+    const { connector, calls } = fakeConnector(options);
+    await cache.lookup(connector, 'Thing', 'id', ['a']);
+    clock.advance(31);
+    options.maxAgeMs = 0;
+    expect(version(await cache.lookup(connector, 'Thing', 'id', ['a']), 'a')).toBe(1);
+    await cache.idle();
+    expect(calls).toHaveLength(2);
+    expect(cache.size).toBe(0);
+    expect(version(await cache.lookup(connector, 'Thing', 'id', ['a']), 'a')).toBe(3);
   });
 });
 
