@@ -35,7 +35,7 @@ export const ERROR_CODES = {
   GRAPHQL_PARSE_FAILED: entry({ status: 400, spec: true, retryable: false, meaning: 'the document is not GraphQL: the message gives the syntax error and its position' }),
   GRAPHQL_VALIDATION_FAILED: entry({ status: 400, spec: true, retryable: false, meaning: 'the document does not fit the schema (an unknown field, a fragment on the wrong type); the message says where' }),
   OPERATION_RESOLUTION_FAILURE: entry({ status: 400, retryable: false, meaning: 'the document holds no operation of the given operationName, or several and none was named; raised by graphql-yoga' }),
-  BAD_USER_INPUT: entry({ status: 400, retryable: false, meaning: 'an argument or variable does not fit its type or range, or a cursor was never issued; the message says which and why' }),
+  BAD_USER_INPUT: entry({ status: 400, retryable: false, meaning: 'an argument or variable does not fit its type or range, or a cursor was never issued; the message says which and why (a bad argument of one nested field nulls only that field, in a 200)' }),
   TOKEN_LIMIT_EXCEEDED: entry({ status: 400, spec: true, retryable: false, meaning: 'the document has more tokens than guard.limits.tokens: pass long lists as variables' }),
   DEPTH_LIMIT_EXCEEDED: entry({ status: 400, spec: true, retryable: false, meaning: 'the selection nests deeper than guard.limits.depth' }),
   ALIAS_LIMIT_EXCEEDED: entry({ status: 400, spec: true, retryable: false, meaning: 'the document has more aliases than guard.limits.aliases: fetch many records through one list field' }),
@@ -56,7 +56,7 @@ export const ERROR_CODES = {
   INTERNAL_SERVER_ERROR: entry({ status: 500, retryable: false, meaning: 'the gateway failed in a way it did not foresee; the message is masked and the gateway log has the cause' }),
 
   // Callers and the admin API.
-  UNAUTHENTICATED: entry({ status: 401, retryable: false, meaning: 'no credential, or one the gateway does not know: send Authorization: Bearer <token>' }),
+  UNAUTHENTICATED: entry({ status: 401, retryable: false, meaning: 'no credential, or one the gateway does not know (the admin API takes Authorization: Bearer <token>)' }),
   FORBIDDEN: entry({ status: 403, retryable: false, meaning: 'the credential lacks the scope the operation needs; the message names it' }),
   ADMIN_DISABLED: entry({ status: 403, retryable: false, meaning: "the admin API is off: no admin credential is set in the gateway's environment" }),
   NOT_FOUND: entry({ status: 404, retryable: false, meaning: 'no such admin endpoint, or no such registered source or mapping' }),
