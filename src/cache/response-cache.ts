@@ -2,7 +2,8 @@ import { useResponseCache as useEnvelopResponseCache, type Cache, type CacheEnti
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
-import type { CacheDefinition, VirtualizationConfig } from '../config/definition';
+import type { Catalog } from '../catalog/catalog';
+import type { CacheDefinition } from '../config/definition';
 import { systemClock, type Clock } from '../time/clock';
 import { resolvePolicy } from './cache-policy';
 import { NO_CACHE_METRICS, type CacheMetrics } from './cache-telemetry';
@@ -155,14 +156,11 @@ export interface ResponseCacheOptions {
  * answer with tickets, fresh for 10 s at the desk, is not kept for a minute), nor than
  * `cache.responses.ttlMs`.
  */
-export function ttlPerTypeOf(config: VirtualizationConfig): Record<string, number> {
+export function ttlPerTypeOf(cache: CacheDefinition, catalog: Catalog): Record<string, number> {
   const ttls: Record<string, number> = {};
-  for (const source of Object.values(config.sources)) {
-    for (const entity of Object.keys(source.entities)) {
-      const { ttlMs } = resolvePolicy(config.cache.upstream, source, entity);
-      const ttl = Math.min(ttlMs, config.cache.responses.ttlMs, ttls[entity] ?? Infinity);
-      ttls[entity] = ttl;
-    }
+  for (const entity of catalog.entities.values()) {
+    const { ttlMs } = resolvePolicy(cache.upstream, catalog.source(entity.source).definition, entity.name);
+    ttls[entity.name] = Math.min(ttlMs, cache.responses.ttlMs);
   }
   return ttls;
 }

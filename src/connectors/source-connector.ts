@@ -1,5 +1,5 @@
 import type { Catalog } from '../catalog/catalog';
-import type { CatalogLookup } from '../catalog/catalog-entries';
+import type { CatalogList, CatalogLookup } from '../catalog/catalog-entries';
 import { compileCatalog } from '../catalog/compile-catalog';
 import type { EntityDefinition, SourceDefinition } from '../config/definition';
 import { CODES } from '../errors';
@@ -36,6 +36,8 @@ interface CompiledEntity {
   keyFrom: string;
   /** Per lookup field: the catalog's entry (route, batch size, value type), and whether a value can name a record there at all. */
   lookups: Map<string, { entry: CatalogLookup; askable: (value: string) => boolean }>;
+  /** The catalog's list entry (route, paging kind, page size, filters), when the entity has a list. */
+  list: CatalogList | undefined;
   /** What `{properties}` stands for: the raw property names the mapping reads. */
   properties: string[];
 }
@@ -75,13 +77,14 @@ export class SourceConnector {
     this.onReject = options.onReject ?? (() => undefined);
     const catalog = options.catalog ?? compileCatalog({ sources: { [name]: definition }, mappings: {} });
     for (const entityName of catalog.source(name).entities) {
-      const { definition: entity, lookups } = catalog.entity(entityName);
+      const { definition: entity, lookups, list } = catalog.entity(entityName);
       this.entities.set(entityName, {
         name: entityName,
         definition: entity,
         map: compileRecordMapper(entity.fields, [entity.key]),
         keyFrom: fieldSource(entity.fields[entity.key]),
         lookups: new Map([...lookups].map(([field, entry]) => [field, { entry, askable: askableValues(entry) }])),
+        list,
         properties: entity.properties ? propertyNames(entity.fields, entity.properties.under) : [],
       });
     }
@@ -214,12 +217,13 @@ export class SourceConnector {
    */
   async list(entityName: string, request: ListRequest, observe?: CallObserver): Promise<ListPage> {
     const entity = this.entity(entityName);
-    const list = entity.definition.list;
-    if (!list) throw new Error(`Source ${this.name} has no list endpoint for ${entityName}`);
-    const route = `${list.method} ${list.path}`;
+    const entry = entity.list;
+    if (!entry) throw new Error(`Source ${this.name} has no list endpoint for ${entityName}`);
+    const list = entry.endpoint;
+    const route = entry.route;
     const filters: Record<string, string> = {};
     for (const [arg, value] of Object.entries(request.filters ?? {})) {
-      const filter = list.filters?.[arg];
+      const filter = entry.filters.get(arg);
       if (!filter) continue;
       const mapping = entity.definition.fields[filter.field];
       filters[filter.param] = reverseEnum(typeof mapping === 'object' ? mapping.transform : undefined, value);
@@ -241,7 +245,7 @@ export class SourceConnector {
     const paging = list.paging;
     const after = request.after;
     try {
-      return await (paging.type === 'page' ? listByPageNumber(this.name, pages, paging, request) : listByCursor(pages, paging, request));
+      return await (paging.type === 'page' ? listByPageNumber(this.name, pages, paging, entry.pageSize, request) : listByCursor(pages, paging, entry.pageSize, request));
     } catch (error) {
       // Every other part of a list call comes from the definition, so a 400 to a call that carried
       // the caller's cursor is the source refusing that cursor.

@@ -40,7 +40,7 @@ export async function registryStatus({ base, revision, store, tables, importer }
     sources: [...live.connectors].map(([name, connector]) => ({
       name,
       origin: name in base.sources ? 'config' : 'registry',
-      entities: Object.keys(connector.definition.entities),
+      entities: [...live.catalog.source(name).entities],
       ...connector.http.health(),
     })),
     mappings,

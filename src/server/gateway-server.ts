@@ -179,7 +179,7 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
       // Before the response cache, so that an answer with stale values is labelled and never stored.
       useStaleLabel(),
       // After the guard, so that an answer from the cache is still charged.
-      useResponseCache(responseCache, { ttlPerType: ttlPerTypeOf(gateway.config) }),
+      useResponseCache(responseCache, { ttlPerType: ttlPerTypeOf(gateway.config.cache, gateway.catalog) }),
       useExplain(),
       // Last, so that it reads the result every other plugin leaves (extensions.cost among them).
       useOperationTelemetry({

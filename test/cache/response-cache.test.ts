@@ -5,6 +5,7 @@
  */
 import baseConfig from '../../virtualization.config';
 import { ResponseStore, ttlPerTypeOf } from '../../src/cache/response-cache';
+import { compileCatalog } from '../../src/catalog/compile-catalog';
 import { validateConfig } from '../../src/config/validate';
 import type { FieldProvenance } from '../../src/federation/provenance';
 import { EXPLAIN_HEADER, type FanoutEntry } from '../../src/server/explain';
@@ -131,6 +132,6 @@ describe('hot responses', () => {
   it('keeps an answer no longer than the freshness declared for the types it shows', () => {
     const config = validateConfig({ ...baseConfig, cache: { responses: { ttlMs: 30_000 } } });
     // Tickets are fresh for 10 s at the desk, orders 15 s; customers 60 s, capped by the tier's 30 s.
-    expect(ttlPerTypeOf(config)).toMatchObject({ Ticket: 10_000, Order: 15_000, Customer: 30_000 });
+    expect(ttlPerTypeOf(config.cache, compileCatalog(config))).toMatchObject({ Ticket: 10_000, Order: 15_000, Customer: 30_000 });
   });
 });

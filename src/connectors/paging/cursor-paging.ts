@@ -7,16 +7,16 @@ export type CursorPaging = Extract<ListDefinition['paging'], { type: 'cursor' }>
 /**
  * Cursor paging: the source hands out its own cursors, which are passed to clients as they are.
  * One page of the answer is fetched in as many upstream pages as `first` needs, each at most
- * `maxPageSize`.
+ * `maxPageSize` records: the catalog list's `pageSize`, which the guard predicts calls by.
  */
-export async function listByCursor(pages: PageSource, paging: CursorPaging, request: ListRequest): Promise<ListPage> {
+export async function listByCursor(pages: PageSource, paging: CursorPaging, maxPageSize: number, request: ListRequest): Promise<ListPage> {
   const records: CanonicalRecord[] = [];
   let cursor = request.after ?? null;
   let totalCount: number | null = null;
   let remaining = request.first;
   do {
     // Even `first: 0` asks for one record: the call still answers totalCount.
-    const pageSize = Math.max(1, Math.min(remaining, paging.maxPageSize));
+    const pageSize = Math.max(1, Math.min(remaining, maxPageSize));
     const response = await pages.fetchPage({ [paging.limitParam]: String(pageSize), ...(cursor ? { [paging.cursorParam]: cursor } : {}) }, pageSize);
     const body = response.body;
     for (const item of pages.rawRecords(body)) {

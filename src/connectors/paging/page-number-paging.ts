@@ -17,9 +17,10 @@ export function readOffsetCursor(cursor: string): number | undefined {
 /**
  * Page-number paging. The cursor is an offset into the source's order; it is turned into a page
  * number and a number of records to skip on that page. Offsets count raw records, so that a
- * record rejected by the mapping does not shift the pages that follow.
+ * record rejected by the mapping does not shift the pages that follow. Every upstream page holds
+ * `pageSize` records: the catalog list's, which the guard predicts calls by.
  */
-export async function listByPageNumber(source: string, pages: PageSource, paging: PageNumberPaging, request: ListRequest): Promise<ListPage> {
+export async function listByPageNumber(source: string, pages: PageSource, paging: PageNumberPaging, pageSize: number, request: ListRequest): Promise<ListPage> {
   const start = request.after ? readOffsetCursor(request.after) : 0;
   if (start === undefined) throw new ForeignCursorError(source, pages.route, request.after!);
   const wanted = Math.max(1, request.first);
@@ -28,22 +29,22 @@ export async function listByPageNumber(source: string, pages: PageSource, paging
   let totalCount: number | null = null;
   let more = true;
   while (records.length < wanted && more) {
-    const page = Math.floor(offset / paging.pageSize);
-    const response = await pages.fetchPage({ [paging.pageParam]: String(page + paging.firstPage), [paging.sizeParam]: String(paging.pageSize) }, paging.pageSize);
+    const page = Math.floor(offset / pageSize);
+    const response = await pages.fetchPage({ [paging.pageParam]: String(page + paging.firstPage), [paging.sizeParam]: String(pageSize) }, pageSize);
     const items = pages.rawRecords(response.body);
     if (paging.totalPath) {
       const total = readPath(response.body, paging.totalPath);
       totalCount = typeof total === 'number' ? total : null;
     }
-    const onPage = items.slice(offset - page * paging.pageSize);
+    const onPage = items.slice(offset - page * pageSize);
     for (const item of onPage) {
       if (records.length === wanted) break;
       offset += 1;
       const record = pages.mapRecord(item);
       if (record) records.push(record);
     }
-    const pageEnd = page * paging.pageSize + items.length;
-    const sourceHasMore = items.length === paging.pageSize && (totalCount === null || pageEnd < totalCount);
+    const pageEnd = page * pageSize + items.length;
+    const sourceHasMore = items.length === pageSize && (totalCount === null || pageEnd < totalCount);
     more = offset < pageEnd || sourceHasMore;
   }
   if (request.first <= 0) return { records: [], nextCursor: request.after ?? null, hasNextPage: records.length > 0, totalCount };
