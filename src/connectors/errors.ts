@@ -38,12 +38,14 @@ export class BreakerOpenError extends VirtualizeError<typeof CODES.VIRTUALIZE_BR
     readonly source: string,
     /** When the next probe may go, epoch ms; undefined while a probe is in flight. */
     readonly probeAt: number | undefined,
+    /** Epoch ms of the refusal, on the source's clock. */
+    now: number = Date.now(),
   ) {
     super(
       CODES.VIRTUALIZE_BREAKER_OPEN,
       probeAt === undefined
         ? `the circuit breaker of source ${source} is half-open and its probe call is still in flight; calls fail at once until it answers`
-        : `the circuit breaker of source ${source} is open after repeated failures; calls fail at once until a probe at ${new Date(probeAt).toISOString()} (in ${Math.max(0, Math.ceil((probeAt - Date.now()) / 1000))} s)`,
+        : `the circuit breaker of source ${source} is open after repeated failures; calls fail at once until a probe at ${new Date(probeAt).toISOString()} (in ${Math.max(0, Math.ceil((probeAt - now) / 1000))} s)`,
     );
     this.name = 'BreakerOpenError';
   }

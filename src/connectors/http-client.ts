@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { SourceDefinition } from '../config/definition';
 import { resolveEnv } from '../config/env';
 import { CODES } from '../errors';
+import { systemClock, type TimerClock } from '../time/clock';
 import { maxAgeOf } from './cache-control';
 import { SourceError } from './errors';
 import { newCallRecord, type CallRecord } from './policies/attempt';
@@ -34,11 +35,13 @@ export class SourceHttpClient {
     readonly source: string,
     definition: SourceDefinition,
     env: NodeJS.ProcessEnv = process.env,
+    /** The clock of the source's policies and of the timings its calls report. */
+    private readonly clock: TimerClock = systemClock,
   ) {
     const base = new URL(resolveEnv(definition.baseUrl, env));
     this.basePath = base.pathname.replace(/\/$/, '');
     this.classified = { name: source, timeoutMs: definition.limits.timeoutMs, secrets: secretNames(definition.auth) };
-    this.sourceDispatcher = createSourceDispatcher(source, definition, base.origin, env);
+    this.sourceDispatcher = createSourceDispatcher(source, definition, base.origin, env, clock);
   }
 
   /**
@@ -46,7 +49,7 @@ export class SourceHttpClient {
    * is the path template, used in errors and telemetry instead of the URL.
    */
   async getJson(pathAndQuery: string, route: string, batchSize: number, observe?: CallObserver, postBody?: unknown): Promise<JsonResponse> {
-    const startedAt = performance.now();
+    const startedAt = this.clock.now();
     const record = newCallRecord();
     let status: number | 'error' = 'error';
     let failure: SourceError | undefined;
@@ -77,8 +80,8 @@ export class SourceHttpClient {
       if (failure.status !== undefined) status = failure.status;
       throw failure;
     } finally {
-      this.healthRecorder.record(failure?.code);
-      observe?.({ source: this.source, route, batchSize, status, attempts: record.attempts, startedAt, durationMs: performance.now() - startedAt });
+      this.healthRecorder.record(failure?.code, this.clock.wallNow());
+      observe?.({ source: this.source, route, batchSize, status, attempts: record.attempts, startedAt, durationMs: this.clock.now() - startedAt });
     }
   }
 

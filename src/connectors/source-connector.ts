@@ -13,6 +13,7 @@ import type { ListPage, ListRequest, PageSource } from './paging/list-page';
 import { listByPageNumber } from './paging/page-number-paging';
 import { compileRecordMapper, fieldSource, readPath, type CanonicalRecord, type RecordMapper, type Rejection } from './record-mapper';
 import { buildPathAndQuery, fillBody, propertyNames, textValues, type CallValues } from './request-template';
+import type { TimerClock } from '../time/clock';
 import { normalizeKey, reverseEnum, type KeyNormalization } from './transforms';
 import type { CallObserver } from './upstream-call';
 
@@ -71,9 +72,11 @@ export class SourceConnector {
        * catalog of this source alone (a connector on its own, as in a dry run).
        */
       catalog?: Catalog;
+      /** The time of the source's policies (backoff, breaker, rate limit, token lifetime); default the process's. */
+      clock?: TimerClock;
     } = {},
   ) {
-    this.http = new SourceHttpClient(name, definition, options.env);
+    this.http = new SourceHttpClient(name, definition, options.env, options.clock);
     this.onReject = options.onReject ?? (() => undefined);
     const catalog = options.catalog ?? compileCatalog({ sources: { [name]: definition }, mappings: {} });
     for (const entityName of catalog.source(name).entities) {

@@ -18,10 +18,14 @@
  *                    request keeps its caller's async context (caller-context-pool.ts).
  *
  * A policy that is off (`retry: false`, `breaker: false`, no `rateLimit`, `auth: none`) is simply
- * left out of the list.
+ * left out of the list. Every policy reads time from the source's clock (the retry's backoff, the
+ * breaker's window and open period, the bucket's waits, a token's lifetime): the time the gateway
+ * decides on. The attempt's timeout and the pool's header and body timeouts bound real I/O and stay
+ * on the process's timers: a source that does not answer is cut whatever a test's clock says.
  */
 import type { Dispatcher } from 'undici';
 import type { SourceDefinition } from '../config/definition';
+import { systemClock, type TimerClock } from '../time/clock';
 import { CallerContextPool } from './caller-context-pool';
 import { attempt } from './policies/attempt';
 import { SourceBreaker } from './policies/circuit-breaker';
@@ -37,7 +41,7 @@ export interface SourceDispatcher {
   close(): Promise<void>;
 }
 
-export function createSourceDispatcher(source: string, definition: SourceDefinition, origin: string, env: NodeJS.ProcessEnv): SourceDispatcher {
+export function createSourceDispatcher(source: string, definition: SourceDefinition, origin: string, env: NodeJS.ProcessEnv, clock: TimerClock = systemClock): SourceDispatcher {
   const { limits } = definition;
   // Queued requests keep their caller's async context (and so their trace): see caller-context-pool.ts.
   const pool = new CallerContextPool(origin, {
@@ -47,15 +51,16 @@ export function createSourceDispatcher(source: string, definition: SourceDefinit
     headersTimeout: limits.timeoutMs,
     bodyTimeout: limits.timeoutMs,
   });
-  const credentials = credentialsFor(source, definition.auth, { origin, env, timeoutMs: limits.timeoutMs, connectTimeoutMs: limits.connectTimeoutMs });
-  const breaker = limits.breaker ? new SourceBreaker(source, limits.breaker) : undefined;
+  const credentials = credentialsFor(source, definition.auth, { origin, env, timeoutMs: limits.timeoutMs, connectTimeoutMs: limits.connectTimeoutMs, clock });
+  const breaker = limits.breaker ? new SourceBreaker(source, limits.breaker, clock) : undefined;
 
   const outermostFirst: Array<Dispatcher.DispatcherComposeInterceptor | undefined> = [
     credentials?.renew ? renewOnUnauthorized((version) => credentials.renew?.(version)) : undefined,
-    limits.retry ? retry(limits.retry, new RetryBudget(limits.retry.budget)) : undefined,
+    limits.retry ? retry(limits.retry, new RetryBudget(limits.retry.budget, () => clock.now()), Math.random, clock) : undefined,
     breaker?.interceptor(),
-    limits.rateLimit ? new SourceRateLimiter(source, limits.rateLimit).interceptor() : undefined,
+    limits.rateLimit ? new SourceRateLimiter(source, limits.rateLimit, clock).interceptor() : undefined,
     credentials ? authenticate(credentials) : undefined,
+    // The attempt's timeout races the network, not the gateway's own decisions: process timers.
     attempt({ timeoutMs: limits.timeoutMs }),
   ];
   // undici's compose wraps the pool with the first interceptor first: innermost first.

@@ -18,7 +18,8 @@ export class SourceHealthRecorder {
   private lastError: { code: SourceErrorCode; at: number } | undefined;
 
   /** `failure` is the code of the call's error; undefined for a call that succeeded. */
-  record(failure: SourceErrorCode | undefined, at: number = Date.now()): void {
+  /** `at` is epoch ms. */
+  record(failure: SourceErrorCode | undefined, at: number): void {
     this.lastCall = { ok: failure === undefined, at };
     if (failure !== undefined) this.lastError = { code: failure, at };
   }

@@ -9,6 +9,7 @@ import { SourceConnector, type RejectionListener } from '../connectors/source-co
 import { importCrosswalkCsv } from '../mapping/crosswalk-file';
 import { MemoryMappingStore, type MappingStore } from '../mapping/mapping-store';
 import { defaultLogger, type Logger } from '../telemetry/logger';
+import type { TimerClock } from '../time/clock';
 import { CanonicalSchema } from './canonical-schema';
 import { buildGatewaySchema } from './gateway-schema';
 import { createFederationContext, type FederationContext, type RequestHooks } from './request-context';
@@ -33,6 +34,8 @@ export interface GatewayOptions {
   upstreamCache?: UpstreamCache;
   /** What the upstream-call cache the gateway opens is given (its clock, its counters); `env` and `logger` are the gateway's. */
   cacheDeps?: Omit<UpstreamCacheDeps, 'env'>;
+  /** The clock of the sources' policies (backoff, breaker, rate limit, token lifetime); default the process's. */
+  sourceClock?: TimerClock;
 }
 
 /** The federated engine: the unified schema, and what each request needs to execute it. */
@@ -76,7 +79,10 @@ export async function createGateway(config: VirtualizationConfig, options: Gatew
   }
   const onReject = options.onReject ?? logRejections(options.logger ?? defaultLogger());
   const connectors = new Map(
-    [...catalog.sources.values()].map((source) => [source.name, new SourceConnector(source.name, source.definition, { env: options.env ?? process.env, onReject, catalog })]),
+    [...catalog.sources.values()].map((source) => [
+      source.name,
+      new SourceConnector(source.name, source.definition, { env: options.env ?? process.env, onReject, catalog, ...(options.sourceClock ? { clock: options.sourceClock } : {}) }),
+    ]),
   );
   const store = withServiceCrosswalks(catalog, tables, connectors);
   const upstreamCache = options.upstreamCache ?? (await UpstreamCache.open(config.cache, { env: options.env, ...(options.logger ? { logger: options.logger } : {}), ...options.cacheDeps }));

@@ -11,8 +11,30 @@ export interface Clock {
   wallNow(): number;
 }
 
-/** The process's own clocks. */
-export const systemClock: Clock = {
+/**
+ * A clock that also wakes a caller once time has passed on it: what a policy that waits takes
+ * (a retry's backoff, a rate limit's queue), so that a test moving the clock moves the waits too.
+ */
+export interface TimerClock extends Clock {
+  /**
+   * Calls `callback` once `ms` have passed on this clock (a due timer fires on a later turn of the
+   * event loop, never synchronously) and returns what cancels it. A pending timer never keeps
+   * the process alive.
+   */
+  setTimer(ms: number, callback: () => void): () => void;
+}
+
+/** The process's own clocks and timers. */
+export const systemClock: TimerClock = {
   now: () => performance.now(),
   wallNow: () => Date.now(),
+  setTimer: (ms, callback) => {
+    const timer = setTimeout(callback, ms).unref();
+    return () => clearTimeout(timer);
+  },
 };
+
+/** Resolves once `ms` have passed on `clock`. */
+export function sleepOn(clock: TimerClock, ms: number): Promise<void> {
+  return new Promise((resolve) => clock.setTimer(ms, resolve));
+}

@@ -1,7 +1,8 @@
 /**
- * What the chaos tests share: policies with short timings (so that a breaker's open period or a
- * Retry-After plays out within a test), the customer 360 they ask for, and the checks made after
- * the storm (no unhandled rejection, no socket left open, nothing leaked in an answer).
+ * What the chaos tests share: policies with short timings, the customer 360 they ask for, and the
+ * checks made after the storm (no unhandled rejection, no socket left open, nothing leaked in an
+ * answer). A test that needs time to pass for the policies (a breaker's open period, a
+ * Retry-After) gives the sources a `ManualClock` and moves it; nothing waits for the real clock.
  */
 import type { LimitsInput } from '../../src/config/definition';
 import { SANDBOX_CREDENTIALS } from '../../sources/sandbox';
@@ -14,8 +15,8 @@ export const FAST = {
   // Generous for a loaded test machine; the slow-source test sets its own, shorter one.
   timeoutMs: 1_000,
   connectTimeoutMs: 200,
-  retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 1_500, budget: { ratio: 1, minPerSecond: 100, windowMs: 10_000 } },
-  // Open long enough that the checks made while it is open finish inside it, on a loaded machine too.
+  // No backoff: a retry goes at once, and with a manual clock it never waits for the test to move it.
+  retry: { maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 1_500, budget: { ratio: 1, minPerSecond: 100, windowMs: 10_000 } },
   breaker: { windowMs: 10_000, minimumAttempts: 5, failureRatio: 0.5, openMs: 1_500 },
 } satisfies LimitsInput;
 
@@ -37,7 +38,7 @@ export interface Chaos {
 }
 
 /** A harness whose three sources all have the short-timed policies (plus `limits`), watched for leaks. */
-export async function startChaos(options: { limits?: Record<string, LimitsInput>; gateway?: Pick<GatewayOptions, 'observe' | 'onReject'> } = {}): Promise<Chaos> {
+export async function startChaos(options: { limits?: Record<string, LimitsInput>; gateway?: Pick<GatewayOptions, 'observe' | 'onReject' | 'sourceClock'> } = {}): Promise<Chaos> {
   const socketsBefore = openSockets();
   const watch = watchUnhandledRejections();
   const limits = { crm: FAST, orders: FAST, support: FAST, ...options.limits };

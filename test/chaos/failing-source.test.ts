@@ -3,13 +3,14 @@
  * lands: at most maxAttempts per call, nothing while the breaker is open, exactly one probe after
  * each open period; what the user sees is customers and tickets, with orders null and coded.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import { ManualClock } from '../support/manual-clock';
 import { CUSTOMER_360, expectNothingLeaked, FAST, startChaos, type Chaos, type Response360 } from './chaos';
 
 const ORDERS = 'GET /api/orders';
+const clock = new ManualClock();
 let chaos: Chaos;
 beforeAll(async () => {
-  chaos = await startChaos();
+  chaos = await startChaos({ gateway: { sourceClock: clock } });
   await chaos.h.sandboxes.orders.setKnobs({ errorRate: 1 });
 });
 afterAll(() => chaos.h.close());
@@ -49,7 +50,9 @@ it('opens the breaker at the fifth failed attempt in its window; while open the 
 });
 
 it('lets exactly one probe through after openMs; a failed probe opens it again', async () => {
-  await sleep(FAST.breaker.openMs + 100);
+  clock.advance(FAST.breaker.openMs - 1);
+  expect((await query()).orderCalls).toBe(0);
+  clock.advance(1);
   expect((await chaos.readiness()).sources.orders?.breaker?.state).toBe('halfOpen');
   const { orderCalls } = await query();
   expect(orderCalls).toBe(1);
@@ -59,7 +62,7 @@ it('lets exactly one probe through after openMs; a failed probe opens it again',
 
 it('recovers when the fault clears: the probe after openMs closes the breaker, the answer is complete', async () => {
   await chaos.h.sandboxes.orders.setKnobs({ errorRate: 0 });
-  await sleep(FAST.breaker.openMs + 100);
+  clock.advance(FAST.breaker.openMs);
   const { res, orderCalls } = await query();
   expect(orderCalls).toBe(1);
   expect(res.errors).toBeUndefined();

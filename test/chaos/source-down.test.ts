@@ -3,14 +3,15 @@
  * support field is null with SOURCE_UNAVAILABLE at its own path, the breaker opens and calls fail
  * at once, /readyz says so, and everything comes back once the desk does.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { UpstreamCall } from '../../src/connectors/upstream-call';
+import { ManualClock } from '../support/manual-clock';
 import { CUSTOMER_360, errorPaths, expectNothingLeaked, FAST, startChaos, type Chaos, type Response360 } from './chaos';
 
 let chaos: Chaos;
 const calls: UpstreamCall[] = [];
+const clock = new ManualClock();
 beforeAll(async () => {
-  chaos = await startChaos({ gateway: { observe: (call) => calls.push(call) } });
+  chaos = await startChaos({ gateway: { observe: (call) => calls.push(call), sourceClock: clock } });
   // Healthy first: the gateway holds a support-desk token when the desk goes down.
   expect((await chaos.h.query(CUSTOMER_360)).errors).toBeUndefined();
 });
@@ -49,13 +50,13 @@ it('opens the breaker: calls fail at once without reaching for the source, and /
   expect(supportCalls.every((call) => call.attempts === 0 && call.status === 'error')).toBe(true);
   expect(res.data!.customers.nodes.every((node) => node.tickets === null && Array.isArray(node.orders))).toBe(true);
   for (const error of res.errors!) {
-    expect(error.message).toMatch(/^Source support is unavailable \(GET \/tickets\): the circuit breaker of source support is open after repeated failures; calls fail at once until a probe at \S+ \(in \d+ s\)$/);
+    expect(error.message).toMatch(/^Source support is unavailable \(GET \/tickets\): the circuit breaker of source support is open after repeated failures; calls fail at once until a probe at \S+ \(in 2 s\)$/);
   }
 });
 
 it('recovers once the source is back: one probe after openMs (its companions refused), then complete answers', async () => {
   await chaos.h.sandboxes.support.setKnobs({ outageMs: 0 });
-  await sleep(FAST.breaker.openMs + 100);
+  clock.advance(FAST.breaker.openMs);
   chaos.h.resetUpstream();
   const probing: Response360 = await chaos.h.query(CUSTOMER_360);
   expect(chaos.h.upstream().support).toEqual({ 'GET /api/v2/tickets': 1 });

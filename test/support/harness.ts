@@ -101,7 +101,7 @@ export async function startHarness(options: {
   configure?: (config: VirtualizationConfigInput, sandboxes: Sandboxes) => VirtualizationConfigInput;
   env?: NodeJS.ProcessEnv;
   /** Told of every upstream call and every record left out, as `createGateway` is. */
-  gateway?: Pick<GatewayOptions, 'observe' | 'onReject'>;
+  gateway?: Pick<GatewayOptions, 'observe' | 'onReject' | 'sourceClock'>;
   /**
    * Keep the cache tiers the config declares. Off by default: most tests count upstream calls
    * request by request, and a cache across requests would answer some of them.

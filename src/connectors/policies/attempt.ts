@@ -11,6 +11,7 @@
  *   the retry policy does not repeat (see errors.ts).
  */
 import type { Dispatcher } from 'undici';
+import { systemClock, type TimerClock } from '../../time/clock';
 import { AttemptTimeoutError, InterruptedAnswerError } from '../errors';
 import { currentUpstreamRequest, withUpstreamRequest } from '../upstream-request';
 import { ForwardingHandler, refuse, type Headers } from './forwarding-handler';
@@ -38,18 +39,19 @@ export function callRecordOf(opts: Dispatcher.DispatchOptions): CallRecord | und
 type Phase = 'sent' | 'answering' | 'done';
 
 class AttemptHandler extends ForwardingHandler {
-  private timer: NodeJS.Timeout | undefined;
+  private cancelTimer: (() => void) | undefined;
   private phase: Phase = 'sent';
 
   constructor(
     handler: Dispatcher.DispatchHandler,
     private readonly timeoutMs: number,
+    private readonly clock: TimerClock,
   ) {
     super(handler);
   }
 
   override onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
-    this.timer = setTimeout(() => controller.abort(new AttemptTimeoutError(this.timeoutMs)), this.timeoutMs);
+    this.cancelTimer = this.clock.setTimer(this.timeoutMs, () => controller.abort(new AttemptTimeoutError(this.timeoutMs)));
     super.onRequestStart(controller, context);
   }
 
@@ -76,18 +78,22 @@ class AttemptHandler extends ForwardingHandler {
   }
 
   private finish(): void {
-    clearTimeout(this.timer);
+    this.cancelTimer?.();
     this.phase = 'done';
   }
 }
 
-export function attempt(options: { timeoutMs: number }): Dispatcher.DispatcherComposeInterceptor {
-  const { timeoutMs } = options;
+/**
+ * `clock` times the attempt: the process's timers by default, since the timeout races real I/O (a
+ * test of this policy alone may move a manual clock instead).
+ */
+export function attempt(options: { timeoutMs: number; clock?: TimerClock }): Dispatcher.DispatcherComposeInterceptor {
+  const { timeoutMs, clock = systemClock } = options;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new RangeError(`attempt: timeoutMs must be a positive integer of milliseconds, got ${String(timeoutMs)}`);
   return (dispatch) => (opts, handler) => {
     const record = callRecordOf(opts);
     if (record) record.attempts += 1;
-    const send = () => dispatch(opts, new AttemptHandler(handler, timeoutMs));
+    const send = () => dispatch(opts, new AttemptHandler(handler, timeoutMs, clock));
     // Telemetry reads the attempt number from the context the request is created in.
     const upstream = currentUpstreamRequest();
     return upstream && record ? withUpstreamRequest({ ...upstream, attempt: record.attempts }, send) : send();

@@ -6,6 +6,7 @@
 import { interceptors, type Dispatcher } from 'undici';
 import type { AuthDefinition } from '../../config/definition';
 import { resolveEnv } from '../../config/env';
+import type { Clock } from '../../time/clock';
 import { callRecordOf } from './attempt';
 import { refuse } from './forwarding-handler';
 import { ClientCredentialsTokens } from './oauth-client-credentials';
@@ -29,7 +30,7 @@ export interface Credentials {
 export function credentialsFor(
   source: string,
   auth: AuthDefinition,
-  context: { origin: string; env: NodeJS.ProcessEnv; timeoutMs: number; connectTimeoutMs: number },
+  context: { origin: string; env: NodeJS.ProcessEnv; timeoutMs: number; connectTimeoutMs: number; clock?: Clock },
 ): Credentials | undefined {
   const fixed = (headers: Record<string, string>): Credentials => ({ present: () => ({ headers, version: 0 }), close: async () => undefined });
   switch (auth.type) {
@@ -50,6 +51,7 @@ export function credentialsFor(
         renewBeforeExpiryMs: auth.renewBeforeExpiryMs,
         timeoutMs: context.timeoutMs,
         connectTimeoutMs: context.connectTimeoutMs,
+        ...(context.clock ? { clock: context.clock } : {}),
       });
   }
 }

@@ -5,6 +5,7 @@
  * need it at the same moment. Neither the secret nor a token ever appears in an error.
  */
 import { Pool } from 'undici';
+import { systemClock, type Clock } from '../../time/clock';
 import { TokenRequestError } from '../errors';
 import { errorCode } from '../failures';
 import { withoutUpstreamRequest } from '../upstream-request';
@@ -21,11 +22,13 @@ export interface ClientCredentialsOptions {
   renewBeforeExpiryMs: number;
   timeoutMs: number;
   connectTimeoutMs: number;
+  /** Measures a token's lifetime; default the process's clock. */
+  clock?: Clock;
 }
 
 interface Token {
   value: string;
-  /** Epoch ms from which the token is renewed before use. */
+  /** The clock's monotonic ms from which the token is renewed before use. */
   renewAt: number;
   version: number;
 }
@@ -42,15 +45,17 @@ export class ClientCredentialsTokens implements Credentials {
   private token: Token | undefined;
   private fetching: Promise<Token> | undefined;
   private versions = 0;
+  private readonly clock: Clock;
 
   constructor(private readonly options: ClientCredentialsOptions) {
     this.pool = new Pool(options.tokenUrl.origin, { connections: 1, connect: { timeout: options.connectTimeoutMs } });
     this.authorization = basic(options.clientId, options.clientSecret);
+    this.clock = options.clock ?? systemClock;
   }
 
   present(): Presented | Promise<Presented> {
     const token = this.token;
-    if (token && Date.now() < token.renewAt) return presented(token);
+    if (token && this.clock.now() < token.renewAt) return presented(token);
     this.fetching ??= this.fetchToken().finally(() => {
       this.fetching = undefined;
     });
@@ -101,7 +106,7 @@ export class ClientCredentialsTokens implements Credentials {
     }
     // Without expires_in the token serves until the source refuses it (a 401 renews it).
     const lifetimeMs = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in * 1000 : Infinity;
-    const renewAt = Date.now() + Math.max(lifetimeMs - renewBeforeExpiryMs, lifetimeMs / 2);
+    const renewAt = this.clock.now() + Math.max(lifetimeMs - renewBeforeExpiryMs, lifetimeMs / 2);
     this.token = { value: body.access_token, renewAt, version: ++this.versions };
     return this.token;
   }

@@ -1,17 +1,19 @@
 /**
- * A client-side rate limit per source: a token bucket (the `limiter` package's TokenBucket, which
- * also keeps waiting calls in order), declared below the source's own limit so that a burst queues
- * briefly in the gateway instead of collecting 429s from the source.
+ * A client-side rate limit per source: a token bucket, declared below the source's own limit so
+ * that a burst queues briefly in the gateway instead of collecting 429s from the source.
  *
- * Every attempt takes a token, retries included. The wait is bounded: a call that would queue
- * longer than `maxQueueWaitMs` fails at once with a `RateLimitWaitError` (SOURCE_RATE_LIMITED)
- * rather than piling up. And when the source answers 429 or 503 with `Retry-After`, every call to
- * it is held back until then, not only the one that was told.
+ * Every attempt takes a token, retries included, in the order the attempts come. The wait is
+ * bounded: a call that would queue longer than `maxQueueWaitMs` fails at once with a
+ * `RateLimitWaitError` (SOURCE_RATE_LIMITED) rather than piling up. And when the source answers
+ * 429 or 503 with `Retry-After`, every call to it is held back until then, not only the one that
+ * was told.
+ *
+ * The bucket fills and its calls wait on the source's clock (the `limiter` package's TokenBucket
+ * reads the process's clock and sleeps on its own timers, which a test cannot move).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import { TokenBucket } from 'limiter';
 import type { Dispatcher } from 'undici';
 import type { RateLimitPolicy } from '../../config/definition';
+import { systemClock, type TimerClock } from '../../time/clock';
 import { RateLimitWaitError } from '../errors';
 import { retryAfterMs } from '../failures';
 import { ForwardingHandler, refuse, type Headers } from './forwarding-handler';
@@ -26,73 +28,77 @@ class RetryAfterHandler extends ForwardingHandler {
   }
 
   override onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Headers, statusMessage?: string): void {
-    if (statusCode === 429 || statusCode === 503) {
-      const waitMs = retryAfterMs(headers['retry-after']);
-      if (waitMs !== undefined) this.limiter.holdFor(waitMs);
-    }
+    if (statusCode === 429 || statusCode === 503) this.limiter.sourceAsked(headers['retry-after']);
     super.onResponseStart(controller, statusCode, headers, statusMessage);
   }
 }
 
 export class SourceRateLimiter {
-  private readonly bucket: TokenBucket;
+  private readonly burst: number;
   private readonly tokensPerMs: number;
   private readonly maxQueueWaitMs: number;
-  private queued = 0;
-  /** Epoch ms before which nothing is sent: the source's own Retry-After. */
-  private holdUntil = 0;
+  /** Tokens in the bucket; below zero, the tokens that calls already waiting have spoken for. */
+  private tokens: number;
+  private drippedAt: number;
+  /** Before this (the clock's monotonic ms) nothing is sent: the source's own Retry-After. */
+  private holdUntil = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly source: string,
     policy: RateLimitPolicy,
+    private readonly clock: TimerClock = systemClock,
   ) {
-    const burst = policy.burst ?? Math.max(1, Math.floor(policy.perSecond));
-    this.bucket = new TokenBucket({ bucketSize: burst, tokensPerInterval: policy.perSecond, interval: 'second' });
+    this.burst = policy.burst ?? Math.max(1, Math.floor(policy.perSecond));
     // Full at start: a fresh gateway may send its first burst at once.
-    this.bucket.content = burst;
+    this.tokens = this.burst;
+    this.drippedAt = clock.now();
     this.tokensPerMs = policy.perSecond / 1000;
     this.maxQueueWaitMs = policy.maxQueueWaitMs;
   }
 
   /** Holds every call back for `ms` from now (never shortens a hold already in place). */
   holdFor(ms: number): void {
-    this.holdUntil = Math.max(this.holdUntil, Date.now() + ms);
+    this.holdUntil = Math.max(this.holdUntil, this.clock.now() + ms);
   }
 
-  private holdMs(): number {
-    return Math.max(0, this.holdUntil - Date.now());
+  /** The source answered with a `Retry-After` (delay-seconds or an HTTP date, read on the clock's wall scale). */
+  sourceAsked(retryAfter: string | string[] | undefined): void {
+    const waitMs = retryAfterMs(retryAfter, this.clock.wallNow());
+    if (waitMs !== undefined) this.holdFor(waitMs);
   }
 
-  /** Takes a token now if one is free and nobody is waiting ahead; never waits. */
-  private tryTake(): boolean {
-    return this.queued === 0 && this.holdMs() === 0 && this.bucket.tryRemoveTokens(1);
+  private drip(): void {
+    const now = this.clock.now();
+    this.tokens = Math.min(this.burst, this.tokens + (now - this.drippedAt) * this.tokensPerMs);
+    this.drippedAt = now;
   }
 
-  /** Waits for a token in turn, or fails at once when the wait would exceed `maxQueueWaitMs`. */
-  private async take(): Promise<void> {
-    const holdMs = this.holdMs();
-    this.bucket.drip();
+  /**
+   * Takes a token for a call, in turn behind the calls already waiting: how long the call must
+   * wait for it (0 to go now), or the refusal when that is longer than `maxQueueWaitMs` (and then
+   * nothing is taken).
+   */
+  private take(): number | RateLimitWaitError {
+    this.drip();
+    const holdMs = Math.max(0, this.holdUntil - this.clock.now());
     // Tokens that the calls already waiting, and this one, still lack, at the bucket's rate.
-    const lacking = this.queued + 1 - this.bucket.content;
+    const lacking = 1 - this.tokens;
     const queueMs = lacking > 0 ? lacking / this.tokensPerMs : 0;
-    if (holdMs + queueMs > this.maxQueueWaitMs) throw new RateLimitWaitError(this.source, holdMs + queueMs, this.maxQueueWaitMs, holdMs > queueMs);
-    this.queued += 1;
-    try {
-      if (holdMs > 0) await sleep(holdMs);
-      await this.bucket.removeTokens(1);
-    } finally {
-      this.queued -= 1;
-    }
+    if (holdMs + queueMs > this.maxQueueWaitMs) return new RateLimitWaitError(this.source, holdMs + queueMs, this.maxQueueWaitMs, holdMs > queueMs);
+    this.tokens -= 1;
+    return Math.max(holdMs, queueMs);
   }
 
   interceptor(): Dispatcher.DispatcherComposeInterceptor {
     return (dispatch) => (opts, handler) => {
       const watched = new RetryAfterHandler(handler, this);
-      if (this.tryTake()) return dispatch(opts, watched);
-      this.take().then(
-        () => dispatch(opts, watched),
-        (error: Error) => refuse(handler, error),
-      );
+      const waitMs = this.take();
+      if (waitMs instanceof RateLimitWaitError) {
+        refuse(handler, waitMs);
+        return true;
+      }
+      if (waitMs === 0) return dispatch(opts, watched);
+      this.clock.setTimer(waitMs, () => dispatch(opts, watched));
       return true;
     };
   }

@@ -25,7 +25,8 @@ export class RetryBudget {
 
   constructor(
     private readonly options: RetryPolicy['budget'],
-    private readonly now: () => number = Date.now,
+    /** Monotonic milliseconds: the source's clock. */
+    private readonly now: () => number = () => performance.now(),
   ) {
     if (!(options.windowMs > 0)) throw new RangeError(`retry budget: windowMs must be a positive number of milliseconds, got ${options.windowMs}`);
     if (!(options.ratio >= 0) || !(options.minPerSecond >= 0)) throw new RangeError('retry budget: ratio and minPerSecond must be numbers >= 0');

@@ -14,6 +14,7 @@
  */
 import { errors, interceptors, type Dispatcher } from 'undici';
 import type { RetryPolicy } from '../../config/definition';
+import { systemClock, type TimerClock } from '../../time/clock';
 import { InterruptedAnswerError } from '../errors';
 import { failureKind, retryAfterMs } from '../failures';
 import { callRecordOf } from './attempt';
@@ -63,21 +64,22 @@ export function decideRetry(
   return { retry: true, delayMs: askedMs ?? Math.round(random() * ceiling) };
 }
 
-export function retry(policy: RetryPolicy, budget: RetryBudget, random: () => number = Math.random): Dispatcher.DispatcherComposeInterceptor {
+/** `clock` times the backoff and reads an HTTP-date `Retry-After` (its wall scale). */
+export function retry(policy: RetryPolicy, budget: RetryBudget, random: () => number = Math.random, clock: TimerClock = systemClock): Dispatcher.DispatcherComposeInterceptor {
   const undiciRetry = interceptors.retry({
     maxRetries: policy.maxAttempts - 1,
     methods: RETRY_METHODS as Dispatcher.HttpMethod[],
     statusCodes: [...RETRY_STATUSES],
     retry: (error, { state, opts }, callback) => {
-      const decision = decideRetry({ error, attempt: state.counter, method: String(opts.method) }, policy, budget, { random });
+      const decision = decideRetry({ error, attempt: state.counter, method: String(opts.method) }, policy, budget, { random, now: clock.wallNow() });
       if (!decision.retry) {
         const record = callRecordOf(opts);
         if (record && decision.because) record.retryStopped = decision.because;
         callback(error);
         return;
       }
-      // Unreferenced: a retry waiting out its backoff does not keep a stopping process alive.
-      setTimeout(() => callback(null), decision.delayMs).unref();
+      // A clock's timer never keeps a stopping process alive, so neither does a retry waiting out its backoff.
+      clock.setTimer(decision.delayMs, () => callback(null));
     },
   });
   return (dispatch) => {

@@ -4,6 +4,7 @@ import { Pool } from 'undici';
 import { AttemptTimeoutError, InterruptedAnswerError } from '../../../src/connectors/errors';
 import { attempt, newCallRecord } from '../../../src/connectors/policies/attempt';
 import { startFakeSource, type FakeSource } from '../../support/fake-source';
+import { ManualClock } from '../../support/manual-clock';
 
 describe('attempt', () => {
   let source: FakeSource | undefined;
@@ -14,10 +15,10 @@ describe('attempt', () => {
     pool = source = undefined;
   });
 
-  const get = async (p: Pool, timeoutMs: number) => {
+  const get = async (p: Pool, timeoutMs: number, clock?: ManualClock) => {
     const record = newCallRecord();
     try {
-      const response = await p.compose(attempt({ timeoutMs })).request({ method: 'GET', path: '/x', opaque: record });
+      const response = await p.compose(attempt({ timeoutMs, ...(clock ? { clock } : {}) })).request({ method: 'GET', path: '/x', opaque: record });
       return { status: response.statusCode, body: await response.body.text(), record };
     } catch (error) {
       return { error, record };
@@ -25,23 +26,30 @@ describe('attempt', () => {
   };
 
   it('counts the attempt and bounds it, from leaving on a connection, not from waiting for one', async () => {
-    source = await startFakeSource(() => ({ delayMs: 300 }));
+    source = await startFakeSource(() => ({ delayMs: 50 }));
     pool = new Pool(source.origin, { connections: 1 });
-    const started = Date.now();
-    // The third request waits ~600 ms for the only connection, then answers in ~300 ms: 900 ms in
-    // all, within a 700 ms timeout because the wait does not count.
-    const outcomes = await Promise.all([get(pool, 700), get(pool, 700), get(pool, 700)]);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(890);
-    for (const outcome of outcomes) expect(outcome).toMatchObject({ status: 200, record: { attempts: 1 } });
+    const clock = new ManualClock();
+    const outcomes = Promise.all([get(pool, 700, clock), get(pool, 700, clock), get(pool, 700, clock)]);
+    // One request is on the only connection, and only its attempt is timed: the two others wait
+    // for the connection with no clock running for them.
+    await clock.untilTimers(1);
+    expect(clock.pendingTimers()).toBe(1);
+    // Most of the first attempt's time passes; each of the others still gets its whole 700 ms.
+    clock.advance(699);
+    for (const outcome of await outcomes) expect(outcome).toMatchObject({ status: 200, record: { attempts: 1 } });
+    expect(clock.pendingTimers()).toBe(0);
   });
 
   it('fails an attempt with no answer within timeoutMs', async () => {
     source = await startFakeSource(() => ({ hang: true }));
     pool = new Pool(source.origin);
-    const started = Date.now();
-    const outcome = await get(pool, 100);
-    expect(outcome).toMatchObject({ error: expect.any(AttemptTimeoutError) });
-    expect(Date.now() - started).toBeLessThan(1_000);
+    const clock = new ManualClock();
+    const outcome = get(pool, 100, clock);
+    await clock.untilTimers(1);
+    clock.advance(99);
+    expect(clock.pendingTimers()).toBe(1);
+    clock.advance(1);
+    expect(await outcome).toMatchObject({ error: expect.any(AttemptTimeoutError), record: { attempts: 1 } });
   });
 
   it('stops a body that trickles past timeoutMs, as an answer interrupted halfway', async () => {

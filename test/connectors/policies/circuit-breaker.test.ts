@@ -1,10 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { breakerPolicyDefinition } from '../../../src/config/definition';
 import { BreakerOpenError } from '../../../src/connectors/errors';
 import { attempt } from '../../../src/connectors/policies/attempt';
 import { SourceBreaker } from '../../../src/connectors/policies/circuit-breaker';
 import { startFakeSource, type FakeSource } from '../../support/fake-source';
+import { ManualClock } from '../../support/manual-clock';
 
 const policy = breakerPolicyDefinition.parse({ windowMs: 5_000, minimumAttempts: 5, failureRatio: 0.5, openMs: 300 });
 
@@ -12,12 +12,14 @@ describe('circuit breaker', () => {
   let source: FakeSource;
   let pool: Pool;
   let breaker: SourceBreaker;
+  let clock: ManualClock;
   let status = 503;
   beforeEach(async () => {
     status = 503;
     source = await startFakeSource(() => ({ status }));
     pool = new Pool(source.origin);
-    breaker = new SourceBreaker('crm', policy);
+    clock = new ManualClock();
+    breaker = new SourceBreaker('crm', policy, clock);
   });
   afterEach(async () => {
     breaker.close();
@@ -39,16 +41,21 @@ describe('circuit breaker', () => {
 
   it('opens after 5 failed attempts, then refuses at once without reaching the source', async () => {
     for (let i = 0; i < 5; i += 1) expect(await get()).toBe(503);
-    expect(breaker.report()).toMatchObject({ state: 'open', openedAt: expect.any(String), probeAt: expect.any(String) });
+    const openedAt = new Date(clock.wallNow()).toISOString();
+    const probeAt = new Date(clock.wallNow() + policy.openMs).toISOString();
+    expect(breaker.report()).toEqual({ state: 'open', openedAt, probeAt });
     const refused = await get();
     expect(refused).toBeInstanceOf(BreakerOpenError);
-    expect((refused as Error).message).toMatch(/circuit breaker of source crm is open .* until a probe at \S+Z \(in \d+ s\)/);
+    expect((refused as Error).message).toMatch(new RegExp(`circuit breaker of source crm is open .* until a probe at ${probeAt} \\(in 1 s\\)`));
     expect(source.requests).toHaveLength(5);
   });
 
   it('lets one probe through after openMs; its success closes the breaker', async () => {
     for (let i = 0; i < 5; i += 1) await get();
-    await sleep(policy.openMs + 50);
+    clock.advance(policy.openMs - 1);
+    expect(breaker.report().state).toBe('open');
+    expect(await get()).toBeInstanceOf(BreakerOpenError);
+    clock.advance(1);
     expect(breaker.report().state).toBe('halfOpen');
     status = 200;
     source.requests.length = 0;
@@ -63,11 +70,14 @@ describe('circuit breaker', () => {
 
   it('opens again for another openMs when the probe fails', async () => {
     for (let i = 0; i < 5; i += 1) await get();
-    await sleep(policy.openMs + 50);
+    clock.advance(policy.openMs);
     expect(await get()).toBe(503);
-    expect(breaker.report().state).toBe('open');
+    // Open for another openMs, counted from the failed probe.
+    expect(breaker.report()).toMatchObject({ state: 'open', probeAt: new Date(clock.wallNow() + policy.openMs).toISOString() });
     expect(await get()).toBeInstanceOf(BreakerOpenError);
     expect(source.requests).toHaveLength(6);
+    clock.advance(policy.openMs);
+    expect(breaker.report().state).toBe('halfOpen');
   });
 
   it('does not count answers such as 404 or 429 as failures of the source', async () => {
@@ -76,6 +86,16 @@ describe('circuit breaker', () => {
     status = 429;
     for (let i = 0; i < 6; i += 1) await get();
     expect(breaker.report()).toEqual({ state: 'closed' });
+  });
+
+  it('forgets failures older than windowMs, as the clock passes', async () => {
+    for (let i = 0; i < 4; i += 1) await get();
+    clock.advance(policy.windowMs);
+    // Four failures have left the window: four more do not reach minimumAttempts within it.
+    for (let i = 0; i < 4; i += 1) await get();
+    expect(breaker.report()).toEqual({ state: 'closed' });
+    expect(await get()).toBe(503);
+    expect(breaker.report().state).toBe('open');
   });
 
   it('stays closed while no more than failureRatio of the attempts fail', async () => {

@@ -1,10 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, type Dispatcher } from 'undici';
 import { authDefinition } from '../../../src/config/definition';
 import { TokenRequestError } from '../../../src/connectors/errors';
 import { attempt, newCallRecord } from '../../../src/connectors/policies/attempt';
 import { authenticate, credentialsFor, renewOnUnauthorized, type Credentials } from '../../../src/connectors/policies/credentials';
 import { startFakeSource, type FakeSource } from '../../support/fake-source';
+import { ManualClock } from '../../support/manual-clock';
 
 const SECRET = 's3cr3t value';
 const env = { API_KEY: 'k-123', CLIENT_SECRET: SECRET };
@@ -27,9 +27,9 @@ async function oauthSource(options: { expiresIn?: number; refuseAll?: boolean } 
   return { source, revoke: () => valid.clear(), tokenRequests: () => source.requests.filter((r) => r.path === '/oauth/token').length };
 }
 
-function oauth(source: FakeSource, renewBeforeExpiryMs = 30_000, secretEnv = 'CLIENT_SECRET') {
+function oauth(source: FakeSource, renewBeforeExpiryMs = 30_000, secretEnv = 'CLIENT_SECRET', clock?: ManualClock) {
   const auth = authDefinition.parse({ type: 'oauth2ClientCredentials', tokenUrl: '/oauth/token', clientId: 'gateway', clientSecret: { env: secretEnv }, renewBeforeExpiryMs });
-  return credentialsFor('support', auth, { origin: source.origin, env, timeoutMs: 1_000, connectTimeoutMs: 1_000 })!;
+  return credentialsFor('support', auth, { origin: source.origin, env, timeoutMs: 1_000, connectTimeoutMs: 1_000, ...(clock ? { clock } : {}) })!;
 }
 
 describe('credentials', () => {
@@ -78,11 +78,13 @@ describe('credentials', () => {
   it('renews a token renewBeforeExpiryMs before it expires', async () => {
     const { source, tokenRequests } = await oauthSource({ expiresIn: 2 });
     open.push(source);
-    const get = client(source.origin, oauth(source, 1_000));
+    const clock = new ManualClock();
+    const get = client(source.origin, oauth(source, 1_000, 'CLIENT_SECRET', clock));
     await get();
+    clock.advance(999);
     await get();
     expect(tokenRequests()).toBe(1);
-    await sleep(1_050);
+    clock.advance(1);
     expect(await get()).toMatchObject({ status: 200 });
     expect(tokenRequests()).toBe(2);
   });

@@ -5,6 +5,7 @@ import { attempt, newCallRecord } from '../../../src/connectors/policies/attempt
 import { decideRetry, retry } from '../../../src/connectors/policies/retry';
 import { RetryBudget } from '../../../src/connectors/policies/retry-budget';
 import { closedPort, startFakeSource, type FakeSource } from '../../support/fake-source';
+import { ManualClock } from '../../support/manual-clock';
 
 const policy = retryPolicyDefinition.parse({ maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 40, maxRetryAfterMs: 1_500 });
 const roomy = () => new RetryBudget({ ratio: 1, minPerSecond: 1_000, windowMs: 1_000 });
@@ -66,9 +67,9 @@ describe('retry interceptor over undici', () => {
     pool = source = undefined;
   });
 
-  async function get(origin: string, budget = roomy()) {
+  async function get(origin: string, budget = roomy(), clock?: ManualClock) {
     pool = new Pool(origin);
-    const dispatcher = pool.compose(attempt({ timeoutMs: 1_000 }), retry(policy, budget));
+    const dispatcher = pool.compose(attempt({ timeoutMs: 1_000 }), retry(policy, budget, Math.random, clock));
     const record = newCallRecord();
     const outcome = await dispatcher.request({ method: 'GET', path: '/things', opaque: record }).then(
       async (response) => ({ status: response.statusCode, body: await response.body.text() }),
@@ -95,10 +96,15 @@ describe('retry interceptor over undici', () => {
 
   it('waits as long as Retry-After asks before it repeats a 429', async () => {
     source = await startFakeSource(({ n }) => (n === 1 ? { status: 429, headers: { 'retry-after': '1' } } : {}));
-    const { outcome } = await get(source.origin);
-    expect(outcome).toMatchObject({ status: 200 });
-    const [first, second] = source.requests;
-    expect(second!.at - first!.at).toBeGreaterThanOrEqual(950);
+    const clock = new ManualClock();
+    const answer = get(source.origin, roomy(), clock);
+    await clock.untilTimers(1);
+    clock.advance(999);
+    expect(source.requests).toHaveLength(1);
+    expect(clock.pendingTimers()).toBe(1);
+    clock.advance(1);
+    expect((await answer).outcome).toMatchObject({ status: 200 });
+    expect(source.requests).toHaveLength(2);
   });
 
   it('retries a refused connection, and sends nothing more once the budget is spent', async () => {
