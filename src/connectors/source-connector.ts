@@ -3,6 +3,7 @@ import type { CatalogList, CatalogLookup } from '../catalog/catalog-entries';
 import { compileCatalog } from '../catalog/compile-catalog';
 import type { EntityDefinition, SourceDefinition } from '../config/definition';
 import { CODES } from '../errors';
+import type { TimerClock } from '../time/clock';
 import { askableValues } from './askable-values';
 import { ForeignCursorError, SourceError } from './errors';
 import { SourceHttpClient, type JsonResponse } from './http-client';
@@ -13,7 +14,6 @@ import type { ListPage, ListRequest, PageSource } from './paging/list-page';
 import { listByPageNumber } from './paging/page-number-paging';
 import { compileRecordMapper, fieldSource, readPath, type CanonicalRecord, type RecordMapper, type Rejection } from './record-mapper';
 import { buildPathAndQuery, fillBody, propertyNames, textValues, type CallValues } from './request-template';
-import type { TimerClock } from '../time/clock';
 import { normalizeKey, reverseEnum, type KeyNormalization } from './transforms';
 import type { CallObserver } from './upstream-call';
 
