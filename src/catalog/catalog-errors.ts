@@ -1,3 +1,5 @@
+import { CODES, VirtualizeError } from '../errors';
+
 /** What the catalog names: the kinds of entry a lookup by name can miss. */
 export type CatalogEntryKind = 'source' | 'entity' | 'lookup' | 'mapping';
 
@@ -6,18 +8,11 @@ export type CatalogEntryKind = 'source' | 'entity' | 'lookup' | 'mapping';
  * not declare (a programming error, or a definition that skipped validation); the message lists
  * what exists, so that the fix is a look away.
  */
-export class UnknownCatalogNameError extends Error {
-  constructor(
-    readonly kind: CatalogEntryKind,
-    readonly entryName: string,
-    readonly known: readonly string[],
-    /** What the missing entry was asked of, e.g. `entity Order` for a lookup. */
-    readonly within?: string,
-  ) {
+export class UnknownCatalogNameError extends VirtualizeError<typeof CODES.INVALID_DEFINITION, { kind: CatalogEntryKind; name: string; known: readonly string[] }> {
+  constructor(kind: CatalogEntryKind, entryName: string, known: readonly string[], within?: string) {
     const where = within ? ` of ${within}` : '';
     const choices = known.length > 0 ? known.join(', ') : 'none';
-    super(`The catalog has no ${kind} ${entryName}${where} (known: ${choices})`);
-    this.name = 'UnknownCatalogNameError';
+    super(CODES.INVALID_DEFINITION, `The catalog has no ${kind} ${entryName}${where} (known: ${choices})`, { kind, name: entryName, known });
   }
 }
 
@@ -26,9 +21,12 @@ export class UnknownCatalogNameError extends Error {
  * entity or lookup that does not exist. A configuration that passed validation (`validateConfig`,
  * `checkReferences`) never raises it; the message says which check was skipped.
  */
-export class CatalogDefinitionError extends Error {
+export class CatalogDefinitionError extends VirtualizeError<typeof CODES.INVALID_DEFINITION, { problems: readonly string[] }> {
   constructor(readonly problems: readonly string[]) {
-    super(`The catalog cannot be compiled from these definitions (validate them first: checkReferences reports the same at their paths):\n  - ${problems.join('\n  - ')}`);
-    this.name = 'CatalogDefinitionError';
+    super(
+      CODES.INVALID_DEFINITION,
+      `The catalog cannot be compiled from these definitions (validate them first: checkReferences reports the same at their paths):\n  - ${problems.join('\n  - ')}`,
+      { problems },
+    );
   }
 }

@@ -138,6 +138,7 @@ describe('names the catalog does not hold', () => {
     expect(() => catalog.lookup('Order', 'number')).toThrow('The catalog has no lookup number of entity Order (known: id, customerRef)');
     expect(() => catalog.mapping('customerInvoices')).toThrow('The catalog has no mapping customerInvoices (known: customerOrders, customerTickets)');
     expect(() => catalog.ownerOf('Invoice')).toThrow(UnknownCatalogNameError);
+    expect(() => catalog.entity('Invoice')).toThrow(expect.objectContaining({ code: 'INVALID_DEFINITION', data: { kind: 'entity', name: 'Invoice', known: ['Customer', 'Order', 'Ticket'] } }));
   });
 
   it('in definitions that skipped validation are reported all at once', () => {
@@ -151,6 +152,7 @@ describe('names the catalog does not hold', () => {
       error = thrown;
     }
     expect(error).toBeInstanceOf(CatalogDefinitionError);
+    expect(error).toMatchObject({ code: 'INVALID_DEFINITION' });
     expect((error as CatalogDefinitionError).problems).toEqual([
       'entity Customer is served by both crm and orders',
       'mapping customerTickets: no source serves its to entity Invoice',
