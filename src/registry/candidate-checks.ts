@@ -1,4 +1,5 @@
 import { isObjectType, type GraphQLSchema } from 'graphql';
+import type { Catalog } from '../catalog/catalog';
 import { compileCatalog } from '../catalog/compile-catalog';
 import { definitionDocument, type DefinitionDocument, type VirtualizationConfig } from '../config/definition';
 import { checkReferences } from '../config/references';
@@ -93,18 +94,21 @@ export class CandidateChecks {
     };
     problems.push(...checkReferences(config).map((p): Problem => ({ ...p, stage: 'references' })));
     if (problems.length > 0) return { report: report(problems) };
-    // The candidate generation's catalog; a gateway built from the same config compiles an equal one.
-    const catalog = compileCatalog(config);
 
     const { reachable, problems: unreachable } = await reachability(document, { base, env: this.options.env, ...(this.options.resolveHost ? { resolveHost: this.options.resolveHost } : {}) });
     problems.push(...unreachable);
     let schema: GraphQLSchema | undefined;
     let gateway: Gateway | undefined;
+    // The candidate generation's catalog: the one its gateway compiled, or compiled here for a dry run.
+    let catalog: Catalog | undefined;
     try {
       if (options.build && problems.length === 0) {
         gateway = await this.options.build(config);
-        schema = gateway.schema;
-      } else schema = buildGatewaySchema(catalog, this.options.canonical);
+        ({ schema, catalog } = gateway);
+      } else {
+        catalog = compileCatalog(config);
+        schema = buildGatewaySchema(catalog, this.options.canonical);
+      }
     } catch (error) {
       problems.push(problem('schema', '', `the unified schema cannot be built: ${error instanceof Error ? error.message : String(error)}`));
     }
@@ -112,15 +116,17 @@ export class CandidateChecks {
     let samples: SampleCall[] = [];
     const warnings: Problem[] = [];
     if (options.sample) {
+      // The references held, so the catalog compiles even when the schema did not.
+      const candidate = catalog ?? compileCatalog(config);
       const pinned = this.options.live.pin();
       try {
         const sampleSources = options.sample.sources.filter((name) => reachable.has(name));
         const outcome = await sampleDefinition({
           config,
-          catalog,
+          catalog: candidate,
           sources: sampleSources,
           mappings: options.sample.mappings.filter((name) => {
-            const mapping = catalog.mapping(name);
+            const mapping = candidate.mapping(name);
             return [mapping.from.source, mapping.to.source].every((source) => source in base.sources || reachable.has(source));
           }),
           env: this.options.env,
