@@ -39,6 +39,8 @@ export interface SandboxHandle {
   /** Every route template the system serves, `/openapi.json` (and the token endpoint) included, control endpoints excluded. */
   readonly routes: readonly string[];
   stats(): SandboxStats;
+  /** Resolves with the route template of the next request that arrives (counted before any latency delay). */
+  nextRequest(): Promise<string>;
   /** Zeroes the counters and forgets the recorded `traceparent` headers. */
   resetStats(): void;
   knobs(): Knobs;
@@ -336,6 +338,7 @@ export async function startSandbox(system: SandboxSystem, options: SandboxOption
     port: bound,
     routes: [...router.routes.map((r) => r.template), ...(guard.issuesTokens ? [TOKEN_ROUTE] : [])],
     stats,
+    nextRequest: () => counter.next(),
     resetStats,
     knobs: currentKnobs,
     setKnobs: async (change) => {

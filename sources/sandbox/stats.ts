@@ -21,9 +21,18 @@ export class RequestCounter {
   #counts = new Map<string, number>();
   #inFlight = 0;
   #peakInFlight = 0;
+  #waiting: Array<(key: string) => void> = [];
 
   count(key: string): void {
     this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const resolve of waiting) resolve(key);
+  }
+
+  /** Resolves with the key of the next request counted: a test waits on it to know a request has arrived. */
+  next(): Promise<string> {
+    return new Promise((resolve) => this.#waiting.push(resolve));
   }
 
   /** A request started being served; call the returned function when it has been answered. */

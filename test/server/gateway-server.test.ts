@@ -54,8 +54,10 @@ describe('graceful shutdown', () => {
   it('lets a request in flight finish, then refuses new connections', async () => {
     const h = await startHarness({ latencyMs: 200 });
     try {
+      // In flight once the CRM has it (it answers after its 200 ms latency).
+      const arrived = h.sandboxes.crm.nextRequest();
       const inFlight = h.query<{ customers: { nodes: unknown[] } }>('{ customers(first: 3) { nodes { id orders { id } } } }');
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await arrived;
       const closing = h.server.close();
       const res = await inFlight;
       expect(res.status).toBe(200);
