@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { parse, validate } from 'graphql';
 import type { VirtualizationConfig } from '../src/config/definition';
-import { createGateway } from '../src/federation/gateway';
+import { createGeneration } from '../src/runtime/generations';
 import { MemoryBudgetStore } from '../src/guard/memory-budget-store';
 import { QueryCostGuard } from '../src/guard/query-cost-guard';
 import { shapeRules } from '../src/guard/shape-rules';
@@ -41,7 +41,7 @@ async function medianMicroseconds(iterations: number, step: () => unknown): Prom
 
 export async function measureGuardOverhead(config: VirtualizationConfig, operation: Operation, answer: Record<string, unknown>, iterations = 2_000): Promise<GuardOverhead> {
   // Only the schema is used: no source is called.
-  const gateway = await createGateway(config, { baseDir: PROJECT_ROOT });
+  const gateway = await createGeneration(config, { baseDir: PROJECT_ROOT, env: process.env });
   try {
     const guard = QueryCostGuard.forGateway(gateway);
     const budget = new MemoryBudgetStore({ capacity: config.guard.budget.capacity, restoreRate: config.guard.budget.restoreRate });

@@ -1,13 +1,15 @@
 /**
- * virtualize as `npm start` runs it (the built-in config, its limits untouched), pointed at the
- * benchmark's sandboxes through the environment references the config declares.
+ * virtualize as `npm start` runs it (the built-in config, its limits untouched, started through the
+ * composition root with its registry), pointed at the benchmark's sandboxes through the
+ * environment references the config declares.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import baseConfig from '../virtualization.config';
 import { validateConfig } from '../src/config/validate';
-import { createGateway } from '../src/federation/gateway';
-import { startGatewayServer } from '../src/server/gateway-server';
+import { createRuntime } from '../src/runtime/create-runtime';
 import { createLogger, destinationOf } from '../src/telemetry/logger';
-import { CacheCounters } from '../src/telemetry/metrics';
 import { PROJECT_ROOT, type RunningGateway, type SandboxUrls } from './project';
 
 export function sandboxEnv(sandboxes: SandboxUrls): NodeJS.ProcessEnv {
@@ -34,16 +36,17 @@ export async function startVirtualize(
     if (!definition) throw new Error(`no source ${source} in virtualization.config.ts`);
     definition.limits = { ...definition.limits, maxConcurrency };
   }
-  const config = validateConfig({ ...input, server: { port: 0, host: '127.0.0.1' } });
-  const cacheMetrics = new CacheCounters();
-  const gateway = await createGateway(config, { baseDir: PROJECT_ROOT, env: sandboxEnv(sandboxes), cacheDeps: { metrics: cacheMetrics } });
+  // The file registry in a directory of its own, so that a run leaves nothing in the checkout.
+  const registryDir = mkdtempSync(join(tmpdir(), 'virtualize-bench-registry-'));
+  const removeRegistry = () => rmSync(registryDir, { recursive: true, force: true });
+  const config = validateConfig({ ...input, server: { port: 0, host: '127.0.0.1' }, registry: { ...input.registry, store: { kind: 'file', dir: registryDir } } });
   try {
     // Logged as in production (JSON lines, written asynchronously), into /dev/null rather than onto the benchmark's console.
     const logs = { app: createLogger('app', destinationOf('/dev/null')!), audit: createLogger('audit', destinationOf('/dev/null')!) };
-    const server = await startGatewayServer(gateway, { port: 0, host: '127.0.0.1', shutdownGraceMs: 2_000, logs, cacheMetrics });
-    return { name: options.name ?? 'virtualize', url: `${server.url}/graphql`, close: () => server.close() };
+    const runtime = await createRuntime(config, { baseDir: PROJECT_ROOT, env: sandboxEnv(sandboxes), shutdownGraceMs: 2_000, logs });
+    return { name: options.name ?? 'virtualize', url: `${runtime.url}/graphql`, close: () => runtime.close().finally(removeRegistry) };
   } catch (error) {
-    await gateway.close();
+    removeRegistry();
     throw error;
   }
 }

@@ -2,22 +2,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { printSchema } from 'graphql';
-import { startSandboxes, type WebhookTarget } from '../../sources/sandbox';
-import { startBilling, BILLING_SANDBOX_KEY } from '../../sources/billing/server';
+import type { VirtualizationConfig } from '../config/definition';
 import { loadConfigFile } from '../config/load';
 import { InvalidDefinitionError } from '../config/validate';
-import { createGateway } from '../federation/gateway';
 import { priceDocument } from '../guard/price-document';
 import { QueryCostGuard } from '../guard/query-cost-guard';
-import { costReport, formatPrice } from './cost-report';
-import { SANDBOX_PORTS } from '../../virtualization.config';
-import { startGatewayServer, type GatewayServer } from '../server/gateway-server';
-import { openRegistry } from '../registry/open-registry';
-import { createAdminApi } from '../server/admin-api';
-import { ADMIN_COMMANDS, ADMIN_USAGE, runAdminCommand } from './admin-commands';
-import { resolveEnv } from '../config/env';
-import { CacheCounters } from '../telemetry/metrics';
+import { createRuntime } from '../runtime/create-runtime';
+import { createGeneration } from '../runtime/generations';
 import { stopTracing } from '../telemetry/tracing';
+import { ADMIN_COMMANDS, ADMIN_USAGE, runAdminCommand } from './admin-commands';
+import { costReport, formatPrice } from './cost-report';
+import type { SandboxModeOptions } from './sandbox-mode';
 
 const USAGE = `Usage: virtualize <command> [options]
 
@@ -79,9 +74,15 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command || values.help ? 0 : 2;
   }
-  const sandboxOptions = { latencyMs: Number(values.latency ?? 0), ports: sandboxPorts(values['sandbox-ports']) };
+  // The sandboxes' module (and with it `sources/`) is loaded only when they are asked for.
+  const sandboxMode = command === 'sandbox' || (command === 'start' && values.sandbox) ? loadSandboxMode() : undefined;
+  const sandboxOptions = sandboxMode ? { latencyMs: Number(values.latency ?? 0), ports: sandboxMode.sandboxPorts(values['sandbox-ports']) } : undefined;
   if (command === 'sandbox') {
-    await runSandboxes(sandboxOptions);
+    const sandboxes = await sandboxMode!.runSandboxes(sandboxOptions!);
+    onSignal(async () => {
+      await sandboxes.close();
+      process.exit(0);
+    });
     return 0;
   }
   const config = loadConfigFile(values.config ?? defaultConfigPath());
@@ -89,13 +90,13 @@ async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case 'validate': {
-      const gateway = await createGateway(config, { baseDir });
+      const gateway = await createGeneration(config, { baseDir, env: process.env });
       await gateway.close();
       process.stdout.write(`Configuration is valid: ${Object.keys(config.sources).length} sources, ${Object.keys(config.mappings).length} mappings.\n`);
       return 0;
     }
     case 'schema': {
-      const gateway = await createGateway(config, { baseDir });
+      const gateway = await createGeneration(config, { baseDir, env: process.env });
       process.stdout.write(printSchema(gateway.schema));
       await gateway.close();
       return 0;
@@ -106,7 +107,7 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`cost needs a file: virtualize cost <file.graphql>\n\n${USAGE}`);
         return 2;
       }
-      const gateway = await createGateway(config, { baseDir });
+      const gateway = await createGeneration(config, { baseDir, env: process.env });
       try {
         const variables = values.variables === undefined ? undefined : parseVariables(values.variables);
         const guard = QueryCostGuard.forGateway(gateway);
@@ -118,7 +119,7 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     case 'start':
-      await start(config, baseDir, values.port, values.sandbox ? sandboxOptions : undefined);
+      await start(config, baseDir, values.port, sandboxOptions);
       return 0;
     default:
       process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
@@ -137,16 +138,9 @@ function parseVariables(text: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-type SandboxesOptions = NonNullable<Parameters<typeof startSandboxes>[0]>;
-
-function sandboxPorts(text: string | undefined): SandboxesOptions['ports'] & { billing: number } {
-  const ports = (text ?? `${SANDBOX_PORTS.crm},${SANDBOX_PORTS.orders},${SANDBOX_PORTS.support}`).split(',').map(Number);
-  if (ports.length < 3 || ports.length > 4 || ports.some((port) => !Number.isInteger(port) || port < 0 || port > 65_535)) {
-    throw new Error(`--sandbox-ports takes three or four ports, crm,orders,support[,billing] (for example 4101,4102,4103 or 0,0,0); got "${text}"`);
-  }
-  // Without a fourth port, billing takes a free one when the others do, else its usual one.
-  const billing = ports[3] ?? (ports.every((port) => port === 0) ? 0 : SANDBOX_PORTS.billing);
-  return { crm: ports[0], orders: ports[1], support: ports[2], billing };
+/** The sandbox systems' wiring, required at the moment they are asked for (a static import would load `sources/` on every start). */
+function loadSandboxMode(): typeof import('./sandbox-mode') {
+  return require('./sandbox-mode') as typeof import('./sandbox-mode');
 }
 
 /** SIGTERM (an orchestrator) and SIGINT (Ctrl-C) both stop gracefully. */
@@ -155,67 +149,25 @@ function onSignal(stop: (signal: string) => Promise<void>): void {
   process.once('SIGINT', () => void stop('SIGINT'));
 }
 
-async function runSandboxes(options: SandboxesOptions): Promise<void> {
-  const sandboxes = await startSandboxes(options);
-  process.stdout.write(`${JSON.stringify({ crm: sandboxes.crm.url, orders: sandboxes.orders.url, support: sandboxes.support.url })}\n`);
-  onSignal(async () => {
-    await sandboxes.close();
-    process.exit(0);
-  });
-}
-
-/** The gateway with its registry and admin API; nothing stays open when it cannot start. */
-async function serve(config: ReturnType<typeof loadConfigFile>, baseDir: string, port: string | undefined): Promise<GatewayServer> {
-  // Counters first: the cache tiers are given them when they are opened.
-  const cacheMetrics = new CacheCounters();
-  const registry = await openRegistry(config, { baseDir, env: process.env, cacheDeps: { metrics: cacheMetrics } });
-  try {
-    return await startGatewayServer(registry.gateway, { ...(port ? { port: Number(port) } : {}), admin: createAdminApi(registry, config.registry.credentials, process.env), cacheMetrics });
-  } catch (error) {
-    await registry.close();
-    throw error;
-  }
-}
-
-/** Where the sandboxes send their signed change notifications: this gateway's webhooks, once it listens. */
-function webhookTargets(config: ReturnType<typeof loadConfigFile>): Record<string, WebhookTarget> {
-  const targets: Record<string, WebhookTarget> = {};
-  for (const [source, secret] of Object.entries(config.cache.webhooks.secrets)) {
-    try {
-      targets[source] = { secret: resolveEnv(secret, process.env) };
-    } catch {
-      // No secret for this source: its sandbox sends no notifications.
-    }
-  }
-  return targets;
-}
-
-async function start(config: ReturnType<typeof loadConfigFile>, baseDir: string, port: string | undefined, sandbox: (SandboxesOptions & { ports: ReturnType<typeof sandboxPorts> }) | undefined): Promise<void> {
-  const targets = webhookTargets(config);
-  const sandboxes = sandbox ? await startSandboxes({ ...sandbox, webhooks: targets }) : undefined;
-  // The fourth system, which the configuration does not declare: an architect registers it at run time.
-  const billing = sandbox ? await startBilling({ port: sandbox.ports.billing, apiKey: process.env.BILLING_API_KEY ?? BILLING_SANDBOX_KEY }) : undefined;
-  if (sandboxes) {
-    process.stdout.write(`Sandbox systems: crm ${sandboxes.crm.url}, orders ${sandboxes.orders.url}, support ${sandboxes.support.url}, billing ${billing?.url} (not declared)\n`);
-  }
-  const server = await serve(config, baseDir, port).catch(async (error: unknown) => {
+/** The gateway (with its registry and admin API), and with `--sandbox` the sandbox systems beside it; nothing stays open when it cannot start. */
+async function start(config: VirtualizationConfig, baseDir: string, port: string | undefined, sandbox: SandboxModeOptions | undefined): Promise<void> {
+  const sandboxes = sandbox ? await loadSandboxMode().startSandboxMode(config, sandbox, process.env) : undefined;
+  const runtime = await createRuntime(config, { baseDir, env: process.env, ...(port ? { port: Number(port) } : {}) }).catch(async (error: unknown) => {
     // A gateway that cannot start leaves nothing running behind it.
-    await Promise.all([sandboxes?.close(), billing?.close()]);
+    await sandboxes?.close();
     throw error;
   });
-  for (const [source, target] of Object.entries(targets)) target.url = `${server.url}/webhooks/${source}`;
-  process.stdout.write(`virtualize is listening: GraphiQL at ${server.url}/graphql (admin API at ${server.url}/admin/graphql)\n`);
+  sandboxes?.notify(runtime.url);
+  process.stdout.write(`virtualize is listening: GraphiQL at ${runtime.url}/graphql (admin API at ${runtime.url}/admin/graphql)\n`);
 
-  const stop = async (signal: string) => {
+  onSignal(async (signal) => {
     process.stdout.write(`${signal}: finishing requests in flight, then stopping\n`);
-    await server.close();
+    await runtime.close();
     await sandboxes?.close();
-    await billing?.close();
     // Flushes the spans still buffered (a no-op when tracing is off).
     await stopTracing();
     process.exit(0);
-  };
-  onSignal(stop);
+  });
 }
 
 main(process.argv.slice(2)).then(

@@ -1,39 +1,34 @@
-import { isAbsolute, resolve } from 'node:path';
 import type { GraphQLSchema } from 'graphql';
-import { UpstreamCache, type UpstreamCacheDeps } from '../cache/upstream-cache';
+import type { UpstreamCache } from '../cache/upstream-cache';
 import type { Catalog } from '../catalog/catalog';
 import { compileCatalog } from '../catalog/compile-catalog';
 import type { VirtualizationConfig } from '../config/definition';
 import type { CallObserver } from '../connectors/upstream-call';
 import { SourceConnector, type RejectionListener } from '../connectors/source-connector';
-import { importCrosswalkCsv } from '../mapping/crosswalk-file';
-import { MemoryMappingStore, type MappingStore } from '../mapping/mapping-store';
+import type { MappingStore } from '../mapping/mapping-store';
 import { defaultLogger, type Logger } from '../telemetry/logger';
 import type { TimerClock } from '../time/clock';
-import { CanonicalSchema } from './canonical-schema';
+import type { CanonicalSchema } from './canonical-schema';
 import { buildGatewaySchema } from './gateway-schema';
 import { createFederationContext, type FederationContext, type RequestHooks } from './request-context';
 import { withServiceCrosswalks } from './service-crosswalks';
 
+/**
+ * What one generation is built from. The stores and the cache outlive generations (a schema swap
+ * keeps them), so they are passed in by the owner that opened them and left open on close.
+ */
 export interface GatewayOptions {
-  /** Directory that relative paths in the config (schema, crosswalk files) are resolved against. */
-  baseDir?: string;
-  env?: NodeJS.ProcessEnv;
-  /** Where crosswalk pairs live; by default a memory store that the gateway owns and closes. A store passed in is left open. */
-  store?: MappingStore;
-  /** Whether to load the crosswalk files the config names into the store (default true). */
-  loadCrosswalkFiles?: boolean;
+  /** The model in `schema/`, read once by the owner. */
+  canonical: CanonicalSchema;
+  env: NodeJS.ProcessEnv;
+  /** Where crosswalk pairs live (the configuration's files already loaded). */
+  store: MappingStore;
+  /** The upstream-call cache across requests (`cache.upstream`, `cache.shared`). */
+  upstreamCache: UpstreamCache;
   onReject?: RejectionListener;
   /** Where rejected records are reported when no `onReject` is given; the default application log otherwise. */
   logger?: Logger;
   observe?: CallObserver;
-  /**
-   * The upstream-call cache, when it outlives this gateway (the registry's generations share one);
-   * left open on close. By default the gateway opens its own (`cache.upstream`, `cache.shared`).
-   */
-  upstreamCache?: UpstreamCache;
-  /** What the upstream-call cache the gateway opens is given (its clock, its counters); `env` and `logger` are the gateway's. */
-  cacheDeps?: Omit<UpstreamCacheDeps, 'env'>;
   /** The clock of the sources' policies (backoff, breaker, rate limit, token lifetime); default the process's. */
   sourceClock?: TimerClock;
 }
@@ -63,29 +58,22 @@ function logRejections(logger: Logger): RejectionListener {
     logger.warn({ source: event.source, entity: event.entity, key: event.key, field: event.field, from: event.from, reason: event.reason }, 'record rejected by its mapping');
 }
 
-export async function createGateway(config: VirtualizationConfig, options: GatewayOptions = {}): Promise<Gateway> {
-  const baseDir = options.baseDir ?? process.cwd();
-  const at = (path: string) => (isAbsolute(path) ? path : resolve(baseDir, path));
-  const canonical = CanonicalSchema.fromDirectory(at(config.schemaDir));
+/**
+ * One generation of the federated engine over a configuration: its catalog, its schema, its
+ * connectors and its joins. Closing it closes its connectors only.
+ */
+export function createGateway(config: VirtualizationConfig, options: GatewayOptions): Gateway {
+  const { canonical, env, upstreamCache } = options;
   const catalog = compileCatalog(config);
   const schema = buildGatewaySchema(catalog, canonical);
-
-  const tables = options.store ?? new MemoryMappingStore();
-  if (options.loadCrosswalkFiles ?? true) {
-    for (const [name, mapping] of Object.entries(config.mappings)) {
-      const via = mapping.via;
-      if (via.kind === 'crosswalk' && via.file && via.columns) await importCrosswalkCsv(tables, name, at(via.file), via.columns);
-    }
-  }
   const onReject = options.onReject ?? logRejections(options.logger ?? defaultLogger());
   const connectors = new Map(
     [...catalog.sources.values()].map((source) => [
       source.name,
-      new SourceConnector(source.name, source.definition, { env: options.env ?? process.env, onReject, catalog, ...(options.sourceClock ? { clock: options.sourceClock } : {}) }),
+      new SourceConnector(source.name, source.definition, { env, onReject, catalog, ...(options.sourceClock ? { clock: options.sourceClock } : {}) }),
     ]),
   );
-  const store = withServiceCrosswalks(catalog, tables, connectors);
-  const upstreamCache = options.upstreamCache ?? (await UpstreamCache.open(config.cache, { env: options.env, ...(options.logger ? { logger: options.logger } : {}), ...options.cacheDeps }));
+  const store = withServiceCrosswalks(catalog, options.store, connectors);
   const lookup = upstreamCache.lookup.bind(upstreamCache);
   return {
     schema,
@@ -95,12 +83,10 @@ export async function createGateway(config: VirtualizationConfig, options: Gatew
     connectors,
     upstreamCache,
     store,
-    env: options.env ?? process.env,
+    env,
     createContext: (hooks) => createFederationContext(connectors, store, options.observe, hooks, lookup),
     close: async () => {
       await Promise.all([...connectors.values()].map((connector) => connector.close()));
-      if (!options.upstreamCache) await upstreamCache.close();
-      if (!options.store) await tables.close();
     },
   };
 }

@@ -19,7 +19,7 @@ import type { ChangeResult, ImportReport, RegistryStatus, ValidationReport } fro
 export { RegistryError, type ChangeResult, type ImportProgress, type ImportReport, type RegistryStatus, type ValidationReport } from './registry-reports';
 export { writeLog } from './registry-log';
 
-/** What a registry is built from; `openRegistry` opens them as the configuration declares. */
+/** What a registry is built from; the runtime opens them (src/runtime/). The store and the tables stay its owner's to close. */
 export interface RegistryParts {
   /** The configuration file, which registered entries sit on. */
   base: VirtualizationConfig;
@@ -38,8 +38,6 @@ export interface RegistryParts {
   log?: RegistryLog;
   /** DNS for the egress check (tests replace it). */
   resolveHost?: HostResolver;
-  /** Called by close() once every generation is closed (the owner closes the store there). */
-  onClose?: () => Promise<void>;
 }
 
 /**
@@ -68,7 +66,7 @@ export class Registry {
     this.tables = parts.tables;
     this.log = parts.log ?? writeLog;
     // Version 0 is the configuration alone; the registered revision is built by the first reload.
-    this.gateway = new LiveGateway(parts.initial, 0, parts.onClose);
+    this.gateway = new LiveGateway(parts.initial, 0);
     this.state = new RegistryRevision(this.gateway, parts.snapshot, this.log);
     this.checks = new CandidateChecks({
       base: parts.base,
@@ -157,6 +155,7 @@ export class Registry {
     return entries[name] ?? null;
   }
 
+  /** Closes every generation, once its requests have ended. */
   close(): Promise<void> {
     return this.gateway.close();
   }

@@ -1,21 +1,19 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { ResponseStore, ttlPerTypeOf, useResponseCache } from '../cache/response-cache';
+import { ttlPerTypeOf, useResponseCache, type ResponseStore } from '../cache/response-cache';
 import { CODES, refusalBody, VirtualizeError } from '../errors';
 import type { Gateway } from '../federation/gateway';
 import type { FederationContext } from '../federation/request-context';
 import type { BudgetStore } from '../guard/budget-store';
-import { openBudgetStore } from '../guard/open-budget-store';
 import { QueryCostGuard } from '../guard/query-cost-guard';
 import { useQueryCost } from '../guard/use-query-cost';
 import { shapeLimitError } from '../guard/guard-errors';
 import { useShapeLimits } from '../guard/use-shape-limits';
-import { LiveGateway, type PinnedGeneration } from '../registry/live-gateway';
+import type { LiveGateway, PinnedGeneration } from '../registry/live-gateway';
 import { ADMIN_PREFIX, type AdminApi } from './admin-api';
-import { defaultAuditLogger, defaultLogger, type Logger } from '../telemetry/logger';
-import { GatewayMetrics, type CacheCounters } from '../telemetry/metrics';
-import type { Clock } from '../time/clock';
+import type { Logger } from '../telemetry/logger';
+import type { GatewayMetrics } from '../telemetry/metrics';
 import { OperationScope } from '../telemetry/operation-trace';
 import { useBadUserInput } from './bad-user-input';
 import { useExplain } from './explain';
@@ -24,26 +22,25 @@ import { readiness } from './health';
 import { useOperationTelemetry } from './operation-telemetry';
 import { useStaleLabel } from './stale-label';
 import { useSchemaVersion } from './use-schema-version';
-import { readRawBody, WebhookReceiver } from './webhooks';
+import { readRawBody, type WebhookReceiver } from './webhooks';
 
+/** What the server is built from; the runtime (src/runtime/) opens each part and closes it. */
 export interface GatewayServerOptions {
-  port?: number;
-  host?: string;
+  port: number;
+  host: string;
   /** How long graceful shutdown waits for requests in flight before it closes their sockets. */
   shutdownGraceMs?: number;
-  /** Per-client budgets; by default the store `guard.budget.store` declares. Closed with the server. */
-  budget?: BudgetStore;
-  /** The application log (operation lines, warnings) and the audit log; default: the process's own (stdout, and `VIRTUALIZE_AUDIT_LOG`). */
-  logs?: { app?: Logger; audit?: Logger };
+  /** Per-client budgets (`guard.budget.store`). */
+  budget: BudgetStore;
+  metrics: GatewayMetrics;
+  /** The store of the hot-response tier (`cache.responses`). */
+  responseCache: ResponseStore;
+  /** `POST /webhooks/:source`. */
+  webhooks: WebhookReceiver;
+  /** The application log (operation lines, warnings) and the audit log. */
+  logs: { app: Logger; audit: Logger };
   /** The admin API, served under `/admin/` when the gateway takes registrations at run time. */
   admin?: AdminApi;
-  /**
-   * The counters the upstream-call cache was given when it was opened (`UpstreamCacheDeps.metrics`),
-   * served at /metrics and fed by the hot-response tier too; by default counters of this server's own.
-   */
-  cacheMetrics?: CacheCounters;
-  /** The clock of the hot-response tier (ages, admission window, TTL); default the process's clocks. */
-  clock?: Clock;
 }
 
 /** What each request carries into yoga: the generation (schema and connectors) it runs on to the end. */
@@ -55,11 +52,7 @@ export interface GatewayServer {
   readonly url: string;
   readonly port: number;
   readonly yoga: YogaServerInstance<GatewayServerContext, FederationContext>;
-  /** The store of the hot-response tier (`cache.responses`). */
-  readonly responseCache: ResponseStore;
-  /** `POST /webhooks/:source`. */
-  readonly webhooks: WebhookReceiver;
-  /** Stops accepting requests, lets those in flight finish (up to the grace period), then closes the sources. */
+  /** Stops accepting requests and lets those in flight finish (up to the grace period). */
   close(): Promise<void>;
 }
 
@@ -121,31 +114,16 @@ function costGuardOf(generation: Gateway): QueryCostGuard {
 }
 
 /**
- * The one place where the gateway is wired together: GraphQL (with GraphiQL and its fan-out
- * panel) behind the query guard (shape limits, then cost and budget), explain, operation
- * telemetry, health, readiness and metrics.
+ * The HTTP face of the gateway: GraphQL (with GraphiQL and its fan-out panel) behind the query
+ * guard (shape limits, then cost and budget), explain, operation telemetry, health, readiness,
+ * metrics, webhooks and the admin API. Each request runs on the generation it pinned, so a
+ * hot-reload swap never changes a schema under it.
  */
-export async function startGatewayServer(gateway: Gateway, options: GatewayServerOptions = {}): Promise<GatewayServer> {
-  const example = gateway.config.examples[0];
-  const { guard: guardConfig } = gateway.config;
-  const budget = options.budget ?? (await openBudgetStore(guardConfig.budget));
-  const logger = options.logs?.app ?? defaultLogger();
-  // Hot reload: each request runs on the generation it pinned, so a swap never changes a schema under it.
-  const live = LiveGateway.of(gateway);
-  const metrics = new GatewayMetrics(
-    () => [...live.connectors].map(([name, connector]) => [name, connector.http.health().breaker?.state ?? 'closed'] as const),
-    options.cacheMetrics,
-  );
-  const responseCache = new ResponseStore(gateway.config.cache.responses, { metrics: metrics.cache, ...(options.clock ? { clock: options.clock } : {}) });
-  const webhooks = new WebhookReceiver(live, responseCache, logger, live.env);
-  // The upstream-call cache outlives schema generations (the registry hands each the same one),
-  // so its shared tier's subscription is set once here.
-  const shared = live.upstreamCache.shared;
-  if (shared) {
-    // An invalidation applied on any replica reaches this one's local memory through the shared tier.
-    webhooks.onInvalidate = (refs) => shared.invalidate(refs);
-    shared.onInvalidate((refs) => webhooks.invalidate(refs));
-  }
+export async function startGatewayServer(live: LiveGateway, options: GatewayServerOptions): Promise<GatewayServer> {
+  const example = live.config.examples[0];
+  const { guard: guardConfig } = live.config;
+  const { budget, metrics, responseCache, webhooks } = options;
+  const logger = options.logs.app;
   const operations = new OperationScope();
   const yoga = createYoga<GatewayServerContext, FederationContext>({
     schema: ({ generation }) => generation.gateway.schema,
@@ -159,7 +137,7 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
     graphiql: {
       title: 'virtualize',
       defaultQuery: example?.query,
-      defaultTabs: gateway.config.examples.map((tab) => ({ query: tab.query, variables: tab.variables ?? null })),
+      defaultTabs: live.config.examples.map((tab) => ({ query: tab.query, variables: tab.variables ?? null })),
     },
     batching: { limit: guardConfig.limits.batchedOperations },
     // Bodies are bounded before yoga reads them (refuseBody).
@@ -179,14 +157,14 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
       // Before the response cache, so that an answer with stale values is labelled and never stored.
       useStaleLabel(),
       // After the guard, so that an answer from the cache is still charged.
-      useResponseCache(responseCache, { ttlPerType: ttlPerTypeOf(gateway.config.cache, gateway.catalog) }),
+      useResponseCache(responseCache, { ttlPerType: ttlPerTypeOf(live.config.cache, live.catalog) }),
       useExplain(),
       // Last, so that it reads the result every other plugin leaves (extensions.cost among them).
       useOperationTelemetry({
         scope: operations,
         metrics,
         logger,
-        audit: options.logs?.audit ?? defaultAuditLogger(),
+        audit: options.logs.audit,
         clientHeader: guardConfig.budget.clientHeader,
       }),
     ],
@@ -201,7 +179,7 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
       return;
     }
     if (path === '/readyz') {
-      const report = readiness(gateway, draining);
+      const report = readiness(live, draining);
       return sendJson(response, report.status === 'ready' ? 200 : 503, { ...report, schemaVersion: live.version, ...(options.admin ? { registry: options.admin.readiness() } : {}) });
     }
     if (options.admin && path?.startsWith(ADMIN_PREFIX)) return options.admin.handle(request, response);
@@ -228,25 +206,19 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? gateway.config.server.port, options.host ?? gateway.config.server.host, () => {
+    server.listen(options.port, options.host, () => {
       server.off('error', reject);
       resolve();
     });
-  }).catch(async (error: unknown) => {
-    await budget.close();
-    throw error;
   });
   const { port } = server.address() as AddressInfo;
-  const host = options.host ?? gateway.config.server.host;
-  const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  const shownHost = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
 
   let closing: Promise<void> | undefined;
   return {
     url: `http://${shownHost}:${port}`,
     port,
     yoga,
-    responseCache,
-    webhooks,
     close: () => {
       closing ??= (async () => {
         draining = true;
@@ -258,9 +230,6 @@ export async function startGatewayServer(gateway: Gateway, options: GatewayServe
         await closed;
         clearInterval(sweep);
         clearTimeout(grace);
-        await budget.close();
-        responseCache.clear();
-        await gateway.close();
       })();
       return closing;
     },

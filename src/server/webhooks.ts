@@ -71,18 +71,31 @@ function isEvent(value: unknown): value is ChangeEvent {
  * everything cached about the thing the event names, in every system: upstream calls and answers.
  * A refused delivery is logged and changes nothing.
  */
+export interface WebhookReceiverOptions {
+  /** The live gateway: its configuration (secrets, tolerance), connectors and mappings. */
+  gateway: Gateway;
+  responses: ResponseStore;
+  logger: Logger;
+  env: NodeJS.ProcessEnv;
+  /** Told of each applied invalidation (the shared tier drops its entries there and tells the other replicas). */
+  onInvalidate?: (refs: EntityRef[]) => Promise<void>;
+}
+
 export class WebhookReceiver {
   private readonly applied: LRUCache<string, true>;
+  private readonly gateway: Gateway;
+  private readonly responses: ResponseStore;
+  private readonly logger: Logger;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly onInvalidate: (refs: EntityRef[]) => Promise<void>;
 
-  constructor(
-    private readonly gateway: Gateway,
-    private readonly responses: ResponseStore,
-    private readonly logger: Logger,
-    private readonly env: NodeJS.ProcessEnv = process.env,
-    /** Told of each applied invalidation (to drop the shared tier and tell other replicas). */
-    public onInvalidate: (refs: EntityRef[]) => Promise<void> = async () => undefined,
-  ) {
-    const tolerance = gateway.config.cache.webhooks.toleranceMs;
+  constructor(options: WebhookReceiverOptions) {
+    this.gateway = options.gateway;
+    this.responses = options.responses;
+    this.logger = options.logger;
+    this.env = options.env;
+    this.onInvalidate = options.onInvalidate ?? (async () => undefined);
+    const tolerance = this.gateway.config.cache.webhooks.toleranceMs;
     // An id older than twice the tolerance could only come with a refused timestamp.
     this.applied = new LRUCache<string, true>({ max: 100_000, ttl: 2 * tolerance });
   }

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { getNullableType, isListType, isObjectType, parse, Kind, type ObjectTypeDefinitionNode } from 'graphql';
 import baseConfig from '../../virtualization.config';
 import { validateConfig } from '../../src/config/validate';
-import { createGateway, type Gateway } from '../../src/federation/gateway';
+import type { Gateway } from '../../src/federation/gateway';
+import { createGeneration } from '../../src/runtime/generations';
 import { CanonicalSchema } from '../../src/federation/canonical-schema';
 import { CostDirectiveError, readCostDirectives } from '../../src/guard/cost-directives';
 import { CostModel } from '../../src/guard/cost-model';
@@ -21,7 +22,7 @@ let guard: QueryCostGuard;
 const config = validateConfig(baseConfig);
 
 beforeAll(async () => {
-  gateway = await createGateway(config, { baseDir: PROJECT_ROOT });
+  gateway = await createGeneration(config, { baseDir: PROJECT_ROOT, env: process.env });
   guard = QueryCostGuard.forGateway(gateway);
 });
 afterAll(() => gateway.close());

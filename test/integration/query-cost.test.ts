@@ -9,10 +9,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import baseConfig from '../../virtualization.config';
 import type { VirtualizationConfigInput } from '../../src/config/definition';
-import { validateConfig } from '../../src/config/validate';
-import { createGateway } from '../../src/federation/gateway';
-import { startGatewayServer, type GatewayServer } from '../../src/server/gateway-server';
-import { memoryLoggers, PROJECT_ROOT, sandboxEnv, startHarness, type GraphQLResponse, type Harness } from '../support/harness';
+import type { Runtime } from '../../src/runtime/create-runtime';
+import { memoryLoggers, PROJECT_ROOT, sandboxEnv, startHarness, startTestRuntime, type GraphQLResponse, type Harness } from '../support/harness';
 import { dataOf } from './compare';
 
 interface Cost {
@@ -184,7 +182,7 @@ if (!REDIS_URL) console.log('Shared Redis budget test skipped: set REDIS_URL (fo
 
 (REDIS_URL ? describe : describe.skip)('per-client budgets in Redis, shared by two replicas', () => {
   let h: Harness;
-  let replica: GatewayServer;
+  let replica: Runtime;
   const redisBudget = (keyPrefix: string) => (config: VirtualizationConfigInput): VirtualizationConfigInput => ({
     ...config,
     guard: { ...config.guard, maxCost: 600, budget: { capacity: 600, restoreRate: 10, store: { kind: 'redis', url: REDIS_URL!, keyPrefix } } },
@@ -192,9 +190,7 @@ if (!REDIS_URL) console.log('Shared Redis budget test skipped: set REDIS_URL (fo
   beforeAll(async () => {
     const configure = redisBudget(`virtualize-test:${randomUUID()}:`);
     h = await startHarness({ configure });
-    const config = validateConfig({ ...configure(structuredClone(baseConfig)), server: { port: 0, host: '127.0.0.1' } });
-    const gateway = await createGateway(config, { baseDir: PROJECT_ROOT, env: sandboxEnv(h.sandboxes) });
-    replica = await startGatewayServer(gateway, { port: 0, host: '127.0.0.1', logs: memoryLoggers() });
+    replica = await startTestRuntime(configure(structuredClone(baseConfig)), { env: sandboxEnv(h.sandboxes), logs: memoryLoggers() });
   });
   afterAll(async () => {
     await replica?.close();

@@ -1,12 +1,14 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandboxes, type SandboxesOptions } from '../../sources/sandbox';
 import baseConfig from '../../virtualization.config';
-import type { LimitsInput, VirtualizationConfigInput } from '../../src/config/definition';
+import type { LimitsInput, RegistryDefinition, VirtualizationConfigInput } from '../../src/config/definition';
 import { validateConfig } from '../../src/config/validate';
-import { createGateway, type Gateway, type GatewayOptions } from '../../src/federation/gateway';
-import { startGatewayServer, type GatewayServer } from '../../src/server/gateway-server';
+import type { LiveGateway } from '../../src/registry/live-gateway';
+import type { Registry } from '../../src/registry/registry';
+import { createRuntime, type Runtime, type RuntimeDeps } from '../../src/runtime/create-runtime';
 import { createLogger, type LogDestination, type Logger } from '../../src/telemetry/logger';
-import { CacheCounters } from '../../src/telemetry/metrics';
 import type { Clock } from '../../src/time/clock';
 
 export const PROJECT_ROOT = join(__dirname, '../..');
@@ -57,10 +59,42 @@ export function memoryLoggers(): { app: Logger; audit: Logger; lines: { app: Mem
   return { app: createLogger('app', lines.app.destination), audit: createLogger('audit', lines.audit.destination), lines };
 }
 
+/**
+ * A gateway started through the composition root, as `virtualize start` starts it, on a loopback
+ * ephemeral port. Its registry is a file store in a temporary directory (removed on close) unless
+ * `store` names another: never the store the built-in configuration picks from the environment.
+ */
+export async function startTestRuntime(
+  input: VirtualizationConfigInput,
+  deps: Omit<RuntimeDeps, 'baseDir'> & { baseDir?: string },
+  store?: RegistryDefinition['store'],
+): Promise<Runtime> {
+  const tempDir = store ? undefined : mkdtempSync(join(tmpdir(), 'virtualize-registry-'));
+  const registry = { ...input.registry, store: store ?? { kind: 'file' as const, dir: tempDir! } };
+  try {
+    const config = validateConfig({ ...input, server: { port: 0, host: '127.0.0.1' }, registry });
+    const runtime = await createRuntime(config, { baseDir: PROJECT_ROOT, port: 0, host: '127.0.0.1', ...deps });
+    let closing: Promise<void> | undefined;
+    return {
+      ...runtime,
+      close: () =>
+        (closing ??= runtime.close().finally(() => {
+          if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+        })),
+    };
+  } catch (error) {
+    if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
 export interface Harness {
   sandboxes: Sandboxes;
-  gateway: Gateway;
-  server: GatewayServer;
+  /** The generation serving now (the registry swaps it). */
+  gateway: LiveGateway;
+  registry: Registry;
+  /** The running gateway: its address, its caches and webhooks, and how to stop it. */
+  server: Runtime;
   url: string;
   query<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
   /** Upstream requests each sandbox received since the last reset, by route template. */
@@ -93,15 +127,16 @@ export function withLimits(limits: Record<string, LimitsInput>): (config: Virtua
 }
 
 /**
- * Sandboxes and a gateway on ephemeral loopback ports, wired as `npm start` wires them.
+ * Sandboxes and a gateway on ephemeral loopback ports, started as `npm start` starts them
+ * (registry and schema generations included).
  * `configure` may extend the built-in config (another source, other limits).
  */
 export async function startHarness(options: {
   latencyMs?: number;
   configure?: (config: VirtualizationConfigInput, sandboxes: Sandboxes) => VirtualizationConfigInput;
   env?: NodeJS.ProcessEnv;
-  /** Told of every upstream call and every record left out, as `createGateway` is. */
-  gateway?: Pick<GatewayOptions, 'observe' | 'onReject' | 'sourceClock'>;
+  /** Told of every upstream call and every record left out; `sourceClock` drives the sources' policies. */
+  gateway?: Pick<RuntimeDeps, 'observe' | 'onReject' | 'sourceClock'>;
   /**
    * Keep the cache tiers the config declares. Off by default: most tests count upstream calls
    * request by request, and a cache across requests would answer some of them.
@@ -115,29 +150,22 @@ export async function startHarness(options: {
   const sandboxes = await startSandboxes({ latencyMs: options.latencyMs ?? 0, ports: { crm: 0, orders: 0, support: 0 }, webhooks: options.webhooks });
   const configured = options.configure ? options.configure(structuredClone(baseConfig), sandboxes) : baseConfig;
   const input = options.cache ? configured : { ...configured, cache: { upstream: { enabled: false }, responses: { enabled: false } } };
-  const config = validateConfig({ ...input, server: { port: 0, host: '127.0.0.1' } });
   const logs = { app: new MemoryLog(), audit: new MemoryLog() };
-  const appLogger = createLogger('app', logs.app.destination);
-  const cacheMetrics = new CacheCounters();
-  const clock = options.clock ? { clock: options.clock } : {};
-  const gateway = await createGateway(config, {
-    baseDir: PROJECT_ROOT,
+  const server = await startTestRuntime(input, {
     env: { ...sandboxEnv(sandboxes), ...options.env },
-    logger: appLogger,
-    cacheDeps: { metrics: cacheMetrics, ...clock },
+    logs: { app: createLogger('app', logs.app.destination), audit: createLogger('audit', logs.audit.destination) },
+    ...(options.clock ? { clock: options.clock } : {}),
     ...options.gateway,
+  }).catch(async (error: unknown) => {
+    await sandboxes.close();
+    throw error;
   });
-  const server = await startGatewayServer(gateway, {
-    port: 0,
-    host: '127.0.0.1',
-    logs: { app: appLogger, audit: createLogger('audit', logs.audit.destination) },
-    cacheMetrics,
-    ...clock,
-  });
+  const gateway = server.gateway;
   const url = `${server.url}/graphql`;
   return {
     sandboxes,
     gateway,
+    registry: server.registry,
     server,
     url,
     logs,

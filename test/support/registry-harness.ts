@@ -1,18 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startSandboxes } from '../../sources/sandbox';
 import { startBilling, type BillingSandboxHandle } from '../../sources/billing/server';
 import baseConfig from '../../virtualization.config';
 import type { RegistryDefinition, VirtualizationConfigInput } from '../../src/config/definition';
-import { validateConfig } from '../../src/config/validate';
-import { openRegistry } from '../../src/registry/open-registry';
 import type { Registry } from '../../src/registry/registry';
-import { createAdminApi } from '../../src/server/admin-api';
-import { startGatewayServer, type GatewayServer } from '../../src/server/gateway-server';
-import { CacheCounters } from '../../src/telemetry/metrics';
+import type { Runtime } from '../../src/runtime/create-runtime';
 import { billingEnv } from './billing';
-import { memoryLoggers, PROJECT_ROOT, sandboxEnv, type GraphQLResponse, type Sandboxes } from './harness';
+import { memoryLoggers, sandboxEnv, startTestRuntime, type GraphQLResponse, type Sandboxes } from './harness';
 
 export const ADMIN_TOKEN = 'admin-token-for-tests';
 export const VIEWER_TOKEN = 'viewer-token-for-tests';
@@ -24,7 +17,7 @@ export interface RegistryHarness {
   sandboxes: Sandboxes;
   billing: BillingSandboxHandle;
   registry: Registry;
-  server: GatewayServer;
+  server: Runtime;
   /** The gateway's origin. */
   origin: string;
   env: NodeJS.ProcessEnv;
@@ -39,7 +32,7 @@ export interface RegistryHarness {
 
 /**
  * The sandboxes (billing included, undeclared), and a gateway with its registry and admin API on
- * ephemeral loopback ports, as `virtualize start --sandbox` wires them. The file store lives in a
+ * ephemeral loopback ports, started as `virtualize start --sandbox` starts them. The file store lives in a
  * temporary directory unless a store is given (and is removed on close).
  */
 export async function startRegistryHarness(
@@ -56,28 +49,22 @@ export async function startRegistryHarness(
 ): Promise<RegistryHarness> {
   const sandboxes = options.sandboxes ?? (await startSandboxes({ latencyMs: options.latencyMs ?? 0, ports: { crm: 0, orders: 0, support: 0 } }));
   const billing = options.billing ?? (await startBilling({ apiKey: BILLING_KEY }));
-  const tempDir = options.store ? undefined : mkdtempSync(join(tmpdir(), 'virtualize-registry-'));
-  const store: StoreDefinition = options.store ?? { kind: 'file', dir: tempDir! };
   const env: NodeJS.ProcessEnv = { ...sandboxEnv(sandboxes), ...billingEnv(billing, BILLING_KEY), TEST_ADMIN_TOKEN: ADMIN_TOKEN, TEST_VIEWER_TOKEN: VIEWER_TOKEN, ...options.env };
-  const config = validateConfig({
+  const input: VirtualizationConfigInput = {
     ...baseConfig,
-    server: { port: 0, host: '127.0.0.1' },
     // As in the main harness: these tests watch calls reach the sources, request by request.
     cache: options.cache ?? { upstream: { enabled: false }, responses: { enabled: false } },
     registry: {
-      store,
       credentials: {
         admin: { token: { env: 'TEST_ADMIN_TOKEN' }, scopes: ['registry:read', 'registry:write'] },
         viewer: { token: { env: 'TEST_VIEWER_TOKEN' }, scopes: ['registry:read'] },
       },
       egress: { allowedHosts: ['*'], allowPrivate: [`127.0.0.1:${billing.port}`, ...(options.allowPrivate ?? [])] },
     },
-  });
+  };
   const logs: Array<Record<string, unknown>> = [];
-  const cacheMetrics = new CacheCounters();
-  const loggers = memoryLoggers();
-  const registry = await openRegistry(config, { baseDir: PROJECT_ROOT, env, log: (event) => logs.push(event), onReject: () => undefined, cacheDeps: { metrics: cacheMetrics, logger: loggers.app } });
-  const server = await startGatewayServer(registry.gateway, { port: 0, host: '127.0.0.1', admin: createAdminApi(registry, config.registry.credentials, env), shutdownGraceMs: 2_000, logs: loggers, cacheMetrics });
+  const server = await startTestRuntime(input, { env, registryLog: (event) => logs.push(event), onReject: () => undefined, shutdownGraceMs: 2_000, logs: memoryLoggers() }, options.store);
+  const registry = server.registry;
   const origin = server.url;
 
   const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
@@ -107,7 +94,6 @@ export async function startRegistryHarness(
       await server.close();
       if (!options.sandboxes) await sandboxes.close();
       if (!options.billing) await billing.close();
-      if (tempDir) rmSync(tempDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,0 +1,75 @@
+/**
+ * `virtualize sandbox` and `virtualize start --sandbox`: the sandbox CRM, order and support
+ * systems, and the undeclared billing system, beside the gateway. Loaded only when one of those
+ * is asked for, so the production entry never loads `sources/`.
+ */
+import { startSandboxes, type WebhookTarget } from '../../sources/sandbox';
+import { startBilling, BILLING_SANDBOX_KEY } from '../../sources/billing/server';
+import { SANDBOX_PORTS } from '../../virtualization.config';
+import type { VirtualizationConfig } from '../config/definition';
+import { resolveEnv } from '../config/env';
+
+type SandboxesOptions = NonNullable<Parameters<typeof startSandboxes>[0]>;
+
+export interface SandboxModeOptions {
+  latencyMs: number;
+  ports: NonNullable<SandboxesOptions['ports']> & { billing: number };
+}
+
+/** `--sandbox-ports crm,orders,support[,billing]`, checked; the usual ports without it. */
+export function sandboxPorts(text: string | undefined): SandboxModeOptions['ports'] {
+  const ports = (text ?? `${SANDBOX_PORTS.crm},${SANDBOX_PORTS.orders},${SANDBOX_PORTS.support}`).split(',').map(Number);
+  if (ports.length < 3 || ports.length > 4 || ports.some((port) => !Number.isInteger(port) || port < 0 || port > 65_535)) {
+    throw new Error(`--sandbox-ports takes three or four ports, crm,orders,support[,billing] (for example 4101,4102,4103 or 0,0,0); got "${text}"`);
+  }
+  // Without a fourth port, billing takes a free one when the others do, else its usual one.
+  const billing = ports[3] ?? (ports.every((port) => port === 0) ? 0 : SANDBOX_PORTS.billing);
+  return { crm: ports[0]!, orders: ports[1]!, support: ports[2]!, billing };
+}
+
+/** `virtualize sandbox`: the three declared systems alone; their URLs as one JSON line. */
+export async function runSandboxes(options: SandboxModeOptions): Promise<{ close(): Promise<void> }> {
+  const sandboxes = await startSandboxes(options);
+  process.stdout.write(`${JSON.stringify({ crm: sandboxes.crm.url, orders: sandboxes.orders.url, support: sandboxes.support.url })}\n`);
+  return sandboxes;
+}
+
+/** Where the sandboxes send their signed change notifications: the sources with a webhook secret set. */
+function webhookTargets(config: VirtualizationConfig, env: NodeJS.ProcessEnv): Record<string, WebhookTarget> {
+  const targets: Record<string, WebhookTarget> = {};
+  for (const [source, secret] of Object.entries(config.cache.webhooks.secrets)) {
+    try {
+      targets[source] = { secret: resolveEnv(secret, env) };
+    } catch {
+      // No secret for this source: its sandbox sends no notifications.
+    }
+  }
+  return targets;
+}
+
+export interface SandboxMode {
+  /** Points the sandboxes' notifications at the gateway's webhooks, once it listens. */
+  notify(gatewayUrl: string): void;
+  close(): Promise<void>;
+}
+
+/** The four sandbox systems for `start --sandbox`, their URLs printed. */
+export async function startSandboxMode(config: VirtualizationConfig, options: SandboxModeOptions, env: NodeJS.ProcessEnv): Promise<SandboxMode> {
+  const targets = webhookTargets(config, env);
+  const sandboxes = await startSandboxes({ ...options, webhooks: targets });
+  // The fourth system, which the configuration does not declare: an architect registers it at run time.
+  const billing = await startBilling({ port: options.ports.billing, apiKey: env.BILLING_API_KEY ?? BILLING_SANDBOX_KEY }).catch(async (error: unknown) => {
+    await sandboxes.close();
+    throw error;
+  });
+  process.stdout.write(`Sandbox systems: crm ${sandboxes.crm.url}, orders ${sandboxes.orders.url}, support ${sandboxes.support.url}, billing ${billing.url} (not declared)\n`);
+  return {
+    notify(gatewayUrl) {
+      for (const [source, target] of Object.entries(targets)) target.url = `${gatewayUrl}/webhooks/${source}`;
+    },
+    async close() {
+      await sandboxes.close();
+      await billing.close();
+    },
+  };
+}

@@ -1,0 +1,167 @@
+import type { YogaServerInstance } from 'graphql-yoga';
+import { ResponseStore } from '../cache/response-cache';
+import { UpstreamCache } from '../cache/upstream-cache';
+import type { VirtualizationConfig } from '../config/definition';
+import type { CallObserver } from '../connectors/upstream-call';
+import type { RejectionListener } from '../connectors/source-connector';
+import type { FederationContext } from '../federation/request-context';
+import { openBudgetStore } from '../guard/open-budget-store';
+import type { HostResolver } from '../registry/egress-policy';
+import type { LiveGateway } from '../registry/live-gateway';
+import { openRegistryStore } from '../registry/open-registry-store';
+import { Registry } from '../registry/registry';
+import { registryLogTo, type RegistryLog } from '../registry/registry-log';
+import { createAdminApi } from '../server/admin-api';
+import { startGatewayServer, type GatewayServerContext } from '../server/gateway-server';
+import { WebhookReceiver } from '../server/webhooks';
+import { defaultAuditLogger, defaultLogger, type Logger } from '../telemetry/logger';
+import { CacheCounters, GatewayMetrics } from '../telemetry/metrics';
+import type { Clock, TimerClock } from '../time/clock';
+import { generationBuilder, loadCanonical } from './generations';
+import { openMappingStores } from './mapping-stores';
+import { Teardown } from './teardown';
+
+/** What a gateway process is given from outside its configuration. */
+export interface RuntimeDeps {
+  /** Directory that relative paths of the configuration (schema, crosswalk files, the file registry) resolve against. */
+  baseDir: string;
+  /** Where secrets and URLs are resolved from. */
+  env: NodeJS.ProcessEnv;
+  /** Where to listen; default `server.port` and `server.host` of the configuration. 0 takes a free port. */
+  port?: number;
+  host?: string;
+  /** How long `close()` waits for requests in flight before it closes their sockets; default 10 s. */
+  shutdownGraceMs?: number;
+  /** The application and audit logs; default the process's own (stdout, and `VIRTUALIZE_AUDIT_LOG`). */
+  logs?: { app?: Logger; audit?: Logger };
+  /** The registry's events (swaps, reload failures, imports); default lines of the application log. */
+  registryLog?: RegistryLog;
+  /** DNS for the egress check of registered sources (tests replace it). */
+  resolveHost?: HostResolver;
+  /** Told of every record a mapping leaves out; default a warning in the application log. */
+  onReject?: RejectionListener;
+  /** Told of every upstream call. */
+  observe?: CallObserver;
+  /** The clock of the cache tiers (freshness, ages, admission); default the process's clocks. */
+  clock?: Clock;
+  /** The clock of the sources' policies (backoff, breaker, rate limit, token lifetime); default the process's. */
+  sourceClock?: TimerClock;
+}
+
+/** A running gateway process: its address, the parts tests and operators reach, and how to stop it. */
+export interface Runtime {
+  readonly url: string;
+  readonly port: number;
+  /** The generation serving now (swapped by the registry). */
+  readonly gateway: LiveGateway;
+  readonly registry: Registry;
+  /** The hot-response tier (`cache.responses`). */
+  readonly responseCache: ResponseStore;
+  /** The upstream-call cache every generation shares (`cache.upstream`, `cache.shared`). */
+  readonly upstreamCache: UpstreamCache;
+  readonly webhooks: WebhookReceiver;
+  readonly metrics: GatewayMetrics;
+  readonly yoga: YogaServerInstance<GatewayServerContext, FederationContext>;
+  /** Stops accepting requests, lets those in flight finish (up to the grace period), then closes every part. */
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: everything a gateway process runs, built in one order, each part given
+ * what it depends on when it is built. `virtualize start`, the test harnesses and the benchmarks
+ * all start gateways here. If a part fails to open, the parts opened before it are closed.
+ */
+export async function createRuntime(config: VirtualizationConfig, deps: RuntimeDeps): Promise<Runtime> {
+  const { baseDir, env } = deps;
+  const teardown = new Teardown();
+  try {
+    // Telemetry: logs and metrics first, so that every part below reports from its first moment.
+    const logs = { app: deps.logs?.app ?? defaultLogger(), audit: deps.logs?.audit ?? defaultAuditLogger() };
+    const registryLog = deps.registryLog ?? registryLogTo(logs.app);
+    const cacheMetrics = new CacheCounters();
+    // The breaker gauge reads the generation serving at each scrape, which is the registry's (built below).
+    const metrics = new GatewayMetrics(() => [...registry.gateway.connectors].map(([name, connector]) => [name, connector.http.health().breaker?.state ?? 'closed'] as const), cacheMetrics);
+    const clock = deps.clock ? { clock: deps.clock } : {};
+
+    // Caches: one upstream-call cache for every generation (what a swap keeps), and the hot-response tier.
+    const upstreamCache = await UpstreamCache.open(config.cache, { env, metrics: cacheMetrics, logger: logs.app, ...clock });
+    teardown.add(() => upstreamCache.close());
+    const responseCache = new ResponseStore(config.cache.responses, { metrics: cacheMetrics, ...clock });
+    teardown.add(() => responseCache.clear());
+
+    // Mappings: the registry's store holds imported pairs; the configuration's crosswalk files are loaded once.
+    const store = await openRegistryStore(config, baseDir, env, registryLog);
+    teardown.add(() => store.close());
+    const tables = await openMappingStores(config, baseDir, store.mappings);
+
+    // The registry and its schema generations: the configuration's own first (version 0), then the registered revision.
+    const canonical = loadCanonical(config, baseDir);
+    const build = generationBuilder({
+      canonical,
+      env,
+      tables,
+      upstreamCache,
+      logger: logs.app,
+      ...(deps.onReject ? { onReject: deps.onReject } : {}),
+      ...(deps.observe ? { observe: deps.observe } : {}),
+      ...(deps.sourceClock ? { sourceClock: deps.sourceClock } : {}),
+    });
+    const registry = new Registry({
+      base: config,
+      canonical,
+      tables,
+      store,
+      snapshot: await store.load(),
+      initial: await build(config),
+      build,
+      env,
+      log: registryLog,
+      ...(deps.resolveHost ? { resolveHost: deps.resolveHost } : {}),
+    });
+    teardown.add(() => registry.close());
+    await registry.start();
+    const live = registry.gateway;
+
+    // The guard's per-client budgets.
+    const budget = await openBudgetStore(config.guard.budget, env);
+    teardown.add(() => budget.close());
+
+    // Webhooks: an invalidation applied here goes to the shared tier, which tells every replica;
+    // one applied on any replica reaches this one's local memory through it.
+    const shared = upstreamCache.shared;
+    const webhooks = new WebhookReceiver({ gateway: live, responses: responseCache, logger: logs.app, env, ...(shared ? { onInvalidate: (refs) => shared.invalidate(refs) } : {}) });
+    shared?.onInvalidate((refs) => webhooks.invalidate(refs));
+
+    // The HTTP server last: nothing answers before every part it calls exists.
+    const admin = createAdminApi(registry, config.registry.credentials, env);
+    const server = await startGatewayServer(live, {
+      port: deps.port ?? config.server.port,
+      host: deps.host ?? config.server.host,
+      ...(deps.shutdownGraceMs !== undefined ? { shutdownGraceMs: deps.shutdownGraceMs } : {}),
+      budget,
+      metrics,
+      responseCache,
+      webhooks,
+      logs,
+      admin,
+    });
+    teardown.add(() => server.close());
+
+    let closing: Promise<void> | undefined;
+    return {
+      url: server.url,
+      port: server.port,
+      gateway: live,
+      registry,
+      responseCache,
+      upstreamCache,
+      webhooks,
+      metrics,
+      yoga: server.yoga,
+      close: () => (closing ??= teardown.run()),
+    };
+  } catch (error) {
+    await teardown.run().catch(() => undefined);
+    throw error;
+  }
+}
