@@ -129,6 +129,11 @@ export class LiveGateway implements Gateway {
     return this.retiring.size;
   }
 
+  /** Resolves once every generation replaced so far has served its last request and closed. */
+  async retired(): Promise<void> {
+    await Promise.all([...this.retiring].map((generation) => generation.closed));
+  }
+
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.retire(this.current);

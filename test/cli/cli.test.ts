@@ -60,12 +60,14 @@ describe('virtualize command', () => {
           }
         });
       });
+      // In flight once the CRM has its call (it answers 300 ms later).
+      const arrived = sandboxes.crm.nextRequest();
       const inFlight = fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ query: '{ customers(first: 2) { nodes { name orders { id } } } }' }),
       });
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await arrived;
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       const response = await inFlight;

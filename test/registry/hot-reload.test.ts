@@ -18,23 +18,36 @@ afterAll(() => h?.close());
 
 describe('hot reload', () => {
   it('drops no request while the billing system and its crosswalk go live under a steady load of customer 360s', async () => {
-    const results: Array<{ status: number; errors: number; version: unknown }> = [];
+    const results: Array<{ client: number; status: number; errors: number; version: unknown }> = [];
+    // Waiting on the answers themselves: `when(done)` resolves at the first answer after which `done` holds.
+    const waiting: Array<{ done: () => boolean; resolve: () => void }> = [];
+    const when = (done: () => boolean) => (done() ? Promise.resolve() : new Promise<void>((resolve) => waiting.push({ done, resolve })));
     let running = true;
-    const client = async () => {
+    const client = async (_: unknown, index: number) => {
       while (running) {
         const answer = await h.graphql(CUSTOMER_360, { first: 5 });
-        results.push({ status: answer.status, errors: answer.errors?.length ?? 0, version: answer.extensions?.schemaVersion });
+        results.push({ client: index, status: answer.status, errors: answer.errors?.length ?? 0, version: answer.extensions?.schemaVersion });
+        for (const waiter of waiting.filter((w) => w.done())) {
+          waiting.splice(waiting.indexOf(waiter), 1);
+          waiter.resolve();
+        }
       }
     };
     const clients = Array.from({ length: 8 }, client);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // The load runs before the change: a few answers from every client on version 0.
+    await when(() => results.length >= 16);
 
     // With its dry run: sample calls to billing and to the CRM while the load runs.
     const registered = await h.admin<{ registerSource: { ok: boolean; schemaVersion: number } }>(`mutation($d: JSON!) { registerSource(definition: $d) { ${CHANGE} } }`, { d: billingDocument() });
     expect(registered.data?.registerSource).toMatchObject({ ok: true, schemaVersion: 1 });
     const imported = await h.upload('customerInvoices', readFileSync(join(PROJECT_ROOT, 'sources/billing/crosswalk.csv'), 'utf8'));
     expect(imported.lines.at(-1)).toMatchObject({ type: 'result', applied: true });
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // And after it: once every client has had an answer on version 1, no answer on version 0 can
+    // come any more; then 8 answers more.
+    const onVersion1 = () => new Set(results.filter((r) => r.version === 1).map((r) => r.client)).size === 8;
+    await when(onVersion1);
+    const settled = results.length;
+    await when(() => results.length >= settled + 8);
     running = false;
     await Promise.all(clients);
 
@@ -62,8 +75,10 @@ describe('hot reload', () => {
   it('finishes a request in flight at a swap on the schema it started with, then retires that schema', async () => {
     h.sandboxes.support.setLatency(1_500);
     try {
+      // In flight once the support system has its call (it answers 1.5 s later).
+      const arrived = h.sandboxes.support.nextRequest();
       const inFlight = h.graphql<{ customers: { nodes: Array<{ tickets: unknown[] | null }> } }>(CUSTOMER_360, { first: 3 });
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await arrived;
       const document = billingDocument();
       document.sources.billing!.description = 'Billing, described anew.';
       delete document.mappings;
@@ -76,7 +91,7 @@ describe('hot reload', () => {
       expect(answer.errors).toBeUndefined();
       expect(answer.extensions?.schemaVersion).toBe(1);
       expect(answer.data!.customers.nodes.every((node) => Array.isArray(node.tickets))).toBe(true);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await h.registry.gateway.retired();
       expect(h.registry.gateway.draining).toBe(0);
     } finally {
       h.sandboxes.support.setLatency(5);

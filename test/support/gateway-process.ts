@@ -11,8 +11,13 @@ export interface GatewayProcess {
   /** The gateway's origin, e.g. http://127.0.0.1:40123. */
   origin: string;
   child: ChildProcessByStdio<null, Readable, Readable>;
-  /** Everything it wrote to stderr (its JSON logs). */
+  /** Everything it wrote to stderr (its audit log). */
   stderr(): string;
+  /**
+   * Resolves with the first JSON log line (stdout or stderr, past or future) for which `match`
+   * holds; rejects after `withinMs` without one.
+   */
+  logged(match: (entry: Record<string, unknown>) => boolean, withinMs?: number): Promise<Record<string, unknown>>;
   stop(): Promise<number | null>;
 }
 
@@ -43,6 +48,24 @@ export async function startGatewayProcess(args: string[], env: NodeJS.ProcessEnv
   });
   let stdout = '';
   let stderr = '';
+  const entries: Array<Record<string, unknown>> = [];
+  const waiting = new Set<(entry: Record<string, unknown>) => void>();
+  // Each stream's JSON lines, parsed as they complete; other lines (the start-up line) are skipped.
+  const readLines = () => {
+    let partial = '';
+    return (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        if (!line.startsWith('{')) continue;
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        entries.push(entry);
+        for (const wake of [...waiting]) wake(entry);
+      }
+    };
+  };
+  child.stdout.on('data', readLines());
+  child.stderr.on('data', readLines());
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const origin = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no start-up line; stdout: ${stdout}; stderr: ${stderr}`)), 20_000);
@@ -63,6 +86,23 @@ export async function startGatewayProcess(args: string[], env: NodeJS.ProcessEnv
     origin,
     child,
     stderr: () => stderr,
+    logged: (match, withinMs = 10_000) => {
+      const seen = entries.find(match);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const deadline = setTimeout(() => {
+          waiting.delete(wake);
+          reject(new Error(`no such log line within ${withinMs} ms; stdout: ${stdout.slice(-2_000)}`));
+        }, withinMs);
+        const wake = (entry: Record<string, unknown>) => {
+          if (!match(entry)) return;
+          clearTimeout(deadline);
+          waiting.delete(wake);
+          resolve(entry);
+        };
+        waiting.add(wake);
+      });
+    },
     stop: async () => {
       if (child.exitCode !== null) return child.exitCode;
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));

@@ -23,6 +23,8 @@ export interface RegistryHarness {
   env: NodeJS.ProcessEnv;
   /** Every event the registry logged (swaps, reload failures, imports). */
   logs: Array<Record<string, unknown>>;
+  /** Resolves with the first event, logged already or later, for which `match` holds. */
+  logged(match: (event: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
   graphql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
   admin<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GraphQLResponse<T>>;
   /** Uploads a crosswalk; the NDJSON answer's lines (or the error body) come back parsed. */
@@ -63,7 +65,23 @@ export async function startRegistryHarness(
     },
   };
   const logs: Array<Record<string, unknown>> = [];
-  const server = await startTestRuntime(input, { env, registryLog: (event) => logs.push(event), onReject: () => undefined, shutdownGraceMs: 2_000, logs: memoryLoggers() }, options.store);
+  const waiting = new Set<(event: Record<string, unknown>) => void>();
+  const log = (event: Record<string, unknown>) => {
+    logs.push(event);
+    for (const wake of [...waiting]) wake(event);
+  };
+  const logged = (match: (event: Record<string, unknown>) => boolean) =>
+    new Promise<Record<string, unknown>>((resolve) => {
+      const seen = logs.find(match);
+      if (seen) return resolve(seen);
+      const wake = (event: Record<string, unknown>) => {
+        if (!match(event)) return;
+        waiting.delete(wake);
+        resolve(event);
+      };
+      waiting.add(wake);
+    });
+  const server = await startTestRuntime(input, { env, registryLog: log, onReject: () => undefined, shutdownGraceMs: 2_000, logs: memoryLoggers() }, options.store);
   const registry = server.registry;
   const origin = server.url;
 
@@ -79,6 +97,7 @@ export async function startRegistryHarness(
     origin,
     env,
     logs,
+    logged,
     graphql: (query, variables) => post('/graphql', { query, variables }),
     admin: (query, variables, token = ADMIN_TOKEN) => post('/admin/graphql', { query, variables }, token === null ? {} : { authorization: `Bearer ${token}` }),
     async upload(mapping, body, uploadOptions = {}) {
