@@ -1,5 +1,5 @@
-import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
+import { Transform, type Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import { CODES, VirtualizeError } from '../errors';
 
@@ -28,11 +28,11 @@ export interface CrosswalkRowsOptions {
 const MAX_VALUE_LENGTH = 256;
 
 /**
- * Longest CSV record read, in characters. A crosswalk row is two ids and perhaps a few more
- * columns; a record this long is an unclosed quote swallowing the lines after it, or not a
- * crosswalk at all, and without a bound it would be buffered whole.
+ * Longest record read: characters of a CSV record, bytes of an NDJSON line. A crosswalk row is two
+ * ids and perhaps a few more columns; a record this long is an unclosed quote swallowing the lines
+ * after it, or not a crosswalk at all, and without a bound it would be buffered whole.
  */
-export const MAX_CSV_RECORD_CHARACTERS = 16_384;
+export const MAX_RECORD_LENGTH = 16_384;
 
 /** Why a value cannot be an id, or undefined. */
 function badValue(value: unknown, column: string): string | undefined {
@@ -73,7 +73,7 @@ function headerColumns(names: string[], line: number, wanted: readonly [string, 
 /** A CSV syntax error as a refusal that says where and what to do. */
 function unreadable(error: CsvError): CrosswalkFileError {
   if (error.code === 'CSV_MAX_RECORD_SIZE') {
-    return new CrosswalkFileError(`${typeof error.lines === 'number' ? `line ${error.lines}: ` : ''}a record runs past ${MAX_CSV_RECORD_CHARACTERS} characters: a quoted field before it is not closed, or this is not a crosswalk`);
+    return new CrosswalkFileError(`${typeof error.lines === 'number' ? `line ${error.lines}: ` : ''}a record runs past ${MAX_RECORD_LENGTH} characters: a quoted field before it is not closed, or this is not a crosswalk`);
   }
   if (error.code === 'CSV_QUOTE_NOT_CLOSED') return new CrosswalkFileError(`a quoted field is still open where the input ends${typeof error.lines === 'number' ? ` (line ${error.lines})` : ''}`);
   return new CrosswalkFileError(`the CSV cannot be read (${error.message}); quote a field whole ("a ""b"" c"), or not at all`);
@@ -90,7 +90,7 @@ function unreadable(error: CsvError): CrosswalkFileError {
 async function* csvRows(input: Readable, wanted: readonly [string, string] | undefined): AsyncGenerator<CrosswalkRow> {
   // Blank lines come through as one empty field so that counting records counts lines: a record
   // never spans lines here (one that would is refused below).
-  const parser = input.pipe(parse({ bom: true, trim: true, relax_column_count: true, max_record_size: MAX_CSV_RECORD_CHARACTERS }));
+  const parser = input.pipe(parse({ bom: true, trim: true, relax_column_count: true, max_record_size: MAX_RECORD_LENGTH }));
   // A failing upload must not leave its parser waiting for data.
   input.once('error', (error) => parser.destroy(error));
   let header: { columns: readonly [string, string]; indexes: [number, number]; width: number } | undefined;
@@ -116,10 +116,34 @@ async function* csvRows(input: Readable, wanted: readonly [string, string] | und
   }
 }
 
+/** Passes the input through, refusing it at the first line longer than the bound, before readline would buffer that line whole. */
+function boundedLines(): Transform {
+  let line = 1;
+  let length = 0;
+  const tooLong = () => new CrosswalkFileError(`line ${line}: a line runs past ${MAX_RECORD_LENGTH} bytes; NDJSON has one pair a line`);
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      let start = 0;
+      for (let newline = chunk.indexOf(10); newline !== -1; newline = chunk.indexOf(10, start)) {
+        if (length + newline - start > MAX_RECORD_LENGTH) return done(tooLong());
+        line += 1;
+        length = 0;
+        start = newline + 1;
+      }
+      length += chunk.length - start;
+      if (length > MAX_RECORD_LENGTH) return done(tooLong());
+      done(null, chunk);
+    },
+  });
+}
+
 /** One JSON value a line: an object with the two keys, or a pair. A line that is not JSON is rejected alone. */
 async function* ndjsonRows(input: Readable, columns: readonly [string, string]): AsyncGenerator<CrosswalkRow> {
+  const lines = input.pipe(boundedLines());
+  // A failing upload must not leave the line reader waiting for data.
+  input.once('error', (error) => lines.destroy(error));
   let lineNumber = 0;
-  for await (const raw of createInterface({ input, crlfDelay: Infinity })) {
+  for await (const raw of createInterface({ input: lines, crlfDelay: Infinity })) {
     lineNumber += 1;
     const line = lineNumber === 1 ? raw.replace(/^\uFEFF/, '') : raw;
     if (line.trim() === '') continue;

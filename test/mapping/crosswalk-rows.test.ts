@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { importCrosswalkCsv } from '../../src/mapping/crosswalk-file';
-import { CrosswalkFileError, crosswalkRows, MAX_CSV_RECORD_CHARACTERS, type CrosswalkRow, type CrosswalkRowsOptions } from '../../src/mapping/crosswalk-rows';
+import { CrosswalkFileError, crosswalkRows, MAX_RECORD_LENGTH, type CrosswalkRow, type CrosswalkRowsOptions } from '../../src/mapping/crosswalk-rows';
 import { MemoryMappingStore } from '../../src/mapping/mapping-store';
 
 async function read(text: string | string[], options: CrosswalkRowsOptions = { format: 'csv' }): Promise<CrosswalkRow[]> {
@@ -89,8 +89,8 @@ describe('crosswalk rows from CSV', () => {
   });
 
   it('refuses a record longer than the bound instead of buffering it, naming the line', async () => {
-    const rows = ['from,to', 'a,1', `${'b'.repeat(MAX_CSV_RECORD_CHARACTERS + 1)},2`, 'c,3'].join('\n');
-    await expect(read(rows)).rejects.toThrow(new CrosswalkFileError(`line 3: a record runs past ${MAX_CSV_RECORD_CHARACTERS} characters: a quoted field before it is not closed, or this is not a crosswalk`));
+    const rows = ['from,to', 'a,1', `${'b'.repeat(MAX_RECORD_LENGTH + 1)},2`, 'c,3'].join('\n');
+    await expect(read(rows)).rejects.toThrow(new CrosswalkFileError(`line 3: a record runs past ${MAX_RECORD_LENGTH} characters: a quoted field before it is not closed, or this is not a crosswalk`));
     // An unclosed quote in a long file hits the same bound rather than reading the file to its end.
     const open = ['from,to', '"a,1', ...Array.from({ length: 2_000 }, (_, i) => `id${i},${i}`)].join('\n');
     await expect(read(open)).rejects.toThrow(/^line \d+: a record runs past 16384 characters/);
@@ -106,6 +106,17 @@ describe('crosswalk rows from NDJSON', () => {
       { line: 5, error: 'an array of 1 items (expected 2)' },
       { line: 6, error: 'expected an object with "from" and "to", or a pair' },
       { line: 7, pair: ['d', '4'] },
+    ]);
+  });
+
+  it('refuses a line longer than the bound instead of buffering it, naming the line', async () => {
+    const long = ['{"from": "a", "to": "1"}', `{"from": "${'b'.repeat(MAX_RECORD_LENGTH)}", "to": "2"}`, '{"from": "c", "to": "3"}'].join('\n');
+    await expect(read(long, { format: 'ndjson' })).rejects.toThrow(new CrosswalkFileError(`line 2: a line runs past ${MAX_RECORD_LENGTH} bytes; NDJSON has one pair a line`));
+    // Split across chunks, and without a line end at all.
+    await expect(read(['{"from": "', 'x'.repeat(MAX_RECORD_LENGTH / 2), 'x'.repeat(MAX_RECORD_LENGTH / 2), '"'], { format: 'ndjson' })).rejects.toThrow(/^line 1: a line runs past/);
+    expect(await read([`{"from": "a", "to": "1"}\n`, `{"from": "b", "to": "2"}`], { format: 'ndjson' })).toEqual([
+      { line: 1, pair: ['a', '1'] },
+      { line: 2, pair: ['b', '2'] },
     ]);
   });
 });
