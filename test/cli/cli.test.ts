@@ -39,9 +39,12 @@ describe('virtualize command', () => {
     expect(result.stdout).toContain('orders(');
   });
 
-  it('starts the gateway, and on SIGTERM finishes the request in flight before it exits', async () => {
+  it('starts the gateway without loading the sandbox systems, and on SIGTERM finishes the request in flight before it exits', async () => {
     const sandboxes = await startSandboxes({ latencyMs: 300, ports: { crm: 0, orders: 0, support: 0 } });
-    const child = spawn(process.execPath, [BIN, 'start', '--port', '0'], {
+    // Reports, as the process exits, which modules under sources/ it loaded.
+    const hook = join(mkdtempSync(join(tmpdir(), 'virtualize-modules-')), 'modules.js');
+    writeFileSync(hook, `process.on('exit', () => process.stderr.write('modules ' + JSON.stringify(Object.keys(require.cache).filter((path) => path.includes('/sources/'))) + '\\n'));`);
+    const child = spawn(process.execPath, ['--require', hook, BIN, 'start', '--port', '0'], {
       cwd: PROJECT_ROOT,
       // DATABASE_URL off: the registry's file store (read-only here) instead of CI's shared database.
       env: { ...process.env, ...sandboxEnv(sandboxes), HOST: '127.0.0.1', DATABASE_URL: '' },
@@ -68,6 +71,8 @@ describe('virtualize command', () => {
         body: JSON.stringify({ query: '{ customers(first: 2) { nodes { name orders { id } } } }' }),
       });
       await arrived;
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       const response = await inFlight;
@@ -75,6 +80,9 @@ describe('virtualize command', () => {
       expect(response.status).toBe(200);
       expect(body.data.customers.nodes).toHaveLength(2);
       expect(await exited).toBe(0);
+      // Only the sandbox credentials that the built-in configuration's defaults name: no sandbox system.
+      const modules = JSON.parse(/^modules (.*)$/m.exec(stderr)![1]!) as string[];
+      expect(modules.map((path) => path.slice(path.indexOf('/sources/')))).toEqual(['/sources/sandbox/auth.js']);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       await sandboxes.close();
