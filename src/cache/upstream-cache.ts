@@ -235,7 +235,7 @@ export class UpstreamCache {
         batchSize: servedCount,
         status: 200,
         attempts: 0,
-        startedAt: now,
+        startedAt: timelineNow(),
         durationMs: 0,
         cacheHit: true,
         ageMs: now - oldestServed,
@@ -295,7 +295,7 @@ export class UpstreamCache {
         batchSize: rescued,
         status: 200,
         attempts: 0,
-        startedAt: now,
+        startedAt: timelineNow(),
         durationMs: 0,
         cacheHit: true,
         staleIfError: true,
@@ -415,6 +415,15 @@ export class UpstreamCache {
     this.clear();
     await this.shared?.close();
   }
+}
+
+/**
+ * Where a call the cache answered sits on the operation's timeline (explain's `startMs`, the order
+ * of the fan-out): the process clock, which explain and the HTTP client stamp their calls with. The
+ * injected clock is for freshness and ages, and a test may hold it still or move it by hours.
+ */
+function timelineNow(): number {
+  return systemClock.now();
 }
 
 function answerOf(values: readonly string[], entries: ReadonlyArray<Entry | undefined>, errors: ReadonlyArray<Error | undefined>): Map<string, CanonicalRecord[] | Error> {
