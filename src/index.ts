@@ -17,6 +17,8 @@ export type {
   VirtualizationConfig,
   VirtualizationConfigInput,
 } from './config/definition';
+// The error model, for embedders that match on codes (never on messages).
+export { CODES, ERROR_CODES, isVirtualizeError, VirtualizeError, type ErrorCode, type ErrorCodeEntry } from './errors';
 export { createRuntime, type Runtime, type RuntimeDeps } from './runtime/create-runtime';
 export { createGeneration } from './runtime/generations';
 export { startTracing, stopTracing } from './telemetry/tracing';
