@@ -43,11 +43,6 @@ export class LiveGateway implements Gateway {
     this.current = { gateway: initial, version, inFlight: 0, retired: false };
   }
 
-  /** A live gateway over `gateway`, or a fixed one at version 0 for a plain gateway. */
-  static of(gateway: Gateway): LiveGateway {
-    return gateway instanceof LiveGateway ? gateway : new LiveGateway(gateway);
-  }
-
   get version(): number {
     return this.current.version;
   }

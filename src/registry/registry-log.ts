@@ -1,4 +1,4 @@
-import { defaultLogger, type Logger } from '../telemetry/logger';
+import type { Logger } from '../telemetry/logger';
 
 /** Where the registry tells what it did: one JSON object per event (swaps, reload failures, imports). */
 export type RegistryLog = (event: Record<string, unknown>) => void;
@@ -12,5 +12,3 @@ export function registryLogTo(logger: Logger): RegistryLog {
   };
 }
 
-/** Registry events go to the process's application log. */
-export const writeLog: RegistryLog = (event) => registryLogTo(defaultLogger())(event);

@@ -9,7 +9,7 @@ import { entriesWith, planRegister, planRegisterMapping, planRemoveMapping, plan
 import { CrosswalkImporter, type ImportOptions } from './crosswalk-import';
 import type { HostResolver } from './egress-policy';
 import { LiveGateway } from './live-gateway';
-import { writeLog, type RegistryLog } from './registry-log';
+import type { RegistryLog } from './registry-log';
 import { reloadRegistry } from './registry-reload';
 import { RegistryRevision } from './registry-revision';
 import { registryReadiness, registryStatus } from './registry-status';
@@ -17,7 +17,6 @@ import type { AuditEntry, RegistrySnapshot, RegistryStore } from './registry-sto
 import type { ChangeResult, ImportReport, RegistryStatus, ValidationReport } from './registry-reports';
 
 export { RegistryError, type ChangeResult, type ImportProgress, type ImportReport, type RegistryStatus, type ValidationReport } from './registry-reports';
-export { writeLog } from './registry-log';
 
 /** What a registry is built from; the runtime opens them (src/runtime/). The store and the tables stay its owner's to close. */
 export interface RegistryParts {
@@ -34,8 +33,8 @@ export interface RegistryParts {
   /** Builds the generation of a whole configuration (the file's and the registered entries). */
   build(config: VirtualizationConfig): Promise<Gateway>;
   env: NodeJS.ProcessEnv;
-  /** One JSON object per event (swaps, reload failures, imports); default a line in the application log. */
-  log?: RegistryLog;
+  /** One JSON object per event (swaps, reload failures, imports). */
+  log: RegistryLog;
   /** DNS for the egress check (tests replace it). */
   resolveHost?: HostResolver;
 }
@@ -64,7 +63,7 @@ export class Registry {
     this.base = parts.base;
     this.store = parts.store;
     this.tables = parts.tables;
-    this.log = parts.log ?? writeLog;
+    this.log = parts.log;
     // Version 0 is the configuration alone; the registered revision is built by the first reload.
     this.gateway = new LiveGateway(parts.initial, 0);
     this.state = new RegistryRevision(this.gateway, parts.snapshot, this.log);

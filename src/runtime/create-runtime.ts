@@ -75,12 +75,11 @@ export async function createRuntime(config: VirtualizationConfig, deps: RuntimeD
   const { baseDir, env } = deps;
   const teardown = new Teardown();
   try {
-    // Telemetry: logs and metrics first, so that every part below reports from its first moment.
+    // Telemetry first, so that every part below reports from its first moment: the logs, and the
+    // cache tiers' counters (served at /metrics with the gateway's own, built once the registry is).
     const logs = { app: deps.logs?.app ?? defaultLogger(), audit: deps.logs?.audit ?? defaultAuditLogger() };
     const registryLog = deps.registryLog ?? registryLogTo(logs.app);
     const cacheMetrics = new CacheCounters();
-    // The breaker gauge reads the generation serving at each scrape, which is the registry's (built below).
-    const metrics = new GatewayMetrics(() => [...registry.gateway.connectors].map(([name, connector]) => [name, connector.http.health().breaker?.state ?? 'closed'] as const), cacheMetrics);
     const clock = deps.clock ? { clock: deps.clock } : {};
 
     // Caches: one upstream-call cache for every generation (what a swap keeps), and the hot-response tier.
@@ -106,13 +105,16 @@ export async function createRuntime(config: VirtualizationConfig, deps: RuntimeD
       ...(deps.observe ? { observe: deps.observe } : {}),
       ...(deps.sourceClock ? { sourceClock: deps.sourceClock } : {}),
     });
+    const snapshot = await store.load();
+    // The registry owns the generations from here: closing it closes every one.
+    const initial = await build(config);
     const registry = new Registry({
       base: config,
       canonical,
       tables,
       store,
-      snapshot: await store.load(),
-      initial: await build(config),
+      snapshot,
+      initial,
       build,
       env,
       log: registryLog,
@@ -121,6 +123,8 @@ export async function createRuntime(config: VirtualizationConfig, deps: RuntimeD
     teardown.add(() => registry.close());
     await registry.start();
     const live = registry.gateway;
+    // The breaker gauge reads the generation serving at each scrape.
+    const metrics = new GatewayMetrics(() => [...live.connectors].map(([name, connector]) => [name, connector.http.health().breaker?.state ?? 'closed'] as const), cacheMetrics);
 
     // The guard's per-client budgets.
     const budget = await openBudgetStore(config.guard.budget, env);
