@@ -115,7 +115,7 @@ export class RedisSharedTier implements SharedTier {
       return keys.map(() => undefined);
     }
     this.health.answered();
-    return found.map((text) => (text === null ? undefined : (JSON.parse(text) as SharedEntry)));
+    return found.map((text) => (text === null ? undefined : parseEntry(text)));
   }
 
   async setMany(entries: ReadonlyArray<{ key: string; entry: SharedEntry; ttlMs: number; tags: readonly string[] }>): Promise<void> {
@@ -169,5 +169,15 @@ export class RedisSharedTier implements SharedTier {
 
   async close(): Promise<void> {
     await Promise.all([this.redis.quit().catch(() => this.redis.disconnect()), this.subscriber.quit().catch(() => this.subscriber.disconnect())]);
+  }
+}
+
+/** An entry as stored; one that does not parse (written by something else under the prefix) is a miss. */
+function parseEntry(text: string): SharedEntry | undefined {
+  try {
+    const entry = JSON.parse(text) as Partial<SharedEntry> | null;
+    return entry !== null && Array.isArray(entry.records) && typeof entry.fetchedAt === 'number' ? (entry as SharedEntry) : undefined;
+  } catch {
+    return undefined;
   }
 }

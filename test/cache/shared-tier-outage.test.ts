@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
+import { Redis } from 'ioredis';
 import { TierOutage, type CacheMetrics } from '../../src/cache/cache-telemetry';
 import { RedisSharedTier } from '../../src/cache/shared-tier';
 import { createLogger } from '../../src/telemetry/logger';
@@ -114,5 +115,18 @@ const RECOVERED = 'cache tier recovered';
     expect(log.count(FAILED)).toBe(1);
     expect(log.count(RECOVERED)).toBe(1);
     expect(health.failing).toBe(false);
+  });
+
+  it('reads an entry that does not parse as a miss, not as a failure', async () => {
+    const writer = new Redis(REDIS_URL!);
+    try {
+      // Written under the tier's prefix by something else: not JSON, and JSON of another shape.
+      await writer.set(`${keyPrefix}e:garbled`, '{"records": [', 'PX', 60_000);
+      await writer.set(`${keyPrefix}e:other`, '{"hello": "world"}', 'PX', 60_000);
+      expect(await tier.getMany(['garbled', 'other', 'k'])).toEqual([undefined, undefined, expect.objectContaining({ records: [{ id: 'c-1' }] })]);
+      expect(failures).toHaveLength(3);
+    } finally {
+      await writer.quit();
+    }
   });
 });
