@@ -94,11 +94,12 @@ function sortedShares(amounts: ReadonlyMap<string, number>, total: number): Path
  * - points: a field costs its argument weights once per parent object, plus its weight per item;
  *   a list multiplies what lies below it by its size. Interfaces and unions count every possible
  *   type (an upper bound).
- * - upstream calls: each list root pages by its source's maximum page size; each lookup and join
- *   asks one per-request loader for the keys of the records above it, deduplicated as the loaders
- *   do (the same records asked twice cost one set of calls; a join back to the records a forward
- *   join came from costs nothing), and batched per round trip by the lookup's `batch.maxSize`, or
- *   one call per value without a batch endpoint. Crosswalks are assumed to give one partner per key.
+ * - upstream calls: each list root pages by its catalog list's page size; each lookup and join
+ *   asks one per-request loader (a catalog loader, the one the connectors load through) for the
+ *   keys of the records above it, deduplicated as the loaders do (the same records asked twice
+ *   cost one set of calls; a join back to the records a forward join came from costs nothing), and
+ *   batched per round trip by the catalog lookup's `batchSize` (1 without a batch endpoint).
+ *   Crosswalks are assumed to give one partner per key.
  */
 export function estimateCost(model: CostModel, priced: PricedOperation): CostEstimate {
   const walk = new CostWalk(model, priced);
