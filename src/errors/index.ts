@@ -6,4 +6,4 @@
  */
 export { CODES, ERROR_CODES, isErrorCode, type ErrorCode, type ErrorCodeEntry, type SourceErrorCode } from './codes';
 export { isVirtualizeError, VirtualizeError, type VirtualizeErrorOptions } from './virtualize-error';
-export { refusalBody, toGraphQLError, type ErrorPhase, type GraphQLErrorOptions } from './to-graphql-error';
+export { raisedOnPurpose, refusalBody, toGraphQLError, type ErrorPhase, type GraphQLErrorOptions } from './to-graphql-error';

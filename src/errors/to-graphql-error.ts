@@ -42,6 +42,18 @@ function fromVirtualizeError(error: VirtualizeError, options: GraphQLErrorOption
 }
 
 /**
+ * The error raised on purpose inside a thrown value: itself, or the one that graphql-js (locating
+ * a resolver's error) or stitching (relocating a subschema's) wrapped, however deep.
+ */
+export function raisedOnPurpose(error: unknown): VirtualizeError | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 8; depth++) {
+    if (current instanceof VirtualizeError) return current;
+    current = current instanceof GraphQLError ? current.originalError : undefined;
+  }
+  return undefined;
+}
+
+/**
  * The one mapping from a thrown value to the GraphQL error a client sees.
  *
  * - A `VirtualizeError` keeps its code, data and message (its messages are written for clients).
@@ -55,9 +67,8 @@ function fromVirtualizeError(error: VirtualizeError, options: GraphQLErrorOption
 export function toGraphQLError(error: unknown, options: GraphQLErrorOptions = {}): GraphQLError {
   if (error instanceof VirtualizeError) return fromVirtualizeError(error, options);
   if (error instanceof GraphQLError) {
-    if (error.originalError instanceof VirtualizeError) {
-      return fromVirtualizeError(error.originalError, options, { nodes: options.nodes ?? error.nodes, path: options.path ?? error.path });
-    }
+    const raised = raisedOnPurpose(error);
+    if (raised) return fromVirtualizeError(raised, options, { nodes: options.nodes ?? error.nodes, path: options.path ?? error.path });
     return error;
   }
   return new GraphQLError('Unexpected error.', {

@@ -6,6 +6,7 @@ import { CrosswalkFileError, crosswalkRows, type CrosswalkFormat } from '../mapp
 import { RegistryError, type Registry } from '../registry/registry';
 import { adminCredentials, authenticateAdmin, missingScope, type AdminCredential } from './admin-auth';
 import { adminSchema, type AdminContext } from './admin-schema';
+import { maskErrors } from './mask-errors';
 
 export const ADMIN_PREFIX = '/admin/';
 const ADMIN_GRAPHQL_PATH = '/admin/graphql';
@@ -47,6 +48,7 @@ export function createAdminApi(registry: Registry, definitions: RegistryDefiniti
   const yoga = createYoga<{ credential: AdminCredential }, AdminContext>({
     schema: adminSchema(),
     graphqlEndpoint: ADMIN_GRAPHQL_PATH,
+    maskedErrors: maskErrors,
     context: ({ credential }) => ({ registry, credential }),
     graphiql: false,
     landingPage: false,

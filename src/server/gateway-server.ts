@@ -16,6 +16,7 @@ import type { Logger } from '../telemetry/logger';
 import type { GatewayMetrics } from '../telemetry/metrics';
 import { OperationScope } from '../telemetry/operation-trace';
 import { useBadUserInput } from './bad-user-input';
+import { maskErrors } from './mask-errors';
 import { useExplain } from './explain';
 import { renderGraphiQLWithFanout } from './graphiql-fanout';
 import { readiness } from './health';
@@ -128,6 +129,7 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
   const yoga = createYoga<GatewayServerContext, FederationContext>({
     schema: ({ generation }) => generation.gateway.schema,
     graphqlEndpoint: '/graphql',
+    maskedErrors: maskErrors,
     // The operation being served observes its upstream calls and wraps its delegations in spans.
     context: (requestContext) => requestContext.generation.gateway.createContext(operations.of(requestContext)),
     landingPage: false,
