@@ -1,0 +1,113 @@
+/** The endpoints of an entity: lookups by field values (one value or a batch per call) and the list with its paging. */
+import { z } from 'zod';
+import { fieldName } from './names';
+
+function isRegExp(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A templated HTTP call. `{value}` stands for one key value, `{values}` for a batch joined by the
+ * batch separator; any other `{name}` is an argument (for example a page cursor).
+ */
+const endpointBase = {
+  /** POST for reads that take their keys in a JSON body (vendor "batch read" and "search" endpoints). */
+  method: z.enum(['GET', 'POST']).default('GET'),
+  path: z.string().startsWith('/', 'a path starting with /, relative to the source base URL'),
+  query: z.record(z.string(), z.string()).optional(),
+  /**
+   * POST only: the JSON body. A string that is exactly `{values}` becomes the array of key values
+   * (typed by the lookup's `valueType`), `{value}` one value, `{properties}` the array of property
+   * names the entity reads; other strings are filled like the path.
+   */
+  body: z.json().optional(),
+  /** Dot path of the records in the response body (envelope), e.g. `records`; absent when the body is the record(s). */
+  resultPath: z.string().optional(),
+};
+
+export const lookupDefinition = z.strictObject({
+  ...endpointBase,
+  /** Absent: the endpoint takes one value per call (the gateway bounds its concurrency instead). */
+  batch: z
+    .strictObject({
+      maxSize: z.number().int().min(1).max(10_000),
+      separator: z.string().min(1).default(','),
+    })
+    .optional(),
+  /** true when a value identifies at most one record (an id or a unique email); false for a foreign key. */
+  unique: z.boolean(),
+  /**
+   * A regular expression that every value this endpoint can find matches, e.g. `^[0-9]+$` for
+   * numeric ids. Other values find nothing and are never sent: sources reject them with a 400.
+   */
+  pattern: z.string().refine(isRegExp, 'a valid regular expression, e.g. ^[0-9]+$').optional(),
+  /**
+   * How key values are written into a JSON body: `number` for ids that are numbers in this source
+   * (values that are not numbers are then never sent). Answers are matched back by value either way.
+   */
+  valueType: z.enum(['string', 'number']).default('string'),
+  /**
+   * Errors about single values inside a successful answer (a 207 Multi-Status, or a 200 with an
+   * `errors` list): each fails only the values it names, the rest of the batch is served.
+   */
+  itemErrors: z
+    .strictObject({
+      /** Dot path of the list of errors in the body, e.g. `errors`. */
+      path: z.string().min(1),
+      /** In each error, the dot path of the value (or list of values) it concerns, e.g. `id` or `context.ids`. */
+      keyPath: z.string().min(1),
+      /** In each error, the dot path of its code, e.g. `code`. */
+      codePath: z.string().min(1).optional(),
+      /** In each error, the dot path of its message. */
+      messagePath: z.string().min(1).optional(),
+      /** Codes that mean "no such record": the value finds nothing, and that is not an error. */
+      notFoundCodes: z.array(z.string()).optional(),
+    })
+    .optional(),
+});
+export type LookupDefinition = z.infer<typeof lookupDefinition>;
+
+export const cursorPaging = z.strictObject({
+  type: z.literal('cursor'),
+  cursorParam: z.string().min(1),
+  limitParam: z.string().min(1),
+  maxPageSize: z.number().int().min(1),
+  defaultPageSize: z.number().int().min(1).optional(),
+  nextCursorPath: z.string().min(1),
+  totalPath: z.string().optional(),
+});
+
+/**
+ * Paging by page number. Every upstream page has the same size, so that the cursor handed to
+ * clients (an offset) always falls on a known page.
+ */
+export const pageNumberPaging = z.strictObject({
+  type: z.literal('page'),
+  /** Query parameter of the page number, e.g. `page`. */
+  pageParam: z.string().min(1),
+  /** Query parameter of the page size, e.g. `per_page`. */
+  sizeParam: z.string().min(1),
+  /** Records per upstream page, at most what the source allows. */
+  pageSize: z.number().int().min(1).max(10_000),
+  /** The number of the first page: 1 for most APIs, 0 for some. */
+  firstPage: z.union([z.literal(0), z.literal(1)]).default(1),
+  /** Dot path of the total number of records, when the source tells. */
+  totalPath: z.string().optional(),
+});
+
+export type PageNumberPaging = z.infer<typeof pageNumberPaging>;
+
+export const listDefinition = z.strictObject({
+  ...endpointBase,
+  paging: z.discriminatedUnion('type', [cursorPaging, pageNumberPaging]),
+  /** Canonical argument name -> the query parameter it becomes and the canonical field it filters. */
+  filters: z
+    .record(fieldName, z.strictObject({ param: z.string().min(1), field: fieldName }))
+    .optional(),
+});
+export type ListDefinition = z.infer<typeof listDefinition>;
