@@ -1,17 +1,18 @@
 import { LRUCache } from 'lru-cache';
+import { systemClock, type Clock } from '../time/clock';
 import { refill, throttleStatus, timeToFull, waitFor, type BucketPolicy, type BudgetStore, type TakeResult, type ThrottleStatus } from './budget-store';
 
 interface Bucket {
   available: number;
-  /** When `available` was last brought up to date (ms on `now`'s clock). */
+  /** When `available` was last brought up to date (the clock's monotonic ms). */
   at: number;
 }
 
 export interface MemoryBudgetStoreOptions {
   /** Clients remembered at once; the least recently seen is forgotten first (its bucket counts as full). */
   maxClients?: number;
-  /** Milliseconds on a monotonic clock; replaceable in tests. */
-  now?: () => number;
+  /** Where refill time is read (its monotonic `now()`); default the process's clock. */
+  clock?: Clock;
 }
 
 /**
@@ -21,18 +22,18 @@ export interface MemoryBudgetStoreOptions {
  */
 export class MemoryBudgetStore implements BudgetStore {
   private readonly buckets: LRUCache<string, Bucket>;
-  private readonly now: () => number;
+  private readonly clock: Clock;
 
   constructor(
     readonly policy: BucketPolicy,
     options: MemoryBudgetStoreOptions = {},
   ) {
-    this.now = options.now ?? (() => performance.now());
-    this.buckets = new LRUCache<string, Bucket>({ max: options.maxClients ?? 10_000, ttlAutopurge: false, perf: { now: this.now } });
+    this.clock = options.clock ?? systemClock;
+    this.buckets = new LRUCache<string, Bucket>({ max: options.maxClients ?? 10_000, ttlAutopurge: false, perf: this.clock });
   }
 
   private current(client: string): Bucket {
-    const now = this.now();
+    const now = this.clock.now();
     const bucket = this.buckets.get(client);
     return { available: bucket ? refill(bucket.available, now - bucket.at, this.policy) : this.policy.capacity, at: now };
   }

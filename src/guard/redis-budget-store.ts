@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import type { Clock } from '../time/clock';
 import { throttleStatus, waitFor, type BucketPolicy, type BudgetStore, type TakeResult, type ThrottleStatus } from './budget-store';
 
 /**
@@ -7,15 +8,19 @@ import { throttleStatus, waitFor, type BucketPolicy, type BudgetStore, type Take
  * expires once it would have refilled: a missing key is a full bucket.
  *
  * KEYS[1] the client's bucket; ARGV capacity, restore rate (points/s), operation (take, give or
- * peek), points. Returns { 1 when granted, the points now available as a string }.
+ * peek), points, and optionally the time (epoch ms) to use instead of `TIME`. Returns { 1 when
+ * granted, the points now available as a string }.
  */
 const BUCKET_SCRIPT = `
 local capacity = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
 local op = ARGV[3]
 local points = tonumber(ARGV[4])
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local now = tonumber(ARGV[5])
+if not now then
+  local time = redis.call('TIME')
+  now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
 local stored = redis.call('HMGET', KEYS[1], 'available', 'at')
 local available = capacity
 if stored[1] then
@@ -39,13 +44,20 @@ return { granted, tostring(available) }
 `;
 
 type Operation = 'take' | 'give' | 'peek';
-type BucketCommand = (key: string, capacity: number, rate: number, op: Operation, points: number) => Promise<[number, string]>;
+type BucketCommand = (key: string, capacity: number, rate: number, op: Operation, points: number, ...now: [] | [number]) => Promise<[number, string]>;
 
 export interface RedisBudgetStoreOptions {
   url: string;
   keyPrefix?: string;
   /** A command that takes longer fails (and the guard lets the request through uncharged). */
   timeoutMs?: number;
+  /**
+   * Replaces Redis's `TIME` for the buckets' refill (its `wallNow()`), so that a test moves time
+   * instead of waiting for it. Leave it out anywhere else: replicas share a bucket only if they
+   * share its clock, and Redis's is the one they all read. (Keys still expire on Redis's clock; a
+   * key that expired early reads as a full bucket.)
+   */
+  clock?: Clock;
 }
 
 /**
@@ -59,6 +71,7 @@ export class RedisBudgetStore implements BudgetStore {
     readonly policy: BucketPolicy,
     private readonly redis: Redis,
     private readonly keyPrefix: string,
+    private readonly clock: Clock | undefined,
   ) {
     redis.defineCommand('virtualizeBucket', { numberOfKeys: 1, lua: BUCKET_SCRIPT });
     const command = (redis as unknown as { virtualizeBucket: BucketCommand }).virtualizeBucket;
@@ -85,11 +98,12 @@ export class RedisBudgetStore implements BudgetStore {
       const host = new URL(options.url).host;
       throw new Error(`The budget store cannot reach Redis at ${host} (${error instanceof Error ? error.message : String(error)}); check guard.budget.store.url`);
     }
-    return new RedisBudgetStore(policy, redis, options.keyPrefix ?? 'virtualize:budget:');
+    return new RedisBudgetStore(policy, redis, options.keyPrefix ?? 'virtualize:budget:', options.clock);
   }
 
   private async run(client: string, op: Operation, points: number): Promise<{ granted: boolean; available: number }> {
-    const [granted, available] = await this.bucket(this.keyPrefix + client, this.policy.capacity, this.policy.restoreRate, op, points);
+    const now: [] | [number] = this.clock ? [this.clock.wallNow()] : [];
+    const [granted, available] = await this.bucket(this.keyPrefix + client, this.policy.capacity, this.policy.restoreRate, op, points, ...now);
     return { granted: granted === 1, available: Number(available) };
   }
 
