@@ -1,5 +1,6 @@
 import { UpstreamCache } from '../../src/cache/upstream-cache';
 import type { CacheMetrics } from '../../src/cache/cache-telemetry';
+import type { SharedEntry, SharedTier } from '../../src/cache/shared-tier';
 import type { CacheDefinition, SourceDefinition } from '../../src/config/definition';
 import { maxAgeOf } from '../../src/connectors/cache-control';
 import type { UpstreamCall } from '../../src/connectors/upstream-call';
@@ -278,6 +279,37 @@ describe('upstream-call cache', () => {
     expect(calls).toHaveLength(2);
     expect(cache.size).toBe(0);
     expect(version(await cache.lookup(connector, 'Thing', 'id', ['a']), 'a')).toBe(3);
+  });
+
+  it('takes what the shared tier holds fresh, for what is left of its freshness, and writes what the source answered', async () => {
+    const { metrics, counts } = counting();
+    const written: Array<{ key: string; entry: SharedEntry; ttlMs: number; tags: readonly string[] }> = [];
+    // Another replica fetched `a` 20 s ago (wall clock, as replicas share it).
+    const fetchedElsewhere = clock.wallNow() - 20_000;
+    const shared: SharedTier = {
+      getMany: async (keys) => keys.map((key) => (key.endsWith('\u0000a') ? { records: [{ id: 'a', version: 0 }], fetchedAt: fetchedElsewhere } : undefined)),
+      setMany: async (entries) => void written.push(...entries),
+      invalidate: async () => undefined,
+      onInvalidate: () => undefined,
+      close: async () => undefined,
+    };
+    const cache = new UpstreamCache({ ...defaults, staleIfErrorMs: 5_000 }, { clock, metrics, shared });
+    const { connector, calls } = fakeConnector();
+    const first = await cache.lookup(connector, 'Thing', 'id', ['a', 'b']);
+    expect(calls).toEqual([['b']]);
+    expect(version(first, 'a')).toBe(0);
+    expect(counts).toEqual(['miss', 'miss', 'hit', 'miss']);
+    expect(written).toEqual([expect.objectContaining({ entry: expect.objectContaining({ fetchedAt: clock.wallNow() }), ttlMs: 65_000, tags: expect.arrayContaining(['b']) })]);
+    const observed: UpstreamCall[] = [];
+    await cache.lookup(connector, 'Thing', 'id', ['a'], (call) => observed.push(call));
+    expect(observed).toEqual([expect.objectContaining({ cacheHit: true, ageMs: 20_000 })]);
+    // Fresh for the 40 s left of its 60, not for 60 more.
+    clock.advance(40_000);
+    await cache.lookup(connector, 'Thing', 'id', ['a']);
+    expect(calls).toEqual([['b']]);
+    clock.advance(1);
+    await cache.lookup(connector, 'Thing', 'id', ['a']);
+    expect(calls).toEqual([['b'], ['a']]);
   });
 });
 
