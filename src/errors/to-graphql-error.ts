@@ -43,7 +43,8 @@ function fromVirtualizeError(error: VirtualizeError, options: GraphQLErrorOption
 
 /**
  * The error raised on purpose inside a thrown value: itself, or the one that graphql-js (locating
- * a resolver's error) or stitching (relocating a subschema's) wrapped, however deep.
+ * a resolver's error) or stitching (relocating a subschema's) wrapped, through up to eight
+ * wrappings (the bound only guards against a cycle of originalErrors).
  */
 export function raisedOnPurpose(error: unknown): VirtualizeError | undefined {
   for (let current = error, depth = 0; current instanceof Error && depth < 8; depth++) {
