@@ -42,7 +42,10 @@ export interface RuntimeDeps {
   onReject?: RejectionListener;
   /** Told of every upstream call. */
   observe?: CallObserver;
-  /** The clock of the cache tiers (freshness, ages, admission); default the process's clocks. */
+  /**
+   * The clock of the cache tiers (freshness, ages, admission), of the webhooks' timestamp tolerance
+   * and of the server's warning intervals; default the process's clocks.
+   */
   clock?: Clock;
   /** The clock of the sources' policies (backoff, breaker, rate limit, token lifetime); default the process's. */
   sourceClock?: TimerClock;
@@ -133,7 +136,7 @@ export async function createRuntime(config: VirtualizationConfig, deps: RuntimeD
     // Webhooks: an invalidation applied here goes to the shared tier, which tells every replica;
     // one applied on any replica reaches this one's local memory through it.
     const shared = upstreamCache.shared;
-    const webhooks = new WebhookReceiver({ gateway: live, responses: responseCache, logger: logs.app, env, ...(shared ? { onInvalidate: (refs) => shared.invalidate(refs) } : {}) });
+    const webhooks = new WebhookReceiver({ gateway: live, responses: responseCache, logger: logs.app, env, ...clock, ...(shared ? { onInvalidate: (refs) => shared.invalidate(refs) } : {}) });
     shared?.onInvalidate((refs) => webhooks.invalidate(refs));
 
     // The HTTP server last: nothing answers before every part it calls exists.
@@ -148,6 +151,7 @@ export async function createRuntime(config: VirtualizationConfig, deps: RuntimeD
       webhooks,
       logs,
       admin,
+      ...clock,
     });
     teardown.add(() => server.close());
 

@@ -15,6 +15,7 @@ import { ADMIN_PREFIX, type AdminApi } from './admin-api';
 import type { Logger } from '../telemetry/logger';
 import type { GatewayMetrics } from '../telemetry/metrics';
 import { OperationScope } from '../telemetry/operation-trace';
+import { systemClock, type Clock } from '../time/clock';
 import { useBadUserInput } from './bad-user-input';
 import { maskErrors } from './mask-errors';
 import { useExplain } from './explain';
@@ -42,6 +43,8 @@ export interface GatewayServerOptions {
   logs: { app: Logger; audit: Logger };
   /** The admin API, served under `/admin/` when the gateway takes registrations at run time. */
   admin?: AdminApi;
+  /** What the budget store's failure warnings are spaced on; default the process's clocks. */
+  clock?: Clock;
 }
 
 /** What each request carries into yoga: the generation (schema and connectors) it runs on to the end. */
@@ -93,11 +96,11 @@ function refuseBody(request: IncomingMessage, response: ServerResponse, maxBytes
 /** A budget store that fails is reported at most this often; requests meanwhile run uncharged. */
 const BUDGET_WARNING_INTERVAL_MS = 10_000;
 
-function budgetWarnings(logger: Logger): (error: unknown) => void {
+function budgetWarnings(logger: Logger, clock: Clock): (error: unknown) => void {
   let lastAt = -Infinity;
   return (error) => {
-    if (performance.now() - lastAt < BUDGET_WARNING_INTERVAL_MS) return;
-    lastAt = performance.now();
+    if (clock.now() - lastAt < BUDGET_WARNING_INTERVAL_MS) return;
+    lastAt = clock.now();
     logger.warn({ reason: error instanceof Error ? error.message : String(error) }, 'budget store failed; requests run uncharged');
   };
 }
@@ -152,7 +155,7 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
         guard: (context) => costGuardOf((context as GatewayServerContext).generation.gateway),
         budget,
         clientHeader: guardConfig.budget.clientHeader,
-        onBudgetError: budgetWarnings(logger),
+        onBudgetError: budgetWarnings(logger, options.clock ?? systemClock),
       }),
       // Before the response cache, so that an answer from the cache also says its schema version.
       useSchemaVersion(),

@@ -6,6 +6,7 @@ import type { ResponseStore } from '../cache/response-cache';
 import { resolveEnv } from '../config/env';
 import type { Gateway } from '../federation/gateway';
 import type { Logger } from '../telemetry/logger';
+import { systemClock, type Clock } from '../time/clock';
 
 /** The body of a change notification, as sources send it (and as `sources/sandbox/webhook.ts` signs it). */
 export interface ChangeEvent {
@@ -79,6 +80,8 @@ export interface WebhookReceiverOptions {
   env: NodeJS.ProcessEnv;
   /** Told of each applied invalidation (the shared tier drops its entries there and tells the other replicas). */
   onInvalidate?: (refs: EntityRef[]) => Promise<void>;
+  /** What an event's timestamp is checked against (`wallNow()`) and applied ids age on (`now()`); default the process's clocks. */
+  clock?: Clock;
 }
 
 export class WebhookReceiver {
@@ -88,6 +91,7 @@ export class WebhookReceiver {
   private readonly logger: Logger;
   private readonly env: NodeJS.ProcessEnv;
   private readonly onInvalidate: (refs: EntityRef[]) => Promise<void>;
+  private readonly clock: Clock;
 
   constructor(options: WebhookReceiverOptions) {
     this.gateway = options.gateway;
@@ -95,9 +99,10 @@ export class WebhookReceiver {
     this.logger = options.logger;
     this.env = options.env;
     this.onInvalidate = options.onInvalidate ?? (async () => undefined);
+    this.clock = options.clock ?? systemClock;
     const tolerance = this.gateway.config.cache.webhooks.toleranceMs;
     // An id older than twice the tolerance could only come with a refused timestamp.
-    this.applied = new LRUCache<string, true>({ max: 100_000, ttl: 2 * tolerance });
+    this.applied = new LRUCache<string, true>({ max: 100_000, ttl: 2 * tolerance, perf: this.clock });
   }
 
   async receive(source: string, headers: IncomingMessage['headers'], raw: Buffer): Promise<WebhookReply> {
@@ -119,7 +124,7 @@ export class WebhookReceiver {
       return refuse(400, 'body is not JSON');
     }
     if (!isEvent(event)) return refuse(400, 'body is not a change event');
-    if (Math.abs(Date.now() - event.occurredAt) > settings.toleranceMs) return refuse(401, 'timestamp outside tolerance');
+    if (Math.abs(this.clock.wallNow() - event.occurredAt) > settings.toleranceMs) return refuse(401, 'timestamp outside tolerance');
     const id = `${source}\u0000${event.id}`;
     if (this.applied.has(id)) {
       this.logger.info({ source, event: event.id }, 'webhook replayed; already applied');

@@ -7,6 +7,7 @@ import { createHmac } from 'node:crypto';
 import { SANDBOX_CREDENTIALS, TOKEN_PATH, signedDelivery, type WebhookTarget } from '../../sources/sandbox';
 import { data, orderRefsOf } from '../integration/ground-truth';
 import { startHarness, type Harness } from '../support/harness';
+import { ManualClock } from '../support/manual-clock';
 
 const SECRET = 'test-webhook-secret';
 const CUSTOMER_360 = `query($id: ID!) { customer(id: $id) { id name email orders(first: 100) { number } orderSummary { count } tickets { id subject } } }`;
@@ -37,8 +38,8 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-async function deliver(body: string, signature: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${h.server.url}/webhooks/orders`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-virtualize-signature': signature }, body });
+async function deliver(body: string, signature: string, to: Harness = h): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${to.server.url}/webhooks/orders`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-virtualize-signature': signature }, body });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
@@ -162,5 +163,43 @@ describe('webhook invalidation', () => {
     await h.query(query);
     // The tier asks for the id of every entity an answer shows, and indexes the answer by it.
     expect(h.server.responseCache.drop([{ typename: 'Customer', id: customer.Id }])).toBe(1);
+  });
+});
+
+describe('webhook timestamp tolerance, on a clock the test moves', () => {
+  const TOLERANCE_MS = 30_000;
+  const clock = new ManualClock();
+  let timed: Harness;
+  beforeAll(async () => {
+    // A gateway of its own: the sandboxes above sign their notices with the process's clock.
+    timed = await startHarness({
+      cache: true,
+      clock,
+      env: { ORDERS_WEBHOOK_SECRET: SECRET },
+      configure: (config) => ({ ...config, cache: { webhooks: { toleranceMs: TOLERANCE_MS, secrets: { orders: { env: 'ORDERS_WEBHOOK_SECRET' } } } } }),
+    });
+  });
+  afterAll(() => timed?.close());
+
+  const refused = { status: 401, body: { error: 'timestamp outside tolerance' } };
+
+  it('accepts an event exactly the tolerance old and refuses one a millisecond older', async () => {
+    const occurredAt = clock.wallNow();
+    const atEdge = signedDelivery(SECRET, notice, 'edge-old', occurredAt);
+    const beyond = signedDelivery(SECRET, notice, 'beyond-old', occurredAt);
+    clock.advance(TOLERANCE_MS);
+    expect((await deliver(atEdge.body, atEdge.signature, timed)).status).toBe(202);
+    clock.advance(1);
+    expect(await deliver(beyond.body, beyond.signature, timed)).toEqual(refused);
+  });
+
+  it('accepts an event stamped the tolerance ahead of the clock and refuses one a millisecond further', async () => {
+    const atEdge = signedDelivery(SECRET, notice, 'edge-ahead', clock.wallNow() + TOLERANCE_MS);
+    const beyond = signedDelivery(SECRET, notice, 'beyond-ahead', clock.wallNow() + TOLERANCE_MS + 1);
+    expect((await deliver(atEdge.body, atEdge.signature, timed)).status).toBe(202);
+    expect(await deliver(beyond.body, beyond.signature, timed)).toEqual(refused);
+    // The refused event is not remembered as applied: once the clock has caught up it is taken.
+    clock.advance(1);
+    expect((await deliver(beyond.body, beyond.signature, timed)).status).toBe(202);
   });
 });

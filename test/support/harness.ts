@@ -144,7 +144,7 @@ export async function startHarness(options: {
   cache?: boolean;
   /** Where the sandboxes' write endpoints send signed change notifications. */
   webhooks?: SandboxesOptions['webhooks'];
-  /** The clock of the cache tiers (freshness, ages, admission): a `ManualClock` lets a test move time. */
+  /** The runtime's `clock` (cache tiers, webhook timestamps, server warnings): a `ManualClock` lets a test move time. */
   clock?: Clock;
 } = {}): Promise<Harness> {
   const sandboxes = await startSandboxes({ latencyMs: options.latencyMs ?? 0, ports: { crm: 0, orders: 0, support: 0 }, webhooks: options.webhooks });
