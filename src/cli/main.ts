@@ -8,6 +8,7 @@ import { InvalidDefinitionError } from '../config/validate';
 import { priceDocument } from '../guard/price-document';
 import { QueryCostGuard } from '../guard/query-cost-guard';
 import { createRuntime } from '../runtime/create-runtime';
+import { adminCredentials } from '../server/admin-auth';
 import { createGeneration } from '../runtime/generations';
 import { stopTracing } from '../telemetry/tracing';
 import { ADMIN_COMMANDS, ADMIN_USAGE, runAdminCommand } from './admin-commands';
@@ -158,7 +159,10 @@ async function start(config: VirtualizationConfig, baseDir: string, port: string
     throw error;
   });
   sandboxes?.notify(runtime.url);
-  process.stdout.write(`virtualize is listening: GraphiQL at ${runtime.url}/graphql (admin API at ${runtime.url}/admin/graphql)\n`);
+  const admin = adminCredentials(config.registry.credentials, process.env).length > 0
+    ? `admin API at ${runtime.url}/admin/graphql`
+    : `admin API off: set ${Object.values(config.registry.credentials).map((credential) => credential.token.env).join(' or ') || 'a registry.credentials token variable'} to turn it on`;
+  process.stdout.write(`virtualize is listening: GraphiQL at ${runtime.url}/graphql (${admin})\n`);
 
   onSignal(async (signal) => {
     process.stdout.write(`${signal}: finishing requests in flight, then stopping\n`);

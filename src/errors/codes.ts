@@ -29,13 +29,13 @@ export const ERROR_CODES = {
   LENGTH_REQUIRED: entry({ status: 411, retryable: false, meaning: 'a GraphQL POST came without Content-Length: send the body with its length' }),
   REQUEST_TOO_LARGE: entry({ status: 413, retryable: false, meaning: 'the request body is longer than guard.limits.requestBytes: send fewer or shorter variables, or split the request' }),
   BATCH_LIMIT_EXCEEDED: entry({ status: 413, retryable: false, meaning: 'a batch holds more operations than guard.limits.batchedOperations: send the rest in further requests' }),
-  BAD_REQUEST: entry({ status: 400, retryable: false, meaning: 'the HTTP request is not a GraphQL request (a body that is not JSON, no query, a mutation sent with GET, answered 405); raised by graphql-yoga' }),
+  BAD_REQUEST: entry({ status: 400, retryable: false, meaning: 'the HTTP request is not a GraphQL request (a body that is not JSON, no query, a mutation sent with GET, answered 405; a JSON body with no query answers 200 to application/json clients); raised by graphql-yoga' }),
 
   // Refused before execution: the document.
   GRAPHQL_PARSE_FAILED: entry({ status: 400, spec: true, retryable: false, meaning: 'the document is not GraphQL: the message gives the syntax error and its position' }),
   GRAPHQL_VALIDATION_FAILED: entry({ status: 400, spec: true, retryable: false, meaning: 'the document does not fit the schema (an unknown field, a fragment on the wrong type); the message says where' }),
   OPERATION_RESOLUTION_FAILURE: entry({ status: 400, retryable: false, meaning: 'the document holds no operation of the given operationName, or several and none was named; raised by graphql-yoga' }),
-  BAD_USER_INPUT: entry({ status: 400, retryable: false, meaning: 'an argument or variable does not fit its type or range, or a cursor was never issued; the message says which and why (a bad argument of one nested field nulls only that field, in a 200)' }),
+  BAD_USER_INPUT: entry({ status: 400, retryable: false, meaning: 'an argument or variable does not fit its type or range, or a cursor was never issued; the message says which and why (a variable that does not fit: 400; a literal argument: as the * rule; found while the query runs, such as a first out of range or a foreign cursor: that field is null, in a 200)' }),
   TOKEN_LIMIT_EXCEEDED: entry({ status: 400, spec: true, retryable: false, meaning: 'the document has more tokens than guard.limits.tokens: pass long lists as variables' }),
   DEPTH_LIMIT_EXCEEDED: entry({ status: 400, spec: true, retryable: false, meaning: 'the selection nests deeper than guard.limits.depth' }),
   ALIAS_LIMIT_EXCEEDED: entry({ status: 400, spec: true, retryable: false, meaning: 'the document has more aliases than guard.limits.aliases: fetch many records through one list field' }),

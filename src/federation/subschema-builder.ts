@@ -63,10 +63,6 @@ export class SubschemaBuilder {
     private readonly canonical: CanonicalSchema,
   ) {}
 
-  hasObject(typeName: string): boolean {
-    return this.objects.has(typeName);
-  }
-
   object(typeName: string, description?: string): Map<string, FieldSpec> {
     let entry = this.objects.get(typeName);
     if (!entry) {
