@@ -27,7 +27,7 @@ const entry = <E extends ErrorCodeEntry>(value: E): E => value;
 export const ERROR_CODES = {
   // Refused before GraphQL runs: the HTTP request itself.
   LENGTH_REQUIRED: entry({ status: 411, retryable: false, meaning: 'a GraphQL POST came without Content-Length: send the body with its length' }),
-  REQUEST_TOO_LARGE: entry({ status: 413, retryable: false, meaning: 'the request body is longer than guard.limits.requestBytes: send fewer or shorter variables, or split the request' }),
+  REQUEST_TOO_LARGE: entry({ status: 413, retryable: false, meaning: 'the request body is longer than guard.limits.requestBytes (a webhook delivery, than 64 KiB): send fewer or shorter variables, or split the request' }),
   BATCH_LIMIT_EXCEEDED: entry({ status: 413, retryable: false, meaning: 'a batch holds more operations than guard.limits.batchedOperations: send the rest in further requests' }),
   BAD_REQUEST: entry({ status: 400, retryable: false, meaning: 'the HTTP request is not a GraphQL request (a body that is not JSON, no query, a mutation sent with GET, answered 405; a JSON body with no query answers 200 to application/json clients); raised by graphql-yoga' }),
 
@@ -59,10 +59,15 @@ export const ERROR_CODES = {
   UNAUTHENTICATED: entry({ status: 401, retryable: false, meaning: 'no credential, or one the gateway does not know (the admin API takes Authorization: Bearer <token>)' }),
   FORBIDDEN: entry({ status: 403, retryable: false, meaning: 'the credential lacks the scope the operation needs; the message names it' }),
   ADMIN_DISABLED: entry({ status: 403, retryable: false, meaning: "the admin API is off: no admin credential is set in the gateway's environment" }),
-  NOT_FOUND: entry({ status: 404, retryable: false, meaning: 'no such admin endpoint, or no such registered source or mapping' }),
+  NOT_FOUND: entry({ status: 404, retryable: false, meaning: 'no such admin endpoint, no such registered source or mapping, or no webhook for the source a delivery names (cache.webhooks.secrets)' }),
   METHOD_NOT_ALLOWED: entry({ status: 405, retryable: false, meaning: 'the admin endpoint takes another HTTP method (crosswalk uploads take POST)' }),
   CONFLICT: entry({ status: 409, retryable: false, meaning: 'the registration contradicts what is registered (a name already taken, mappings that still join a source)' }),
   REGISTRY_CONFLICT: entry({ status: 409, retryable: true, meaning: 'the registry changed between reading and writing it (another replica wrote first); retried once, then refused: reload and try again' }),
+
+  // Webhook deliveries refused (POST /webhooks/<source>): nothing was applied.
+  WEBHOOK_SIGNATURE_INVALID: entry({ status: 401, retryable: false, meaning: "a webhook delivery's signature header is missing or is not the HMAC-SHA256 of its body with the source's secret (cache.webhooks.secrets)" }),
+  WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE: entry({ status: 401, retryable: false, meaning: "a webhook event's occurredAt is further than cache.webhooks.toleranceMs from the gateway's clock (a late or replayed delivery, or a clock that drifted)" }),
+  WEBHOOK_EVENT_INVALID: entry({ status: 400, retryable: false, meaning: 'a signed webhook body is not JSON, or not a change event { id, type, occurredAt, entity, field, key }' }),
 
   // Never sent over HTTP: the gateway refuses to start, or a tool refuses its input.
   INVALID_DEFINITION: entry({ status: null, retryable: false, meaning: 'the configuration or a definition does not fit the definition schema or its references; every problem is listed with its path' }),

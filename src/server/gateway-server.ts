@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { ttlPerTypeOf, useResponseCache, type ResponseStore } from '../cache/response-cache';
-import { CODES, refusalBody, VirtualizeError } from '../errors';
+import { CODES, isVirtualizeError, refusalBody, VirtualizeError } from '../errors';
 import type { Gateway } from '../federation/gateway';
 import type { FederationContext } from '../federation/request-context';
 import type { BudgetStore } from '../guard/budget-store';
@@ -24,7 +24,7 @@ import { readiness } from './health';
 import { useOperationTelemetry } from './operation-telemetry';
 import { useStaleLabel } from './stale-label';
 import { useSchemaVersion } from './use-schema-version';
-import { readRawBody, type WebhookReceiver } from './webhooks';
+import { readRawBody, webhookBodyTooLarge, type WebhookReceiver } from './webhooks';
 
 /** What the server is built from; the runtime (src/runtime/) opens each part and closes it. */
 export interface GatewayServerOptions {
@@ -87,10 +87,16 @@ function refuseBody(request: IncomingMessage, response: ServerResponse, maxBytes
         ? shapeLimitError('requestBytes', maxBytes, `The request body is ${declared} bytes; at most ${maxBytes} are read (guard.limits.requestBytes).`)
         : undefined;
   if (!refusal) return false;
-  const { status, body } = refusalBody(refusal);
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
-  response.end(body);
+  // The body is not read, so the connection cannot carry another request.
+  sendRefusal(response, refusal, { connection: 'close' });
   return true;
+}
+
+/** Any refusal made outside GraphQL, in the product's one refusal body, with its code's status. */
+function sendRefusal(response: ServerResponse, refusal: VirtualizeError, extraHeaders: Readonly<Record<string, string>> = {}): void {
+  const { status, headers, body } = refusalBody(refusal);
+  response.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...extraHeaders });
+  response.end(body);
 }
 
 /** A budget store that fails is reported at most this often; requests meanwhile run uncharged. */
@@ -180,7 +186,10 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
     const path = (request.url ?? '/').split('?')[0];
     if (path === '/healthz') return sendJson(response, 200, { status: 'ok' });
     if (path === '/metrics') {
-      sendMetrics(response, metrics).catch(() => sendJson(response, 500, { error: 'metrics could not be collected' }));
+      sendMetrics(response, metrics).catch((error: unknown) => {
+        logger.error({ reason: error instanceof Error ? error.message : String(error) }, 'metrics could not be collected');
+        sendRefusal(response, new VirtualizeError(CODES.INTERNAL_SERVER_ERROR, 'The metrics could not be collected; the gateway log has the cause.'));
+      });
       return;
     }
     if (path === '/readyz') {
@@ -191,10 +200,18 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
     const webhook = /^\/webhooks\/([A-Za-z0-9_-]+)$/.exec(path ?? '');
     if (webhook && request.method === 'POST') {
       readRawBody(request)
-        .then((raw) => (raw === undefined ? { status: 413, body: { error: 'body too large' } } : webhooks.receive(webhook[1]!, request.headers, raw)))
+        .then((raw) => {
+          if (raw === undefined) throw webhookBodyTooLarge();
+          return webhooks.receive(webhook[1]!, request.headers, raw);
+        })
         .then(
           (reply) => sendJson(response, reply.status, reply.body),
-          () => sendJson(response, 500, { error: 'webhook could not be applied' }),
+          (error: unknown) => {
+            // A body too large may be unread: the connection cannot carry another request.
+            if (isVirtualizeError(error)) return sendRefusal(response, error, error.code === CODES.REQUEST_TOO_LARGE ? { connection: 'close' } : {});
+            logger.error({ source: webhook[1], reason: error instanceof Error ? error.message : String(error) }, 'webhook could not be applied');
+            sendRefusal(response, new VirtualizeError(CODES.INTERNAL_SERVER_ERROR, 'The webhook could not be applied; the gateway log has the cause.', {}, { cause: error }));
+          },
         );
       return;
     }

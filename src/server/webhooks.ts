@@ -4,6 +4,7 @@ import { LRUCache } from 'lru-cache';
 import { entitiesOf, identitiesOf, valuesOf, type EntityRef } from '../cache/identities';
 import type { ResponseStore } from '../cache/response-cache';
 import { resolveEnv } from '../config/env';
+import { CODES, VirtualizeError, type ErrorCode } from '../errors';
 import type { Gateway } from '../federation/gateway';
 import type { Logger } from '../telemetry/logger';
 import { systemClock, type Clock } from '../time/clock';
@@ -22,27 +23,35 @@ export interface ChangeEvent {
   key: string;
 }
 
+/** What an accepted delivery answers; a refused one is thrown as a `VirtualizeError` instead. */
 export interface WebhookReply {
   status: number;
   body: Record<string, unknown>;
 }
 
-const MAX_BODY_BYTES = 64 * 1024;
+export const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
 
+/** The refusal of a body longer than `readRawBody` reads. */
+export function webhookBodyTooLarge(): VirtualizeError {
+  return new VirtualizeError(CODES.REQUEST_TOO_LARGE, `The webhook body is longer than ${MAX_WEBHOOK_BODY_BYTES} bytes.`);
+}
+
+/**
+ * The body of a delivery, or `undefined` when it is longer than `MAX_WEBHOOK_BODY_BYTES`. A body
+ * declared longer is not read at all; one that grows past the limit without a declared length is
+ * drained unbuffered to its end, so that the connection can still carry the 413 back (destroying
+ * the request would close the socket before the refusal is written).
+ */
 export function readRawBody(request: IncomingMessage): Promise<Buffer | undefined> {
+  if (Number(request.headers['content-length'] ?? 0) > MAX_WEBHOOK_BODY_BYTES) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        resolve(undefined);
-        request.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= MAX_WEBHOOK_BODY_BYTES) chunks.push(chunk);
     });
-    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('end', () => resolve(size > MAX_WEBHOOK_BODY_BYTES ? undefined : Buffer.concat(chunks)));
     request.on('error', reject);
   });
 }
@@ -105,26 +114,34 @@ export class WebhookReceiver {
     this.applied = new LRUCache<string, true>({ max: 100_000, ttl: 2 * tolerance, perf: this.clock });
   }
 
+  /**
+   * Applies one delivery, or throws the `VirtualizeError` it is refused with (each refusal but an
+   * unknown source's is logged); anything else thrown is a failure to apply it.
+   */
   async receive(source: string, headers: IncomingMessage['headers'], raw: Buffer): Promise<WebhookReply> {
     const settings = this.gateway.config.cache.webhooks;
     const secretRef = settings.secrets[source];
-    if (!secretRef || !this.gateway.connectors.has(source)) return { status: 404, body: { error: `no webhook for source ${source}` } };
-    const refuse = (status: number, reason: string): WebhookReply => {
-      this.logger.warn({ source, reason }, 'webhook refused');
-      return { status, body: { error: reason } };
+    if (!secretRef || !this.gateway.connectors.has(source)) throw new VirtualizeError(CODES.NOT_FOUND, `No webhook for source ${source}.`, { source });
+    const refuse = (code: ErrorCode, reason: string): VirtualizeError => {
+      this.logger.warn({ source, reason, code }, 'webhook refused');
+      return new VirtualizeError(code, reason, { source });
     };
     const header = headers[settings.signatureHeader.toLowerCase()];
     const given = (Array.isArray(header) ? header[0] : header)?.replace(/^sha256=/, '') ?? '';
     const expected = signatureOf(resolveEnv(secretRef, this.env), raw);
-    if (given.length !== expected.length || !timingSafeEqual(Buffer.from(given), Buffer.from(expected))) return refuse(401, 'bad signature');
+    if (given.length !== expected.length || !timingSafeEqual(Buffer.from(given), Buffer.from(expected))) {
+      throw refuse(CODES.WEBHOOK_SIGNATURE_INVALID, `The ${settings.signatureHeader} header is not the signature of this body with the secret of source ${source}.`);
+    }
     let event: unknown;
     try {
       event = JSON.parse(raw.toString('utf8'));
     } catch {
-      return refuse(400, 'body is not JSON');
+      throw refuse(CODES.WEBHOOK_EVENT_INVALID, 'The body is not JSON.');
     }
-    if (!isEvent(event)) return refuse(400, 'body is not a change event');
-    if (Math.abs(this.clock.wallNow() - event.occurredAt) > settings.toleranceMs) return refuse(401, 'timestamp outside tolerance');
+    if (!isEvent(event)) throw refuse(CODES.WEBHOOK_EVENT_INVALID, 'The body is not a change event { id, type, occurredAt, entity, field, key }.');
+    if (Math.abs(this.clock.wallNow() - event.occurredAt) > settings.toleranceMs) {
+      throw refuse(CODES.WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE, `The event's occurredAt is further than ${settings.toleranceMs} ms from the gateway's clock.`);
+    }
     const id = `${source}\u0000${event.id}`;
     if (this.applied.has(id)) {
       this.logger.info({ source, event: event.id }, 'webhook replayed; already applied');

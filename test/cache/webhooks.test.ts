@@ -43,6 +43,11 @@ async function deliver(body: string, signature: string, to: Harness = h): Promis
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
+/** The codes of a refusal body, `{ errors: [{ message, extensions: { code } }] }`. */
+function codesOf(body: unknown): unknown[] {
+  return ((body as { errors?: Array<{ extensions?: { code?: unknown } }> }).errors ?? []).map((error) => error.extensions?.code);
+}
+
 /** Asks twice (so the answer is cached in both tiers) and checks that a third ask costs no call. */
 async function warm(): Promise<Answer> {
   await h.query(CUSTOMER_360, { id: customer.Id });
@@ -89,8 +94,11 @@ describe('webhook invalidation', () => {
     await warm();
     const { body } = signedDelivery(SECRET, notice);
     const forged = signedDelivery('not-the-secret', notice);
-    expect((await deliver(body, forged.signature)).status).toBe(401);
-    expect((await deliver(body, 'sha256=')).status).toBe(401);
+    for (const signature of [forged.signature, 'sha256=']) {
+      const refused = await deliver(body, signature);
+      expect(refused.status).toBe(401);
+      expect(codesOf(refused.body)).toEqual(['WEBHOOK_SIGNATURE_INVALID']);
+    }
     expect(h.logs.app.entries().filter((line) => line.msg === 'webhook refused').length).toBeGreaterThanOrEqual(2);
     expect(await callsOfNextAsk()).toBe(0);
   });
@@ -98,7 +106,9 @@ describe('webhook invalidation', () => {
   it('a late delivery is refused and changes nothing', async () => {
     await warm();
     const late = signedDelivery(SECRET, notice, 'late-1', Date.now() - 60 * 60_000);
-    expect((await deliver(late.body, late.signature)).status).toBe(401);
+    const refused = await deliver(late.body, late.signature);
+    expect(refused.status).toBe(401);
+    expect(codesOf(refused.body)).toEqual(['WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE']);
     expect(await callsOfNextAsk()).toBe(0);
   });
 
@@ -148,12 +158,32 @@ describe('webhook invalidation', () => {
     expect(after.data!.customer.name).toContain('Renamed');
   });
 
-  it('answers 404 for a source without a webhook secret, and 400 for a signed body that is no event', async () => {
+  it('answers 404 for a source without a webhook secret, and 400 for a signed body that is no event or no JSON', async () => {
     const response = await fetch(`${h.server.url}/webhooks/nowhere`, { method: 'POST', body: '{}' });
     expect(response.status).toBe(404);
-    const body = '{"hello":"world"}';
-    const signature = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
-    expect((await deliver(body, signature)).status).toBe(400);
+    expect(codesOf(await response.json())).toEqual(['NOT_FOUND']);
+    for (const body of ['{"hello":"world"}', 'not json']) {
+      const signature = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+      const refused = await deliver(body, signature);
+      expect(refused.status).toBe(400);
+      expect(codesOf(refused.body)).toEqual(['WEBHOOK_EVENT_INVALID']);
+    }
+  });
+
+  it('answers 413 REQUEST_TOO_LARGE for a body longer than a webhook reads', async () => {
+    const body = JSON.stringify({ ...notice, id: 'large-1', occurredAt: Date.now(), padding: 'x'.repeat(64 * 1024) });
+    const refused = await deliver(body, `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`);
+    expect(refused.status).toBe(413);
+    expect(codesOf(refused.body)).toEqual(['REQUEST_TOO_LARGE']);
+    // Without a declared length (chunked), the body is drained, and refused the same way.
+    const chunked = await fetch(`${h.server.url}/webhooks/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new Blob([body]).stream(),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+    expect(codesOf(await chunked.json())).toEqual(['REQUEST_TOO_LARGE']);
   });
 
   it('drops a cached answer that names the customer only in its arguments', async () => {
@@ -181,7 +211,10 @@ describe('webhook timestamp tolerance, on a clock the test moves', () => {
   });
   afterAll(() => timed?.close());
 
-  const refused = { status: 401, body: { error: 'timestamp outside tolerance' } };
+  const refused = {
+    status: 401,
+    body: { errors: [{ message: expect.stringContaining(`${TOLERANCE_MS} ms`), extensions: { code: 'WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE', source: 'orders' } }] },
+  };
 
   it('accepts an event exactly the tolerance old and refuses one a millisecond older', async () => {
     const occurredAt = clock.wallNow();
