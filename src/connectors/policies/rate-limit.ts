@@ -37,7 +37,10 @@ export class SourceRateLimiter {
   private readonly burst: number;
   private readonly tokensPerMs: number;
   private readonly maxQueueWaitMs: number;
-  /** Tokens in the bucket; below zero, the tokens that calls already waiting have spoken for. */
+  /**
+   * Tokens in the bucket as of `drippedAt`; below zero, the tokens that calls already waiting have
+   * spoken for. During a hold `drippedAt` is the hold's end, ahead of the clock.
+   */
   private tokens: number;
   private drippedAt: number;
   /** Before this (the clock's monotonic ms) nothing is sent: the source's own Retry-After. */
@@ -67,26 +70,37 @@ export class SourceRateLimiter {
     if (waitMs !== undefined) this.holdFor(waitMs);
   }
 
-  private drip(): void {
-    const now = this.clock.now();
-    this.tokens = Math.min(this.burst, this.tokens + (now - this.drippedAt) * this.tokensPerMs);
-    this.drippedAt = now;
+  /**
+   * Fills the bucket up to `at`, never above `burst`. During a hold `at` is the hold's end: the
+   * bucket fills while the source asks to wait, capped as it would be by then, and the calls taking
+   * tokens meanwhile take them from that figure, so that the hold's end releases at most `burst`.
+   */
+  private dripUntil(at: number): void {
+    if (at <= this.drippedAt) return;
+    this.tokens = Math.min(this.burst, this.tokens + (at - this.drippedAt) * this.tokensPerMs);
+    this.drippedAt = at;
   }
 
   /**
    * Takes a token for a call, in turn behind the calls already waiting: how long the call must
    * wait for it (0 to go now), or the refusal when that is longer than `maxQueueWaitMs` (and then
-   * nothing is taken).
+   * nothing is taken). The wait is one figure, the moment this call's token is there (not before
+   * the hold ends), for the timer and the check alike.
    */
   private take(): number | RateLimitWaitError {
-    this.drip();
-    const holdMs = Math.max(0, this.holdUntil - this.clock.now());
+    const now = this.clock.now();
+    // Nothing leaves before the hold ends; the bucket is read as it will be then.
+    const from = Math.max(now, this.holdUntil);
+    this.dripUntil(from);
     // Tokens that the calls already waiting, and this one, still lack, at the bucket's rate.
     const lacking = 1 - this.tokens;
-    const queueMs = lacking > 0 ? lacking / this.tokensPerMs : 0;
-    if (holdMs + queueMs > this.maxQueueWaitMs) return new RateLimitWaitError(this.source, holdMs + queueMs, this.maxQueueWaitMs, holdMs > queueMs);
+    const waitMs = from - now + (lacking > 0 ? lacking / this.tokensPerMs : 0);
+    if (waitMs > this.maxQueueWaitMs) {
+      const holdMs = from - now;
+      return new RateLimitWaitError(this.source, waitMs, this.maxQueueWaitMs, holdMs > waitMs - holdMs);
+    }
     this.tokens -= 1;
-    return Math.max(holdMs, queueMs);
+    return waitMs;
   }
 
   interceptor(): Dispatcher.DispatcherComposeInterceptor {
