@@ -112,7 +112,15 @@ export class SourceRateLimiter {
         return true;
       }
       if (waitMs === 0) return dispatch(opts, watched);
-      this.clock.setTimer(waitMs, () => dispatch(opts, watched));
+      this.clock.setTimer(waitMs, () => {
+        // No caller is on the stack to catch a throw from the layers below by now: the call fails
+        // through its handler, as a refusal does.
+        try {
+          dispatch(opts, watched);
+        } catch (error) {
+          refuse(handler, error instanceof Error ? error : new Error(String(error)));
+        }
+      });
       return true;
     };
   }

@@ -91,7 +91,7 @@ describe('rate limit', () => {
 
 /**
  * The bucket alone, in front of a dispatch that only notes the clock's time of each call it is
- * given: what leaves when, after a Retry-After hold.
+ * given: what leaves when, after a Retry-After hold, and what a throw below the limit becomes.
  */
 describe('rate limit after a hold', () => {
   const request: Dispatcher.DispatchOptions = { method: 'GET', path: '/x', origin: 'http://127.0.0.1' };
@@ -188,5 +188,20 @@ describe('rate limit after a hold', () => {
     call();
     clock.advance(50);
     expect(sentAt).toEqual([0, 500, 600, 700]);
+  });
+
+  it('refuses through the handler a call whose dispatch throws when its turn comes', () => {
+    const clock = new ManualClock();
+    const limiter = new SourceRateLimiter('crm', rateLimitPolicyDefinition.parse({ perSecond: 10, burst: 1 }), clock);
+    const failure = new Error('the pool is closed');
+    const dispatch = limiter.interceptor()(() => {
+      throw failure;
+    });
+    const errors: Error[] = [];
+    const handler: Dispatcher.DispatchHandler = { onResponseError: (_controller, error) => void errors.push(error) };
+    expect(() => dispatch(request, handler)).toThrow(failure); // no wait: the caller's own dispatch throws
+    expect(dispatch(request, handler)).toBe(true);
+    expect(() => clock.advance(100)).not.toThrow();
+    expect(errors).toEqual([failure]);
   });
 });
