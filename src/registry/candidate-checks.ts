@@ -1,5 +1,6 @@
 import { isObjectType, type GraphQLSchema } from 'graphql';
 import type { Catalog } from '../catalog/catalog';
+import { CatalogDefinitionError } from '../catalog/catalog-errors';
 import { compileCatalog } from '../catalog/compile-catalog';
 import { definitionDocument, type DefinitionDocument, type VirtualizationConfig } from '../config/definition';
 import { checkReferences } from '../config/references';
@@ -48,6 +49,25 @@ export interface CandidateChecksOptions {
 
 function problem(stage: Problem['stage'], path: string, message: string): Problem {
   return { stage, path, message };
+}
+
+/**
+ * What stops the candidate's schema from being built, as problems. The catalog's refusal lists each
+ * definition it cannot compile; `checkReferences` reports all of them at their paths first, so one
+ * reaching here means the two checks drifted apart, and it is reported, not thrown.
+ */
+function schemaProblems(error: unknown): Problem[] {
+  if (error instanceof CatalogDefinitionError) return error.problems.map((message) => problem('schema', '', `the catalog cannot be compiled: ${message}`));
+  return [problem('schema', '', `the unified schema cannot be built: ${error instanceof Error ? error.message : String(error)}`)];
+}
+
+function catalogOrProblems(config: VirtualizationConfig, problems: Problem[]): Catalog | undefined {
+  try {
+    return compileCatalog(config);
+  } catch (error) {
+    problems.push(...schemaProblems(error));
+    return undefined;
+  }
 }
 
 function fieldsOf(schema: GraphQLSchema): Set<string> {
@@ -110,14 +130,16 @@ export class CandidateChecks {
         schema = buildGatewaySchema(catalog, this.options.canonical);
       }
     } catch (error) {
-      problems.push(problem('schema', '', `the unified schema cannot be built: ${error instanceof Error ? error.message : String(error)}`));
+      problems.push(...schemaProblems(error));
     }
 
     let samples: SampleCall[] = [];
     const warnings: Problem[] = [];
     if (options.sample) {
-      // The references held, so the catalog compiles even when the schema did not.
-      const candidate = catalog ?? compileCatalog(config);
+      // The references held, so the catalog compiles even when the built generation did not; should
+      // it refuse anyway, that is reported like the schema's problems, and nothing is sampled.
+      const candidate = catalog ?? catalogOrProblems(config, problems);
+      if (!candidate) return { report: report(problems) };
       const pinned = this.options.live.pin();
       try {
         const sampleSources = options.sample.sources.filter((name) => reachable.has(name));

@@ -70,6 +70,11 @@ export function planRegisterMapping(name: string, mapping: unknown): ChangePlan 
 export function planRemoveSource(base: VirtualizationConfig, name: string, withMappings: boolean): ChangePlan {
   return (snapshot) => {
     if (!(name in snapshot.sources)) throw new RegistryError(CODES.NOT_FOUND, name in base.sources ? `source ${name} is declared in virtualization.config.ts, not registered: change it there` : `no source ${name} is registered`);
+    // Read from the snapshot, not a catalog: a plan runs against the registry as it is at the
+    // moment of writing (another replica may have written since the live generation was built),
+    // in its stored input form, and no catalog is compiled for that snapshot. The names of the
+    // entities a source declares are all this needs; registration refuses an entity two sources
+    // declare, so they are the entities it owns.
     const entities = new Set(Object.keys((snapshot.sources[name] as { entities?: object } | null)?.entities ?? {}));
     const joined = Object.entries(snapshot.mappings)
       .filter(([, mapping]) => {
