@@ -14,7 +14,8 @@ export interface SharedEntry {
 /**
  * The tier behind local memory that several replicas share. Failures of the tier never fail a
  * request: a read that fails is a miss, a write that fails is dropped; each is reported to the
- * tier's `TierHealth` (counted, and logged once per outage).
+ * tier's `TierHealth` (counted, and logged once per outage). A subscriber that is down loses the
+ * invalidations of other replicas; that is reported as an outage of its own.
  */
 export interface SharedTier {
   getMany(keys: readonly string[]): Promise<Array<SharedEntry | undefined>>;
@@ -25,6 +26,15 @@ export interface SharedTier {
   /** Told of invalidations published by any replica, this one included. */
   onInvalidate(listener: (refs: EntityRef[]) => void): void;
   close(): Promise<void>;
+}
+
+/**
+ * The shared tier's health, one outage per connection: the command connection (reads, writes,
+ * invalidations) and the subscriber (invalidations published by other replicas).
+ */
+export interface SharedTierHealth {
+  commands: TierHealth;
+  pubsub: TierHealth;
 }
 
 export interface RedisTierOptions {
@@ -38,23 +48,38 @@ export interface RedisTierOptions {
  * listing the keys that hold it, and invalidations broadcast on a pub/sub channel so that every
  * replica drops its local memory too. Commands fail at once while the connection is down (no
  * offline queue, no retries: a miss is cheaper than a wait); ioredis reconnects by itself, and
- * its connection being ready again is the tier answering again.
+ * the command connection being ready again is the tier answering again. The subscriber has its
+ * own outage, which ends when Redis confirms its subscription again.
  */
 export class RedisSharedTier implements SharedTier {
   private readonly listeners: Array<(refs: EntityRef[]) => void> = [];
   private readonly channel: string;
 
+  private closing = false;
+
   private constructor(
     private readonly redis: Redis,
     private readonly subscriber: Redis,
     private readonly prefix: string,
-    private readonly health: TierHealth,
+    private readonly health: SharedTierHealth,
   ) {
     this.channel = `${prefix}invalidate`;
-    redis.on('error', (error: unknown) => health.lost(error));
-    subscriber.on('error', (error: unknown) => health.lost(error));
-    // The command connection ready again is Redis answering (its ready check); the subscriber follows on its own.
-    redis.on('ready', () => health.answered());
+    const commands = health.commands;
+    redis.on('error', (error: unknown) => commands.lost(error));
+    // The command connection ready again is Redis answering commands (its ready check).
+    redis.on('ready', () => commands.answered());
+    // The subscriber is a connection of its own: while it is down commands may still work, but the
+    // invalidations other replicas publish are lost, so its outage is counted and logged by itself.
+    subscriber.on('error', (error: unknown) => this.subscriptionLost(error));
+    subscriber.on('close', () => this.subscriptionLost(new Error('the subscriber connection closed')));
+    // Ready is not yet subscribed: the subscription is renewed here rather than by ioredis, so that
+    // only Redis confirming it ends the outage.
+    subscriber.on('ready', () => {
+      subscriber.subscribe(this.channel).then(
+        () => health.pubsub.answered(),
+        (error: unknown) => this.subscriptionLost(error),
+      );
+    });
     subscriber.on('message', (channel: string, message: string) => {
       if (channel !== this.channel) return;
       let refs: unknown;
@@ -68,8 +93,14 @@ export class RedisSharedTier implements SharedTier {
     });
   }
 
+  /** The subscription lost: one failure per outage (the reconnect attempts that follow are the same outage). */
+  private subscriptionLost(error: unknown): void {
+    if (this.closing || this.health.pubsub.failing) return;
+    this.health.pubsub.failed(error);
+  }
+
   /** Connects both connections, or fails naming the URL's host (a tier that cannot start is a configuration error). */
-  static async connect(options: RedisTierOptions, health: TierHealth): Promise<RedisSharedTier> {
+  static async connect(options: RedisTierOptions, health: SharedTierHealth): Promise<RedisSharedTier> {
     const settings = {
       lazyConnect: true,
       maxRetriesPerRequest: 0,
@@ -77,7 +108,7 @@ export class RedisSharedTier implements SharedTier {
       connectTimeout: Math.max(1_000, options.timeoutMs),
     };
     const redis = new Redis(options.url, { ...settings, enableOfflineQueue: false });
-    const subscriber = new Redis(options.url, { lazyConnect: true, connectTimeout: settings.connectTimeout });
+    const subscriber = new Redis(options.url, { lazyConnect: true, connectTimeout: settings.connectTimeout, autoResubscribe: false });
     // Until the tier is built, a connection error is the failure `connect` throws.
     const quiet = () => undefined;
     redis.on('error', quiet);
@@ -111,10 +142,10 @@ export class RedisSharedTier implements SharedTier {
     try {
       found = await this.redis.mget(...keys.map((key) => this.key(key)));
     } catch (error) {
-      this.health.failed(error);
+      this.health.commands.failed(error);
       return keys.map(() => undefined);
     }
-    this.health.answered();
+    this.health.commands.answered();
     return found.map((text) => (text === null ? undefined : parseEntry(text)));
   }
 
@@ -145,7 +176,7 @@ export class RedisSharedTier implements SharedTier {
       await this.run(pipeline);
     } catch (error) {
       // Entries expire by their TTL; the local tiers were dropped by the caller already.
-      this.health.failed(error);
+      this.health.commands.failed(error);
     }
   }
 
@@ -155,12 +186,12 @@ export class RedisSharedTier implements SharedTier {
     try {
       results = await pipeline.exec();
     } catch (error) {
-      this.health.failed(error);
+      this.health.commands.failed(error);
       return;
     }
     const failed = results?.find(([error]) => error !== null)?.[0];
-    if (failed) this.health.failed(failed);
-    else this.health.answered();
+    if (failed) this.health.commands.failed(failed);
+    else this.health.commands.answered();
   }
 
   onInvalidate(listener: (refs: EntityRef[]) => void): void {
@@ -168,6 +199,7 @@ export class RedisSharedTier implements SharedTier {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all([this.redis.quit().catch(() => this.redis.disconnect()), this.subscriber.quit().catch(() => this.subscriber.disconnect())]);
   }
 }

@@ -8,7 +8,7 @@ import type { KeyNormalization } from '../connectors/transforms';
 import { defaultLogger, type Logger } from '../telemetry/logger';
 import { systemClock, type Clock } from '../time/clock';
 import { fingerprintOf, resolvePolicy, type ResolvedPolicy } from './cache-policy';
-import { NO_CACHE_METRICS, TierOutage, type CacheMetrics } from './cache-telemetry';
+import { INVALIDATIONS_LOST, NO_CACHE_METRICS, TierOutage, type CacheMetrics } from './cache-telemetry';
 import { RedisSharedTier, type SharedEntry, type SharedTier } from './shared-tier';
 import { TagIndex, tagBytes } from './tag-index';
 
@@ -154,7 +154,9 @@ export class UpstreamCache {
   static async open(config: CacheDefinition, deps: UpstreamCacheDeps = {}): Promise<UpstreamCache> {
     const shared = config.shared;
     if (shared.kind !== 'redis' || !config.upstream.enabled) return new UpstreamCache(config.upstream, deps);
-    const health = new TierOutage('shared', deps.metrics ?? NO_CACHE_METRICS, deps.logger ?? defaultLogger(deps.env));
+    const metrics = deps.metrics ?? NO_CACHE_METRICS;
+    const logger = deps.logger ?? defaultLogger(deps.env);
+    const health = { commands: new TierOutage('shared', metrics, logger), pubsub: new TierOutage('shared_pubsub', metrics, logger, INVALIDATIONS_LOST) };
     const tier = await RedisSharedTier.connect({ url: resolveEnv(shared.url, deps.env ?? process.env), keyPrefix: shared.keyPrefix, timeoutMs: shared.timeoutMs }, health);
     return new UpstreamCache(config.upstream, { ...deps, shared: tier });
   }

@@ -66,7 +66,7 @@ export class CacheCounters {
   });
   private readonly tierErrors = new Counter({
     name: METRIC.cacheTierErrors,
-    help: 'Operations of a cache tier that failed (a read answered as a miss, a write or an invalidation dropped), by tier.',
+    help: 'Operations of a cache tier that failed (a read answered as a miss, a write or an invalidation dropped, the pub/sub subscription lost), by tier.',
     labelNames: [LABEL.tier],
     registers: [this.registry],
   });
