@@ -13,6 +13,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { systemClock, type Clock } from '../../src/time/clock';
 
 export type SandboxAuth =
   | { kind: 'none' }
@@ -45,11 +46,14 @@ function single(value: string | string[] | undefined): string | undefined {
 }
 
 export class AuthGuard {
-  /** Live tokens and when each expires (epoch ms). */
+  /** Live tokens and when each expires (epoch ms, on the clock's wall scale). */
   private readonly tokens = new Map<string, number>();
   tokenRequests = 0;
 
-  constructor(readonly auth: SandboxAuth) {}
+  constructor(
+    readonly auth: SandboxAuth,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   get issuesTokens(): boolean {
     return this.auth.kind === 'oauth2ClientCredentials';
@@ -68,7 +72,7 @@ export class AuthGuard {
       case 'oauth2ClientCredentials': {
         const match = /^Bearer (\S+)$/i.exec(single(headers.authorization) ?? '');
         const expires = match ? this.tokens.get(match[1]!) : undefined;
-        if (expires !== undefined && expires > Date.now()) return undefined;
+        if (expires !== undefined && expires > this.clock.wallNow()) return undefined;
         return { reason: 'a valid bearer token is required; get one at POST /oauth/token', challenge: 'Bearer error="invalid_token"' };
       }
     }
@@ -89,7 +93,7 @@ export class AuthGuard {
     }
     const token = randomBytes(24).toString('base64url');
     this.prune();
-    this.tokens.set(token, Date.now() + auth.tokenTtlSeconds * 1000);
+    this.tokens.set(token, this.clock.wallNow() + auth.tokenTtlSeconds * 1000);
     return {
       status: 200,
       body: { access_token: token, token_type: 'Bearer', expires_in: auth.tokenTtlSeconds },
@@ -126,7 +130,7 @@ export class AuthGuard {
   }
 
   private prune(): void {
-    const now = Date.now();
+    const now = this.clock.wallNow();
     for (const [token, expires] of this.tokens) if (expires <= now) this.tokens.delete(token);
     // A client that never reuses its token must not grow the map without bound.
     while (this.tokens.size >= MAX_LIVE_TOKENS) this.tokens.delete(this.tokens.keys().next().value!);

@@ -14,6 +14,7 @@ import { startSupport } from '../support/server';
 import type { SandboxAuth } from './auth';
 import { DEFAULT_SEED } from './random';
 import type { SandboxHandle } from './server';
+import type { TimerClock } from '../../src/time/clock';
 
 export interface SandboxesOptions {
   /** Delay added to every request of every system, in milliseconds; default 0. */
@@ -28,6 +29,8 @@ export interface SandboxesOptions {
   auth?: { crm?: SandboxAuth; orders?: SandboxAuth; support?: SandboxAuth };
   /** Where systems with write endpoints send their signed change notifications (webhook.ts). */
   webhooks?: { crm?: WebhookTarget; orders?: WebhookTarget; support?: WebhookTarget };
+  /** What every system's delays wait on and token lifetimes are read from; default the process's clock. */
+  clock?: TimerClock;
 }
 
 export interface Sandboxes {
@@ -49,8 +52,8 @@ export interface SandboxDataset {
 
 /** Starts the three systems; if one fails to start, the others are closed before the error is rethrown. */
 export async function startSandboxes(options: SandboxesOptions = {}): Promise<Sandboxes> {
-  const { latencyMs, ports = {}, host, seed, auth = {}, webhooks = {} } = options;
-  const shared = { latencyMs, host, seed };
+  const { latencyMs, ports = {}, host, seed, auth = {}, webhooks = {}, clock } = options;
+  const shared = { latencyMs, host, seed, clock };
   const started = await Promise.allSettled([
     startCrm({ ...shared, port: ports.crm, auth: auth.crm, webhook: webhooks.crm }),
     startOrders({ ...shared, port: ports.orders, auth: auth.orders, webhook: webhooks.orders }),

@@ -8,7 +8,7 @@
 import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { systemClock, type TimerClock } from '../../src/time/clock';
 import { AuthGuard, TOKEN_PATH, type SandboxAuth } from './auth';
 import { CONTROL_PREFIX, controlError, controlRouter } from './control';
 import { breakRecord, DEFAULT_KNOBS, FaultSchedule, parseKnobChange, type KnobChange, type Knobs, type RecordContract } from './faults';
@@ -29,6 +29,11 @@ export interface SandboxOptions {
   knobs?: Omit<KnobChange, 'outageMs'>;
   /** How the system authenticates callers; each system has its own default. */
   auth?: SandboxAuth;
+  /**
+   * What the latency, spike, slow-body and outage knobs wait on and token lifetimes are read from;
+   * default the process's clock. Tests move a manual one instead of waiting the delays out.
+   */
+  clock?: TimerClock;
 }
 
 /** A running sandbox system. */
@@ -57,6 +62,8 @@ export interface SandboxHandle {
   liveTokens(): string[];
   /** The `traceparent` headers of the last requests that carried one (at most 1000), oldest first. */
   receivedTraceparents(): string[];
+  /** Resolves once the system listens: at once, or when the outage under way has ended (never after close). */
+  listening(): Promise<void>;
   /** Stops listening and destroys open keep-alive sockets; requests still waiting out their latency are dropped. */
   close(): Promise<void>;
 }
@@ -93,6 +100,19 @@ const MAX_BODY_BYTES = 64 * 1024;
 /** A slow body arrives in this many pieces, spread evenly over `slowBodyMs`. */
 const SLOW_BODY_PIECES = 10;
 
+/**
+ * The process's clock with timers that hold the process open, as Node's own do: a system in an
+ * outage listens on nothing, and only its timer keeps a sandbox-only process alive until it is back.
+ */
+const processClock: TimerClock = {
+  now: systemClock.now,
+  wallNow: systemClock.wallNow,
+  setTimer: (ms, callback) => {
+    const timer = setTimeout(callback, ms);
+    return () => clearTimeout(timer);
+  },
+};
+
 /** A reply and the headers that go with it. */
 interface Answer {
   reply: JsonReply;
@@ -121,12 +141,12 @@ function listen(server: ReturnType<typeof createServer>, port: number, host: str
 }
 
 export async function startSandbox(system: SandboxSystem, options: SandboxOptions = {}): Promise<SandboxHandle> {
-  const { port = 0, host = '127.0.0.1' } = options;
+  const { port = 0, host = '127.0.0.1', clock = processClock } = options;
   const initial = parseKnobChange({ ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}), ...options.knobs });
   if (!initial.ok) throw new RangeError(initial.message);
   let knobs: Knobs = { ...DEFAULT_KNOBS, ...initial.change, outageMs: 0 };
   const schedule = new FaultSchedule(knobs);
-  const guard = new AuthGuard(options.auth ?? system.defaultAuth ?? { kind: 'none' });
+  const guard = new AuthGuard(options.auth ?? system.defaultAuth ?? { kind: 'none' }, clock);
   const systemRoutes = [...system.routes, route(OPENAPI_ROUTE, () => ({ status: 200, body: system.openapi }))];
   const router = new Router(systemRoutes);
   const counter = new RequestCounter();
@@ -142,7 +162,8 @@ export async function startSandbox(system: SandboxSystem, options: SandboxOption
   let listening = false;
   let closed = false;
   let outageUntil = 0;
-  let outageTimer: NodeJS.Timeout | undefined;
+  let cancelOutage: (() => void) | undefined;
+  const cameUp: Array<() => void> = [];
 
   const systemError = (code: ShellErrorCode, message: string, status = SHELL_STATUS[code]): JsonReply => ({
     status,
@@ -161,11 +182,8 @@ export async function startSandbox(system: SandboxSystem, options: SandboxOption
     try {
       const delayMs = knobs.latencyMs + (schedule.spike() ? knobs.spikeMs : 0);
       if (delayMs > 0) {
-        try {
-          await sleep(delayMs, undefined, { signal });
-        } catch {
-          return; // closing or going down: the socket is being destroyed, nobody is left to answer
-        }
+        // Closing or going down: the socket is being destroyed, nobody is left to answer.
+        if (!(await delay(clock, delayMs, signal))) return;
       }
       // The API description is public, as it usually is; everything else asks for credentials.
       const refused = match.kind === 'found' && match.route.template === OPENAPI_ROUTE ? undefined : guard.check(request.headers);
@@ -198,7 +216,7 @@ export async function startSandbox(system: SandboxSystem, options: SandboxOption
     if (ok && text !== undefined && schedule.malformed()) text = text.slice(0, Math.floor(text.length / 2));
     if (text === undefined) return sendJson(response, reply, headers);
     if (knobs.slowBodyMs <= 0) return sendText(response, reply.status, text, headers);
-    await sendSlowly(response, reply.status, text, headers, knobs.slowBodyMs, signal);
+    await sendSlowly(response, reply.status, text, headers, knobs.slowBodyMs, clock, signal);
   }
 
   async function answer(
@@ -241,7 +259,7 @@ export async function startSandbox(system: SandboxSystem, options: SandboxOption
   const controlErrorOf = (code: ShellErrorCode, message: string): JsonReply => controlError(SHELL_STATUS[code], code.toLowerCase(), message);
 
   function currentKnobs(): Knobs {
-    return { ...knobs, outageMs: Math.max(0, outageUntil - Date.now()) };
+    return { ...knobs, outageMs: Math.max(0, outageUntil - clock.now()) };
   }
 
   /** Applies every knob but the outage, and restarts the fault schedule from the seed. */
@@ -266,17 +284,18 @@ export async function startSandbox(system: SandboxSystem, options: SandboxOption
     if (listening || closed) return;
     await listen(server, bound, host);
     listening = true;
+    for (const resolve of cameUp.splice(0)) resolve();
   }
 
   /** Starts (ms > 0) or ends (ms = 0) an outage; an outage ends by itself after `ms`. */
   async function setOutage(ms: number): Promise<void> {
-    clearTimeout(outageTimer);
-    outageUntil = ms > 0 ? Date.now() + ms : 0;
+    cancelOutage?.();
+    outageUntil = ms > 0 ? clock.now() + ms : 0;
     if (ms <= 0) return comeUp();
-    outageTimer = setTimeout(() => {
+    cancelOutage = clock.setTimer(ms, () => {
       outageUntil = 0;
       comeUp().catch((error: unknown) => process.stderr.write(`${system.name} sandbox could not listen again on port ${bound}: ${String(error)}\n`));
-    }, ms);
+    });
     await goDown();
   }
 
@@ -357,10 +376,11 @@ export async function startSandbox(system: SandboxSystem, options: SandboxOption
     revokeTokens: () => guard.revokeTokens(),
     liveTokens: () => guard.liveTokens(),
     receivedTraceparents: () => traceparents.toArray(),
+    listening: () => (listening ? Promise.resolve() : new Promise<void>((resolve) => cameUp.push(resolve))),
     close: () => {
       closing ??= (async () => {
         closed = true;
-        clearTimeout(outageTimer);
+        cancelOutage?.();
         await goDown();
       })();
       return closing;
@@ -368,19 +388,38 @@ export async function startSandbox(system: SandboxSystem, options: SandboxOption
   };
 }
 
+/** Resolves true once `ms` have passed on `clock`, or false as soon as `signal` aborts (the timer cancelled). */
+function delay(clock: TimerClock, ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      cancel();
+      resolve(false);
+    };
+    const cancel = clock.setTimer(ms, () => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    });
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 /** Writes a JSON text in pieces spread over `overMs`; stops if the connection or the system goes away. */
-async function sendSlowly(response: ServerResponse, status: number, text: string, headers: Record<string, string> | undefined, overMs: number, signal: AbortSignal): Promise<void> {
+async function sendSlowly(
+  response: ServerResponse,
+  status: number,
+  text: string,
+  headers: Record<string, string> | undefined,
+  overMs: number,
+  clock: TimerClock,
+  signal: AbortSignal,
+): Promise<void> {
   const payload = Buffer.from(text, 'utf8');
   response.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': payload.length });
   response.flushHeaders();
   const size = Math.ceil(payload.length / SLOW_BODY_PIECES);
   for (let start = 0; start < payload.length; start += size) {
-    try {
-      await sleep(overMs / SLOW_BODY_PIECES, undefined, { signal });
-    } catch {
-      return;
-    }
-    if (response.destroyed) return;
+    if (!(await delay(clock, overMs / SLOW_BODY_PIECES, signal)) || response.destroyed) return;
     response.write(payload.subarray(start, start + size));
   }
   response.end();

@@ -1,9 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { crmDataset } from '../../sources/crm/data';
 import { CRM_BASE_PATH, startCrm } from '../../sources/crm/server';
 import { SANDBOX_CREDENTIALS, TOKEN_PATH } from '../../sources/sandbox/auth';
 import type { SandboxHandle } from '../../sources/sandbox/server';
 import { supportDataset } from '../../sources/support/data';
+import { ManualClock } from '../support/manual-clock';
 import { startSupport, SUPPORT_BASE_PATH } from '../../sources/support/server';
 import { CRM_KEY, fetchJson, sandboxToken } from './http';
 
@@ -31,8 +31,10 @@ describe('CRM sandbox: API key', () => {
 
 describe('support sandbox: OAuth 2.0 client credentials', () => {
   let support: SandboxHandle;
+  let clock: ManualClock;
   beforeEach(async () => {
-    support = await startSupport({ auth: { kind: 'oauth2ClientCredentials', ...SANDBOX_CREDENTIALS.support, tokenTtlSeconds: 1 } });
+    clock = new ManualClock();
+    support = await startSupport({ auth: { kind: 'oauth2ClientCredentials', ...SANDBOX_CREDENTIALS.support, tokenTtlSeconds: 1 }, clock });
   });
   afterEach(() => support.close());
   const ticketUrl = () => `${support.url}${SUPPORT_BASE_PATH}/tickets/${supportDataset().tickets[0]!.id}`;
@@ -63,14 +65,16 @@ describe('support sandbox: OAuth 2.0 client credentials', () => {
     expect((await token('grant_type=password&username=a&password=b')).body).toEqual({ error: 'unsupported_grant_type', error_description: 'only client_credentials is supported' });
   });
 
-  it('stops accepting a token when it expires or is revoked', async () => {
+  it('stops accepting a token when it expires (the moment its lifetime has passed on the clock) or is revoked', async () => {
     const bearer = () => ({ authorization: `Bearer ${issued}` });
     let issued = await sandboxToken(support.url);
     support.revokeTokens();
     expect((await fetchJson(ticketUrl(), { headers: bearer() })).status).toBe(401);
     issued = await sandboxToken(support.url);
     expect((await fetchJson(ticketUrl(), { headers: bearer() })).status).toBe(200);
-    await sleep(1_050);
+    clock.advance(999);
+    expect((await fetchJson(ticketUrl(), { headers: bearer() })).status).toBe(200);
+    clock.advance(1);
     expect((await fetchJson(ticketUrl(), { headers: bearer() })).status).toBe(401);
   });
 });

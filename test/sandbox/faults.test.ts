@@ -1,7 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ordersDataset, type Order } from '../../sources/orders/data';
 import { ORDERS_BASE_PATH, startOrders } from '../../sources/orders/server';
 import type { SandboxHandle } from '../../sources/sandbox/server';
+import { ManualClock } from '../support/manual-clock';
+import { expectDelay } from './delays';
 import { fetchJson, postJson } from './http';
 
 const data = ordersDataset();
@@ -12,8 +13,10 @@ const refs = [...data.ordersByRef.keys()].slice(0, 50);
 describe('sandbox fault knobs', () => {
   let orders: SandboxHandle;
   let base: string;
+  let clock: ManualClock;
   beforeEach(async () => {
-    orders = await startOrders();
+    clock = new ManualClock();
+    orders = await startOrders({ clock });
     base = `${orders.url}${ORDERS_BASE_PATH}`;
   });
   afterEach(() => orders.close());
@@ -57,22 +60,18 @@ describe('sandbox fault knobs', () => {
   });
 
   it('adds latency spikes, slow bodies and malformed JSON', async () => {
-    const timed = async () => {
-      const started = performance.now();
-      const response = await fetch(`${base}/orders/${firstOrder.id}`);
-      const text = await response.text();
-      return { ms: performance.now() - started, text };
-    };
+    const text = () => fetch(`${base}/orders/${firstOrder.id}`).then((response) => response.text());
     await orders.setKnobs({ spikeRate: { every: 2 }, spikeMs: 300 });
-    const calm = await timed();
-    const spiked = await timed();
-    expect(spiked.ms).toBeGreaterThanOrEqual(295);
-    expect(calm.ms).toBeLessThan(spiked.ms - 150);
+    expect(JSON.parse(await text())).toEqual(firstOrder); // calm: answered without waiting on the clock
+    const spiked = text();
+    await expectDelay(clock, 300);
+    expect(JSON.parse(await spiked)).toEqual(firstOrder);
 
+    // A slow body comes in ten pieces, a tenth of slowBodyMs apart.
     await orders.setKnobs({ spikeRate: 0, slowBodyMs: 300 });
-    const slow = await timed();
-    expect(slow.ms).toBeGreaterThanOrEqual(280);
-    expect(JSON.parse(slow.text)).toEqual(firstOrder);
+    const slow = text();
+    for (let piece = 0; piece < 10; piece += 1) await expectDelay(clock, 30);
+    expect(JSON.parse(await slow)).toEqual(firstOrder);
 
     await orders.setKnobs({ slowBodyMs: 0, malformedRate: { every: 1 } });
     const malformed = await fetch(`${base}/orders/${firstOrder.id}`);
@@ -100,7 +99,8 @@ describe('sandbox fault knobs', () => {
     const port = orders.port;
     await orders.setKnobs({ outageMs: 60_000 });
     await expect(fetch(`${base}/orders/${firstOrder.id}`)).rejects.toThrow();
-    expect(orders.knobs().outageMs).toBeGreaterThan(59_000);
+    clock.advance(1_000);
+    expect(orders.knobs().outageMs).toBe(59_000);
     await orders.setKnobs({ outageMs: 0 });
     expect(orders.port).toBe(port);
     expect(await status()).toBe(200);
@@ -113,9 +113,13 @@ describe('sandbox fault knobs', () => {
 
     const down = await postJson(`${orders.url}/_sandbox/knobs`, { errorRate: 0, outageMs: 300 });
     expect(down).toMatchObject({ status: 200, body: { outageMs: 300 } });
-    await sleep(50);
+    await clock.untilTimers(1); // the outage began once the answer had left
     await expect(fetch(`${base}/orders/${firstOrder.id}`)).rejects.toThrow();
-    await sleep(400);
+    clock.advance(299);
+    await expect(fetch(`${base}/orders/${firstOrder.id}`)).rejects.toThrow();
+    clock.advance(1);
+    await orders.listening();
+    expect(orders.knobs().outageMs).toBe(0);
     expect(await status()).toBe(200);
   });
 });

@@ -2,13 +2,15 @@ import { request } from 'node:http';
 import { RingBuffer } from '../../sources/sandbox/ring-buffer';
 import { allocate, createRandom, streamSeed } from '../../sources/sandbox/random';
 import { route, Router } from '../../sources/sandbox/router';
-import { startSandbox, type SandboxHandle } from '../../sources/sandbox/server';
+import { startSandbox, type SandboxHandle, type SandboxOptions } from '../../sources/sandbox/server';
 import { UNMATCHED_ROUTE } from '../../sources/sandbox/stats';
 import { DEFAULT_KNOBS } from '../../sources/sandbox/faults';
+import { ManualClock } from '../support/manual-clock';
+import { expectDelay } from './delays';
 import { fetchJson, postJson, countsOf } from './http';
 
 /** A three-route system, enough to exercise the shell without any dataset. */
-function startToy(latencyMs = 0): Promise<SandboxHandle> {
+function startToy(options: SandboxOptions = {}): Promise<SandboxHandle> {
   return startSandbox(
     {
       name: 'toy',
@@ -22,7 +24,7 @@ function startToy(latencyMs = 0): Promise<SandboxHandle> {
       openapi: { openapi: '3.0.3' },
       errorBody: (code, message) => ({ toyError: code, message }),
     },
-    { latencyMs },
+    options,
   );
 }
 
@@ -75,8 +77,10 @@ describe('Router', () => {
 
 describe('sandbox server shell', () => {
   let toy: SandboxHandle;
+  let clock: ManualClock;
   beforeEach(async () => {
-    toy = await startToy();
+    clock = new ManualClock();
+    toy = await startToy({ clock });
   });
   afterEach(() => toy.close());
 
@@ -158,17 +162,18 @@ describe('sandbox server shell', () => {
   });
 
   it('delays every non-control request by the latency knob', async () => {
-    const timed = async (path: string): Promise<number> => {
-      const started = performance.now();
-      await fetchJson(`${toy.url}${path}`);
-      return performance.now() - started;
+    const delayedBy = async (path: string, ms: number): Promise<number> => {
+      const reply = fetchJson(`${toy.url}${path}`);
+      await expectDelay(clock, ms);
+      return (await reply).status;
     };
     toy.setLatency(60);
-    expect(await timed('/things/1')).toBeGreaterThanOrEqual(55);
-    expect(await timed('/nothing')).toBeGreaterThanOrEqual(55);
+    expect(await delayedBy('/things/1', 60)).toBe(200);
+    expect(await delayedBy('/nothing', 60)).toBe(404);
+    // The control endpoint itself is never delayed: it answers with the clock standing still.
     const knobs = await postJson(`${toy.url}/_sandbox/knobs`, { latencyMs: 120 });
     expect(knobs.body).toMatchObject({ latencyMs: 120 });
-    expect(await timed('/things/1')).toBeGreaterThanOrEqual(115);
+    expect(await delayedBy('/things/1', 120)).toBe(200);
     await postJson(`${toy.url}/_sandbox/knobs`, { latencyMs: 0 });
   });
 
@@ -185,17 +190,18 @@ describe('sandbox server shell', () => {
 
 describe('closing', () => {
   it('ends keep-alive sockets and pending delayed requests, and is idempotent', async () => {
-    const toy = await startToy();
+    const clock = new ManualClock();
+    const toy = await startToy({ clock });
     await fetchJson(`${toy.url}/things/1`); // leaves a keep-alive socket open in fetch's pool
     toy.setLatency(10_000);
     const pending = fetch(`${toy.url}/things/2`).then(
       () => 'answered',
       () => 'dropped',
     );
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const started = performance.now();
+    await clock.untilTimers(1); // the request is waiting out its latency
+    // Closing does not wait for the delay (the clock never moves here) and cancels it.
     await Promise.all([toy.close(), toy.close()]);
-    expect(performance.now() - started).toBeLessThan(1000);
+    expect(clock.pendingTimers()).toBe(0);
     expect(await pending).toBe('dropped');
     await expect(fetch(`${toy.url}/things/1`)).rejects.toThrow();
   });
