@@ -137,7 +137,7 @@ export async function createRuntime(config: VirtualizationConfig, deps: RuntimeD
     // one applied on any replica reaches this one's local memory through it.
     const shared = upstreamCache.shared;
     const webhooks = new WebhookReceiver({ gateway: live, responses: responseCache, logger: logs.app, env, ...clock, ...(shared ? { onInvalidate: (refs) => shared.invalidate(refs) } : {}) });
-    shared?.onInvalidate((refs) => webhooks.invalidate(refs));
+    shared?.onInvalidate((refs) => webhooks.applyShared(refs));
 
     // The HTTP server last: nothing answers before every part it calls exists.
     const admin = createAdminApi(registry, config.registry.credentials, env);

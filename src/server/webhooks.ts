@@ -162,6 +162,15 @@ export class WebhookReceiver {
     return { status: 202, body: { status: 'applied', ...dropped } };
   }
 
+  /**
+   * An invalidation the shared tier relays (applied on some replica, this one included): dropped
+   * here too, and logged, since nothing else shows that it arrived.
+   */
+  applyShared(refs: readonly EntityRef[]): void {
+    const dropped = this.invalidate(refs);
+    this.logger.info({ identities: refs.length, ...dropped }, 'shared invalidation applied');
+  }
+
   /** Drops the upstream calls that asked for or returned any of `refs`' values, and the answers that show any entity they name. */
   invalidate(refs: readonly EntityRef[]): { upstream: number; responses: number } {
     return {
