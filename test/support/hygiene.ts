@@ -2,6 +2,7 @@
  * What a chaos test checks after the storm: no promise was rejected without a handler, and no
  * socket was left open.
  */
+import { createHook } from 'node:async_hooks';
 
 /** Collects unhandled rejections from now until `stop()`. */
 export function watchUnhandledRejections(): { rejections: unknown[]; stop(): void } {
@@ -16,9 +17,26 @@ export function openSockets(): number {
   return process.getActiveResourcesInfo().filter((kind) => kind === 'TCPSocketWrap' || kind === 'TCPServerWrap').length;
 }
 
-/** Waits (up to `withinMs`) until no more sockets are open than `baseline`; returns how many are. */
-export async function socketsSettle(baseline: number, withinMs = 2_000): Promise<number> {
-  const deadline = Date.now() + withinMs;
-  while (openSockets() > baseline && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
-  return openSockets();
+/**
+ * Resolves once no more sockets are open than `baseline`, or after `withinMs` (the bound of a
+ * failure, not a wait), with how many are open then. Woken by each closed handle (async_hooks'
+ * destroy event), not by polling.
+ */
+export function socketsSettle(baseline: number, withinMs = 2_000): Promise<number> {
+  if (openSockets() <= baseline) return Promise.resolve(openSockets());
+  return new Promise((resolve) => {
+    const settle = () => {
+      hook.disable();
+      clearTimeout(bound);
+      resolve(openSockets());
+    };
+    const hook = createHook({
+      destroy: () => {
+        if (openSockets() <= baseline) settle();
+      },
+    }).enable();
+    const bound = setTimeout(settle, withinMs);
+    // A socket may have closed between the first look and the hook's start.
+    if (openSockets() <= baseline) settle();
+  });
 }
