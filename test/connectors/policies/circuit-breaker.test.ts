@@ -6,6 +6,9 @@ import { SourceBreaker } from '../../../src/connectors/policies/circuit-breaker'
 import { startFakeSource, type FakeSource } from '../../support/fake-source';
 import { ManualClock } from '../../support/manual-clock';
 
+/** Bounds each loopback call, which is not what these tests are about: generous, so that a busy machine never trips it. */
+const LOOPBACK_BOUND_MS = 10_000;
+
 const policy = breakerPolicyDefinition.parse({ windowMs: 5_000, minimumAttempts: 5, failureRatio: 0.5, openMs: 300 });
 
 describe('circuit breaker', () => {
@@ -29,7 +32,7 @@ describe('circuit breaker', () => {
 
   const get = () =>
     pool
-      .compose(attempt({ timeoutMs: 1_000 }), breaker.interceptor())
+      .compose(attempt({ timeoutMs: LOOPBACK_BOUND_MS }), breaker.interceptor())
       .request({ method: 'GET', path: '/x' })
       .then(
         async (response) => {

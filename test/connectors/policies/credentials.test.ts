@@ -6,6 +6,9 @@ import { authenticate, credentialsFor, renewOnUnauthorized, type Credentials } f
 import { startFakeSource, type FakeSource } from '../../support/fake-source';
 import { ManualClock } from '../../support/manual-clock';
 
+/** Bounds each loopback call, which is not what these tests are about: generous, so that a busy machine never trips it. */
+const LOOPBACK_BOUND_MS = 10_000;
+
 const SECRET = 's3cr3t value';
 const env = { API_KEY: 'k-123', CLIENT_SECRET: SECRET };
 
@@ -29,7 +32,7 @@ async function oauthSource(options: { expiresIn?: number; refuseAll?: boolean } 
 
 function oauth(source: FakeSource, renewBeforeExpiryMs = 30_000, secretEnv = 'CLIENT_SECRET', clock?: ManualClock) {
   const auth = authDefinition.parse({ type: 'oauth2ClientCredentials', tokenUrl: '/oauth/token', clientId: 'gateway', clientSecret: { env: secretEnv }, renewBeforeExpiryMs });
-  return credentialsFor('support', auth, { origin: source.origin, env, timeoutMs: 1_000, connectTimeoutMs: 1_000, ...(clock ? { clock } : {}) })!;
+  return credentialsFor('support', auth, { origin: source.origin, env, timeoutMs: LOOPBACK_BOUND_MS, connectTimeoutMs: LOOPBACK_BOUND_MS, ...(clock ? { clock } : {}) })!;
 }
 
 describe('credentials', () => {
@@ -41,7 +44,7 @@ describe('credentials', () => {
   function client(origin: string, credentials: Credentials): () => Promise<{ status: number; record: ReturnType<typeof newCallRecord> } | Error> {
     const pool = new Pool(origin, { connections: 20 });
     open.push(pool, credentials);
-    const layers: Dispatcher.DispatcherComposeInterceptor[] = [attempt({ timeoutMs: 1_000 }), authenticate(credentials)];
+    const layers: Dispatcher.DispatcherComposeInterceptor[] = [attempt({ timeoutMs: LOOPBACK_BOUND_MS }), authenticate(credentials)];
     if (credentials.renew) layers.push(renewOnUnauthorized((version) => credentials.renew!(version)));
     const dispatcher = pool.compose(layers);
     return async () => {
@@ -60,7 +63,7 @@ describe('credentials', () => {
     const source = await startFakeSource(({ headers }) => ({ status: headers['x-api-key'] === 'k-123' ? 200 : 401 }));
     open.push(source);
     const auth = authDefinition.parse({ type: 'header', header: 'X-Api-Key', value: { env: 'API_KEY' } });
-    const get = client(source.origin, credentialsFor('crm', auth, { origin: source.origin, env, timeoutMs: 1_000, connectTimeoutMs: 1_000 })!);
+    const get = client(source.origin, credentialsFor('crm', auth, { origin: source.origin, env, timeoutMs: LOOPBACK_BOUND_MS, connectTimeoutMs: LOOPBACK_BOUND_MS })!);
     expect(await get()).toMatchObject({ status: 200 });
     expect(await get()).toMatchObject({ status: 200 });
   });
@@ -116,7 +119,7 @@ describe('credentials', () => {
     const wrong = credentialsFor(
       'support',
       authDefinition.parse({ type: 'oauth2ClientCredentials', tokenUrl: `${source.origin}/oauth/token`, clientId: 'gateway', clientSecret: { env: 'WRONG_SECRET' } }),
-      { origin: source.origin, env: { WRONG_SECRET: 'nope-nope' }, timeoutMs: 1_000, connectTimeoutMs: 1_000 },
+      { origin: source.origin, env: { WRONG_SECRET: 'nope-nope' }, timeoutMs: LOOPBACK_BOUND_MS, connectTimeoutMs: LOOPBACK_BOUND_MS },
     )!;
     const outcome = await client(source.origin, wrong)();
     expect(outcome).toBeInstanceOf(TokenRequestError);

@@ -7,6 +7,9 @@ import { RetryBudget } from '../../../src/connectors/policies/retry-budget';
 import { closedPort, startFakeSource, type FakeSource } from '../../support/fake-source';
 import { ManualClock } from '../../support/manual-clock';
 
+/** Bounds each loopback call, which is not what these tests are about: generous, so that a busy machine never trips it. */
+const LOOPBACK_BOUND_MS = 10_000;
+
 const policy = retryPolicyDefinition.parse({ maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 40, maxRetryAfterMs: 1_500 });
 const roomy = () => new RetryBudget({ ratio: 1, minPerSecond: 1_000, windowMs: 1_000 });
 // undici's typings give the third parameter as the headers; its code takes `{ headers, data }`, as its retry handler passes.
@@ -69,7 +72,7 @@ describe('retry interceptor over undici', () => {
 
   async function get(origin: string, budget = roomy(), clock?: ManualClock) {
     pool = new Pool(origin);
-    const dispatcher = pool.compose(attempt({ timeoutMs: 1_000 }), retry(policy, budget, Math.random, clock));
+    const dispatcher = pool.compose(attempt({ timeoutMs: LOOPBACK_BOUND_MS }), retry(policy, budget, Math.random, clock));
     const record = newCallRecord();
     const outcome = await dispatcher.request({ method: 'GET', path: '/things', opaque: record }).then(
       async (response) => ({ status: response.statusCode, body: await response.body.text() }),
