@@ -140,7 +140,7 @@ export default defineConfig({
             type: 'OrderSummary',
             fields: {
               count: { op: 'count' },
-              totalSpent: { op: 'sum', field: 'total' },
+              totalSpent: { op: 'sum', field: 'total', requireSame: 'currency' },
               currency: { op: 'single', field: 'currency' },
               lastOrderAt: { op: 'max', field: 'placedAt' },
             },

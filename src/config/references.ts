@@ -62,6 +62,10 @@ export function checkReferences(config: VirtualizationConfig): DefinitionProblem
           if (aggregate.op !== 'count' && !aggregate.field) problems.push({ path: `${at}.forward.summaries.${path}.field`, message: `"${aggregate.op}" needs the field it aggregates` });
           need(`${at}.forward.summaries.${path}.field`, aggregate.field);
           for (const where of Object.keys(aggregate.where ?? {})) need(`${at}.forward.summaries.${path}.where.${where}`, where);
+          if (aggregate.requireSame !== undefined) {
+            if (aggregate.op === 'count' || aggregate.op === 'single') problems.push({ path: `${at}.forward.summaries.${path}.requireSame`, message: `"${aggregate.op}" takes no requireSame: it applies to sum, min and max` });
+            need(`${at}.forward.summaries.${path}.requireSame`, aggregate.requireSame);
+          }
         }
       }
     }

@@ -262,6 +262,10 @@ function aggregate(records: readonly CanonicalRecord[], definition: AggregateDef
   if (definition.op === 'count') return matching.length;
   const values = matching.map((record) => record[definition.field!]).filter((value) => value !== null && value !== undefined);
   if (values.length === 0) return null;
+  // Records that disagree on what their values are measured in (a currency) have no sum, min or
+  // max; judged as `single` judges the unit itself, so that a total is null exactly when its currency is.
+  const unit = definition.requireSame;
+  if (unit !== undefined && aggregate(matching, { op: 'single', field: unit }) === null) return null;
   switch (definition.op) {
     case 'sum':
       // Rounded to drop binary floating-point noise (0.1 + 0.2); amounts here have few decimals.

@@ -115,12 +115,22 @@ describe('summaries of a forward join: Customer.orderSummary', () => {
     });
   });
 
-  it('says no currency when the orders have several, and leaves out values that are missing', async () => {
+  it('says no currency and no total when the orders have several currencies (10 EUR and 5 USD are not 15 of anything)', async () => {
     const noTotal: CanonicalRecord = { ...order('3', '2025-01-01T00:00:00Z', 0), total: null };
     expect(await summary([order('1', '2024-03-01T10:00:00Z', 10, 'EUR'), order('2', '2024-04-01T10:00:00Z', 5, 'USD'), noTotal])).toMatchObject({
       count: 3,
-      totalSpent: 15,
+      totalSpent: null,
       currency: null,
+      lastOrderAt: '2025-01-01T00:00:00Z',
+    });
+  });
+
+  it('sums the orders that have a total when they share one currency, leaving out values that are missing', async () => {
+    const noTotal: CanonicalRecord = { ...order('3', '2025-01-01T00:00:00Z', 0), total: null };
+    expect(await summary([order('1', '2024-03-01T10:00:00Z', 10, 'EUR'), order('2', '2024-04-01T10:00:00Z', 5, 'EUR'), noTotal])).toMatchObject({
+      count: 3,
+      totalSpent: 15,
+      currency: 'EUR',
       lastOrderAt: '2025-01-01T00:00:00Z',
     });
   });

@@ -13,6 +13,12 @@ export const aggregateDefinition = z.strictObject({
   field: fieldName.optional(),
   /** Only records whose field takes one of these canonical values count. */
   where: z.record(fieldName, z.array(z.string())).optional(),
+  /**
+   * With sum, min or max: a field that every aggregated record must share (a currency: amounts in
+   * different currencies do not add up). When the records disagree the summary is null, never a
+   * number that means nothing.
+   */
+  requireSame: fieldName.optional(),
   description: z.string().optional(),
 });
 export type AggregateDefinition = z.infer<typeof aggregateDefinition>;
