@@ -51,6 +51,18 @@ export interface SandboxDataset {
 }
 
 /** Starts the three systems; if one fails to start, the others are closed before the error is rethrown. */
+/**
+ * The sandboxes' base URLs under the names the built-in configuration's environment references
+ * read (CRM_URL, ORDERS_URL, SUPPORT_URL): what points a gateway at sandboxes on any ports.
+ */
+export function sandboxEnv(sandboxes: Pick<Sandboxes, 'crm' | 'orders' | 'support'>): NodeJS.ProcessEnv {
+  return {
+    CRM_URL: `${sandboxes.crm.url}/services/data/v58.0`,
+    ORDERS_URL: `${sandboxes.orders.url}/api`,
+    SUPPORT_URL: `${sandboxes.support.url}/api/v2`,
+  };
+}
+
 export async function startSandboxes(options: SandboxesOptions = {}): Promise<Sandboxes> {
   const { latencyMs, ports = {}, host, seed, auth = {}, webhooks = {}, clock } = options;
   const shared = { latencyMs, host, seed, clock };

@@ -153,7 +153,9 @@ function onSignal(stop: (signal: string) => Promise<void>): void {
 /** The gateway (with its registry and admin API), and with `--sandbox` the sandbox systems beside it; nothing stays open when it cannot start. */
 async function start(config: VirtualizationConfig, baseDir: string, port: string | undefined, sandbox: SandboxModeOptions | undefined): Promise<void> {
   const sandboxes = sandbox ? await loadSandboxMode().startSandboxMode(config, sandbox, process.env) : undefined;
-  const runtime = await createRuntime(config, { baseDir, env: process.env, ...(port ? { port: Number(port) } : {}) }).catch(async (error: unknown) => {
+  // Sandboxes on free ports are found through their URLs; a URL the environment sets still wins.
+  const env = sandboxes ? { ...sandboxes.env, ...process.env } : process.env;
+  const runtime = await createRuntime(config, { baseDir, env, ...(port ? { port: Number(port) } : {}) }).catch(async (error: unknown) => {
     // A gateway that cannot start leaves nothing running behind it.
     await sandboxes?.close();
     throw error;

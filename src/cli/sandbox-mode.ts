@@ -3,7 +3,7 @@
  * systems, and the undeclared billing system, beside the gateway. Loaded only when one of those
  * is asked for, so the production entry never loads `sources/`.
  */
-import { startSandboxes, type WebhookTarget } from '../../sources/sandbox';
+import { sandboxEnv, startSandboxes, type WebhookTarget } from '../../sources/sandbox';
 import { startBilling, BILLING_SANDBOX_KEY } from '../../sources/billing/server';
 import { SANDBOX_PORTS } from '../../virtualization.config';
 import type { VirtualizationConfig } from '../config/definition';
@@ -48,6 +48,8 @@ function webhookTargets(config: VirtualizationConfig, env: NodeJS.ProcessEnv): R
 }
 
 export interface SandboxMode {
+  /** The sandboxes' base URLs for the built-in configuration's environment references (they may be on free ports). */
+  readonly env: NodeJS.ProcessEnv;
   /** Points the sandboxes' notifications at the gateway's webhooks, once it listens. */
   notify(gatewayUrl: string): void;
   close(): Promise<void>;
@@ -64,6 +66,7 @@ export async function startSandboxMode(config: VirtualizationConfig, options: Sa
   });
   process.stdout.write(`Sandbox systems: crm ${sandboxes.crm.url}, orders ${sandboxes.orders.url}, support ${sandboxes.support.url}, billing ${billing.url} (not declared)\n`);
   return {
+    env: sandboxEnv(sandboxes),
     notify(gatewayUrl) {
       for (const [source, target] of Object.entries(targets)) target.url = `${gatewayUrl}/webhooks/${source}`;
     },

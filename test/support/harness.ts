@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSandboxes, type SandboxesOptions } from '../../sources/sandbox';
+import { sandboxEnv, startSandboxes, type SandboxesOptions } from '../../sources/sandbox';
 import baseConfig from '../../virtualization.config';
 import type { LimitsInput, RegistryDefinition, VirtualizationConfigInput } from '../../src/config/definition';
 import { validateConfig } from '../../src/config/validate';
@@ -106,13 +106,7 @@ export interface Harness {
 }
 
 /** The sandbox base URLs as the built-in config's environment references expect them. */
-export function sandboxEnv(sandboxes: Sandboxes): NodeJS.ProcessEnv {
-  return {
-    CRM_URL: `${sandboxes.crm.url}/services/data/v58.0`,
-    ORDERS_URL: `${sandboxes.orders.url}/api`,
-    SUPPORT_URL: `${sandboxes.support.url}/api/v2`,
-  };
-}
+export { sandboxEnv };
 
 /** A `configure` that overrides the limits of some sources (the rest of each source's limits stay). */
 export function withLimits(limits: Record<string, LimitsInput>): (config: VirtualizationConfigInput) => VirtualizationConfigInput {
