@@ -233,6 +233,9 @@ export class SourceConnector {
     }
     const call = this.callValues(entity, []);
     const text = textValues(call);
+    const after = request.after;
+    const foreignCursor = (error: unknown, cursor: string): unknown =>
+      error instanceof SourceError && error.code === CODES.SOURCE_REJECTED_REQUEST && error.status === 400 ? new ForeignCursorError(this.name, route, cursor, { cause: error }) : error;
     const pages: PageSource = {
       route,
       fetchPage: (paging, pageSize) => {
@@ -240,23 +243,18 @@ export class SourceConnector {
         const path = buildPathAndQuery(list.path, list.query, text);
         const separator = path.includes('?') ? '&' : '?';
         const body = list.method === 'POST' ? fillBody(list.body ?? {}, call, text) : undefined;
-        return this.http.getJson(`${path}${separator}${params.toString()}`, route, pageSize, observe, body);
+        const answer = this.http.getJson(`${path}${separator}${params.toString()}`, route, pageSize, observe, body);
+        // Only the page that carries the caller's own cursor can be refused for it: a 400 to a later
+        // page (the source's cursor) or to a page-number call is the source's or the definition's.
+        const cursorParam = list.paging.type === 'cursor' ? list.paging.cursorParam : undefined;
+        if (!after || cursorParam === undefined || paging[cursorParam] !== after) return answer;
+        return answer.catch((error: unknown) => Promise.reject(foreignCursor(error, after)));
       },
       rawRecords: (body) => this.rawRecords(body, list.resultPath, route),
       mapRecord: (item) => this.mapRecord(entity, item),
     };
     const paging = list.paging;
-    const after = request.after;
-    try {
-      return await (paging.type === 'page' ? listByPageNumber(this.name, pages, paging, entry.pageSize, request) : listByCursor(pages, paging, entry.pageSize, request));
-    } catch (error) {
-      // Every other part of a list call comes from the definition, so a 400 to a call that carried
-      // the caller's cursor is the source refusing that cursor.
-      if (after && error instanceof SourceError && error.code === CODES.SOURCE_REJECTED_REQUEST && error.status === 400) {
-        throw new ForeignCursorError(this.name, route, after, { cause: error });
-      }
-      throw error;
-    }
+    return paging.type === 'page' ? listByPageNumber(this.name, pages, paging, entry.pageSize, request) : listByCursor(pages, paging, entry.pageSize, request);
   }
 
   close(): Promise<void> {

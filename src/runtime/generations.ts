@@ -47,6 +47,7 @@ export async function createGeneration(config: VirtualizationConfig, deps: { bas
     generation = await generationBuilder({ canonical, env: deps.env, tables, upstreamCache, ...(deps.logger ? { logger: deps.logger } : {}) })(config);
   } catch (error) {
     await upstreamCache.close();
+    await tables.close();
     throw error;
   }
   return {

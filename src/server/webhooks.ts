@@ -39,19 +39,24 @@ export function webhookBodyTooLarge(): VirtualizeError {
 /**
  * The body of a delivery, or `undefined` when it is longer than `MAX_WEBHOOK_BODY_BYTES`. A body
  * declared longer is not read at all; one that grows past the limit without a declared length is
- * drained unbuffered to its end, so that the connection can still carry the 413 back (destroying
- * the request would close the socket before the refusal is written).
+ * read no further: the stream is paused (not destroyed, which would close the socket before the
+ * refusal is written) and the 413 goes out with `connection: close`, so a sender can never hold
+ * the unauthenticated endpoint busy by streaming forever.
  */
 export function readRawBody(request: IncomingMessage): Promise<Buffer | undefined> {
   if (Number(request.headers['content-length'] ?? 0) > MAX_WEBHOOK_BODY_BYTES) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    request.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= MAX_WEBHOOK_BODY_BYTES) chunks.push(chunk);
-    });
-    request.on('end', () => resolve(size > MAX_WEBHOOK_BODY_BYTES ? undefined : Buffer.concat(chunks)));
+      if (size <= MAX_WEBHOOK_BODY_BYTES) return void chunks.push(chunk);
+      request.off('data', onData);
+      request.pause();
+      resolve(undefined);
+    };
+    request.on('data', onData);
+    request.on('end', () => resolve(Buffer.concat(chunks)));
     request.on('error', reject);
   });
 }

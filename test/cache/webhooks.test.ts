@@ -175,7 +175,7 @@ describe('webhook invalidation', () => {
     const refused = await deliver(body, `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`);
     expect(refused.status).toBe(413);
     expect(codesOf(refused.body)).toEqual(['REQUEST_TOO_LARGE']);
-    // Without a declared length (chunked), the body is drained, and refused the same way.
+    // Without a declared length (chunked), the body is read no further than the limit, and refused the same way.
     const chunked = await fetch(`${h.server.url}/webhooks/orders`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
