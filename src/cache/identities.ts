@@ -98,11 +98,16 @@ export function isEntityRef(value: unknown): value is EntityRef {
   return typeof ref.entity === 'string' && typeof ref.field === 'string' && typeof ref.value === 'string';
 }
 
-/** The records `ref` names, from the source that owns its entity; none when that entity has no lookup by the field. */
+/**
+ * The records `ref` names, from the source that owns its entity; none when that entity has no
+ * lookup by the field. A source that fails throws: the identities it would have named are
+ * unknown, so the change must not be reported applied (the sender delivers it again).
+ */
 async function fetchRecords(ref: EntityRef, catalog: Catalog, connectors: ReadonlyMap<string, SourceConnector>) {
   const lookup = catalog.entities.get(ref.entity)?.lookups.get(ref.field);
   const connector = lookup && connectors.get(lookup.source);
   if (!lookup || !connector) return [];
   const found = (await connector.lookup(lookup.entity, lookup.field, [ref.value])).get(ref.value);
-  return Array.isArray(found) ? found : [];
+  if (found instanceof Error) throw found;
+  return found ?? [];
 }

@@ -157,9 +157,12 @@ export class WebhookReceiver {
     try {
       refs = await identitiesOf({ entity: event.entity, field: event.field, value: String(event.key) }, this.gateway.catalog, this.gateway.store, this.gateway.connectors);
     } catch (error) {
-      // Not applied: a retried delivery must be applied then.
+      // Not applied: a retried delivery must be applied then. A source that failed while the
+      // change was followed to the records it names answers 503 (never its field-error 200), so
+      // that the sender delivers the change again.
       this.applied.delete(id);
-      throw error;
+      if (!(error instanceof VirtualizeError) || !error.code.startsWith('SOURCE_')) throw error;
+      throw new VirtualizeError(error.code, `The change was not applied: ${error.message}. Deliver it again.`, { ...error.data }, { status: 503, cause: error });
     }
     const dropped = this.invalidate(refs);
     await this.onInvalidate(refs);

@@ -122,7 +122,7 @@ export class GatewayMetrics {
    */
   constructor(
     breakerStates: () => Iterable<readonly [source: string, state: BreakerState]>,
-    readonly cache: CacheCounters = new CacheCounters(),
+    readonly cache: CacheCounters,
   ) {
     new Gauge({
       name: METRIC.breakerState,

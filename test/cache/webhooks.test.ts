@@ -236,3 +236,19 @@ describe('webhook timestamp tolerance, on a clock the test moves', () => {
     expect((await deliver(beyond.body, beyond.signature, timed)).status).toBe(202);
   });
 });
+
+describe('a change whose records cannot be read', () => {
+  it('answers 503 with the source code while the source is down, and applies the same delivery once it is back', async () => {
+    const delivery = signedDelivery(SECRET, notice, 'source-down-1');
+    await h.sandboxes.orders.setKnobs({ outageMs: 60_000 });
+    try {
+      const refused = await deliver(delivery.body, delivery.signature);
+      expect(refused.status).toBe(503);
+      expect(codesOf(refused.body)).toEqual(['SOURCE_UNAVAILABLE']);
+    } finally {
+      await h.sandboxes.orders.setKnobs({ outageMs: 0 });
+      await h.sandboxes.orders.listening();
+    }
+    expect((await deliver(delivery.body, delivery.signature)).status).toBe(202);
+  });
+});
