@@ -13,7 +13,7 @@ import { defineConfig, env } from './src/config/define-config';
 export const SANDBOX_PORTS = { crm: 4101, orders: 4102, support: 4103, billing: 4104 } as const;
 
 export default defineConfig({
-  server: { port: Number(process.env.PORT ?? 4000), host: process.env.HOST ?? '0.0.0.0' },
+  server: { port: Number(process.env.PORT ?? 4000), host: process.env.HOST ?? '127.0.0.1' },
   schemaDir: 'schema',
 
   sources: {

@@ -7,7 +7,7 @@ import { PROJECT_ROOT } from './support/harness';
  * below it and never one above: connectors know nothing of federation, the engine nothing of the
  * server, and only the composition root (runtime) and the command (cli) see everything.
  */
-const ROOMS = ['time', 'errors', 'config', 'catalog', 'connectors', 'telemetry', 'mapping', 'cache', 'federation', 'guard', 'registry', 'server', 'runtime', 'cli'] as const;
+const ROOMS = ['time', 'errors', 'config', 'catalog', 'connectors', 'telemetry', 'mapping', 'cache', 'federation', 'guard', 'auth', 'registry', 'server', 'runtime', 'cli'] as const;
 
 /** About the length past which a file is doing more than one job. */
 const MAX_LINES = 450;

@@ -52,4 +52,14 @@ export {
   type ShapeLimits,
   type GuardDefinition,
 } from './definition/guard';
+export {
+  scopeName,
+  jwtAlgorithm,
+  jwtIssuerDefinition,
+  clientAuthDefinition,
+  type JwtIssuerDefinition,
+  type ClientAuthDefinition,
+  type PolicyCaller,
+  type PolicyDecider,
+} from './definition/client-auth';
 export { configDefinition, type VirtualizationConfig, type VirtualizationConfigInput } from './definition/config';

@@ -10,6 +10,7 @@ import { QueryCostGuard } from '../guard/query-cost-guard';
 import { useQueryCost } from '../guard/use-query-cost';
 import { shapeLimitError } from '../guard/guard-errors';
 import { useShapeLimits } from '../guard/use-shape-limits';
+import type { Caller } from '../auth/caller';
 import type { LiveGateway, PinnedGeneration } from '../registry/live-gateway';
 import { ADMIN_PREFIX, type AdminApi } from './admin-api';
 import type { Logger } from '../telemetry/logger';
@@ -50,6 +51,8 @@ export interface GatewayServerOptions {
 /** What each request carries into yoga: the generation (schema and connectors) it runs on to the end. */
 export interface GatewayServerContext {
   generation: PinnedGeneration;
+  /** Who calls, decided before yoga parses anything (src/auth/). */
+  caller: Caller;
 }
 
 export interface GatewayServer {
@@ -98,6 +101,12 @@ function sendRefusal(response: ServerResponse, refusal: VirtualizeError, extraHe
   response.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...extraHeaders });
   response.end(body);
 }
+
+/**
+ * Until client authentication is wired in (src/auth/), every request runs as one caller with no
+ * identity: the behaviour the gateway has always had.
+ */
+const UNCHECKED_CALLER: Caller = { kind: 'anonymous', clientId: 'anonymous:unchecked', subject: undefined, tenant: undefined, keyId: undefined, issuer: undefined, scopes: new Set(), claims: {} };
 
 /** A budget store that fails is reported at most this often; requests meanwhile run uncharged. */
 const BUDGET_WARNING_INTERVAL_MS = 10_000;
@@ -223,7 +232,7 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
     if (draining) response.setHeader('connection', 'close');
     const generation = live.pin();
     response.once('close', generation.release);
-    void yoga(request, response, { generation });
+    void yoga(request, response, { generation, caller: UNCHECKED_CALLER });
   });
 
   await new Promise<void>((resolve, reject) => {

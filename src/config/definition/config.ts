@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { cacheDefinition } from './cache';
+import { clientAuthDefinition } from './client-auth';
 import { guardDefinition } from './guard';
 import { mappingDefinition } from './mappings';
 import { identifier } from './names';
@@ -11,9 +12,10 @@ export const configDefinition = z.strictObject({
   server: z
     .strictObject({
       port: z.number().int().min(0).max(65_535).default(4000),
-      host: z.string().default('0.0.0.0'),
+      /** Loopback unless told otherwise: a gateway in front of customer data listens on every interface only when asked (HOST=0.0.0.0). */
+      host: z.string().default('127.0.0.1'),
     })
-    .default({ port: 4000, host: '0.0.0.0' }),
+    .default({ port: 4000, host: '127.0.0.1' }),
   /** Where the canonical schema's SDL files live (relative to the config file). */
   schemaDir: z.string().default('schema'),
   sources: z.record(identifier, sourceDefinition),
@@ -23,6 +25,8 @@ export const configDefinition = z.strictObject({
   /** Operations offered in GraphiQL; the first is the default tab. */
   examples: z.array(z.strictObject({ name: z.string(), query: z.string(), variables: z.string().optional() })).default([]),
   registry: registryDefinition.prefault({}),
+  /** Who may call `/graphql` and what each caller may see (`src/auth/`). */
+  auth: clientAuthDefinition.prefault({}),
 });
 export type VirtualizationConfig = z.infer<typeof configDefinition>;
 export type VirtualizationConfigInput = z.input<typeof configDefinition>;
