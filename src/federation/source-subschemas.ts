@@ -115,7 +115,7 @@ function addEntity(plan: Plan, catalogEntity: CatalogEntity): void {
     const name = roots.many;
     const arg = argName(name, `${entity.key}s`);
     builder.addField('Query', name, {
-      sdl: canonicalRoot(name) ? fieldSdl(canonicalRoot(name)!) : `${describe(`${entityName} records by ${entity.key}, in the order asked; null for each that does not exist.`)}${name}(${arg}: [${keyType}!]!): [${entityName}]!`,
+      sdl: canonicalRoot(name) ? fieldSdl(canonicalRoot(name)!) : `${describe(`${entityName} records by ${entity.key}, in the order asked; null for each that does not exist, and null as a whole when ${sourceName} failed.`)}${name}(${arg}: [${keyType}!]!): [${entityName}]`,
       resolve: async (_parent, args, context) => {
         const keys = (args[arg] as unknown[]).map(String);
         const found = await federationContext(context).loaders.loadEach(keyLoader, keys);
@@ -170,7 +170,7 @@ function addList(plan: Plan, builder: SubschemaBuilder, catalogEntity: CatalogEn
       const canonical = plan.canonical.field(entityName, filter.field);
       return `${arg}: ${namedTypeOf(canonical ? print(canonical.type) : fieldType)}`;
     });
-    sdl = `${describe(`A page of ${entityName} records.`)}${name}(first: Int = 20, after: String${filterArgs.map((a) => `, ${a}`).join('')}): ${connection}!`;
+    sdl = `${describe(`A page of ${entityName} records; null when ${catalogEntity.source} failed.`)}${name}(first: Int = 20, after: String${filterArgs.map((a) => `, ${a}`).join('')}): ${connection}`;
   }
   builder.addField('Query', name, {
     sdl,
