@@ -43,7 +43,7 @@ export async function startVirtualize(
   try {
     // Logged as in production (JSON lines, written asynchronously), into /dev/null rather than onto the benchmark's console.
     const logs = { app: createLogger('app', destinationOf('/dev/null')!), audit: createLogger('audit', destinationOf('/dev/null')!) };
-    const runtime = await createRuntime(config, { baseDir: PROJECT_ROOT, env: sandboxEnv(sandboxes), shutdownGraceMs: 2_000, logs });
+    const runtime = await createRuntime(config, { baseDir: PROJECT_ROOT, env: sandboxEnv(sandboxes), sandbox: true, shutdownGraceMs: 2_000, logs });
     return { name: options.name ?? 'virtualize', url: `${runtime.url}/graphql`, close: () => runtime.close().finally(removeRegistry) };
   } catch (error) {
     removeRegistry();

@@ -155,7 +155,7 @@ async function start(config: VirtualizationConfig, baseDir: string, port: string
   const sandboxes = sandbox ? await loadSandboxMode().startSandboxMode(config, sandbox, process.env) : undefined;
   // Sandboxes on free ports are found through their URLs; a URL the environment sets still wins.
   const env = sandboxes ? { ...sandboxes.env, ...process.env } : process.env;
-  const runtime = await createRuntime(config, { baseDir, env, ...(port ? { port: Number(port) } : {}) }).catch(async (error: unknown) => {
+  const runtime = await createRuntime(config, { baseDir, env, sandbox: sandboxes !== undefined, ...(port ? { port: Number(port) } : {}) }).catch(async (error: unknown) => {
     // A gateway that cannot start leaves nothing running behind it.
     await sandboxes?.close();
     throw error;

@@ -68,6 +68,7 @@ export const ERROR_CODES = {
   WEBHOOK_SIGNATURE_INVALID: entry({ status: 401, retryable: false, meaning: "a webhook delivery's signature header is missing or is not the HMAC-SHA256 of its body with the source's secret (cache.webhooks.secrets)" }),
   WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE: entry({ status: 401, retryable: false, meaning: "a webhook event's occurredAt is further than cache.webhooks.toleranceMs from the gateway's clock (a late or replayed delivery, or a clock that drifted)" }),
   WEBHOOK_EVENT_INVALID: entry({ status: 400, retryable: false, meaning: 'a signed webhook body is not JSON, or not a change event { id, type, occurredAt, entity, field, key }' }),
+  WEBHOOK_RATE_LIMITED: entry({ status: 429, retryable: true, meaning: "the source's webhook events need more identity resolutions than cache.webhooks.resolveRate allows: the event was applied to what the gateway knows without calling a source; deliver it again after Retry-After seconds for the rest" }),
 
   // Never sent over HTTP: the gateway refuses to start, or a tool refuses its input.
   INVALID_DEFINITION: entry({ status: null, retryable: false, meaning: 'the configuration or a definition does not fit the definition schema or its references; every problem is listed with its path' }),
@@ -75,6 +76,7 @@ export const ERROR_CODES = {
   INVALID_COST_DIRECTIVE: entry({ status: null, retryable: false, meaning: 'an @cost or @listSize in schema/ is malformed, or does not fit the served schema' }),
   SCHEMA_COVERAGE: entry({ status: null, retryable: false, meaning: 'the canonical schema declares a type or field that no source serves' }),
   UNREACHABLE: entry({ status: null, retryable: true, meaning: 'the CLI could not reach the admin API at the given URL: is the gateway running?' }),
+  WEBHOOK_SECRET_UNSAFE: entry({ status: null, retryable: false, meaning: "outside sandbox mode, a webhook's secret (cache.webhooks.secrets) is unset or is the default the configuration publishes: set its variable to a secret of your own, or remove the webhook" }),
 
   // Inside the gateway: a connector policy's refusal, which the client sees as a SOURCE_ code.
   VIRTUALIZE_BREAKER_OPEN: entry({ status: null, retryable: true, meaning: "the source's circuit breaker is open or probing: the call never left the gateway (SOURCE_UNAVAILABLE)" }),

@@ -13,7 +13,7 @@ import { Registry } from '../registry/registry';
 import { registryLogTo, type RegistryLog } from '../registry/registry-log';
 import { createAdminApi } from '../server/admin-api';
 import { startGatewayServer, type GatewayServerContext } from '../server/gateway-server';
-import { WebhookReceiver } from '../server/webhooks';
+import { requireWebhookSecrets, WebhookReceiver } from '../server/webhooks';
 import { defaultAuditLogger, defaultLogger, type Logger } from '../telemetry/logger';
 import { CacheCounters, GatewayMetrics } from '../telemetry/metrics';
 import type { Clock, TimerClock } from '../time/clock';
@@ -49,6 +49,12 @@ export interface RuntimeDeps {
   clock?: Clock;
   /** The clock of the sources' policies (backoff, breaker, rate limit, token lifetime); default the process's. */
   sourceClock?: TimerClock;
+  /**
+   * Sandbox mode (`start --sandbox`, and the tests and benchmarks that run the sandboxes): the
+   * sandbox's published development secrets may be in use. Outside it, a webhook whose secret is
+   * unset or that published default refuses to start.
+   */
+  sandbox?: boolean;
 }
 
 /** A running gateway process: its address, the parts tests and operators reach, and how to stop it. */
@@ -76,6 +82,8 @@ export interface Runtime {
  */
 export async function createRuntime(config: VirtualizationConfig, deps: RuntimeDeps): Promise<Runtime> {
   const { baseDir, env } = deps;
+  // Before anything opens: a webhook anyone could sign does not start by accident.
+  if (!deps.sandbox) requireWebhookSecrets(config.cache.webhooks, env);
   const teardown = new Teardown();
   try {
     // Telemetry first, so that every part below reports from its first moment: the logs, and the
@@ -136,7 +144,7 @@ export async function createRuntime(config: VirtualizationConfig, deps: RuntimeD
     // Webhooks: an invalidation applied here goes to the shared tier, which tells every replica;
     // one applied on any replica reaches this one's local memory through it.
     const shared = upstreamCache.shared;
-    const webhooks = new WebhookReceiver({ gateway: live, responses: responseCache, logger: logs.app, env, ...clock, ...(shared ? { onInvalidate: (refs) => shared.invalidate(refs) } : {}) });
+    const webhooks = new WebhookReceiver({ gateway: live, responses: responseCache, logger: logs.app, env, onResolution: metrics.recordWebhookResolution, ...clock, ...(shared ? { onInvalidate: (refs) => shared.invalidate(refs) } : {}) });
     shared?.onInvalidate((refs) => webhooks.applyShared(refs));
 
     // The HTTP server last: nothing answers before every part it calls exists.

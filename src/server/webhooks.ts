@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { LRUCache } from 'lru-cache';
 import { entitiesOf, identitiesOf, valuesOf, type EntityRef } from '../cache/identities';
 import type { ResponseStore } from '../cache/response-cache';
+import type { CacheDefinition } from '../config/definition';
 import { resolveEnv } from '../config/env';
 import { CODES, VirtualizeError, type ErrorCode } from '../errors';
 import type { Gateway } from '../federation/gateway';
@@ -61,6 +62,28 @@ export function readRawBody(request: IncomingMessage): Promise<Buffer | undefine
   });
 }
 
+/**
+ * Outside sandbox mode, refuses to start when a declared webhook's secret is unset or is the
+ * default its reference carries: that default is published with the configuration (the sandbox's
+ * development secret), so anyone could sign deliveries with it and have the gateway call the
+ * sources for each one.
+ */
+export function requireWebhookSecrets(webhooks: CacheDefinition['webhooks'], env: NodeJS.ProcessEnv): void {
+  const unsafe = Object.entries(webhooks.secrets).flatMap(([source, ref]) => {
+    if (typeof ref === 'string') return [];
+    const value = env[ref.env];
+    if (value === undefined || value === '') return [`${source} (${ref.env} is not set${ref.default === undefined ? '' : '; its default is the published sandbox secret'})`];
+    if (ref.default !== undefined && value === ref.default) return [`${source} (${ref.env} holds the published sandbox secret)`];
+    return [];
+  });
+  if (unsafe.length === 0) return;
+  throw new VirtualizeError(
+    CODES.WEBHOOK_SECRET_UNSAFE,
+    `Refusing to start: the webhook secret of ${unsafe.join(', ')} is not a secret of your own. Set each variable to a long random value shared with its source, or remove the source from cache.webhooks.secrets. (virtualize start --sandbox uses the sandbox secrets.)`,
+    { sources: Object.keys(webhooks.secrets) },
+  );
+}
+
 export function signatureOf(secret: string, body: string | Buffer): string {
   return createHmac('sha256', secret).update(body).digest('hex');
 }
@@ -96,6 +119,34 @@ export interface WebhookReceiverOptions {
   onInvalidate?: (refs: EntityRef[]) => Promise<void>;
   /** What an event's timestamp is checked against (`wallNow()`) and applied ids age on (`now()`); default the process's clocks. */
   clock?: Clock;
+  /** Told of each event's identity resolution (`/metrics`). */
+  onResolution?: (source: string, outcome: ResolutionOutcome) => void;
+}
+
+export type ResolutionOutcome = 'resolved' | 'coalesced' | 'rate_limited';
+
+/** A token bucket per webhook source: how many identity resolutions may start now. */
+class ResolveRate {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(
+    private readonly rate: CacheDefinition['webhooks']['resolveRate'],
+    private readonly clock: Clock,
+  ) {}
+
+  /** Takes a token for `source`, or says in how many milliseconds one will be there. */
+  take(source: string): number {
+    const now = this.clock.now();
+    const bucket = this.buckets.get(source) ?? { tokens: this.rate.burst, at: now };
+    bucket.tokens = Math.min(this.rate.burst, bucket.tokens + ((now - bucket.at) * this.rate.perSecond) / 1000);
+    bucket.at = now;
+    this.buckets.set(source, bucket);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil(((1 - bucket.tokens) * 1000) / this.rate.perSecond);
+  }
 }
 
 export class WebhookReceiver {
@@ -106,6 +157,14 @@ export class WebhookReceiver {
   private readonly env: NodeJS.ProcessEnv;
   private readonly onInvalidate: (refs: EntityRef[]) => Promise<void>;
   private readonly clock: Clock;
+  /**
+   * Identity resolutions by record (source, entity, field, key), kept for `coalesceMs` from their
+   * start: events about one record meanwhile share one resolution instead of calling the sources
+   * again. A resolution that fails is dropped at once, so that a redelivery tries again.
+   */
+  private readonly resolutions: LRUCache<string, Promise<EntityRef[]>>;
+  private readonly rate: ResolveRate;
+  private readonly onResolution: (source: string, outcome: ResolutionOutcome) => void;
 
   constructor(options: WebhookReceiverOptions) {
     this.gateway = options.gateway;
@@ -117,6 +176,11 @@ export class WebhookReceiver {
     const tolerance = this.gateway.config.cache.webhooks.toleranceMs;
     // An id older than twice the tolerance could only come with a refused timestamp.
     this.applied = new LRUCache<string, true>({ max: 100_000, ttl: 2 * tolerance, perf: this.clock });
+    const { coalesceMs, resolveRate } = this.gateway.config.cache.webhooks;
+    // At most one entry per resolution the rate lets start within the window, per source.
+    this.resolutions = new LRUCache<string, Promise<EntityRef[]>>({ max: 10_000, ttl: Math.max(coalesceMs, 1), perf: this.clock });
+    this.rate = new ResolveRate(resolveRate, this.clock);
+    this.onResolution = options.onResolution ?? (() => undefined);
   }
 
   /**
@@ -153,10 +217,12 @@ export class WebhookReceiver {
       return { status: 200, body: { status: 'duplicate' } };
     }
     this.applied.set(id, true);
+    const changed: EntityRef = { entity: event.entity, field: event.field, value: String(event.key) };
     let refs: EntityRef[];
     try {
-      refs = await identitiesOf({ entity: event.entity, field: event.field, value: String(event.key) }, this.gateway.catalog, this.gateway.store, this.gateway.connectors);
+      refs = await this.resolve(source, changed, event.id);
     } catch (error) {
+      if (error instanceof VirtualizeError && error.code === CODES.WEBHOOK_RATE_LIMITED) throw error;
       // Not applied: a retried delivery must be applied then. A source that failed while the
       // change was followed to the records it names answers 503 (never its field-error 200), so
       // that the sender delivers the change again.
@@ -168,6 +234,45 @@ export class WebhookReceiver {
     await this.onInvalidate(refs);
     this.logger.info({ source, event: event.id, type: event.type, identities: refs.length, ...dropped }, 'webhook applied');
     return { status: 202, body: { status: 'applied', ...dropped } };
+  }
+
+  /**
+   * Every value that names the changed record, shared with the events about the same record
+   * within `coalesceMs`. A new resolution takes a token of the source's `resolveRate`; without
+   * one, what the gateway knows without calling a source (the record's own value, its crosswalk
+   * partners and normalized field keys) is dropped here and everywhere, and the delivery is
+   * refused with 429 and `Retry-After`, not counted as applied, so that its redelivery completes it.
+   */
+  private async resolve(source: string, changed: EntityRef, eventId: string): Promise<EntityRef[]> {
+    const key = JSON.stringify([source, changed.entity, changed.field, changed.value]);
+    const shared = this.resolutions.get(key);
+    if (shared) {
+      this.onResolution(source, 'coalesced');
+      return shared;
+    }
+    const waitMs = this.rate.take(source);
+    if (waitMs > 0) {
+      this.onResolution(source, 'rate_limited');
+      this.applied.delete(`${source}\u0000${eventId}`);
+      const known = await identitiesOf(changed, this.gateway.catalog, this.gateway.store, new Map());
+      const dropped = this.invalidate(known);
+      await this.onInvalidate(known);
+      const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
+      this.logger.warn({ source, event: eventId, identities: known.length, ...dropped, retryAfterSeconds: retryAfter }, 'webhook rate limited; applied to what is known');
+      throw new VirtualizeError(
+        CODES.WEBHOOK_RATE_LIMITED,
+        `Source ${source} sends more changes than cache.webhooks.resolveRate lets the gateway follow through the other systems (${this.gateway.config.cache.webhooks.resolveRate.perSecond} per second). The change was applied to what the gateway knows without calling a source; deliver it again in ${retryAfter} s for the rest.`,
+        { source, retryAfterSeconds: retryAfter },
+        { headers: { 'retry-after': String(retryAfter) } },
+      );
+    }
+    this.onResolution(source, 'resolved');
+    const resolution = identitiesOf(changed, this.gateway.catalog, this.gateway.store, this.gateway.connectors);
+    this.resolutions.set(key, resolution);
+    resolution.catch(() => {
+      if (this.resolutions.get(key) === resolution) this.resolutions.delete(key);
+    });
+    return resolution;
   }
 
   /**

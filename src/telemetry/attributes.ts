@@ -68,6 +68,7 @@ export const METRIC = {
   breakerState: 'virtualize_breaker_state',
   operations: 'virtualize_operations_total',
   operationDuration: 'virtualize_operation_duration_seconds',
+  webhookResolutions: 'virtualize_webhook_resolutions_total',
 } as const;
 
 export const LABEL = {

@@ -108,6 +108,13 @@ export class GatewayMetrics {
     labelNames: [LABEL.operation, LABEL.type, LABEL.outcome],
     registers: [this.registry],
   });
+  /** `outcome` is `resolved` (upstream calls made), `coalesced` (shared another event's) or `rate_limited`. */
+  private readonly webhookResolutions = new Counter({
+    name: METRIC.webhookResolutions,
+    help: "Identity resolutions of webhook events by source and outcome: resolved (followed through the sources), coalesced (shared a resolution of the same record), rate_limited (beyond cache.webhooks.resolveRate: applied to what is known, answered 429).",
+    labelNames: [LABEL.source, LABEL.outcome],
+    registers: [this.registry],
+  });
   private readonly operationDuration = new Histogram({
     name: METRIC.operationDuration,
     help: 'Duration of GraphQL operations by name and type, in seconds.',
@@ -149,6 +156,10 @@ export class GatewayMetrics {
     this.operationDuration.observe({ [LABEL.operation]: name, [LABEL.type]: operation.type }, operation.seconds);
     if (operation.cost !== undefined) this.queryCost.observe(operation.cost);
   }
+
+  readonly recordWebhookResolution = (source: string, outcome: 'resolved' | 'coalesced' | 'rate_limited'): void => {
+    this.webhookResolutions.inc({ [LABEL.source]: source, [LABEL.outcome]: outcome });
+  };
 
   /** The Prometheus text exposition of the gateway's and the process's metrics. */
   async exposition(): Promise<{ contentType: string; text: string }> {

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandboxes } from '../../sources/sandbox';
+import { TEST_WEBHOOK_SECRETS } from '../support/gateway-process';
 import { PROJECT_ROOT, sandboxEnv } from '../support/harness';
 
 // The compiled command, as users run it (`npm test` builds first).
@@ -47,7 +48,7 @@ describe('virtualize command', () => {
     const child = spawn(process.execPath, ['--require', hook, BIN, 'start', '--port', '0'], {
       cwd: PROJECT_ROOT,
       // DATABASE_URL off: the registry's file store (read-only here) instead of CI's shared database.
-      env: { ...process.env, ...sandboxEnv(sandboxes), HOST: '127.0.0.1', DATABASE_URL: '' },
+      env: { ...process.env, ...sandboxEnv(sandboxes), ...TEST_WEBHOOK_SECRETS, HOST: '127.0.0.1', DATABASE_URL: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     try {

@@ -38,12 +38,20 @@ module.exports = { ...base, registry: { ...base.registry, egress: { allowedHosts
   return { file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** Secrets for the built-in configuration's webhooks, other than the sandbox defaults it publishes. */
+export const TEST_WEBHOOK_SECRETS = {
+  CRM_WEBHOOK_SECRET: 'test-process-crm-webhook-secret',
+  ORDERS_WEBHOOK_SECRET: 'test-process-orders-webhook-secret',
+  SUPPORT_WEBHOOK_SECRET: 'test-process-support-webhook-secret',
+} as const;
+
 /** Runs `virtualize start` (the compiled command, as users run it) on a free loopback port. */
 export async function startGatewayProcess(args: string[], env: NodeJS.ProcessEnv): Promise<GatewayProcess> {
   const child = spawn(process.execPath, [BIN, 'start', '--port', '0', '--root', PROJECT_ROOT, ...args], {
     cwd: PROJECT_ROOT,
     // The file store unless the test says otherwise: CI's DATABASE_URL is for tests that make their own schema.
-    env: { ...process.env, HOST: '127.0.0.1', DATABASE_URL: '', ...env },
+    // Webhook secrets of its own: outside sandbox mode the built-in configuration's published defaults refuse to start.
+    env: { ...process.env, HOST: '127.0.0.1', DATABASE_URL: '', ...TEST_WEBHOOK_SECRETS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

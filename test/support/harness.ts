@@ -73,7 +73,8 @@ export async function startTestRuntime(
   const registry = { ...input.registry, store: store ?? { kind: 'file' as const, dir: tempDir! } };
   try {
     const config = validateConfig({ ...input, server: { port: 0, host: '127.0.0.1' }, registry });
-    const runtime = await createRuntime(config, { baseDir: PROJECT_ROOT, port: 0, host: '127.0.0.1', ...deps });
+    // Sandbox mode unless the test says otherwise: these gateways call the sandboxes, with their published secrets.
+    const runtime = await createRuntime(config, { baseDir: PROJECT_ROOT, port: 0, host: '127.0.0.1', sandbox: true, ...deps });
     let closing: Promise<void> | undefined;
     return {
       ...runtime,

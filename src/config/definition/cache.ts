@@ -71,8 +71,27 @@ export const cacheDefinition = z.strictObject({
       signatureHeader: z.string().default('x-virtualize-signature'),
       /** How far an event's `occurredAt` may lie from now, in milliseconds. */
       toleranceMs: z.number().int().positive().default(300_000),
-      /** Per source: the shared secret, by environment reference. */
+      /**
+       * Per source: the shared secret, by environment reference. Outside sandbox mode the variable
+       * must be set, to something else than the reference's default (the sandbox's published value).
+       */
       secrets: z.record(z.string(), stringOrEnv).default({}),
+      /**
+       * Events about the same record (source, entity, field, key) within this long share one
+       * identity resolution, the few upstream calls that follow a change through the mappings.
+       */
+      coalesceMs: z.number().int().min(0).max(60_000).default(1_000),
+      /**
+       * Per source, identity resolutions that may start per second, and at once (`burst`). An event
+       * beyond it is applied to what is known without calling a source and answered 429 with
+       * `Retry-After`, so that its sender delivers it again for the whole resolution.
+       */
+      resolveRate: z
+        .strictObject({
+          perSecond: z.number().positive().max(10_000).default(5),
+          burst: z.number().int().positive().max(10_000).default(20),
+        })
+        .prefault({}),
     })
     .prefault({}),
 });
