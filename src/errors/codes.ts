@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   LENGTH_REQUIRED: entry({ status: 411, retryable: false, meaning: 'a GraphQL POST came without Content-Length: send the body with its length' }),
   REQUEST_TOO_LARGE: entry({ status: 413, retryable: false, meaning: 'the request body is longer than guard.limits.requestBytes (a webhook delivery, than 64 KiB): send fewer or shorter variables, or split the request' }),
   BATCH_LIMIT_EXCEEDED: entry({ status: 413, retryable: false, meaning: 'a batch holds more operations than guard.limits.batchedOperations: send the rest in further requests' }),
+  JSON_LIMIT_EXCEEDED: entry({ status: 400, retryable: false, meaning: "the request's JSON (its variables or extensions) nests deeper than guard.limits.jsonDepth, or holds a string longer than guard.limits.jsonStringLength; refused before anything reads it" }),
   BAD_REQUEST: entry({ status: 400, retryable: false, meaning: 'the HTTP request is not a GraphQL request (a body that is not JSON, no query, a mutation sent with GET, answered 405; a JSON body with no query answers 200 to application/json clients); raised by graphql-yoga' }),
 
   // Refused before execution: the document.
@@ -41,6 +42,7 @@ export const ERROR_CODES = {
   ALIAS_LIMIT_EXCEEDED: entry({ status: 400, spec: true, retryable: false, meaning: 'the document has more aliases than guard.limits.aliases: fetch many records through one list field' }),
   DIRECTIVE_LIMIT_EXCEEDED: entry({ status: 400, spec: true, retryable: false, meaning: 'the document has more directives than guard.limits.directives' }),
   FRAGMENT_LIMIT_EXCEEDED: entry({ status: 400, spec: true, retryable: false, meaning: 'the document has more fragments than guard.limits.fragments' }),
+  EXPANDED_SELECTION_LIMIT_EXCEEDED: entry({ status: 400, spec: true, retryable: false, meaning: 'the operation has more selections than guard.limits.expandedSelections once its fragments are spread (a fragment spread many times, directly or through others): spread each fragment once' }),
   FRAGMENT_CYCLE: entry({ status: 400, spec: true, retryable: false, meaning: 'a fragment spreads itself, directly or through others' }),
   SLICING_ARGUMENT_REQUIRED: entry({ status: 400, spec: true, retryable: false, meaning: 'a list field that must be sized (customers) got none, or more than one, of its slicing arguments' }),
   COST_LIMIT_EXCEEDED: entry({ status: 400, spec: true, retryable: false, meaning: 'the query is priced above guard.maxCost, or would call a source more than its limits.maxCallsPerRequest; nothing ran' }),

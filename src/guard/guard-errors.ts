@@ -15,6 +15,9 @@ export const SHAPE_CODES = {
   directives: CODES.DIRECTIVE_LIMIT_EXCEEDED,
   tokens: CODES.TOKEN_LIMIT_EXCEEDED,
   fragments: CODES.FRAGMENT_LIMIT_EXCEEDED,
+  expandedSelections: CODES.EXPANDED_SELECTION_LIMIT_EXCEEDED,
+  jsonDepth: CODES.JSON_LIMIT_EXCEEDED,
+  jsonStringLength: CODES.JSON_LIMIT_EXCEEDED,
   batchedOperations: CODES.BATCH_LIMIT_EXCEEDED,
   requestBytes: CODES.REQUEST_TOO_LARGE,
 } as const satisfies Record<keyof ShapeLimits, string>;
@@ -25,6 +28,9 @@ const SHAPE_HINTS: Record<keyof ShapeLimits, string> = {
   directives: 'Use fewer @skip/@include directives: select the fields you want instead.',
   tokens: 'Shorten the document: pass long lists of values as variables.',
   fragments: 'Use fewer, larger fragments.',
+  expandedSelections: 'Spread each fragment where its fields are needed, once: a fragment spread several times, directly or through other fragments, multiplies its selections.',
+  jsonDepth: 'Nest the variables and extensions less deeply.',
+  jsonStringLength: 'Send shorter strings, or split the values over several requests.',
   batchedOperations: 'Send the other operations in further requests.',
   requestBytes: 'Send fewer or shorter variables, or split the request.',
 };

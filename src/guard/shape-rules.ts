@@ -3,6 +3,7 @@ import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { Kind, NoFragmentCyclesRule, type GraphQLError, type ValidationContext, type ValidationRule } from 'graphql';
 import type { ShapeLimits } from '../config/definition';
+import { describeCount, ExpandedSize } from './expanded-size';
 import { fragmentCycle, shapeLimitExceeded } from './guard-errors';
 
 type DocumentLimit = 'depth' | 'aliases' | 'directives';
@@ -25,14 +26,32 @@ const maxFragmentsRule =
     },
   });
 
+/** Selections of each operation once its fragments are spread, counted without spreading them (see ExpandedSize). */
+const maxExpandedSelectionsRule =
+  (n: number): ValidationRule =>
+  (context) => {
+    const size = new ExpandedSize((name) => context.getFragment(name));
+    return {
+      OperationDefinition(operation) {
+        const found = size.of(operation.selectionSet);
+        if (found > n) {
+          const name = operation.name ? `Operation ${operation.name.value}` : 'The operation';
+          context.reportError(shapeLimitExceeded('expandedSelections', n, `${name} has ${describeCount(found)} selections once its fragments are spread, above the limit of ${n}.`));
+        }
+        return false;
+      },
+    };
+  };
+
 /** graphql-js's own fragment cycle check, reported with its own code. */
 const fragmentCyclesRule: ValidationRule = (context) =>
   NoFragmentCyclesRule(Object.create(context, { reportError: { value: (error: GraphQLError) => context.reportError(fragmentCycle(error)) } }) as ValidationContext);
 
 /**
  * The limits on a document's shape, as validation rules: depth (fragments add no level;
- * introspection is not counted), aliases, directives (GraphQL Armor's rules) and fragments, plus
- * fragment cycles. They run before the schema's own validation, so that an abusive document gets
+ * introspection is not counted), aliases, directives (GraphQL Armor's rules), fragments and the
+ * selections of each operation once its fragments are spread, plus fragment cycles. Every rule
+ * here counts a fragment once and reuses its count, so none of them walks an expansion. They run before the schema's own validation, so that an abusive document gets
  * these few errors rather than one per offending field.
  */
 export function shapeRules(limits: ShapeLimits): ValidationRule[] {
@@ -41,6 +60,7 @@ export function shapeRules(limits: ShapeLimits): ValidationRule[] {
     maxAliasesRule(armorOptions('aliases', limits.aliases)),
     maxDirectivesRule(armorOptions('directives', limits.directives)),
     maxFragmentsRule(limits.fragments),
+    maxExpandedSelectionsRule(limits.expandedSelections),
     fragmentCyclesRule,
   ];
 }

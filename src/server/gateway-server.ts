@@ -10,6 +10,7 @@ import { QueryCostGuard } from '../guard/query-cost-guard';
 import { useQueryCost } from '../guard/use-query-cost';
 import { shapeLimitError } from '../guard/guard-errors';
 import { useShapeLimits } from '../guard/use-shape-limits';
+import { useMergedSelections } from '../guard/merged-selections';
 import type { Caller } from '../auth/caller';
 import type { LiveGateway, PinnedGeneration } from '../registry/live-gateway';
 import { ADMIN_PREFIX, type AdminApi } from './admin-api';
@@ -179,6 +180,8 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
       // After the guard, so that an answer from the cache is still charged.
       useResponseCache(responseCache, { ttlPerType: ttlPerTypeOf(live.config.cache, live.catalog) }),
       useExplain(),
+      // Execution (and every delegation) walks the operation with its fragments merged, once.
+      useMergedSelections(),
       // Last, so that it reads the result every other plugin leaves (extensions.cost among them).
       useOperationTelemetry({
         scope: operations,

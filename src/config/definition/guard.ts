@@ -14,6 +14,16 @@ export const shapeLimitsDefinition = z.strictObject({
   tokens: z.number().int().min(1).default(2_000),
   /** Fragment definitions in one document. */
   fragments: z.number().int().min(0).default(20),
+  /**
+   * Selections of one operation once every fragment spread is replaced by its fragment, counted
+   * without expanding it (every field, inline fragment and spread counts): what a walk of the
+   * expanded document visits, which a few hundred bytes of nested spreads multiply exponentially.
+   */
+  expandedSelections: z.number().int().min(1).default(5_000),
+  /** Nesting of arrays and objects in a request's JSON (variables, extensions), checked before anything walks it. */
+  jsonDepth: z.number().int().min(1).max(1_000).default(32),
+  /** Characters of one string (or object key) in a request's variables and extensions; the document itself is bounded by `tokens` and `requestBytes`. */
+  jsonStringLength: z.number().int().min(1).default(100_000),
   /** Operations in one batched HTTP request (a JSON array of operations). */
   batchedOperations: z.number().int().min(1).default(5),
   /** Bytes of one request body; a POST must say its length (`Content-Length`), and a longer one is refused unread. */
