@@ -43,6 +43,7 @@ export {
   type MappingDefinition,
   type MappingDefinitionInput,
 } from './definition/mappings';
+export { serverDefinition, type ServerDefinition } from './definition/server';
 export { adminScope, registryDefinition, type AdminScope, type RegistryDefinition } from './definition/registry';
 export { definitionDocument, type DefinitionDocument, type DefinitionDocumentInput } from './definition/document';
 export {

@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   // Refused before GraphQL runs: the HTTP request itself.
   LENGTH_REQUIRED: entry({ status: 411, retryable: false, meaning: 'a GraphQL POST came without Content-Length: send the body with its length' }),
   REQUEST_TOO_LARGE: entry({ status: 413, retryable: false, meaning: 'the request body is longer than guard.limits.requestBytes (a webhook delivery, than 64 KiB): send fewer or shorter variables, or split the request' }),
+  OVERLOADED: entry({ status: 503, retryable: true, meaning: 'the gateway is serving server.maxRequestsInFlight GraphQL requests already; this one was not read: retry after Retry-After seconds' }),
   BATCH_LIMIT_EXCEEDED: entry({ status: 413, retryable: false, meaning: 'a batch holds more operations than guard.limits.batchedOperations: send the rest in further requests' }),
   JSON_LIMIT_EXCEEDED: entry({ status: 400, retryable: false, meaning: "the request's JSON (its variables or extensions) nests deeper than guard.limits.jsonDepth, or holds a string longer than guard.limits.jsonStringLength; refused before anything reads it" }),
   BAD_REQUEST: entry({ status: 400, retryable: false, meaning: 'the HTTP request is not a GraphQL request (a body that is not JSON, no query, a mutation sent with GET, answered 405; a JSON body with no query answers 200 to application/json clients); raised by graphql-yoga' }),

@@ -152,6 +152,7 @@ export async function createRuntime(config: VirtualizationConfig, deps: RuntimeD
     const server = await startGatewayServer(live, {
       port: deps.port ?? config.server.port,
       host: deps.host ?? config.server.host,
+      bounds: config.server,
       ...(deps.shutdownGraceMs !== undefined ? { shutdownGraceMs: deps.shutdownGraceMs } : {}),
       budget,
       metrics,

@@ -19,6 +19,7 @@ import type { GatewayMetrics } from '../telemetry/metrics';
 import { OperationScope } from '../telemetry/operation-trace';
 import { systemClock, type Clock } from '../time/clock';
 import { useBadUserInput } from './bad-user-input';
+import { capConnections, InFlightRequests, serverOptions, type HttpBounds } from './http-bounds';
 import { maskErrors } from './mask-errors';
 import { useExplain } from './explain';
 import { renderGraphiQLWithFanout } from './graphiql-fanout';
@@ -47,6 +48,8 @@ export interface GatewayServerOptions {
   admin?: AdminApi;
   /** What the budget store's failure warnings are spaced on; default the process's clocks. */
   clock?: Clock;
+  /** Timeouts, the connection cap and load shedding (`server` of the configuration). */
+  bounds: HttpBounds;
 }
 
 /** What each request carries into yoga: the generation (schema and connectors) it runs on to the end. */
@@ -194,7 +197,9 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
   });
 
   let draining = false;
-  const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
+  const refusals = { refused: (reason: 'connections' | 'in_flight') => metrics.recordRefusal(reason) };
+  const inFlight = new InFlightRequests(options.bounds, refusals);
+  const server: Server = createServer(serverOptions(options.bounds), (request: IncomingMessage, response: ServerResponse) => {
     const path = (request.url ?? '/').split('?')[0];
     if (path === '/healthz') return sendJson(response, 200, { status: 'ok' });
     if (path === '/metrics') {
@@ -231,12 +236,17 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
       response.writeHead(302, { location: '/graphql' });
       return response.end();
     }
+    const overloaded = inFlight.admit(request, response);
+    // The body is not read, so the connection cannot carry another request.
+    if (overloaded) return sendRefusal(response, overloaded, { connection: 'close' });
     if (refuseBody(request, response, guardConfig.limits.requestBytes)) return;
     if (draining) response.setHeader('connection', 'close');
     const generation = live.pin();
     response.once('close', generation.release);
     void yoga(request, response, { generation, caller: UNCHECKED_CALLER });
   });
+
+  capConnections(server, options.bounds, refusals);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

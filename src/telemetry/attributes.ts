@@ -69,6 +69,7 @@ export const METRIC = {
   operations: 'virtualize_operations_total',
   operationDuration: 'virtualize_operation_duration_seconds',
   webhookResolutions: 'virtualize_webhook_resolutions_total',
+  httpRefused: 'virtualize_http_refused_total',
 } as const;
 
 export const LABEL = {
@@ -80,4 +81,5 @@ export const LABEL = {
   operation: 'operation',
   type: 'type',
   outcome: 'outcome',
+  reason: 'reason',
 } as const;

@@ -122,6 +122,12 @@ export class GatewayMetrics {
     buckets: OPERATION_BUCKETS,
     registers: [this.registry],
   });
+  private readonly httpRefused = new Counter({
+    name: METRIC.httpRefused,
+    help: 'HTTP work refused by the server bounds: connections beyond server.maxConnections, requests beyond server.maxRequestsInFlight (answered 503).',
+    labelNames: [LABEL.reason],
+    registers: [this.registry],
+  });
 
   /**
    * `breakerStates` is read at each scrape. `cache` holds the counters the cache tiers were given
@@ -160,6 +166,11 @@ export class GatewayMetrics {
   readonly recordWebhookResolution = (source: string, outcome: 'resolved' | 'coalesced' | 'rate_limited'): void => {
     this.webhookResolutions.inc({ [LABEL.source]: source, [LABEL.outcome]: outcome });
   };
+
+  /** A connection closed as it was accepted (`connections`), or a request answered 503 unread (`in_flight`). */
+  recordRefusal(reason: 'connections' | 'in_flight'): void {
+    this.httpRefused.inc({ [LABEL.reason]: reason });
+  }
 
   /** The Prometheus text exposition of the gateway's and the process's metrics. */
   async exposition(): Promise<{ contentType: string; text: string }> {

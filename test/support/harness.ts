@@ -72,7 +72,7 @@ export async function startTestRuntime(
   const tempDir = store ? undefined : mkdtempSync(join(tmpdir(), 'virtualize-registry-'));
   const registry = { ...input.registry, store: store ?? { kind: 'file' as const, dir: tempDir! } };
   try {
-    const config = validateConfig({ ...input, server: { port: 0, host: '127.0.0.1' }, registry });
+    const config = validateConfig({ ...input, server: { ...input.server, port: 0, host: '127.0.0.1' }, registry });
     // Sandbox mode unless the test says otherwise: these gateways call the sandboxes, with their published secrets.
     const runtime = await createRuntime(config, { baseDir: PROJECT_ROOT, port: 0, host: '127.0.0.1', sandbox: true, ...deps });
     let closing: Promise<void> | undefined;

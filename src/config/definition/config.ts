@@ -5,17 +5,12 @@ import { guardDefinition } from './guard';
 import { mappingDefinition } from './mappings';
 import { identifier } from './names';
 import { registryDefinition } from './registry';
+import { serverDefinition } from './server';
 import { sourceDefinition } from './source';
 
 /** The whole configuration of a gateway, as `virtualization.config.ts` declares it. */
 export const configDefinition = z.strictObject({
-  server: z
-    .strictObject({
-      port: z.number().int().min(0).max(65_535).default(4000),
-      /** Loopback unless told otherwise: a gateway in front of customer data listens on every interface only when asked (HOST=0.0.0.0). */
-      host: z.string().default('127.0.0.1'),
-    })
-    .default({ port: 4000, host: '127.0.0.1' }),
+  server: serverDefinition.prefault({}),
   /** Where the canonical schema's SDL files live (relative to the config file). */
   schemaDir: z.string().default('schema'),
   sources: z.record(identifier, sourceDefinition),
