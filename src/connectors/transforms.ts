@@ -1,20 +1,25 @@
 import type { TransformDefinition } from '../config/definition';
 
-/** A raw value that does not fit its transform; the record holding it is rejected on its own. */
+/**
+ * A raw value that does not fit its transform; the record holding it is rejected on its own. The
+ * message names the rule and the kind of value found, never the value: it reaches the log, and a
+ * record's values are customer data (a name, an email, a token a source leaked into a field).
+ */
 export class TransformError extends Error {
   constructor(
     readonly rule: string,
-    readonly value: unknown,
+    value: unknown,
   ) {
-    super(`expected ${rule}, found ${describe(value)}`);
+    super(`expected ${rule}, found ${kindOf(value)}`);
   }
 }
 
-function describe(value: unknown): string {
+function kindOf(value: unknown): string {
   if (value === null) return 'null';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
-  if (typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
-  return `${typeof value} ${String(value)}`;
+  if (typeof value === 'string') return value.length === 0 ? 'an empty string' : `a string of ${value.length} character${value.length === 1 ? '' : 's'}`;
+  if (typeof value === 'object') return Array.isArray(value) ? `an array of ${value.length}` : 'an object';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'an integer' : Number.isFinite(value) ? 'a number' : 'a non-finite number';
+  return `a ${typeof value}`;
 }
 
 export type Transform = (raw: unknown) => unknown;

@@ -29,14 +29,14 @@ it('serves 997 of 1,000 records when 3 break the contract, and reports each reje
   expect(h.upstream().crm).toEqual({ 'GET /services/data/v58.0/query/Contact': 5 });
   expect(rejections).toEqual([
     { source: 'crm', entity: 'Customer', key: undefined, field: 'id', from: 'Id', reason: 'is required but missing' },
-    { source: 'crm', entity: 'Customer', key: broken[1]!.Id, field: 'createdAt', from: 'CreatedDate', reason: 'expected an ISO-8601 date-time, found the string "not a date"' },
+    { source: 'crm', entity: 'Customer', key: broken[1]!.Id, field: 'createdAt', from: 'CreatedDate', reason: 'expected an ISO-8601 date-time, found a string of 10 characters' },
     {
       source: 'crm',
       entity: 'Customer',
       key: broken[2]!.Id,
       field: 'segment',
       from: 'Segment__c',
-      reason: expect.stringMatching(/^expected one of ENT, MM, SMB, found the string "NOT_IN_THE_CONTRACT"$/),
+      reason: 'expected one of ENT, MM, SMB, found a string of 19 characters',
     },
   ]);
 });
@@ -51,6 +51,8 @@ it('logs each rejection by default as one JSON line, with the reason and no payl
   }
   const entries = logged.logs.app.entries().filter((line) => line.msg === 'record rejected by its mapping');
   expect(entries).toHaveLength(3);
-  expect(entries[1]).toMatchObject({ level: 40, log: 'app', source: 'crm', entity: 'Customer', key: contacts[665]!.Id, field: 'createdAt', from: 'CreatedDate', reason: 'expected an ISO-8601 date-time, found the string "not a date"' });
-  expect(JSON.stringify(logged.logs.app.entries())).not.toContain(contacts[665]!.Email);
+  expect(entries[1]).toMatchObject({ level: 40, log: 'app', source: 'crm', entity: 'Customer', key: contacts[665]!.Id, field: 'createdAt', from: 'CreatedDate', reason: 'expected an ISO-8601 date-time, found a string of 10 characters' });
+  // No value of the rejected records, not even the one that broke the rule.
+  const text = JSON.stringify(logged.logs.app.entries());
+  for (const value of [contacts[665]!.Email, contacts[665]!.Name, 'not a date', 'NOT_IN_THE_CONTRACT']) expect(text).not.toContain(value);
 });

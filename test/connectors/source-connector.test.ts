@@ -67,8 +67,8 @@ describe('source connector', () => {
       expect(rejected.map(({ key, field, reason }) => ({ key, field, reason }))).toEqual(
         expect.arrayContaining([
           { key: undefined, field: 'id', reason: 'is required but missing' },
-          { key: 500, field: 'madeAt', reason: 'expected an ISO-8601 date-time, found the string "last tuesday"' },
-          { key: 900, field: 'size', reason: 'expected an integer, found the string "large"' },
+          { key: 500, field: 'madeAt', reason: 'expected an ISO-8601 date-time, found a string of 12 characters' },
+          { key: 900, field: 'size', reason: 'expected an integer, found a string of 5 characters' },
         ]),
       );
       expect(rejected.every((event) => event.source === 'widgets' && event.entity === 'Widget')).toBe(true);

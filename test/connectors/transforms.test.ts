@@ -17,7 +17,7 @@ describe('value transforms', () => {
     expect(compileTransform('id')!(500123)).toBe('500123');
     const segment = compileTransform({ enum: { ENT: 'ENTERPRISE', SMB: 'SMALL_BUSINESS' } })!;
     expect(segment('ENT')).toBe('ENTERPRISE');
-    expect(() => segment('XL')).toThrow('expected one of ENT, SMB, found the string "XL"');
+    expect(() => segment('XL')).toThrow('expected one of ENT, SMB, found a string of 2 characters');
     expect(reverseEnum({ enum: { ENT: 'ENTERPRISE' } }, 'ENTERPRISE')).toBe('ENT');
   });
 
@@ -53,6 +53,6 @@ describe('record mapping', () => {
 
   it('names the field and the rule a bad value broke', () => {
     const result = map({ Id: 'x', total_minor: 'ten' });
-    expect(result).toEqual({ ok: false, rejection: { field: 'total', from: 'total_minor', reason: 'expected an integer amount in minor units, found the string "ten"' } });
+    expect(result).toEqual({ ok: false, rejection: { field: 'total', from: 'total_minor', reason: 'expected an integer amount in minor units, found a string of 3 characters' } });
   });
 });
