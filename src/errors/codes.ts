@@ -35,7 +35,7 @@ export const ERROR_CODES = {
 
   // Refused before execution: the document.
   GRAPHQL_PARSE_FAILED: entry({ status: 400, spec: true, retryable: false, meaning: 'the document is not GraphQL: the message gives the syntax error and its position' }),
-  GRAPHQL_VALIDATION_FAILED: entry({ status: 400, spec: true, retryable: false, meaning: 'the document does not fit the schema (an unknown field, a fragment on the wrong type); the message says where' }),
+  GRAPHQL_VALIDATION_FAILED: entry({ status: 400, spec: true, retryable: false, meaning: 'the document does not fit the schema (an unknown field, a fragment on the wrong type, a mutation or subscription: the gateway serves queries only); the message says where' }),
   OPERATION_RESOLUTION_FAILURE: entry({ status: 400, retryable: false, meaning: 'the document holds no operation of the given operationName, or several and none was named; raised by graphql-yoga' }),
   BAD_USER_INPUT: entry({ status: 400, retryable: false, meaning: 'an argument or variable does not fit its type or range, or a cursor was never issued; the message says which and why (a variable that does not fit: 400; a literal argument: as the * rule; found while the query runs, such as a first out of range or a foreign cursor: that field is null, in a 200)' }),
   TOKEN_LIMIT_EXCEEDED: entry({ status: 400, spec: true, retryable: false, meaning: 'the document has more tokens than guard.limits.tokens: pass long lists as variables' }),

@@ -27,6 +27,7 @@ import { readiness } from './health';
 import { useOperationTelemetry } from './operation-telemetry';
 import { useStaleLabel } from './stale-label';
 import { useSchemaVersion } from './use-schema-version';
+import { useKnownOperationTypes } from './operation-types';
 import { readRawBody, webhookBodyTooLarge, type WebhookReceiver } from './webhooks';
 
 /** What the server is built from; the runtime (src/runtime/) opens each part and closes it. */
@@ -169,6 +170,7 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
     plugins: [
       useShapeLimits(guardConfig.limits),
       useBadUserInput(),
+      useKnownOperationTypes(),
       useQueryCost({
         // Priced against the schema of the generation the request runs on.
         guard: (context) => costGuardOf((context as GatewayServerContext).generation.gateway),
