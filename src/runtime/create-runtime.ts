@@ -160,6 +160,7 @@ export async function createRuntime(config: VirtualizationConfig, deps: RuntimeD
       webhooks,
       logs,
       admin,
+      env,
       ...clock,
     });
     teardown.add(() => server.close());

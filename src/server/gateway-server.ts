@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type GraphiQLOptions, type YogaServerInstance } from 'graphql-yoga';
 import { ttlPerTypeOf, useResponseCache, type ResponseStore } from '../cache/response-cache';
 import { CODES, isVirtualizeError, refusalBody, VirtualizeError } from '../errors';
 import type { Gateway } from '../federation/gateway';
@@ -20,9 +20,11 @@ import { OperationScope } from '../telemetry/operation-trace';
 import { systemClock, type Clock } from '../time/clock';
 import { useBadUserInput } from './bad-user-input';
 import { capConnections, InFlightRequests, serverOptions, type HttpBounds } from './http-bounds';
+import { corsFor, setSecurityHeaders, simpleBodyRefusal, useCsrfPrevention, useVaryOnOrigin } from './browser-defenses';
 import { maskErrors } from './mask-errors';
 import { useExplain } from './explain';
 import { renderGraphiQLWithFanout } from './graphiql-fanout';
+import { graphiqlAllowed, useGraphiQLPage } from './graphiql-page';
 import { readiness } from './health';
 import { useOperationTelemetry } from './operation-telemetry';
 import { useStaleLabel } from './stale-label';
@@ -51,6 +53,8 @@ export interface GatewayServerOptions {
   clock?: Clock;
   /** Timeouts, the connection cap and load shedding (`server` of the configuration). */
   bounds: HttpBounds;
+  /** The environment `NODE_ENV` is read from (GraphiQL is off in production unless configured on); default the process's. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** What each request carries into yoga: the generation (schema and connectors) it runs on to the end. */
@@ -149,6 +153,12 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
   const { budget, metrics, responseCache, webhooks } = options;
   const logger = options.logs.app;
   const operations = new OperationScope();
+  const env = options.env ?? process.env;
+  const graphiqlOptions: GraphiQLOptions = {
+    title: 'virtualize',
+    defaultQuery: example?.query,
+    defaultTabs: live.config.examples.map((tab) => ({ query: tab.query, variables: tab.variables ?? null })),
+  };
   const yoga = createYoga<GatewayServerContext, FederationContext>({
     schema: ({ generation }) => generation.gateway.schema,
     graphqlEndpoint: '/graphql',
@@ -156,18 +166,26 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
     // The operation being served observes its upstream calls and wraps its delegations in spans.
     context: (requestContext) => requestContext.generation.gateway.createContext(operations.of(requestContext)),
     landingPage: false,
-    // Served from the package itself: the default page loads its assets from a public CDN, which
-    // leaves analysts on closed networks with a blank page.
-    renderGraphiQL: renderGraphiQLWithFanout,
-    graphiql: {
-      title: 'virtualize',
-      defaultQuery: example?.query,
-      defaultTabs: live.config.examples.map((tab) => ({ query: tab.query, variables: tab.variables ?? null })),
-    },
+    // Cross-origin reads for the origins auth.cors lists only; none by default.
+    cors: corsFor(live.config.auth.cors),
+    // Served by useGraphiQLPage below, with a Content-Security-Policy of its own.
+    graphiql: false,
+    // Uploads are not a feature, and a multipart body is one a web page can post without a preflight.
+    multipart: false,
     batching: { limit: guardConfig.limits.batchedOperations },
     // Bodies are bounded before yoga reads them (refuseBody).
     maxRequestBodySize: false,
     plugins: [
+      useGraphiQLPage<GatewayServerContext>({
+        endpoint: '/graphql',
+        // Served from the package itself: the default page loads its assets from a public CDN, which
+        // leaves analysts on closed networks with a blank page.
+        render: renderGraphiQLWithFanout,
+        options: () => graphiqlOptions,
+        allowed: ({ caller }) => graphiqlAllowed(live.config.auth.graphiql, env, caller.scopes),
+      }),
+      useCsrfPrevention(),
+      useVaryOnOrigin(live.config.auth.cors),
       useShapeLimits(guardConfig.limits),
       useBadUserInput(),
       useKnownOperationTypes(),
@@ -202,6 +220,7 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
   const refusals = { refused: (reason: 'connections' | 'in_flight') => metrics.recordRefusal(reason) };
   const inFlight = new InFlightRequests(options.bounds, refusals);
   const server: Server = createServer(serverOptions(options.bounds), (request: IncomingMessage, response: ServerResponse) => {
+    setSecurityHeaders(response);
     const path = (request.url ?? '/').split('?')[0];
     if (path === '/healthz') return sendJson(response, 200, { status: 'ok' });
     if (path === '/metrics') {
@@ -238,6 +257,9 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
       response.writeHead(302, { location: '/graphql' });
       return response.end();
     }
+    // Before the body is read: a body a web page can send cross-site without a preflight runs nothing.
+    const simpleBody = simpleBodyRefusal(request);
+    if (simpleBody) return sendRefusal(response, simpleBody, { connection: 'close' });
     const overloaded = inFlight.admit(request, response);
     // The body is not read, so the connection cannot carry another request.
     if (overloaded) return sendRefusal(response, overloaded, { connection: 'close' });

@@ -86,6 +86,8 @@ describeWithBrowser(suiteName, () => {
   let page: Page;
   const blocked: string[] = [];
   const pageErrors: string[] = [];
+  /** What the page's Content-Security-Policy refused (Chromium reports each refusal on the console). */
+  const policyRefusals: string[] = [];
 
   /** A page in a fresh browser context (no GraphiQL state from an earlier test), loopback only. */
   async function freshPage(): Promise<Page> {
@@ -101,6 +103,9 @@ describeWithBrowser(suiteName, () => {
     });
     const opened = await context.newPage();
     opened.on('pageerror', (error) => pageErrors.push(error.message));
+    opened.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) policyRefusals.push(message.text());
+    });
     opened.on('websocket', (socket) => {
       if (!LOOPBACK_HOSTS.has(new URL(socket.url()).hostname)) blocked.push(socket.url());
     });
@@ -128,6 +133,8 @@ describeWithBrowser(suiteName, () => {
 
     const response = await page.goto(`${h.server.url}/graphql`);
     expect(response?.status()).toBe(200);
+    // The page runs under its own policy: never framed, its scripts by hash, requests to this origin.
+    expect(response?.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
 
     // The page rendered: the operation editor holds the default example.
     const queryEditor = page.locator('.graphiql-query-editor');
@@ -168,6 +175,8 @@ describeWithBrowser(suiteName, () => {
     // It all worked with nothing but loopback reachable; whatever the page tried beyond it was refused.
     if (blocked.length > 0) console.info(`${SUITE}: refused ${blocked.length} non-loopback request(s): ${blocked.join(', ')}`);
     expect(pageErrors).toEqual([]);
+    // Everything the page needed, its policy allowed.
+    expect(policyRefusals).toEqual([]);
   }, 30_000);
 
   it('draws the fan-out of the example as a waterfall over the three systems in the Fan-out panel', async () => {
@@ -201,5 +210,6 @@ describeWithBrowser(suiteName, () => {
     expect(lefts.slice(1).every((left) => left >= lefts[0]!)).toBe(true);
     expect(await waterfall.locator('.virtualize-fanout-provenance').textContent()).toContain('customers.nodes.tickets');
     expect(pageErrors).toEqual([]);
+    expect(policyRefusals).toEqual([]);
   }, 30_000);
 });
