@@ -6,7 +6,7 @@
  * shape of its own error bodies and where its records sit in its answers.
  */
 import { setMaxListeners } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { systemClock, type TimerClock } from '../../src/time/clock';
 import { AuthGuard, TOKEN_PATH, type SandboxAuth } from './auth';
@@ -46,7 +46,7 @@ export interface SandboxHandle {
   stats(): SandboxStats;
   /** Resolves with the route template of the next request that arrives (counted before any latency delay). */
   nextRequest(): Promise<string>;
-  /** Zeroes the counters and forgets the recorded `traceparent` headers. */
+  /** Zeroes the counters and forgets the recorded `traceparent` headers and received headers. */
   resetStats(): void;
   knobs(): Knobs;
   /**
@@ -62,6 +62,11 @@ export interface SandboxHandle {
   liveTokens(): string[];
   /** The `traceparent` headers of the last requests that carried one (at most 1000), oldest first. */
   receivedTraceparents(): string[];
+  /**
+   * The headers of the last requests to the system's own routes (at most 1000), oldest first:
+   * what a test reads to see which credentials reached the system, and that a client's never did.
+   */
+  receivedHeaders(): IncomingHttpHeaders[];
   /** Resolves once the system listens: at once, or when the outage under way has ended (never after close). */
   listening(): Promise<void>;
   /** Stops listening and destroys open keep-alive sockets; requests still waiting out their latency are dropped. */
@@ -151,6 +156,7 @@ export async function startSandbox(system: SandboxSystem, options: SandboxOption
   const router = new Router(systemRoutes);
   const counter = new RequestCounter();
   const traceparents = new RingBuffer<string>(TRACEPARENT_CAPACITY);
+  const receivedHeaders = new RingBuffer<IncomingHttpHeaders>(TRACEPARENT_CAPACITY);
 
   // Aborted on close and at the start of an outage, so that requests sleeping out their latency
   // neither hold timers open nor answer after the system went away. Replaced after each outage.
@@ -173,6 +179,7 @@ export async function startSandbox(system: SandboxSystem, options: SandboxOption
   async function serveSystem(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
     const traceparent = request.headers.traceparent;
     if (typeof traceparent === 'string') traceparents.push(traceparent);
+    receivedHeaders.push({ ...request.headers });
     const method = request.method ?? 'GET';
     const match = router.match(method, url.pathname);
     counter.count(match.kind === 'found' ? match.route.template : UNMATCHED_ROUTE);
@@ -338,6 +345,7 @@ export async function startSandbox(system: SandboxSystem, options: SandboxOption
     counter.reset();
     guard.tokenRequests = 0;
     traceparents.clear();
+    receivedHeaders.clear();
   }
 
   const server = createServer((request, response) => {
@@ -376,6 +384,7 @@ export async function startSandbox(system: SandboxSystem, options: SandboxOption
     revokeTokens: () => guard.revokeTokens(),
     liveTokens: () => guard.liveTokens(),
     receivedTraceparents: () => traceparents.toArray(),
+    receivedHeaders: () => receivedHeaders.toArray(),
     listening: () => (listening ? Promise.resolve() : new Promise<void>((resolve) => cameUp.push(resolve))),
     close: () => {
       closing ??= (async () => {

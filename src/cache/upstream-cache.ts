@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { CacheDefinition } from '../config/definition';
 import { resolveEnv } from '../config/env';
+import { callerPartition, type CallerCredential } from '../connectors/caller-credential';
 import type { CallObserver } from '../connectors/upstream-call';
 import type { CanonicalRecord } from '../connectors/record-mapper';
 import type { SourceConnector } from '../connectors/source-connector';
@@ -55,6 +56,8 @@ interface Batch {
   waiters: Waiter[];
   policy: ResolvedPolicy;
   prefix: string;
+  /** Whom the calls are for (a source that forwards its caller is called with their token). */
+  caller: CallerCredential | undefined;
 }
 
 /** Per key of a lookup that the cache could not answer fresh: what it waits for, and the stale value it may serve. */
@@ -75,7 +78,8 @@ function sizeOf(entry: Entry, key: string): number {
 
 /**
  * Upstream-call cache across requests: records per (source, definition fingerprint, entity,
- * lookup field, key normalization, key value), bounded in bytes, tag index included. Sits under
+ * lookup field, key normalization, key value), and per caller for a source that forwards its
+ * caller's token (it may answer each caller differently), bounded in bytes, tag index included. Sits under
  * the per-request loaders: of the keys a loader batch asks for, fresh ones skip the source, and
  * the others still go out together in one batched lookup.
  *
@@ -184,11 +188,14 @@ export class UpstreamCache {
     values: readonly string[],
     observe?: CallObserver,
     normalize: KeyNormalization = 'none',
+    /** Whom the lookup is for: a source that forwards its caller is called, and cached, per caller. */
+    caller?: CallerCredential,
   ): Promise<Map<string, CanonicalRecord[] | Error>> {
     const policy = this.policy(connector, entity);
-    if (!this.config.enabled || policy.ttlMs <= 0) return connector.lookup(entity, field, values, observe, normalize);
-    const prefix = [connector.name, fingerprintOf(connector.definition), entity, field, normalize, ''].join(SEP);
-    const batch: Batch = { waiters: [], policy, prefix };
+    if (!this.config.enabled || policy.ttlMs <= 0) return connector.lookup(entity, field, values, observe, normalize, undefined, caller);
+    const partition = connector.definition.forwardCaller ? [callerPartition(caller)] : [];
+    const prefix = [connector.name, fingerprintOf(connector.definition), entity, field, normalize, ...partition, ''].join(SEP);
+    const batch: Batch = { waiters: [], policy, prefix, caller };
     const now = this.clock.now();
     const entries: Array<Entry | undefined> = new Array<Entry | undefined>(values.length);
     const pending: Pending[] = [];
@@ -317,9 +324,17 @@ export class UpstreamCache {
     const maxAge = new Map<string, number>();
     let groups: Map<string, CanonicalRecord[] | Error>;
     try {
-      groups = await connector.lookup(entity, field, waiters.map((waiter) => waiter.value), observe, normalize, (values, maxAgeMs) => {
-        for (const value of values) maxAge.set(value, maxAgeMs);
-      });
+      groups = await connector.lookup(
+        entity,
+        field,
+        waiters.map((waiter) => waiter.value),
+        observe,
+        normalize,
+        (values, maxAgeMs) => {
+          for (const value of values) maxAge.set(value, maxAgeMs);
+        },
+        batch.caller,
+      );
     } catch (error) {
       for (const waiter of waiters) waiter.reject(error);
       return;

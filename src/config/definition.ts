@@ -33,7 +33,7 @@ export {
   type Limits,
   type LimitsInput,
 } from './definition/limits';
-export { sourceDefinition, type SourceDefinition, type SourceDefinitionInput } from './definition/source';
+export { sourceDefinition, forwardCallerDefinition, type SourceDefinition, type SourceDefinitionInput, type ForwardCallerDefinition } from './definition/source';
 export {
   aggregateDefinition,
   summaryDefinition,

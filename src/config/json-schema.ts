@@ -95,7 +95,12 @@ const DOCS: ReadonlyArray<readonly [z.ZodType, Documented]> = [
     {
       id: 'Source',
       description: 'A source system: where it is, how to authenticate, how hard it may be pressed, and the entities it serves.',
-      properties: { baseUrl: 'The API\'s base URL, or an environment reference with a default.', limits: 'Timeouts and the most calls in flight at once.', entities: 'PascalCase type name -> entity.' },
+      properties: {
+        baseUrl: 'The API\'s base URL, or an environment reference with a default.',
+        forwardCaller: "Send the calling client's own bearer token to this source on every call (off by default: the source sees only its own credentials). Its cached answers are then kept per caller.",
+        limits: 'Timeouts and the most calls in flight at once.',
+        entities: 'PascalCase type name -> entity.',
+      },
     },
   ],
   [aggregateDefinition, { id: 'Aggregate', description: 'A summary over joined records: count, sum, min, max, or single (the value when all records agree).' }],

@@ -46,9 +46,11 @@ export class SourceHttpClient {
 
   /**
    * GET a JSON document, or POST `postBody` as JSON for reads that take their keys in a body. `route`
-   * is the path template, used in errors and telemetry instead of the URL.
+   * is the path template, used in errors and telemetry instead of the URL. `headers` are the
+   * caller's, for a source that forwards its caller (the source's own credentials are added by
+   * its dispatcher).
    */
-  async getJson(pathAndQuery: string, route: string, batchSize: number, observe?: CallObserver, postBody?: unknown): Promise<JsonResponse> {
+  async getJson(pathAndQuery: string, route: string, batchSize: number, observe?: CallObserver, postBody?: unknown, headers?: Readonly<Record<string, string>>): Promise<JsonResponse> {
     const startedAt = this.clock.now();
     const record = newCallRecord();
     let status: number | 'error' = 'error';
@@ -63,8 +65,8 @@ export class SourceHttpClient {
             opaque: record,
             // A POST read is not retried: the retry policy repeats GET and HEAD only.
             ...(postBody === undefined
-              ? { method: 'GET', headers: { accept: 'application/json' } }
-              : { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/json' }, body: JSON.stringify(postBody) }),
+              ? { method: 'GET', headers: { ...headers, accept: 'application/json' } }
+              : { method: 'POST', headers: { ...headers, accept: 'application/json', 'content-type': 'application/json' }, body: JSON.stringify(postBody) }),
           }),
       );
       status = response.statusCode;

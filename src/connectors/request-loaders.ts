@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import type { CatalogList, CatalogLoader, LoaderId } from '../catalog/catalog-entries';
+import type { CallerCredential } from './caller-credential';
 import { runDirectly, type DelegationRunner } from './delegation';
 import type { CanonicalRecord } from './record-mapper';
 import { keyString } from './key-string';
@@ -19,9 +20,10 @@ export type LookupRunner = (
   values: readonly string[],
   observe: CallObserver | undefined,
   normalize: KeyNormalization,
+  caller: CallerCredential | undefined,
 ) => Promise<Map<string, CanonicalRecord[] | Error>>;
 
-const lookupDirectly: LookupRunner = (connector, entity, field, values, observe, normalize) => connector.lookup(entity, field, values, observe, normalize);
+const lookupDirectly: LookupRunner = (connector, entity, field, values, observe, normalize, caller) => connector.lookup(entity, field, values, observe, normalize, undefined, caller);
 
 interface LoaderEntry {
   loader: DataLoader<string, CanonicalRecord[]>;
@@ -55,6 +57,8 @@ export class RequestLoaders {
     private readonly observe?: CallObserver,
     private readonly delegate: DelegationRunner = runDirectly,
     private readonly lookup: LookupRunner = lookupDirectly,
+    /** Whom this request's calls are for: sent only to sources that forward their caller. */
+    private readonly caller?: CallerCredential,
   ) {}
 
   private connector(source: string): SourceConnector {
@@ -72,7 +76,7 @@ export class RequestLoaders {
     const connector = this.connector(source);
     const loader = new DataLoader<string, CanonicalRecord[]>(async (keys) => {
       const delegation = { source, entity, lookup: field, batchSize: keys.length };
-      const groups = await this.delegate(delegation, () => this.lookup(connector, entity, field, keys, this.observe, ref.normalize));
+      const groups = await this.delegate(delegation, () => this.lookup(connector, entity, field, keys, this.observe, ref.normalize, this.caller));
       const results = keys.map((key) => groups.get(key) ?? []);
       this.remember(entityId, results.flatMap((result) => (result instanceof Error ? [] : result)), ref.id);
       return results;
@@ -112,7 +116,7 @@ export class RequestLoaders {
     const { source, entity } = list;
     const connector = this.connector(source);
     const delegation = { source, entity, lookup: 'list', batchSize: request.first };
-    const page = await this.delegate(delegation, () => connector.list(entity, request, this.observe));
+    const page = await this.delegate(delegation, () => connector.list(entity, request, this.observe, this.caller));
     this.remember(entityIdOf(source, entity), page.records);
     return page;
   }

@@ -5,6 +5,7 @@ import type { EntityDefinition, SourceDefinition } from '../config/definition';
 import { CODES } from '../errors';
 import type { TimerClock } from '../time/clock';
 import { askableValues } from './askable-values';
+import { forwardedHeaders, type CallerCredential } from './caller-credential';
 import { ForeignCursorError, SourceError } from './errors';
 import { SourceHttpClient, type JsonResponse } from './http-client';
 import { itemErrors } from './item-errors';
@@ -152,6 +153,8 @@ export class SourceConnector {
     normalize: KeyNormalization = 'none',
     /** Told of each call whose answer carried `Cache-Control` freshness, with the values it carried. */
     onMaxAge?: (values: readonly string[], maxAgeMs: number) => void,
+    /** Whom the calls are for: read only when the source forwards its caller (`forwardCaller`). */
+    caller?: CallerCredential,
   ): Promise<LookupResult> {
     const entity = this.entity(entityName);
     const compiled = entity.lookups.get(field);
@@ -168,7 +171,7 @@ export class SourceConnector {
         let response: JsonResponse | typeof NOT_FOUND;
         let records: CanonicalRecord[];
         try {
-          response = await this.callLookup(entity, lookup, batch, route, observe);
+          response = await this.callLookup(entity, lookup, batch, route, observe, caller);
           if (response !== NOT_FOUND && response.maxAgeMs !== undefined) onMaxAge?.(batch, response.maxAgeMs);
           records = response === NOT_FOUND ? [] : this.mapRecords(entity, response.body, lookup.endpoint.resultPath, route);
         } catch (error) {
@@ -203,12 +206,19 @@ export class SourceConnector {
     return groups;
   }
 
-  private async callLookup(entity: CompiledEntity, lookup: CatalogLookup, batch: string[], route: string, observe?: CallObserver): Promise<JsonResponse | typeof NOT_FOUND> {
+  /** The caller's headers for a source that forwards its caller; none otherwise, whoever calls. */
+  private callerHeaders(caller: CallerCredential | undefined, route: string): Record<string, string> | undefined {
+    const forward = this.definition.forwardCaller;
+    return forward ? forwardedHeaders(forward, caller, this.name, route) : undefined;
+  }
+
+  private async callLookup(entity: CompiledEntity, lookup: CatalogLookup, batch: string[], route: string, observe?: CallObserver, caller?: CallerCredential): Promise<JsonResponse | typeof NOT_FOUND> {
+    const headers = this.callerHeaders(caller, route);
     const call = this.callValues(entity, batch, lookup);
     const text = textValues(call);
     const endpoint = lookup.endpoint;
     const body = endpoint.method === 'POST' ? fillBody(endpoint.body ?? {}, call, text) : undefined;
-    const response = await this.http.getJson(buildPathAndQuery(endpoint.path, endpoint.query, text), route, batch.length, observe, body);
+    const response = await this.http.getJson(buildPathAndQuery(endpoint.path, endpoint.query, text), route, batch.length, observe, body, headers);
     if (response.status !== 404) return response;
     if (!lookup.batch) return NOT_FOUND;
     throw new SourceError(CODES.SOURCE_REJECTED_REQUEST, this.name, route, `Source ${this.name} answered 404 to a batch lookup (${route}); check the lookup's path`, 404);
@@ -218,12 +228,13 @@ export class SourceConnector {
    * One page of a list, fetched in as many upstream pages as `first` needs. A cursor `after` that
    * this list never issued fails with `ForeignCursorError`.
    */
-  async list(entityName: string, request: ListRequest, observe?: CallObserver): Promise<ListPage> {
+  async list(entityName: string, request: ListRequest, observe?: CallObserver, caller?: CallerCredential): Promise<ListPage> {
     const entity = this.entity(entityName);
     const entry = entity.list;
     if (!entry) throw new Error(`Source ${this.name} has no list endpoint for ${entityName}`);
     const list = entry.endpoint;
     const route = entry.route;
+    const headers = this.callerHeaders(caller, route);
     const filters: Record<string, string> = {};
     for (const [arg, value] of Object.entries(request.filters ?? {})) {
       const filter = entry.filters.get(arg);
@@ -243,7 +254,7 @@ export class SourceConnector {
         const path = buildPathAndQuery(list.path, list.query, text);
         const separator = path.includes('?') ? '&' : '?';
         const body = list.method === 'POST' ? fillBody(list.body ?? {}, call, text) : undefined;
-        const answer = this.http.getJson(`${path}${separator}${params.toString()}`, route, pageSize, observe, body);
+        const answer = this.http.getJson(`${path}${separator}${params.toString()}`, route, pageSize, observe, body, headers);
         // Only the page that carries the caller's own cursor can be refused for it: a 400 to a later
         // page (the source's cursor) or to a page-number call is the source's or the definition's.
         const cursorParam = list.paging.type === 'cursor' ? list.paging.cursorParam : undefined;

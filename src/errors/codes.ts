@@ -59,6 +59,7 @@ export const ERROR_CODES = {
   SOURCE_BAD_RESPONSE: entry({ status: 200, retryable: false, meaning: 'a source sent something that is not JSON, or no records where its definition says' }),
   SOURCE_REJECTED_REQUEST: entry({ status: 200, retryable: false, meaning: "a source answered 4xx to a call built from its definition (check the definition), or refused the gateway's credentials (the message names the variable to check)" }),
   SOURCE_PARTIAL_FAILURE: entry({ status: 200, retryable: false, meaning: 'a source answered a batch but reported an error for this one key (a 207 with per-id errors); the other keys were served' }),
+  SOURCE_CALLER_TOKEN_REQUIRED: entry({ status: 200, retryable: false, meaning: "the source acts on behalf of each caller (forwardCaller) and this caller has no bearer token to send it (an API key or anonymous access): call with Authorization: Bearer <JWT>; the source was not called" }),
   INTERNAL_SERVER_ERROR: entry({ status: 500, retryable: false, meaning: 'the gateway failed in a way it did not foresee; the message is masked and the gateway log has the cause' }),
 
   // Callers and the admin API.

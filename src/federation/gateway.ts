@@ -3,6 +3,7 @@ import type { UpstreamCache } from '../cache/upstream-cache';
 import type { Catalog } from '../catalog/catalog';
 import { compileCatalog } from '../catalog/compile-catalog';
 import type { VirtualizationConfig } from '../config/definition';
+import type { CallerCredential } from '../connectors/caller-credential';
 import type { CallObserver } from '../connectors/upstream-call';
 import { SourceConnector, type RejectionListener } from '../connectors/source-connector';
 import type { MappingStore } from '../mapping/mapping-store';
@@ -48,7 +49,8 @@ export interface Gateway {
   readonly env: NodeJS.ProcessEnv;
   /** The id mappings, to find an entity's identities in every system. */
   readonly store: MappingStore;
-  createContext(hooks?: RequestHooks): FederationContext;
+  /** One request's context; `caller` is whom its calls are for (read by sources that forward their caller). */
+  createContext(hooks?: RequestHooks, caller?: CallerCredential): FederationContext;
   close(): Promise<void>;
 }
 
@@ -84,7 +86,7 @@ export function createGateway(config: VirtualizationConfig, options: GatewayOpti
     upstreamCache,
     store,
     env,
-    createContext: (hooks) => createFederationContext(connectors, store, options.observe, hooks, lookup),
+    createContext: (hooks, caller) => createFederationContext(connectors, store, options.observe, hooks, lookup, caller),
     close: async () => {
       await Promise.all([...connectors.values()].map((connector) => connector.close()));
     },

@@ -1,3 +1,4 @@
+import type { CallerCredential } from '../connectors/caller-credential';
 import type { DelegationRunner } from '../connectors/delegation';
 import type { CallObserver, UpstreamCall } from '../connectors/upstream-call';
 import { RequestLoaders, type LookupRunner } from '../connectors/request-loaders';
@@ -27,6 +28,8 @@ export function createFederationContext(
   observe?: CallObserver,
   hooks: RequestHooks = {},
   lookup?: LookupRunner,
+  /** Whom the request's calls are for: sent only to sources that forward their caller (`forwardCaller`). */
+  caller?: CallerCredential,
 ): FederationContext {
   const upstreamCalls: UpstreamCall[] = [];
   return {
@@ -42,6 +45,7 @@ export function createFederationContext(
       },
       hooks.delegate,
       lookup,
+      caller,
     ),
     crosswalks: new CrosswalkLoaders(store),
   };

@@ -79,8 +79,8 @@ export class LiveGateway implements Gateway {
     return this.current.gateway.store;
   }
 
-  createContext(hooks?: RequestHooks): FederationContext {
-    return this.current.gateway.createContext(hooks);
+  createContext(hooks?: RequestHooks, caller?: Parameters<Gateway['createContext']>[1]): FederationContext {
+    return this.current.gateway.createContext(hooks, caller);
   }
 
   pin(): PinnedGeneration {

@@ -20,6 +20,7 @@ import { OperationScope } from '../telemetry/operation-trace';
 import { systemClock, type Clock } from '../time/clock';
 import { useBadUserInput } from './bad-user-input';
 import { capConnections, InFlightRequests, serverOptions, type HttpBounds } from './http-bounds';
+import { callerCredentialOf } from './caller-credential';
 import { corsFor, setSecurityHeaders, simpleBodyRefusal, useCsrfPrevention, useVaryOnOrigin } from './browser-defenses';
 import { maskErrors } from './mask-errors';
 import { useExplain } from './explain';
@@ -164,7 +165,9 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
     graphqlEndpoint: '/graphql',
     maskedErrors: maskErrors,
     // The operation being served observes its upstream calls and wraps its delegations in spans.
-    context: (requestContext) => requestContext.generation.gateway.createContext(operations.of(requestContext)),
+    // Sources that forward their caller are given the caller's token; no other source sees anything of the client.
+    context: (requestContext) =>
+      requestContext.generation.gateway.createContext(operations.of(requestContext), callerCredentialOf(requestContext.caller, requestContext.request.headers, live.config.auth.jwt.issuers)),
     landingPage: false,
     // Cross-origin reads for the origins auth.cors lists only; none by default.
     cors: corsFor(live.config.auth.cors),
