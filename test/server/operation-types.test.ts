@@ -40,7 +40,7 @@ async function payloads(response: Response): Promise<Payload[]> {
 
 const post = (query: string, accept: string) =>
   fetch(h.url, { method: 'POST', headers: { 'content-type': 'application/json', accept }, body: JSON.stringify({ query }) });
-const get = (query: string, accept: string) => fetch(`${h.url}?query=${encodeURIComponent(query)}`, { headers: { accept } });
+const get = (query: string, accept: string) => fetch(`${h.url}?query=${encodeURIComponent(query)}`, { headers: { accept, 'x-graphql-yoga-csrf': '1' } });
 
 const MUTATION = 'mutation Rename { customer(id: "0035e0000002O61AAE") { id } }';
 const SUBSCRIPTION = 'subscription Watch { customer(id: "0035e0000002O61AAE") { id name } }';
