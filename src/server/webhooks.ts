@@ -164,6 +164,7 @@ export class WebhookReceiver {
    */
   private readonly resolutions: LRUCache<string, Promise<EntityRef[]>>;
   private readonly rate: ResolveRate;
+  private readonly coalesceMs: number;
   private readonly onResolution: (source: string, outcome: ResolutionOutcome) => void;
 
   constructor(options: WebhookReceiverOptions) {
@@ -180,6 +181,7 @@ export class WebhookReceiver {
     // At most one entry per resolution the rate lets start within the window, per source.
     this.resolutions = new LRUCache<string, Promise<EntityRef[]>>({ max: 10_000, ttl: Math.max(coalesceMs, 1), perf: this.clock });
     this.rate = new ResolveRate(resolveRate, this.clock);
+    this.coalesceMs = coalesceMs;
     this.onResolution = options.onResolution ?? (() => undefined);
   }
 
@@ -269,9 +271,11 @@ export class WebhookReceiver {
     this.onResolution(source, 'resolved');
     const resolution = identitiesOf(changed, this.gateway.catalog, this.gateway.store, this.gateway.connectors);
     this.resolutions.set(key, resolution);
-    resolution.catch(() => {
+    const forget = () => {
       if (this.resolutions.get(key) === resolution) this.resolutions.delete(key);
-    });
+    };
+    // A failed resolution is never shared; with `coalesceMs: 0`, only events meanwhile share one.
+    resolution.then(() => (this.coalesceMs === 0 ? forget() : undefined), forget);
     return resolution;
   }
 
