@@ -34,6 +34,8 @@ export interface BenchResults {
   /** Absent when the soak was skipped (BENCH_SOAK=0). */
   soak?: SoakResult;
   tracing: TracingOverhead;
+  /** The hostile catalogue: event-loop delay and /healthz beside each case (bench/hostile.ts). */
+  hostile?: import('./hostile').HostileResult;
 }
 
 const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;

@@ -18,6 +18,9 @@
  * repeats, through virtualize with its cache tiers off and through a copy with them on, the load
  * coming from autocannon in a process of its own (bench/load-generator.ts), not from this one.
  *
+ * The hostile catalogue (bench/hostile.ts) runs against a gateway in this process, with the
+ * sources answering at once: the event-loop delay while each case runs, and /healthz beside it.
+ *
  * Last, the soak (bench/soak.ts): a minute of 50 clients on virtualize while one sandbox fails 20%
  * of its requests and another goes down for 15 s. `BENCH_SOAK=0 npm run bench` skips it for a quick
  * run (about 80 s shorter).
@@ -35,6 +38,8 @@ import { measureConcurrent, measureSequential, SandboxControl, type ConcurrentRe
 import { floorWithinLimits, minimumFor } from './minimum';
 import { parseSandboxUrls, PROJECT_ROOT, type SandboxUrls } from './project';
 import { measureGuardOverhead } from './guard-overhead';
+import { formatHostile, measureHostile } from './hostile';
+import { startVirtualize } from './virtualize-gateway';
 import { formatResults, ratios, type BenchResults, type GatewayResult, type GuardResult } from './report';
 import { formatSoak, runSoak } from './soak';
 import { dashboardFailures, formatDashboard, measureDashboard } from './dashboard';
@@ -257,6 +262,11 @@ async function main(): Promise<void> {
       shareOfRequest: { atLatency: Math.round((perRequestMs / virtualizeP50) * 1e5) / 1e5, atZeroLatency: Math.round((perRequestMs / hot.latencyMs.p50) * 1e5) / 1e5 },
     };
 
+    // The hostile catalogue, with the sources answering at once: a gateway in this process, so
+    // that its event loop is the one measured (bench/hostile.ts).
+    const hostileGateway = await startVirtualize(sandboxes, { name: 'virtualize, hostile catalogue' });
+    const hostile = await measureHostile(hostileGateway.url).finally(() => hostileGateway.close());
+
     const results: GatewayResult[] = measured.map(({ gateway }) => ({
       name: gateway.name,
       description: descriptions[gateway.name] ?? gateway.name,
@@ -298,8 +308,10 @@ async function main(): Promise<void> {
       ...(soak ? { soak } : {}),
       tracing,
       dashboard,
+      hostile,
     };
     console.log(formatResults(report));
+    console.log(`\n${formatHostile(hostile)}`);
     if (!withVariant) console.log(`(no "${VARIANT}" row: the configured support limit, ${supportMaxConcurrency}, is already at least ${VARIANT_SUPPORT_LIMIT})`);
     console.log(`\n${formatDashboard(dashboard)}`);
     console.log(soak ? `\n${formatSoak(soak)}` : '\n(soak skipped: BENCH_SOAK=0)');
