@@ -36,6 +36,8 @@ export interface BenchResults {
   tracing: TracingOverhead;
   /** The hostile catalogue: event-loop delay and /healthz beside each case (bench/hostile.ts). */
   hostile?: import('./hostile').HostileResult;
+  /** Authentication and authorization on against anonymous access (bench/auth-overhead.ts). */
+  auth?: import('./auth-overhead').AuthOverhead;
 }
 
 const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;

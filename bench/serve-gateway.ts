@@ -3,7 +3,7 @@
  * load-generating client nor the sandboxes:
  *
  *   node dist/bench/serve-gateway.js virtualize|naive --crm <url> --orders <url> --support <url>
- *        [--support-limit <n>] [--name <name>] [--cache]
+ *        [--support-limit <n>] [--name <name>] [--cache] [--anonymous]
  *
  * Listens on a free loopback port and prints one JSON line, `{"name": ..., "url": <GraphQL endpoint>}`.
  * Stops (closing its server, exit 0) on SIGTERM or SIGINT, and when its stdin ends, which is how it
@@ -31,6 +31,7 @@ async function main(): Promise<void> {
       'support-limit': { type: 'string' },
       name: { type: 'string' },
       cache: { type: 'boolean' },
+      anonymous: { type: 'boolean' },
     },
   });
   const kind = positionals[0];
@@ -48,9 +49,10 @@ async function main(): Promise<void> {
       ...(values.name !== undefined ? { name: values.name } : {}),
       ...(limit !== undefined ? { maxConcurrency: { support: Number(limit) } } : {}),
       ...(values.cache ? { cache: true } : {}),
+      ...(values.anonymous ? { anonymous: true } : {}),
     });
   } else {
-    throw new Error(`usage: serve-gateway.js virtualize|naive --crm <url> --orders <url> --support <url> [--support-limit <n>] [--name <name>] [--cache]; got ${JSON.stringify(kind)}`);
+    throw new Error(`usage: serve-gateway.js virtualize|naive --crm <url> --orders <url> --support <url> [--support-limit <n>] [--name <name>] [--cache] [--anonymous]; got ${JSON.stringify(kind)}`);
   }
   const name = values.name ?? gateway.name;
 

@@ -12,6 +12,9 @@ import { createRuntime } from '../src/runtime/create-runtime';
 import { createLogger, destinationOf } from '../src/telemetry/logger';
 import { PROJECT_ROOT, type RunningGateway, type SandboxUrls } from './project';
 
+/** Every scope of the built-in schema and sources: what an anonymous caller of the paired run holds. */
+export const ALL_SCOPES = ['customers:read', 'orders:read', 'tickets:read', 'pii:read', 'billing:read'] as const;
+
 export function sandboxEnv(sandboxes: SandboxUrls): NodeJS.ProcessEnv {
   return {
     CRM_URL: `${sandboxes.crm}/services/data/v58.0`,
@@ -26,9 +29,11 @@ export function sandboxEnv(sandboxes: SandboxUrls): NodeJS.ProcessEnv {
  */
 export async function startVirtualize(
   sandboxes: SandboxUrls,
-  options: { name?: string; maxConcurrency?: Record<string, number>; cache?: boolean } = {},
+  options: { name?: string; maxConcurrency?: Record<string, number>; cache?: boolean; anonymous?: boolean } = {},
 ): Promise<RunningGateway> {
   const input = structuredClone(baseConfig);
+  // Without authentication's work, for the benchmark's paired run: any caller, with every scope.
+  if (options.anonymous) input.auth = { ...input.auth, anonymous: { scopes: [...ALL_SCOPES] } };
   // The cold phases measure the engine itself: the cache tiers stay off unless asked for.
   if (!options.cache) input.cache = { upstream: { enabled: false }, responses: { enabled: false } };
   for (const [source, maxConcurrency] of Object.entries(options.maxConcurrency ?? {})) {
