@@ -34,7 +34,7 @@ export const ERROR_CODES = {
   BAD_REQUEST: entry({ status: 400, retryable: false, meaning: 'the HTTP request is not a GraphQL request (a body that is not JSON, no query, a mutation sent with GET, answered 405; a JSON body with no query answers 200 to application/json clients); raised by graphql-yoga' }),
   UNSUPPORTED_MEDIA_TYPE: entry({ status: 415, retryable: false, meaning: 'a GraphQL POST came form-encoded, multipart or as plain text, bodies a browser sends from any web page without asking first: send application/json' }),
   CSRF_HEADER_REQUIRED: entry({ status: 403, retryable: false, meaning: 'a GraphQL GET (or a POST with no Content-Type) came without a header that a web page cannot add without a CORS preflight: send x-graphql-yoga-csrf: 1 (or x-api-key, or apollo-require-preflight)' }),
-  GRAPHIQL_DISABLED: entry({ status: 404, retryable: false, meaning: 'GraphiQL is not served here: auth.graphiql.enabled is false (the default with NODE_ENV=production) and the caller lacks auth.graphiql.scope; send queries with a GraphQL client instead' }),
+  GRAPHIQL_DISABLED: entry({ status: 404, retryable: false, meaning: 'GraphiQL is not served here: auth.graphiql.enabled is false (the default in production: NODE_ENV=production outside sandbox mode) and the caller lacks auth.graphiql.scope; send queries with a GraphQL client instead' }),
 
   // Refused before execution: the document.
   GRAPHQL_PARSE_FAILED: entry({ status: 400, spec: true, retryable: false, meaning: 'the document is not GraphQL: the message gives the syntax error and its position' }),

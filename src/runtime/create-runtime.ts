@@ -161,6 +161,7 @@ export async function createRuntime(config: VirtualizationConfig, deps: RuntimeD
       logs,
       admin,
       env,
+      sandbox: deps.sandbox === true,
       ...clock,
     });
     teardown.add(() => server.close());

@@ -25,7 +25,7 @@ import { corsFor, setSecurityHeaders, simpleBodyRefusal, useCsrfPrevention, useV
 import { maskErrors } from './mask-errors';
 import { useExplain } from './explain';
 import { renderGraphiQLWithFanout } from './graphiql-fanout';
-import { graphiqlAllowed, useGraphiQLPage } from './graphiql-page';
+import { graphiqlAllowed, productionMode, useGraphiQLPage } from './graphiql-page';
 import { readiness } from './health';
 import { useOperationTelemetry } from './operation-telemetry';
 import { useStaleLabel } from './stale-label';
@@ -56,6 +56,8 @@ export interface GatewayServerOptions {
   bounds: HttpBounds;
   /** The environment `NODE_ENV` is read from (GraphiQL is off in production unless configured on); default the process's. */
   env?: NodeJS.ProcessEnv;
+  /** Sandbox mode: never production, whatever NODE_ENV says (GraphiQL stays on for `npm start`). */
+  sandbox?: boolean;
 }
 
 /** What each request carries into yoga: the generation (schema and connectors) it runs on to the end. */
@@ -154,7 +156,7 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
   const { budget, metrics, responseCache, webhooks } = options;
   const logger = options.logs.app;
   const operations = new OperationScope();
-  const env = options.env ?? process.env;
+  const production = productionMode(options.env ?? process.env, options.sandbox === true);
   const graphiqlOptions: GraphiQLOptions = {
     title: 'virtualize',
     defaultQuery: example?.query,
@@ -185,7 +187,7 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
         // leaves analysts on closed networks with a blank page.
         render: renderGraphiQLWithFanout,
         options: () => graphiqlOptions,
-        allowed: ({ caller }) => graphiqlAllowed(live.config.auth.graphiql, env, caller.scopes),
+        allowed: ({ caller }) => graphiqlAllowed(live.config.auth.graphiql, production, caller.scopes),
       }),
       useCsrfPrevention(),
       useVaryOnOrigin(live.config.auth.cors),

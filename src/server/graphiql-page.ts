@@ -3,9 +3,10 @@
  * Policy written for it: yoga's own GraphiQL answer carries no header of ours, and the policy
  * names the hashes of the page's inline scripts, which only whoever renders the page knows.
  *
- * The page is served when `auth.graphiql.enabled` is true (by default, unless NODE_ENV is
- * `production`) or the caller holds `auth.graphiql.scope`; otherwise a browser asking for it gets
- * 404 GRAPHIQL_DISABLED, and the endpoint answers GraphQL clients as before.
+ * The page is served when `auth.graphiql.enabled` is true (by default, unless the gateway runs in
+ * production: NODE_ENV=production outside sandbox mode) or the caller holds `auth.graphiql.scope`;
+ * otherwise a browser asking for it gets 404 GRAPHIQL_DISABLED, and the endpoint answers GraphQL
+ * clients as before.
  */
 import { createHash } from 'node:crypto';
 import { shouldRenderGraphiQL, type GraphiQLOptions, type Plugin } from 'graphql-yoga';
@@ -17,9 +18,18 @@ interface WithScopes {
   caller: { readonly scopes: ReadonlySet<string> };
 }
 
-/** Whether `auth.graphiql` serves the page to a caller with `scopes`, in an environment `env`. */
-export function graphiqlAllowed(graphiql: ClientAuthDefinition['graphiql'], env: NodeJS.ProcessEnv, scopes: ReadonlySet<string>): boolean {
-  const enabled = graphiql.enabled ?? env.NODE_ENV !== 'production';
+/**
+ * Production, for the switches whose default it turns off: NODE_ENV=production outside sandbox
+ * mode. The `virtualize` command sets NODE_ENV=production for every run (graphql-js is faster so),
+ * and `npm start` runs the sandbox, where GraphiQL is the way in.
+ */
+export function productionMode(env: NodeJS.ProcessEnv, sandbox: boolean): boolean {
+  return !sandbox && env.NODE_ENV === 'production';
+}
+
+/** Whether `auth.graphiql` serves the page to a caller with `scopes`. */
+export function graphiqlAllowed(graphiql: ClientAuthDefinition['graphiql'], production: boolean, scopes: ReadonlySet<string>): boolean {
+  const enabled = graphiql.enabled ?? !production;
   return enabled || (graphiql.scope !== undefined && scopes.has(graphiql.scope));
 }
 
@@ -77,7 +87,7 @@ export function useGraphiQLPage<C extends WithScopes>(page: GraphiQLPageOptions<
         const { status, body } = refusalBody(
           new VirtualizeError(
             CODES.GRAPHIQL_DISABLED,
-            'GraphiQL is off on this gateway (auth.graphiql.enabled; off by default with NODE_ENV=production): send queries to this URL with a GraphQL client, or ask for the scope that opens it (auth.graphiql.scope).',
+            'GraphiQL is off on this gateway (auth.graphiql.enabled; off by default in production, NODE_ENV=production outside sandbox mode): send queries to this URL with a GraphQL client, or ask for the scope that opens it (auth.graphiql.scope).',
           ),
         );
         endResponse(new fetchAPI.Response(body, { status, headers: { 'content-type': 'application/json; charset=utf-8' } }));

@@ -187,10 +187,16 @@ describe('browser defenses, credentials off', () => {
   });
 });
 
+/** A gateway in production: NODE_ENV=production outside sandbox mode, with webhook secrets of its own. */
+const PRODUCTION = {
+  env: { NODE_ENV: 'production', CRM_WEBHOOK_SECRET: 'a-secret-of-our-own-1', ORDERS_WEBHOOK_SECRET: 'a-secret-of-our-own-2', SUPPORT_WEBHOOK_SECRET: 'a-secret-of-our-own-3' },
+  gateway: { sandbox: false },
+};
+
 describe('GraphiQL in production mode', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ env: { NODE_ENV: 'production' } });
+    h = await startHarness(PRODUCTION);
   });
   afterAll(() => h?.close());
 
@@ -206,10 +212,24 @@ describe('GraphiQL in production mode', () => {
   });
 });
 
+describe('GraphiQL in sandbox mode, whatever NODE_ENV says (npm start)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ env: { NODE_ENV: 'production' } });
+  });
+  afterAll(() => h?.close());
+
+  it('is served', async () => {
+    const page = await fetch(h.url, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    await page.arrayBuffer();
+  });
+});
+
 describe('GraphiQL switched on in production', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ env: { NODE_ENV: 'production' }, configure: (config) => ({ ...config, auth: { ...config.auth, graphiql: { enabled: true } } }) });
+    h = await startHarness({ ...PRODUCTION, configure: (config) => ({ ...config, auth: { ...config.auth, graphiql: { enabled: true } } }) });
   });
   afterAll(() => h?.close());
 

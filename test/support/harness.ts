@@ -131,7 +131,7 @@ export async function startHarness(options: {
   configure?: (config: VirtualizationConfigInput, sandboxes: Sandboxes) => VirtualizationConfigInput;
   env?: NodeJS.ProcessEnv;
   /** Told of every upstream call and every record left out; `sourceClock` drives the sources' policies. */
-  gateway?: Pick<RuntimeDeps, 'observe' | 'onReject' | 'sourceClock'>;
+  gateway?: Pick<RuntimeDeps, 'observe' | 'onReject' | 'sourceClock' | 'sandbox'>;
   /**
    * Keep the cache tiers the config declares. Off by default: most tests count upstream calls
    * request by request, and a cache across requests would answer some of them.
