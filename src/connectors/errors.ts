@@ -119,3 +119,19 @@ export class ForeignCursorError extends VirtualizeError<typeof CODES.VIRTUALIZE_
     this.name = 'ForeignCursorError';
   }
 }
+
+/**
+ * The egress policy refused a registered source's connection when it was being made (its host is
+ * not allowed, or it resolved to an internal address): nothing was sent. `reason` names the host
+ * and the rule; never a URL's path or query, never a credential.
+ */
+export class EgressRefusedError extends VirtualizeError<typeof CODES.VIRTUALIZE_EGRESS_REFUSED> {
+  constructor(
+    readonly host: string,
+    readonly port: string,
+    readonly reason: string,
+  ) {
+    super(CODES.VIRTUALIZE_EGRESS_REFUSED, `the connection to ${host}${port ? `:${port}` : ''} was refused by the egress policy: ${reason}`);
+    this.name = 'EgressRefusedError';
+  }
+}

@@ -29,6 +29,9 @@ const CONNECTION_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_SOCKET',
 ]);
 
+/** undici's code for an answer longer than the pool's `maxResponseSize` (the source's `maxResponseBytes`): neither a timeout nor a connection failure. */
+export const RESPONSE_TOO_LARGE = 'UND_ERR_RES_EXCEEDED_MAX_SIZE';
+
 export type FailureKind = 'timeout' | 'connection';
 
 export function errorCode(error: unknown): string | undefined {

@@ -4,6 +4,7 @@ import { resolveEnv } from '../config/env';
 import { CODES } from '../errors';
 import { systemClock, type TimerClock } from '../time/clock';
 import { maxAgeOf } from './cache-control';
+import type { EgressGuard } from './egress-guard';
 import { SourceError } from './errors';
 import { newCallRecord, type CallRecord } from './policies/attempt';
 import { secretNames } from './policies/credentials';
@@ -37,11 +38,14 @@ export class SourceHttpClient {
     env: NodeJS.ProcessEnv = process.env,
     /** The clock of the source's policies and of the timings its calls report. */
     private readonly clock: TimerClock = systemClock,
+    /** The egress policy every connection of a registered source passes; absent for the configuration's own sources. */
+    egress?: EgressGuard,
   ) {
     const base = new URL(resolveEnv(definition.baseUrl, env));
     this.basePath = base.pathname.replace(/\/$/, '');
-    this.classified = { name: source, timeoutMs: definition.limits.timeoutMs, secrets: secretNames(definition.auth) };
-    this.sourceDispatcher = createSourceDispatcher(source, definition, base.origin, env, clock);
+    const { timeoutMs, maxResponseBytes } = definition.limits;
+    this.classified = { name: source, timeoutMs, maxResponseBytes, secrets: secretNames(definition.auth) };
+    this.sourceDispatcher = createSourceDispatcher(source, definition, base.origin, env, clock, egress);
   }
 
   /**

@@ -6,6 +6,7 @@ import { CODES } from '../errors';
 import type { TimerClock } from '../time/clock';
 import { askableValues } from './askable-values';
 import { forwardedHeaders, type CallerCredential } from './caller-credential';
+import type { EgressGuard } from './egress-guard';
 import { ForeignCursorError, SourceError } from './errors';
 import { SourceHttpClient, type JsonResponse } from './http-client';
 import { itemErrors } from './item-errors';
@@ -75,9 +76,11 @@ export class SourceConnector {
       catalog?: Catalog;
       /** The time of the source's policies (backoff, breaker, rate limit, token lifetime); default the process's. */
       clock?: TimerClock;
+      /** For a registered source: the egress policy its connections pass when they are made. */
+      egress?: EgressGuard;
     } = {},
   ) {
-    this.http = new SourceHttpClient(name, definition, options.env, options.clock);
+    this.http = new SourceHttpClient(name, definition, options.env, options.clock, options.egress);
     this.onReject = options.onReject ?? (() => undefined);
     const catalog = options.catalog ?? compileCatalog({ sources: { [name]: definition }, mappings: {} });
     for (const entityName of catalog.source(name).entities) {

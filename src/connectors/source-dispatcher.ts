@@ -15,7 +15,11 @@
  *                    the breaker and the rate limit let through).
  *   6. attempt       counts the attempt and bounds it by `timeoutMs`.
  *   7. pool          at most `maxConcurrency` connections, `connectTimeoutMs` to open one; a queued
- *                    request keeps its caller's async context (caller-context-pool.ts).
+ *                    request keeps its caller's async context (caller-context-pool.ts). An answer
+ *                    longer than `maxResponseBytes` is cut off as it arrives (undici's
+ *                    `maxResponseSize`: the socket is closed, the rest never read). A registered
+ *                    source connects through its egress guard (egress-guard.ts), which checks the
+ *                    addresses actually connected to; so does its token endpoint.
  *
  * A policy that is off (`retry: false`, `breaker: false`, no `rateLimit`, `auth: none`) is simply
  * left out of the list. Every policy reads time from the source's clock (the retry's backoff, the
@@ -27,6 +31,7 @@ import type { Dispatcher } from 'undici';
 import type { SourceDefinition } from '../config/definition';
 import { systemClock, type TimerClock } from '../time/clock';
 import { CallerContextPool } from './caller-context-pool';
+import type { EgressGuard } from './egress-guard';
 import { attempt } from './policies/attempt';
 import { SourceBreaker } from './policies/circuit-breaker';
 import { authenticate, credentialsFor, renewOnUnauthorized } from './policies/credentials';
@@ -41,17 +46,26 @@ export interface SourceDispatcher {
   close(): Promise<void>;
 }
 
-export function createSourceDispatcher(source: string, definition: SourceDefinition, origin: string, env: NodeJS.ProcessEnv, clock: TimerClock = systemClock): SourceDispatcher {
+export function createSourceDispatcher(
+  source: string,
+  definition: SourceDefinition,
+  origin: string,
+  env: NodeJS.ProcessEnv,
+  clock: TimerClock = systemClock,
+  /** Present for a registered source: every connection it opens passes the egress policy. */
+  egress?: EgressGuard,
+): SourceDispatcher {
   const { limits } = definition;
   // Queued requests keep their caller's async context (and so their trace): see caller-context-pool.ts.
   const pool = new CallerContextPool(origin, {
     connections: limits.maxConcurrency,
-    connect: { timeout: limits.connectTimeoutMs },
+    connect: egress ? egress.connector(limits.connectTimeoutMs) : { timeout: limits.connectTimeoutMs },
+    maxResponseSize: limits.maxResponseBytes,
     // Backstops; the attempt policy bounds the whole attempt.
     headersTimeout: limits.timeoutMs,
     bodyTimeout: limits.timeoutMs,
   });
-  const credentials = credentialsFor(source, definition.auth, { origin, env, timeoutMs: limits.timeoutMs, connectTimeoutMs: limits.connectTimeoutMs, clock });
+  const credentials = credentialsFor(source, definition.auth, { origin, env, timeoutMs: limits.timeoutMs, connectTimeoutMs: limits.connectTimeoutMs, clock, ...(egress ? { egress } : {}) });
   const breaker = limits.breaker ? new SourceBreaker(source, limits.breaker, clock) : undefined;
 
   const outermostFirst: Array<Dispatcher.DispatcherComposeInterceptor | undefined> = [

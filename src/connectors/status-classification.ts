@@ -6,14 +6,16 @@
  */
 import { errors as undiciErrors } from 'undici';
 import { CODES } from '../errors';
-import { BreakerOpenError, InterruptedAnswerError, RateLimitWaitError, SourceError, TokenRequestError, type SourceErrorCode } from './errors';
-import { errorCode, failureKind } from './failures';
+import { BreakerOpenError, EgressRefusedError, InterruptedAnswerError, RateLimitWaitError, SourceError, TokenRequestError, type SourceErrorCode } from './errors';
+import { errorCode, failureKind, RESPONSE_TOO_LARGE } from './failures';
 import type { CallRecord } from './policies/attempt';
 
 /** What the classification needs to know of the source, beyond the call itself. */
 export interface ClassifiedSource {
   name: string;
   timeoutMs: number;
+  /** `limits.maxResponseBytes`: a longer answer is cut off and refused. */
+  maxResponseBytes: number;
   /** Names of the secrets its credentials come from, for the hint on a refused credential. */
   secrets: readonly string[];
 }
@@ -49,9 +51,13 @@ export function classifyFailure(source: ClassifiedSource, error: unknown, route:
     const code = error.kind === 'refused' ? CODES.SOURCE_REJECTED_REQUEST : error.kind === 'bad-response' ? CODES.SOURCE_BAD_RESPONSE : CODES.SOURCE_UNAVAILABLE;
     return fail(code, `Source ${name} could not authenticate (${route}): ${error.message}`, error.status);
   }
+  if (error instanceof EgressRefusedError) return fail(CODES.SOURCE_EGRESS_REFUSED, `Source ${name} was not called (${route}): ${error.message}`);
   const interrupted = error instanceof InterruptedAnswerError;
   const cause = interrupted ? error.cause : error;
   const outcome = what(route, record);
+  if (errorCode(cause) === RESPONSE_TOO_LARGE) {
+    return fail(CODES.SOURCE_BAD_RESPONSE, `Source ${name} answered more than limits.maxResponseBytes (${source.maxResponseBytes} bytes) ${outcome}; the rest of the answer was not read and the connection was closed`);
+  }
   switch (failureKind(cause)) {
     case 'timeout':
       return fail(CODES.SOURCE_TIMEOUT, `Source ${name} did not ${interrupted ? 'finish its answer' : 'answer'} within ${source.timeoutMs} ms ${outcome}`);

@@ -58,6 +58,7 @@ export const ERROR_CODES = {
   SOURCE_RATE_LIMITED: entry({ status: 200, retryable: true, meaning: "a source answered 429 (after waiting out a Retry-After the policy allows), or the gateway's own rate limit for it would have queued the call longer than maxQueueWaitMs" }),
   SOURCE_BAD_RESPONSE: entry({ status: 200, retryable: false, meaning: 'a source sent something that is not JSON, or no records where its definition says' }),
   SOURCE_REJECTED_REQUEST: entry({ status: 200, retryable: false, meaning: "a source answered 4xx to a call built from its definition (check the definition), or refused the gateway's credentials (the message names the variable to check)" }),
+  SOURCE_EGRESS_REFUSED: entry({ status: 200, retryable: false, meaning: "a registered source's connection was refused when it was made, before anything was sent: its host is not in registry.egress.allowedHosts, or it resolved to a private, loopback, link-local or reserved address (DNS rebinding included); the message names the host and the rule" }),
   SOURCE_PARTIAL_FAILURE: entry({ status: 200, retryable: false, meaning: 'a source answered a batch but reported an error for this one key (a 207 with per-id errors); the other keys were served' }),
   SOURCE_CALLER_TOKEN_REQUIRED: entry({ status: 200, retryable: false, meaning: "the source acts on behalf of each caller (forwardCaller) and this caller has no bearer token to send it (an API key or anonymous access): call with Authorization: Bearer <JWT>; the source was not called" }),
   INTERNAL_SERVER_ERROR: entry({ status: 500, retryable: false, meaning: 'the gateway failed in a way it did not foresee; the message is masked and the gateway log has the cause' }),
@@ -91,6 +92,7 @@ export const ERROR_CODES = {
   VIRTUALIZE_ATTEMPT_TIMEOUT: entry({ status: null, retryable: true, meaning: 'one attempt took longer than limits.timeoutMs; retried when the policy allows (SOURCE_TIMEOUT)' }),
   VIRTUALIZE_ANSWER_INTERRUPTED: entry({ status: null, retryable: false, meaning: 'an answer stopped after it had begun; not retried (SOURCE_TIMEOUT or SOURCE_UNAVAILABLE)' }),
   VIRTUALIZE_FOREIGN_CURSOR: entry({ status: null, retryable: false, meaning: "a list was asked to start at a cursor it never issued; the client wrote it, so it hears BAD_USER_INPUT" }),
+  VIRTUALIZE_EGRESS_REFUSED: entry({ status: null, retryable: false, meaning: "the egress policy refused a registered source's connection (SOURCE_EGRESS_REFUSED)" }),
   VIRTUALIZE_TOKEN_REQUEST: entry({ status: null, retryable: true, meaning: "a source's OAuth token endpoint gave no token (SOURCE_UNAVAILABLE, SOURCE_REJECTED_REQUEST or SOURCE_BAD_RESPONSE)" }),
 } as const satisfies Record<string, ErrorCodeEntry>;
 

@@ -5,6 +5,7 @@ import { compileCatalog } from '../catalog/compile-catalog';
 import type { VirtualizationConfig } from '../config/definition';
 import type { CallerCredential } from '../connectors/caller-credential';
 import type { CallObserver } from '../connectors/upstream-call';
+import type { EgressGuard } from '../connectors/egress-guard';
 import { SourceConnector, type RejectionListener } from '../connectors/source-connector';
 import type { MappingStore } from '../mapping/mapping-store';
 import { defaultLogger, type Logger } from '../telemetry/logger';
@@ -32,6 +33,12 @@ export interface GatewayOptions {
   observe?: CallObserver;
   /** The clock of the sources' policies (backoff, breaker, rate limit, token lifetime); default the process's. */
   sourceClock?: TimerClock;
+  /**
+   * The egress policy of registered sources: every source that `configured` (the configuration
+   * file's own, trusted as written) does not name connects through `guard`. Absent for a
+   * generation of the configuration alone.
+   */
+  egress?: { guard: EgressGuard; configured: ReadonlySet<string> };
 }
 
 /** The federated engine: the unified schema, and what each request needs to execute it. */
@@ -72,7 +79,13 @@ export function createGateway(config: VirtualizationConfig, options: GatewayOpti
   const connectors = new Map(
     [...catalog.sources.values()].map((source) => [
       source.name,
-      new SourceConnector(source.name, source.definition, { env, onReject, catalog, ...(options.sourceClock ? { clock: options.sourceClock } : {}) }),
+      new SourceConnector(source.name, source.definition, {
+        env,
+        onReject,
+        catalog,
+        ...(options.sourceClock ? { clock: options.sourceClock } : {}),
+        ...(options.egress && !options.egress.configured.has(source.name) ? { egress: options.egress.guard } : {}),
+      }),
     ]),
   );
   const store = withServiceCrosswalks(catalog, options.store, connectors);

@@ -2,6 +2,7 @@ import { isObjectType, type GraphQLSchema } from 'graphql';
 import type { Catalog } from '../catalog/catalog';
 import { CatalogDefinitionError } from '../catalog/catalog-errors';
 import { compileCatalog } from '../catalog/compile-catalog';
+import { EgressGuard } from '../connectors/egress-guard';
 import { definitionDocument, type DefinitionDocument, type VirtualizationConfig } from '../config/definition';
 import { checkReferences } from '../config/references';
 import { checkShape } from '../config/validate';
@@ -98,7 +99,12 @@ function report(problems: Problem[], warnings: Problem[] = [], samples: SampleCa
  * source. A change and a dry run run the same checks; a change also gets the generation built.
  */
 export class CandidateChecks {
-  constructor(private readonly options: CandidateChecksOptions) {}
+  /** The egress policy the sample calls of registered sources connect through, as their generation's connectors do. */
+  private readonly egress: EgressGuard;
+
+  constructor(private readonly options: CandidateChecksOptions) {
+    this.egress = new EgressGuard(options.base.registry.egress, options.resolveHost);
+  }
 
   async check(entries: Entries, options: CandidateOptions): Promise<Candidate> {
     const { base } = this.options;
@@ -154,6 +160,7 @@ export class CandidateChecks {
           env: this.options.env,
           tables: this.options.tables,
           liveConnectors: pinned.gateway.connectors,
+          egress: this.egress,
         });
         samples = outcome.calls;
         problems.push(...outcome.problems);

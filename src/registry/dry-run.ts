@@ -11,6 +11,7 @@ import type { DefinitionProblem } from '../config/validate';
 import { isSourceError, type SourceError } from '../connectors/errors';
 import { CODES } from '../errors';
 import type { CanonicalRecord } from '../connectors/record-mapper';
+import type { EgressGuard } from '../connectors/egress-guard';
 import { keyString } from '../connectors/key-string';
 import { SourceConnector, type RejectionListener } from '../connectors/source-connector';
 import { normalizeKey } from '../connectors/transforms';
@@ -106,6 +107,8 @@ export interface SampleRequest {
   tables: MappingStore;
   /** Connectors of sources the dry run does not change (the live ones), to read "from" records with. */
   liveConnectors: ReadonlyMap<string, SourceConnector>;
+  /** The egress policy the sampled sources (all registered ones) connect through. */
+  egress: EgressGuard;
 }
 
 export async function sampleDefinition(request: SampleRequest): Promise<SampleOutcome> {
@@ -113,7 +116,10 @@ export async function sampleDefinition(request: SampleRequest): Promise<SampleOu
   const rejections: Rejection[] = [];
   const sampled = new Map<string, SourceConnector>();
   for (const name of request.sources) {
-    sampled.set(name, new SourceConnector(name, request.catalog.source(name).definition, { env: request.env, onReject: (event) => rejections.push(event), catalog: request.catalog }));
+    sampled.set(
+      name,
+      new SourceConnector(name, request.catalog.source(name).definition, { env: request.env, onReject: (event) => rejections.push(event), catalog: request.catalog, egress: request.egress }),
+    );
   }
   const connectorOf = (source: string) => sampled.get(source) ?? request.liveConnectors.get(source);
   try {

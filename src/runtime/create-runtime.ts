@@ -2,6 +2,7 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import { ResponseStore } from '../cache/response-cache';
 import { UpstreamCache } from '../cache/upstream-cache';
 import type { VirtualizationConfig } from '../config/definition';
+import { EgressGuard } from '../connectors/egress-guard';
 import type { CallObserver } from '../connectors/upstream-call';
 import type { RejectionListener } from '../connectors/source-connector';
 import type { FederationContext } from '../federation/request-context';
@@ -36,7 +37,7 @@ export interface RuntimeDeps {
   logs?: { app?: Logger; audit?: Logger };
   /** The registry's events (swaps, reload failures, imports); default lines of the application log. */
   registryLog?: RegistryLog;
-  /** DNS for the egress check of registered sources (tests replace it). */
+  /** DNS for the egress checks of registered sources, at registration and at connect time (tests replace it). */
   resolveHost?: HostResolver;
   /** Told of every record a mapping leaves out; default a warning in the application log. */
   onReject?: RejectionListener;
@@ -115,6 +116,8 @@ export async function createRuntime(config: VirtualizationConfig, deps: RuntimeD
       ...(deps.onReject ? { onReject: deps.onReject } : {}),
       ...(deps.observe ? { observe: deps.observe } : {}),
       ...(deps.sourceClock ? { sourceClock: deps.sourceClock } : {}),
+      // Registered sources connect through the egress policy, checked on the addresses connected to.
+      egress: { guard: new EgressGuard(config.registry.egress, deps.resolveHost), configured: new Set(Object.keys(config.sources)) },
     });
     const snapshot = await store.load();
     // The registry owns the generations from here: closing it closes every one.

@@ -1,5 +1,6 @@
 import { UpstreamCache } from '../cache/upstream-cache';
 import type { VirtualizationConfig } from '../config/definition';
+import type { EgressGuard } from '../connectors/egress-guard';
 import type { CallObserver } from '../connectors/upstream-call';
 import type { RejectionListener } from '../connectors/source-connector';
 import { CanonicalSchema } from '../federation/canonical-schema';
@@ -21,6 +22,8 @@ export interface GenerationParts {
   observe?: CallObserver;
   /** The clock of the sources' policies; default the process's. */
   sourceClock?: TimerClock;
+  /** The egress policy of registered sources (every source the configuration file does not declare). */
+  egress?: { guard: EgressGuard; configured: ReadonlySet<string> };
 }
 
 /** Builds the generation of a whole configuration on the shared parts (what the registry swaps in). */

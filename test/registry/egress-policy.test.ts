@@ -25,9 +25,9 @@ describe('the egress policy of registered sources', () => {
       'private',
       'private',
       'private',
-      'reserved',
-      'private',
-      'loopback',
+      'unspecified',
+      'private (10.0.0.1 in IPv6 form)',
+      'loopback (127.0.0.1 in IPv6 form)',
     ]);
     expect(internalAddressKind('93.184.216.34')).toBeUndefined();
     expect(internalAddressKind('2606:2800:220:1:248:1893:25c8:1946')).toBeUndefined();
@@ -49,6 +49,6 @@ describe('the egress policy of registered sources', () => {
     expect(await egressProblem('http://v6.evil.example/', open, resolve)).toContain('resolves to fd12:3456::1, a private address');
     expect(await egressProblem('http://nowhere.example/', open, resolve)).toBe('nowhere.example does not resolve (ENOTFOUND)');
     expect(await egressProblem('http://127.0.0.1:4104/billing/v2', open, resolve)).toBeUndefined();
-    expect(await egressProblem('http://127.0.0.1:4105/', open, resolve)).toContain('127.0.0.1 resolves to 127.0.0.1, a loopback address');
+    expect(await egressProblem('http://127.0.0.1:4105/', open, resolve)).toContain('127.0.0.1 is a loopback address');
   });
 });

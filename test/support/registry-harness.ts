@@ -2,6 +2,7 @@ import { startSandboxes } from '../../sources/sandbox';
 import { startBilling, type BillingSandboxHandle } from '../../sources/billing/server';
 import baseConfig from '../../virtualization.config';
 import type { RegistryDefinition, VirtualizationConfigInput } from '../../src/config/definition';
+import type { HostResolver } from '../../src/registry/egress-policy';
 import type { Registry } from '../../src/registry/registry';
 import type { Runtime } from '../../src/runtime/create-runtime';
 import { billingEnv } from './billing';
@@ -45,6 +46,8 @@ export async function startRegistryHarness(
     sandboxes?: Sandboxes;
     billing?: BillingSandboxHandle;
     allowPrivate?: string[];
+    /** DNS for the egress checks, at registration and at connect time; default the system's. */
+    resolveHost?: HostResolver;
     /** The cache section; by default both tiers are off. */
     cache?: VirtualizationConfigInput['cache'];
   } = {},
@@ -81,7 +84,7 @@ export async function startRegistryHarness(
       };
       waiting.add(wake);
     });
-  const server = await startTestRuntime(input, { env, registryLog: log, onReject: () => undefined, shutdownGraceMs: 2_000, logs: memoryLoggers() }, options.store);
+  const server = await startTestRuntime(input, { env, registryLog: log, onReject: () => undefined, shutdownGraceMs: 2_000, logs: memoryLoggers(), ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}) }, options.store);
   const registry = server.registry;
   const origin = server.url;
 

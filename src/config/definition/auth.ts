@@ -24,8 +24,8 @@ export const authDefinition = z.discriminatedUnion('type', [
     clientSecret: envRef,
     /** Space-separated scopes to ask for; none by default. */
     scope: z.string().min(1).optional(),
-    /** A token is renewed this long before its `expires_in` runs out, in milliseconds. */
-    renewBeforeExpiryMs: z.number().int().min(0).default(30_000),
+    /** A token is renewed this long before its `expires_in` runs out, in milliseconds (at most an hour). */
+    renewBeforeExpiryMs: z.number().int().min(0).max(3_600_000).default(30_000),
   }),
 ]);
 export type AuthDefinition = z.infer<typeof authDefinition>;

@@ -2,6 +2,9 @@
 import { z } from 'zod';
 import { stringOrEnv } from './env-ref';
 
+/** Longest a cached answer is kept fresh, or stale on top of that, in milliseconds: 1 day. */
+export const MAX_CACHE_MS = 86_400_000;
+
 /**
  * How long the upstream-call cache keeps what a source answered: fresh for `ttlMs`, then served
  * stale for up to `staleWhileRevalidateMs` more while one refresh runs in the background. When the
@@ -10,9 +13,9 @@ import { stringOrEnv } from './env-ref';
  * `ttlMs: 0` turns the cache off for the source or entity.
  */
 export const cachePolicyDefinition = z.strictObject({
-  ttlMs: z.number().int().min(0).optional(),
-  staleWhileRevalidateMs: z.number().int().min(0).optional(),
-  staleIfErrorMs: z.number().int().min(0).optional(),
+  ttlMs: z.number().int().min(0).max(MAX_CACHE_MS).optional(),
+  staleWhileRevalidateMs: z.number().int().min(0).max(MAX_CACHE_MS).optional(),
+  staleIfErrorMs: z.number().int().min(0).max(MAX_CACHE_MS).optional(),
 });
 export type CachePolicy = z.infer<typeof cachePolicyDefinition>;
 
@@ -28,9 +31,9 @@ export const cacheDefinition = z.strictObject({
       /** Bound of the tier's memory, in bytes (approximate: the JSON size of the records). */
       maxBytes: z.number().int().positive().default(64 * 1024 * 1024),
       /** Default policy; sources and entities override it. */
-      ttlMs: z.number().int().min(0).default(30_000),
-      staleWhileRevalidateMs: z.number().int().min(0).default(30_000),
-      staleIfErrorMs: z.number().int().min(0).default(300_000),
+      ttlMs: z.number().int().min(0).max(MAX_CACHE_MS).default(30_000),
+      staleWhileRevalidateMs: z.number().int().min(0).max(MAX_CACHE_MS).default(30_000),
+      staleIfErrorMs: z.number().int().min(0).max(MAX_CACHE_MS).default(300_000),
     })
     .prefault({}),
   responses: z

@@ -1,5 +1,23 @@
-/** A source's limits and resilience policies: timeouts, concurrency, retries, the circuit breaker and the rate limit. */
+/**
+ * A source's limits and resilience policies: timeouts, concurrency, the size of an answer, retries,
+ * the circuit breaker and the rate limit. Every duration and size has an upper bound, so that a
+ * definition (a registered one above all) cannot hold connections, callers or memory without end:
+ * `timeoutMs: 2147483647` is refused, not a call that waits 24 days.
+ */
 import { z } from 'zod';
+
+/** Longest single attempt at a source, in milliseconds: 2 minutes. */
+export const MAX_TIMEOUT_MS = 120_000;
+/** Longest wait for a connection to a source, in milliseconds. */
+export const MAX_CONNECT_TIMEOUT_MS = 60_000;
+/** Longest wait between two attempts, or that a Retry-After or the rate limit may hold a call, in milliseconds: 2 minutes. */
+export const MAX_WAIT_MS = 120_000;
+/** Longest window or open period of the retry budget and the breaker, in milliseconds: 1 hour. */
+export const MAX_WINDOW_MS = 3_600_000;
+/** Default bound of one answer of a source, in bytes: 16 MiB. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+/** Largest bound of one answer that may be declared: 256 MiB (the answer is read whole, and V8 strings stop at 512 MiB). */
+export const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
 /**
  * Retries of idempotent reads (GET) after transient failures only: 429, 502, 503 and 504 answers,
@@ -10,14 +28,14 @@ export const retryPolicyDefinition = z
     /** Most attempts per call, the first one included: 1 means no retry. */
     maxAttempts: z.number().int().min(1).max(10).default(3),
     /** Backoff before retry n is a random delay in [0, min(maxDelayMs, baseDelayMs * 2^(n-1))], in milliseconds ("full jitter"). */
-    baseDelayMs: z.number().int().min(0).default(100),
+    baseDelayMs: z.number().int().min(0).max(MAX_WAIT_MS).default(100),
     /** Longest backoff between two attempts, in milliseconds. */
-    maxDelayMs: z.number().int().min(0).default(2_000),
+    maxDelayMs: z.number().int().min(0).max(MAX_WAIT_MS).default(2_000),
     /**
      * A `Retry-After` up to this long is waited out before the retry, in milliseconds; a source
      * asking for a longer wait fails the call at once (SOURCE_RATE_LIMITED or SOURCE_UNAVAILABLE).
      */
-    maxRetryAfterMs: z.number().int().min(0).default(5_000),
+    maxRetryAfterMs: z.number().int().min(0).max(MAX_WAIT_MS).default(5_000),
     /**
      * Retries of all calls to the source together stay within `ratio` of its calls over the last
      * `windowMs` plus `minPerSecond`, so that in an outage retries add at most that much load.
@@ -27,9 +45,9 @@ export const retryPolicyDefinition = z
         /** Retries per call, e.g. 0.2: at most one retry for every five calls. */
         ratio: z.number().min(0).max(10).default(0.2),
         /** Retries per second always allowed, so that a quiet source still gets its retries. */
-        minPerSecond: z.number().min(0).default(5),
+        minPerSecond: z.number().min(0).max(100_000).default(5),
         /** The sliding window, in milliseconds. */
-        windowMs: z.number().int().min(100).default(10_000),
+        windowMs: z.number().int().min(100).max(MAX_WINDOW_MS).default(10_000),
       })
       .prefault({}),
   })
@@ -50,13 +68,13 @@ export type RetryPolicy = z.infer<typeof retryPolicyDefinition>;
  */
 export const breakerPolicyDefinition = z.strictObject({
   /** The sliding window attempts are counted over, in milliseconds. */
-  windowMs: z.number().int().min(1_000).default(10_000),
+  windowMs: z.number().int().min(1_000).max(MAX_WINDOW_MS).default(10_000),
   /** Fewest attempts in the window before the breaker may open. */
-  minimumAttempts: z.number().int().min(1).default(5),
+  minimumAttempts: z.number().int().min(1).max(100_000).default(5),
   /** Share of failed attempts in the window above which it opens, from 0 to 1. */
   failureRatio: z.number().gt(0).lt(1).default(0.5),
   /** How long it stays open before one probe call, in milliseconds. */
-  openMs: z.number().int().min(1).default(30_000),
+  openMs: z.number().int().min(1).max(MAX_WINDOW_MS).default(30_000),
 });
 export type BreakerPolicy = z.infer<typeof breakerPolicyDefinition>;
 
@@ -69,9 +87,9 @@ export const rateLimitPolicyDefinition = z.strictObject({
   /** Sustained rate, in requests per second. */
   perSecond: z.number().positive().max(100_000),
   /** Requests allowed at once after a quiet spell (the bucket size); defaults to perSecond, at least 1. */
-  burst: z.number().int().min(1).optional(),
+  burst: z.number().int().min(1).max(100_000).optional(),
   /** Longest a call may queue for its turn, in milliseconds; one that would wait longer fails at once with SOURCE_RATE_LIMITED. */
-  maxQueueWaitMs: z.number().int().min(0).default(1_000),
+  maxQueueWaitMs: z.number().int().min(0).max(MAX_WAIT_MS).default(1_000),
 });
 export type RateLimitPolicy = z.infer<typeof rateLimitPolicyDefinition>;
 
@@ -84,9 +102,15 @@ export const limitsDefinition = z.strictObject({
    * Per attempt, from the moment the request goes out on a connection to the last byte of the
    * answer, in milliseconds (time spent waiting for a free connection is not counted).
    */
-  timeoutMs: z.number().int().min(1).default(10_000),
+  timeoutMs: z.number().int().min(1).max(MAX_TIMEOUT_MS).default(10_000),
   /** Per attempt, to establish a connection, in milliseconds. */
-  connectTimeoutMs: z.number().int().min(1).default(5_000),
+  connectTimeoutMs: z.number().int().min(1).max(MAX_CONNECT_TIMEOUT_MS).default(5_000),
+  /**
+   * Most bytes of one answer (its body, as sent). Counted while the body arrives: a longer answer
+   * fails the call with SOURCE_BAD_RESPONSE, the rest is not read and the connection is closed,
+   * so that a source cannot fill the gateway's memory.
+   */
+  maxResponseBytes: z.number().int().min(1_024).max(MAX_RESPONSE_BYTES).default(DEFAULT_MAX_RESPONSE_BYTES),
   /** Most connections (so calls in flight) to the source at once; further calls wait for one. */
   maxConcurrency: z.number().int().min(1).max(1_000).default(16),
   /**
@@ -94,7 +118,7 @@ export const limitsDefinition = z.strictObject({
    * before execution (after batching); a request predicted above it is refused before any call.
    * Absent: no per-request cap (the cost limit still applies).
    */
-  maxCallsPerRequest: z.number().int().min(1).optional(),
+  maxCallsPerRequest: z.number().int().min(1).max(100_000).optional(),
   retry: z.union([z.literal(false), retryPolicyDefinition]).prefault({}),
   breaker: z.union([z.literal(false), breakerPolicyDefinition]).prefault({}),
   /** No client-side rate limit unless declared: declare it below the source's published limit. */

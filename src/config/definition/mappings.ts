@@ -62,7 +62,7 @@ export const mappingDefinition = z.strictObject({
       from: fieldName,
       to: fieldName,
       /** How long an answer is reused, in milliseconds; 0 reuses it within one request only. */
-      cacheTtlMs: z.number().int().min(0).default(60_000),
+      cacheTtlMs: z.number().int().min(0).max(86_400_000).default(60_000),
     }),
     z.strictObject({
       kind: z.literal('fieldKey'),

@@ -24,7 +24,7 @@ export const registryDefinition = z.strictObject({
         /** The PostgreSQL schema holding the registry's tables, created by the migrations. */
         schema: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a lower-case SQL identifier, e.g. virtualize').default('virtualize'),
         /** A replica also re-reads the registry this often, in case a notification was lost, in milliseconds. */
-        pollIntervalMs: z.number().int().min(100).default(30_000),
+        pollIntervalMs: z.number().int().min(100).max(3_600_000).default(30_000),
       }),
     ])
     .default({ kind: 'file', dir: '.virtualize' }),

@@ -7,6 +7,7 @@ import { interceptors, type Dispatcher } from 'undici';
 import type { AuthDefinition } from '../../config/definition';
 import { resolveEnv } from '../../config/env';
 import type { Clock } from '../../time/clock';
+import type { EgressGuard } from '../egress-guard';
 import { callRecordOf } from './attempt';
 import { refuse } from './forwarding-handler';
 import { ClientCredentialsTokens } from './oauth-client-credentials';
@@ -30,7 +31,7 @@ export interface Credentials {
 export function credentialsFor(
   source: string,
   auth: AuthDefinition,
-  context: { origin: string; env: NodeJS.ProcessEnv; timeoutMs: number; connectTimeoutMs: number; clock?: Clock },
+  context: { origin: string; env: NodeJS.ProcessEnv; timeoutMs: number; connectTimeoutMs: number; clock?: Clock; egress?: EgressGuard },
 ): Credentials | undefined {
   const fixed = (headers: Record<string, string>): Credentials => ({ present: () => ({ headers, version: 0 }), close: async () => undefined });
   switch (auth.type) {
@@ -52,6 +53,7 @@ export function credentialsFor(
         timeoutMs: context.timeoutMs,
         connectTimeoutMs: context.connectTimeoutMs,
         ...(context.clock ? { clock: context.clock } : {}),
+        ...(context.egress ? { egress: context.egress } : {}),
       });
   }
 }

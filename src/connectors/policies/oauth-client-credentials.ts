@@ -2,12 +2,18 @@
  * OAuth 2.0 client credentials (RFC 6749, section 4.4) for one source: an access token asked for at
  * the token endpoint (client id and secret in HTTP Basic, section 2.3.1), kept until
  * `renewBeforeExpiryMs` before its `expires_in` runs out, and fetched once for all the calls that
- * need it at the same moment. Neither the secret nor a token ever appears in an error.
+ * need it at the same moment. Neither the secret nor a token ever appears in an error. The token
+ * endpoint of a registered source connects through the source's egress guard, so the client
+ * credentials never reach an address the policy refuses; its answer is bounded like any other.
  */
 import { Pool } from 'undici';
 import { systemClock, type Clock } from '../../time/clock';
-import { TokenRequestError } from '../errors';
-import { errorCode } from '../failures';
+import type { EgressGuard } from '../egress-guard';
+import { EgressRefusedError, TokenRequestError } from '../errors';
+import { errorCode, RESPONSE_TOO_LARGE } from '../failures';
+
+/** Most bytes of a token endpoint's answer: a token answer is a few hundred bytes, a large JWT a few KiB. */
+export const MAX_TOKEN_RESPONSE_BYTES = 64 * 1024;
 import { withoutUpstreamRequest } from '../upstream-request';
 import type { Credentials, Presented } from './credentials';
 
@@ -24,6 +30,8 @@ export interface ClientCredentialsOptions {
   connectTimeoutMs: number;
   /** Measures a token's lifetime; default the process's clock. */
   clock?: Clock;
+  /** The source's egress guard, for a registered source. */
+  egress?: EgressGuard;
 }
 
 interface Token {
@@ -48,7 +56,11 @@ export class ClientCredentialsTokens implements Credentials {
   private readonly clock: Clock;
 
   constructor(private readonly options: ClientCredentialsOptions) {
-    this.pool = new Pool(options.tokenUrl.origin, { connections: 1, connect: { timeout: options.connectTimeoutMs } });
+    this.pool = new Pool(options.tokenUrl.origin, {
+      connections: 1,
+      connect: options.egress ? options.egress.connector(options.connectTimeoutMs) : { timeout: options.connectTimeoutMs },
+      maxResponseSize: MAX_TOKEN_RESPONSE_BYTES,
+    });
     this.authorization = basic(options.clientId, options.clientSecret);
     this.clock = options.clock ?? systemClock;
   }
@@ -89,6 +101,9 @@ export class ClientCredentialsTokens implements Credentials {
       status = response.statusCode;
       text = await response.body.text();
     } catch (error) {
+      // Refused before anything was sent: the source's call says why, in the egress policy's words.
+      if (error instanceof EgressRefusedError) throw error;
+      if (errorCode(error) === RESPONSE_TOO_LARGE) throw new TokenRequestError('bad-response', `${at} answered more than ${MAX_TOKEN_RESPONSE_BYTES} bytes`);
       throw new TokenRequestError('unreachable', `${at} could not be reached (${errorCode(error) ?? (error instanceof Error ? error.name : 'failed')})`);
     }
     if (status !== 200) {
