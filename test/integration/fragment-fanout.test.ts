@@ -7,7 +7,7 @@
  * fragment, and refuses the family before anything runs; what it accepts runs merged, so every
  * delegation walks what the operation asks for, once. Calls are counted at the sandboxes.
  */
-import { Kind, parse, type FragmentDefinitionNode } from 'graphql';
+import { buildClientSchema, getIntrospectionQuery, introspectionFromSchema, Kind, lexicographicSortSchema, parse, printSchema, type FragmentDefinitionNode, type IntrospectionQuery } from 'graphql';
 import { ExpandedSize } from '../../src/guard/expanded-size';
 import { startHarness, type Harness } from '../support/harness';
 import { data } from './ground-truth';
@@ -99,5 +99,18 @@ describe('fragment fan-out', () => {
     expect(JSON.stringify(answer.data)).toBe(JSON.stringify(plain.data));
     expect(familyCalls).toEqual(h.upstream());
     expect(answer.extensions?.cost).toMatchObject({ requestedQueryCost: (plain.extensions?.cost as { requestedQueryCost: number }).requestedQueryCost });
+  });
+
+  it("GraphiQL's introspection query, built of fragments, runs merged and describes the schema served", async () => {
+    const answer = await h.query<IntrospectionQuery>(getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, inputValueDeprecation: true }));
+    expect(answer.errors).toBeUndefined();
+    const pinned = h.gateway.pin();
+    try {
+      const served = printSchema(lexicographicSortSchema(buildClientSchema(introspectionFromSchema(pinned.gateway.schema))));
+      expect(printSchema(lexicographicSortSchema(buildClientSchema(answer.data!)))).toBe(served);
+    } finally {
+      pinned.release();
+    }
+    expect(h.upstream().total).toBe(0);
   });
 });
