@@ -50,6 +50,9 @@ export const ERROR_CODES = {
   FRAGMENT_CYCLE: entry({ status: 400, spec: true, retryable: false, meaning: 'a fragment spreads itself, directly or through others' }),
   SLICING_ARGUMENT_REQUIRED: entry({ status: 400, spec: true, retryable: false, meaning: 'a list field that must be sized (customers) got none, or more than one, of its slicing arguments' }),
   COST_LIMIT_EXCEEDED: entry({ status: 400, spec: true, retryable: false, meaning: 'the query is priced above guard.maxCost, or would call a source more than its limits.maxCallsPerRequest; nothing ran' }),
+  PERSISTED_QUERY_NOT_FOUND: entry({ status: 400, spec: true, retryable: false, meaning: 'the operation id sent (extensions.persistedQuery.sha256Hash or documentId) is not in the trusted-documents manifest: register it with virtualize operations push, or send the document' }),
+  PERSISTED_QUERY_HASH_MISMATCH: entry({ status: 400, spec: true, retryable: false, meaning: 'the request sent a document and an operation id, and the id is not the SHA-256 of that document: send the hash of the exact text, or only one of them' }),
+  PERSISTED_QUERY_NOT_ALLOWED: entry({ status: 403, retryable: false, meaning: 'auth.trustedDocuments.mode is enforce and the document is not a registered operation: send a registered operation by its id, or hold the scope that may send documents inline (auth.trustedDocuments.inlineScope)' }),
   THROTTLED: entry({ status: 429, retryable: true, meaning: "the client's query budget is spent for now: retry after Retry-After seconds, or ask for less" }),
 
   // Execution errors: the field is null with the error, the rest of the answer is served.
@@ -65,6 +68,7 @@ export const ERROR_CODES = {
 
   // Callers and the admin API.
   UNAUTHENTICATED: entry({ status: 401, retryable: false, meaning: 'no credential, or one the gateway does not know (the admin API takes Authorization: Bearer <token>)' }),
+  AUTHENTICATION_UNAVAILABLE: entry({ status: 503, retryable: true, meaning: "the gateway could not fetch a JWT issuer's keys (its JWKS URL did not answer in time, or answered something else), so the token could not be checked: retry after Retry-After seconds" }),
   FORBIDDEN: entry({ status: 403, retryable: false, meaning: 'the credential lacks the scope the operation needs; the message names it' }),
   ADMIN_DISABLED: entry({ status: 403, retryable: false, meaning: "the admin API is off: no admin credential is set in the gateway's environment" }),
   NOT_FOUND: entry({ status: 404, retryable: false, meaning: 'no such admin endpoint, no such registered source or mapping, or no webhook for the source a delivery names (cache.webhooks.secrets)' }),
