@@ -61,7 +61,8 @@ export interface OperationStore {
   /** Adds operations (an operation already registered under its hash is kept as it is). */
   put(operations: readonly TrustedOperation[]): Promise<void>;
   find(hash: string): Promise<TrustedOperation | undefined>;
-  list(): Promise<TrustedOperation[]>;
+  /** The latest registered operations, newest first, at most `limit`. */
+  list(limit: number): Promise<TrustedOperation[]>;
 }
 
 /** Verifies a bearer token (a JWT) and names its caller; refuses with UNAUTHENTICATED. */

@@ -25,8 +25,8 @@ Commands:
               price an operation without running it: points, upstream calls per source, the
               most expensive paths; exits 1 when the gateway would refuse it
   sandbox     run only the sandbox CRM, order and support systems (prints their URLs as JSON)
-  sources, mappings, status, audit
-              register sources and mappings in a running gateway (below)
+  sources, mappings, status, audit, operations
+              register sources, mappings and trusted operations in a running gateway (below)
 
 Options:
   --config <file>   configuration module or JSON (default: the project's virtualization.config)

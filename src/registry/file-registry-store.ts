@@ -3,6 +3,7 @@ import { appendFile, mkdir, open, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { MemoryMappingStore, type MappingStore } from '../mapping/mapping-store';
+import { FileOperationStore } from './operation-stores';
 import { RevisionConflictError, applyChanges, type AuditEntry, type AuditRecord, type EntryChange, type RegistrySnapshot, type RegistryStore } from './registry-store';
 
 const EMPTY: RegistrySnapshot = { revision: 0, sources: {}, mappings: {} };
@@ -95,24 +96,28 @@ class FileMappingStore implements MappingStore {
 
 /**
  * The embedded registry: `registry.json` (rewritten atomically on every change), `audit.ndjson`
- * (one line per change, appended) and `crosswalks/`, under one directory. One replica only:
+ * (one line per change, appended), `crosswalks/` and `operations.ndjson` (the trusted-documents
+ * manifest), under one directory. One replica only:
  * nothing tells a second process about a change.
  */
 export class FileRegistryStore implements RegistryStore {
   readonly description: string;
   readonly mappings: FileMappingStore;
+  readonly operations: FileOperationStore;
   /** Changes are applied one at a time. */
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly dir: string) {
     this.description = `file ${dir}`;
     this.mappings = new FileMappingStore(dir);
+    this.operations = new FileOperationStore(dir);
   }
 
   static async open(dir: string): Promise<FileRegistryStore> {
     const store = new FileRegistryStore(dir);
     const snapshot = await store.load();
     await store.mappings.restore(Object.keys(snapshot.mappings));
+    await store.operations.restore();
     return store;
   }
 

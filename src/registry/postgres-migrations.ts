@@ -45,6 +45,17 @@ const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> 
       );
       CREATE INDEX crosswalk_pairs_reverse ON {schema}.crosswalk_pairs (mapping, to_value, from_value);`,
   },
+  {
+    version: 3,
+    name: 'trusted operations (the trusted-documents manifest), by hash',
+    sql: `
+      CREATE TABLE {schema}.trusted_operations (
+        hash text PRIMARY KEY CHECK (hash ~ '^[0-9a-f]{64}$'),
+        document text NOT NULL,
+        name text,
+        registered_at timestamptz NOT NULL DEFAULT now()
+      );`,
+  },
 ];
 
 /**

@@ -1,5 +1,6 @@
 import { Client, Pool, type PoolClient } from 'pg';
 import { PostgresMappingStore } from '../mapping/postgres-mapping-store';
+import { PostgresOperationStore } from './operation-stores';
 import { migrate } from './postgres-migrations';
 import { RevisionConflictError, type AuditEntry, type AuditRecord, type EntryChange, type RegistrySnapshot, type RegistryStore } from './registry-store';
 
@@ -17,13 +18,14 @@ export interface PostgresRegistryOptions {
 const MAX_RECONNECT_MS = 5_000;
 
 /**
- * The registry of a fleet, in PostgreSQL: definitions, the audit trail and the crosswalk pairs, in
+ * The registry of a fleet, in PostgreSQL: definitions, the audit trail, the crosswalk pairs and the trusted-documents manifest, in
  * tables that migrations create. A commit notifies every replica (LISTEN/NOTIFY on a channel per
  * schema); each reloads within moments, and polls in case a notification was lost.
  */
 export class PostgresRegistryStore implements RegistryStore {
   readonly description: string;
   readonly mappings: PostgresMappingStore;
+  readonly operations: PostgresOperationStore;
   private readonly channel: string;
   private listener: Client | undefined;
   private poll: NodeJS.Timeout | undefined;
@@ -35,6 +37,7 @@ export class PostgresRegistryStore implements RegistryStore {
   ) {
     this.description = `postgres schema ${options.schema}`;
     this.mappings = new PostgresMappingStore(pool, options.schema);
+    this.operations = new PostgresOperationStore(pool, options.schema);
     this.channel = `virtualize_registry_${options.schema}`;
   }
 

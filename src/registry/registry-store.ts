@@ -1,4 +1,5 @@
 import { CODES, VirtualizeError } from '../errors';
+import type { OperationStore } from '../auth/caller';
 import type { MappingStore } from '../mapping/mapping-store';
 import type { DiffEntry } from './definition-diff';
 
@@ -57,6 +58,8 @@ export interface RegistryStore {
   readonly description: string;
   /** The crosswalk pairs imported at run time. */
   readonly mappings: MappingStore;
+  /** The trusted-documents manifest (`virtualize operations push`). */
+  readonly operations: OperationStore;
   load(): Promise<RegistrySnapshot>;
   /**
    * Applies the changes and appends the audit entry atomically, if the registry is still at

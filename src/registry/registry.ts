@@ -1,3 +1,4 @@
+import type { OperationStore, TrustedOperation } from '../auth/caller';
 import type { VirtualizationConfig } from '../config/definition';
 import type { CanonicalSchema } from '../federation/canonical-schema';
 import type { Gateway } from '../federation/gateway';
@@ -9,6 +10,7 @@ import { entriesWith, planRegister, planRegisterMapping, planRemoveMapping, plan
 import { CrosswalkImporter, type ImportOptions } from './crosswalk-import';
 import type { HostResolver } from './egress-policy';
 import { LiveGateway } from './live-gateway';
+import { pushOperations, type OperationInput, type PushReport } from './operation-manifest';
 import type { RegistryLog } from './registry-log';
 import { reloadRegistry } from './registry-reload';
 import { RegistryRevision } from './registry-revision';
@@ -37,6 +39,11 @@ export interface RegistryParts {
   log: RegistryLog;
   /** DNS for the egress check (tests replace it). */
   resolveHost?: HostResolver;
+  /**
+   * The trusted-documents manifest as the gateway reads it (the store's, behind the cache that
+   * requests read through, so that a push is seen at once); default the store's own.
+   */
+  operations?: OperationStore;
 }
 
 /**
@@ -58,10 +65,12 @@ export class Registry {
   private readonly checks: CandidateChecks;
   private readonly pipeline: ChangePipeline;
   private readonly importer: CrosswalkImporter;
+  private readonly operations: OperationStore;
 
   constructor(parts: RegistryParts) {
     this.base = parts.base;
     this.store = parts.store;
+    this.operations = parts.operations ?? parts.store.operations;
     this.tables = parts.tables;
     this.log = parts.log;
     // Version 0 is the configuration alone; the registered revision is built by the first reload.
@@ -146,6 +155,16 @@ export class Registry {
 
   auditTrail(limit: number): Promise<AuditEntry[]> {
     return this.store.auditTrail(Math.max(1, Math.min(limit, 1_000)));
+  }
+
+  /** Registers trusted operations (each checked against the live schema; all or none), audited. */
+  pushOperations(inputs: readonly OperationInput[], actor: string): Promise<PushReport> {
+    return pushOperations({ operations: this.operations, store: this.store, schema: () => this.gateway.schema, now: () => new Date().toISOString() }, inputs, actor);
+  }
+
+  /** The latest registered operations, newest first (at most 1,000). */
+  listOperations(limit: number): Promise<TrustedOperation[]> {
+    return this.operations.list(Math.max(1, Math.min(limit, 1_000)));
   }
 
   /** A registered definition as a document, for `virtualize sources show` and for editing. */

@@ -1,4 +1,5 @@
 import type { YogaServerInstance } from 'graphql-yoga';
+import { CachedOperationStore } from '../auth/cached-operation-store';
 import { ResponseStore } from '../cache/response-cache';
 import { UpstreamCache } from '../cache/upstream-cache';
 import type { VirtualizationConfig } from '../config/definition';
@@ -104,6 +105,8 @@ export async function createRuntime(config: VirtualizationConfig, deps: RuntimeD
     const store = await openRegistryStore(config, baseDir, env, registryLog);
     teardown.add(() => store.close());
     const tables = await openMappingStores(config, baseDir, store.mappings);
+    // The trusted-documents manifest, read by requests and written by pushes through one cache.
+    const operations = new CachedOperationStore(store.operations, { ...clock });
 
     // The registry and its schema generations: the configuration's own first (version 0), then the registered revision.
     const canonical = loadCanonical(config, baseDir);
@@ -132,6 +135,7 @@ export async function createRuntime(config: VirtualizationConfig, deps: RuntimeD
       build,
       env,
       log: registryLog,
+      operations,
       ...(deps.resolveHost ? { resolveHost: deps.resolveHost } : {}),
     });
     teardown.add(() => registry.close());
@@ -165,6 +169,7 @@ export async function createRuntime(config: VirtualizationConfig, deps: RuntimeD
       admin,
       env,
       sandbox: deps.sandbox === true,
+      trustedDocuments: { config: config.auth.trustedDocuments, operations },
       ...clock,
     });
     teardown.add(() => server.close());

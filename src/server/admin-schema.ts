@@ -4,6 +4,7 @@ import type { AdminScope } from '../config/definition';
 import { isVirtualizeError, toGraphQLError } from '../errors';
 import type { Registry } from '../registry/registry';
 import { missingScope, type AdminCredential } from './admin-auth';
+import { operationResolvers, operationTypeDefs } from './admin-operations';
 
 export interface AdminContext {
   registry: Registry;
@@ -187,11 +188,13 @@ function guarded<A>(scope: AdminScope, what: string, run: (args: A, context: Adm
 
 /** The admin API's schema: the registry's operations, each behind the scope it needs. */
 export function adminSchema(): GraphQLSchema {
+  const operations = operationResolvers(guarded);
   return makeExecutableSchema({
-    typeDefs,
+    typeDefs: [typeDefs, operationTypeDefs],
     resolvers: {
       JSON: JSON_SCALAR,
       Query: {
+        ...operations.Query,
         status: guarded('registry:read', 'status', (_args, { registry }) => registry.status()),
         audit: guarded<{ limit: number }>('registry:read', 'audit', ({ limit }, { registry }) => registry.auditTrail(limit)),
         definition: guarded<{ kind: 'SOURCE' | 'MAPPING'; name: string }>('registry:read', 'definition', ({ kind, name }, { registry }) =>
@@ -199,6 +202,7 @@ export function adminSchema(): GraphQLSchema {
         ),
       },
       Mutation: {
+        ...operations.Mutation,
         validateDefinition: guarded<{ definition: unknown; sample: boolean }>('registry:read', 'validateDefinition', ({ definition, sample }, { registry }) => registry.validate(definition, sample)),
         registerSource: guarded<{ definition: unknown; sample: boolean }>('registry:write', 'registerSource', ({ definition, sample }, { registry, credential }) =>
           registry.register(definition, credential.name, sample),

@@ -11,7 +11,9 @@ import { useQueryCost } from '../guard/use-query-cost';
 import { shapeLimitError } from '../guard/guard-errors';
 import { useShapeLimits } from '../guard/use-shape-limits';
 import { useMergedSelections } from '../guard/merged-selections';
-import type { Caller } from '../auth/caller';
+import type { Caller, OperationStore } from '../auth/caller';
+import { useTrustedDocuments } from '../auth/trusted-documents';
+import type { ClientAuthDefinition } from '../config/definition/client-auth';
 import type { LiveGateway, PinnedGeneration } from '../registry/live-gateway';
 import { ADMIN_PREFIX, type AdminApi } from './admin-api';
 import type { Logger } from '../telemetry/logger';
@@ -58,6 +60,8 @@ export interface GatewayServerOptions {
   env?: NodeJS.ProcessEnv;
   /** Sandbox mode: never production, whatever NODE_ENV says (GraphiQL stays on for `npm start`). */
   sandbox?: boolean;
+  /** Which documents may run (`auth.trustedDocuments`), and the manifest they are looked up in. */
+  trustedDocuments: { config: ClientAuthDefinition['trustedDocuments']; operations: OperationStore };
 }
 
 /** What each request carries into yoga: the generation (schema and connectors) it runs on to the end. */
@@ -178,6 +182,8 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
     // Uploads are not a feature, and a multipart body is one a web page can post without a preflight.
     multipart: false,
     batching: { limit: guardConfig.limits.batchedOperations },
+    // A registered operation may be asked for by `documentId` (GraphQL over HTTP's persisted documents).
+    extraParamNames: ['documentId'],
     // Bodies are bounded before yoga reads them (refuseBody).
     maxRequestBodySize: false,
     plugins: [
@@ -191,6 +197,8 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
       }),
       useCsrfPrevention(),
       useVaryOnOrigin(live.config.auth.cors),
+      // First: a document that may not run is refused on the request's parameters, before it is parsed.
+      useTrustedDocuments({ ...options.trustedDocuments, count: metrics.recordTrustedDocument }),
       useShapeLimits(guardConfig.limits),
       useBadUserInput(),
       useKnownOperationTypes(),

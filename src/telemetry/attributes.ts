@@ -70,6 +70,7 @@ export const METRIC = {
   operationDuration: 'virtualize_operation_duration_seconds',
   webhookResolutions: 'virtualize_webhook_resolutions_total',
   httpRefused: 'virtualize_http_refused_total',
+  trustedDocuments: 'virtualize_trusted_documents_total',
 } as const;
 
 export const LABEL = {
@@ -82,4 +83,5 @@ export const LABEL = {
   type: 'type',
   outcome: 'outcome',
   reason: 'reason',
+  kind: 'kind',
 } as const;

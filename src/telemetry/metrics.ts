@@ -129,6 +129,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  private readonly trustedDocuments = new Counter({
+    name: METRIC.trustedDocuments,
+    help: 'GraphQL operations by what they sent (known_id, unknown_id, hash_mismatch, inline_registered, inline: a document not in the manifest) and whether they ran (served, refused); auth.trustedDocuments.',
+    labelNames: [LABEL.kind, LABEL.outcome],
+    registers: [this.registry],
+  });
+
   /**
    * `breakerStates` is read at each scrape. `cache` holds the counters the cache tiers were given
    * when they were opened (they are built before this).
@@ -171,6 +178,11 @@ export class GatewayMetrics {
   recordRefusal(reason: 'connections' | 'in_flight'): void {
     this.httpRefused.inc({ [LABEL.reason]: reason });
   }
+
+  /** One operation checked against the trusted-documents manifest (src/auth/trusted-documents.ts). */
+  readonly recordTrustedDocument = (kind: string, outcome: string): void => {
+    this.trustedDocuments.inc({ [LABEL.kind]: kind, [LABEL.outcome]: outcome });
+  };
 
   /** The Prometheus text exposition of the gateway's and the process's metrics. */
   async exposition(): Promise<{ contentType: string; text: string }> {

@@ -141,6 +141,8 @@ export async function startHarness(options: {
   webhooks?: SandboxesOptions['webhooks'];
   /** The runtime's `clock` (cache tiers, webhook timestamps, server warnings): a `ManualClock` lets a test move time. */
   clock?: Clock;
+  /** The registry store; default a file store in a temporary directory. */
+  store?: RegistryDefinition['store'];
 } = {}): Promise<Harness> {
   const sandboxes = await startSandboxes({ latencyMs: options.latencyMs ?? 0, ports: { crm: 0, orders: 0, support: 0 }, webhooks: options.webhooks });
   const configured = options.configure ? options.configure(structuredClone(baseConfig), sandboxes) : baseConfig;
@@ -151,7 +153,7 @@ export async function startHarness(options: {
     logs: { app: createLogger('app', logs.app.destination), audit: createLogger('audit', logs.audit.destination) },
     ...(options.clock ? { clock: options.clock } : {}),
     ...options.gateway,
-  }).catch(async (error: unknown) => {
+  }, options.store).catch(async (error: unknown) => {
     await sandboxes.close();
     throw error;
   });
