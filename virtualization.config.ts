@@ -230,4 +230,10 @@ query Customer360($first: Int = 5) {
     // Registered sources may call public hosts only, and the billing sandbox on this machine.
     egress: { allowedHosts: ['*'], allowPrivate: [`127.0.0.1:${SANDBOX_PORTS.billing}`, `localhost:${SANDBOX_PORTS.billing}`] },
   },
+
+  // Who may call /graphql, and what runs (README, Security).
+  auth: {
+    // off (default), log or enforce; anything else is refused at start with the allowed values.
+    trustedDocuments: { mode: (process.env.VIRTUALIZE_TRUSTED_DOCUMENTS ?? 'off') as 'off' | 'log' | 'enforce' },
+  },
 });

@@ -197,7 +197,7 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
       }),
       useCsrfPrevention(),
       useVaryOnOrigin(live.config.auth.cors),
-      // First: a document that may not run is refused on the request's parameters, before it is parsed.
+      // A document that may not run is refused on the request's parameters, before it is parsed.
       useTrustedDocuments({ ...options.trustedDocuments, count: metrics.recordTrustedDocument }),
       useShapeLimits(guardConfig.limits),
       useBadUserInput(),

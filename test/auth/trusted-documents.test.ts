@@ -40,7 +40,7 @@ async function send(harness: Harness, body: Record<string, unknown>, init: { met
   for (const [name, value] of Object.entries(init.search ?? {})) url.searchParams.set(name, value);
   const response =
     init.method === 'GET'
-      ? await fetch(url, { headers: { accept: 'application/json' } })
+      ? await fetch(url, { headers: { accept: 'application/json', 'x-graphql-yoga-csrf': '1' } })
       : await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) });
   const answer = (await response.json()) as Omit<GraphQLResponse, 'status'>;
   return { status: response.status, ...answer, upstream: harness.upstream().total };
