@@ -33,6 +33,7 @@ import { useOperationTelemetry } from './operation-telemetry';
 import { useStaleLabel } from './stale-label';
 import { useSchemaVersion } from './use-schema-version';
 import { useKnownOperationTypes } from './operation-types';
+import { useSelectionOrder } from './selection-order';
 import { readRawBody, webhookBodyTooLarge, type WebhookReceiver } from './webhooks';
 
 /** What the server is built from; the runtime (src/runtime/) opens each part and closes it. */
@@ -209,6 +210,8 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
         clientHeader: guardConfig.budget.clientHeader,
         onBudgetError: budgetWarnings(logger, options.clock ?? systemClock),
       }),
+      // Before the response cache, so that a stored answer is stored in order.
+      useSelectionOrder(),
       // Before the response cache, so that an answer from the cache also says its schema version.
       useSchemaVersion(),
       // Before the response cache, so that an answer with stale values is labelled and never stored.
