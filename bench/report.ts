@@ -36,6 +36,8 @@ export interface BenchResults {
   tracing: TracingOverhead;
   /** The hostile catalogue: event-loop delay and /healthz beside each case (bench/hostile.ts). */
   hostile?: import('./hostile').HostileResult;
+  /** Six upstream answers of 400 MB at once against the default maxResponseBytes (bench/upstream-flood.ts). */
+  upstreamFlood?: import('./upstream-flood').FloodResult;
   /** Authentication and authorization on against anonymous access (bench/auth-overhead.ts). */
   auth?: import('./auth-overhead').AuthOverhead;
 }

@@ -20,6 +20,8 @@
  *
  * The hostile catalogue (bench/hostile.ts) runs against a gateway in this process, with the
  * sources answering at once: the event-loop delay while each case runs, and /healthz beside it.
+ * Then an upstream flood (bench/upstream-flood.ts): six requests at once whose CRM answers 400 MB
+ * each, against the default maxResponseBytes; the resident set, the loop and /healthz meanwhile.
  *
  * Last, the soak (bench/soak.ts): a minute of 50 clients on virtualize while one sandbox fails 20%
  * of its requests and another goes down for 15 s. `BENCH_SOAK=0 npm run bench` skips it for a quick
@@ -39,6 +41,7 @@ import { floorWithinLimits, minimumFor } from './minimum';
 import { parseSandboxUrls, PROJECT_ROOT, type SandboxUrls } from './project';
 import { measureGuardOverhead } from './guard-overhead';
 import { formatHostile, measureHostile } from './hostile';
+import { formatUpstreamFlood, measureUpstreamFlood } from './upstream-flood';
 import { startVirtualize } from './virtualize-gateway';
 import { formatResults, ratios, type BenchResults, type GatewayResult, type GuardResult } from './report';
 import { formatSoak, runSoak } from './soak';
@@ -310,6 +313,7 @@ async function main(): Promise<void> {
     // that its event loop is the one measured (bench/hostile.ts).
     const hostileGateway = await startVirtualize(sandboxes, { name: 'virtualize, hostile catalogue' });
     const hostile = await measureHostile(hostileGateway.url).finally(() => hostileGateway.close());
+    const upstreamFlood = await measureUpstreamFlood({ orders: sandboxes.orders, support: sandboxes.support });
 
     const results: GatewayResult[] = measured.map(({ gateway }) => ({
       name: gateway.name,
@@ -354,9 +358,11 @@ async function main(): Promise<void> {
       auth,
       dashboard,
       hostile,
+      upstreamFlood,
     };
     console.log(formatResults(report));
     console.log(`\n${formatHostile(hostile)}`);
+    console.log(`\n${formatUpstreamFlood(upstreamFlood)}`);
     if (!withVariant) console.log(`(no "${VARIANT}" row: the configured support limit, ${supportMaxConcurrency}, is already at least ${VARIANT_SUPPORT_LIMIT})`);
     console.log(`\n${formatAuthOverhead(auth)}`);
     console.log(`\n${formatDashboard(dashboard)}`);
