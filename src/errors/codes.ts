@@ -75,6 +75,7 @@ export const ERROR_CODES = {
   METHOD_NOT_ALLOWED: entry({ status: 405, retryable: false, meaning: 'the admin endpoint takes another HTTP method (crosswalk uploads take POST)' }),
   CONFLICT: entry({ status: 409, retryable: false, meaning: 'the registration contradicts what is registered (a name already taken, mappings that still join a source)' }),
   REGISTRY_CONFLICT: entry({ status: 409, retryable: true, meaning: 'the registry changed between reading and writing it (another replica wrote first); retried once, then refused: reload and try again' }),
+  CROSSWALK_TOO_LARGE: entry({ status: 413, retryable: false, meaning: 'a crosswalk upload runs past registry.imports.maxLineBytes, maxRows or maxUploadBytes; refused whole at the line named: split it' }),
 
   // Webhook deliveries refused (POST /webhooks/<source>): nothing was applied.
   WEBHOOK_SIGNATURE_INVALID: entry({ status: 401, retryable: false, meaning: "a webhook delivery's signature header is missing or is not the HMAC-SHA256 of its body with the source's secret (cache.webhooks.secrets)" }),

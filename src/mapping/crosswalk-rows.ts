@@ -15,6 +15,36 @@ export class CrosswalkFileError extends VirtualizeError<typeof CODES.INVALID_CRO
   }
 }
 
+/** A crosswalk past one of its bounds: refused whole (HTTP 413 for an upload), at the line where it went past. */
+export class CrosswalkTooLargeError extends VirtualizeError<typeof CODES.CROSSWALK_TOO_LARGE> {
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
+    super(CODES.CROSSWALK_TOO_LARGE, message, { line });
+  }
+}
+
+/** How much of a crosswalk is read before it is refused. */
+export interface CrosswalkBounds {
+  /** Longest line, in bytes (a CSV record, too, in characters). */
+  maxLineBytes: number;
+  /** Most data rows (blank lines and the header not counted). */
+  maxRows: number;
+  /** Most bytes in all. */
+  maxBytes: number;
+}
+
+/**
+ * Longest record read: characters of a CSV record, bytes of an NDJSON line. A crosswalk row is two
+ * ids and perhaps a few more columns; a record this long is an unclosed quote swallowing the lines
+ * after it, or not a crosswalk at all, and without a bound it would be buffered whole. The bound of
+ * files a configuration names; uploads take theirs from `registry.imports`.
+ */
+export const MAX_RECORD_LENGTH = 16_384;
+
+const FILE_BOUNDS: CrosswalkBounds = { maxLineBytes: MAX_RECORD_LENGTH, maxRows: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER };
+
 export interface CrosswalkRowsOptions {
   format: CrosswalkFormat;
   /**
@@ -22,17 +52,12 @@ export interface CrosswalkRowsOptions {
    * a CSV; `from` and `to` (or a two-element array per line) in NDJSON.
    */
   columns?: readonly [string, string];
+  /** Default: lines of 16,384 bytes, and no bound on rows or bytes (a file the operator named). */
+  bounds?: CrosswalkBounds;
 }
 
 /** Longest id accepted in a crosswalk; longer values are rows gone wrong, not ids. */
 const MAX_VALUE_LENGTH = 256;
-
-/**
- * Longest record read: characters of a CSV record, bytes of an NDJSON line. A crosswalk row is two
- * ids and perhaps a few more columns; a record this long is an unclosed quote swallowing the lines
- * after it, or not a crosswalk at all, and without a bound it would be buffered whole.
- */
-export const MAX_RECORD_LENGTH = 16_384;
 
 /** Why a value cannot be an id, or undefined. */
 function badValue(value: unknown, column: string): string | undefined {
@@ -55,8 +80,37 @@ function row(line: number, from: unknown, to: unknown, columns: readonly [string
  * whole, yielding each data row as a pair or as a rejection. A CSV without the named columns, or
  * one that cannot be parsed, is refused as a whole with a `CrosswalkFileError`.
  */
-export function crosswalkRows(input: Readable, options: CrosswalkRowsOptions): AsyncGenerator<CrosswalkRow> {
-  return options.format === 'csv' ? csvRows(input, options.columns) : ndjsonRows(input, options.columns ?? ['from', 'to']);
+export async function* crosswalkRows(input: Readable, options: CrosswalkRowsOptions): AsyncGenerator<CrosswalkRow> {
+  const bounds = options.bounds ?? FILE_BOUNDS;
+  const bounded = input.pipe(boundedLines(bounds));
+  // Its readers listen for its errors while they read; one raised after they stopped is no news.
+  bounded.on('error', () => undefined);
+  // A failing or vanished input must not leave its readers waiting for data.
+  const failed = (error: Error) => bounded.destroy(error);
+  const closed = () => {
+    if (!input.readableEnded) bounded.destroy(new CrosswalkFileError('the input closed before its end: nothing of it is imported'));
+  };
+  input.once('error', failed);
+  input.once('close', closed);
+  try {
+    const rows = options.format === 'csv' ? csvRows(bounded, options.columns, bounds) : ndjsonRows(bounded, options.columns ?? ['from', 'to']);
+    yield* countedRows(rows, bounds.maxRows);
+  } finally {
+    input.off('error', failed);
+    input.off('close', closed);
+    input.unpipe(bounded);
+    bounded.destroy();
+  }
+}
+
+/** Refuses the input at its first data row past `maxRows`. */
+async function* countedRows(rows: AsyncGenerator<CrosswalkRow>, maxRows: number): AsyncGenerator<CrosswalkRow> {
+  let count = 0;
+  for await (const row of rows) {
+    count += 1;
+    if (count > maxRows) throw new CrosswalkTooLargeError(row.line, `line ${row.line}: more than ${maxRows} rows (registry.imports.maxRows); split the crosswalk into several uploads`);
+    yield row;
+  }
 }
 
 /** The header's two column positions, and the column names rows are reported under. */
@@ -71,9 +125,9 @@ function headerColumns(names: string[], line: number, wanted: readonly [string, 
 }
 
 /** A CSV syntax error as a refusal that says where and what to do. */
-function unreadable(error: CsvError): CrosswalkFileError {
+function unreadable(error: CsvError, maxRecord: number): CrosswalkFileError {
   if (error.code === 'CSV_MAX_RECORD_SIZE') {
-    return new CrosswalkFileError(`${typeof error.lines === 'number' ? `line ${error.lines}: ` : ''}a record runs past ${MAX_RECORD_LENGTH} characters: a quoted field before it is not closed, or this is not a crosswalk`);
+    return new CrosswalkFileError(`${typeof error.lines === 'number' ? `line ${error.lines}: ` : ''}a record runs past ${maxRecord} characters: a quoted field before it is not closed, or this is not a crosswalk`);
   }
   if (error.code === 'CSV_QUOTE_NOT_CLOSED') return new CrosswalkFileError(`a quoted field is still open where the input ends${typeof error.lines === 'number' ? ` (line ${error.lines})` : ''}`);
   return new CrosswalkFileError(`the CSV cannot be read (${error.message}); quote a field whole ("a ""b"" c"), or not at all`);
@@ -87,11 +141,10 @@ function unreadable(error: CsvError): CrosswalkFileError {
  * so no line after it could be trusted. A quoted line break is refused the same way: ids have none,
  * so it is a quote left open.
  */
-async function* csvRows(input: Readable, wanted: readonly [string, string] | undefined): AsyncGenerator<CrosswalkRow> {
+async function* csvRows(input: Readable, wanted: readonly [string, string] | undefined, bounds: CrosswalkBounds): AsyncGenerator<CrosswalkRow> {
   // Blank lines come through as one empty field so that counting records counts lines: a record
   // never spans lines here (one that would is refused below).
-  const parser = input.pipe(parse({ bom: true, trim: true, relax_column_count: true, max_record_size: MAX_RECORD_LENGTH }));
-  // A failing upload must not leave its parser waiting for data.
+  const parser = input.pipe(parse({ bom: true, trim: true, relax_column_count: true, max_record_size: bounds.maxLineBytes }));
   input.once('error', (error) => parser.destroy(error));
   let header: { columns: readonly [string, string]; indexes: [number, number]; width: number } | undefined;
   let line = 0;
@@ -106,32 +159,41 @@ async function* csvRows(input: Readable, wanted: readonly [string, string] | und
         header = { ...headerColumns(record, line, wanted), width: record.length };
         continue;
       }
-      if (record.length !== header.width) yield { line, error: `${record.length} fields where the header has ${header.width}` };
-      else yield row(line, record[header.indexes[0]], record[header.indexes[1]], header.columns);
+      // A row of another width is a delimiter inside an unquoted id, or a file of another layout:
+      // which of its fields are the ids cannot be told, so the whole input is refused.
+      if (record.length !== header.width) throw new CrosswalkFileError(`line ${line}: ${record.length} fields where the header has ${header.width}; quote an id that holds a comma`);
+      yield row(line, record[header.indexes[0]], record[header.indexes[1]], header.columns);
     }
   } catch (error) {
-    throw error instanceof CsvError ? unreadable(error) : error;
+    throw error instanceof CsvError ? unreadable(error, bounds.maxLineBytes) : error;
   } finally {
     parser.destroy();
   }
 }
 
-/** Passes the input through, refusing it at the first line longer than the bound, before readline would buffer that line whole. */
-function boundedLines(): Transform {
+/**
+ * Passes the input through, refusing it at the first line longer than the bound (before a reader
+ * would buffer that line whole: a single line of 600 MB would otherwise end in a RangeError) and
+ * at the first byte past the total bound.
+ */
+function boundedLines(bounds: CrosswalkBounds): Transform {
   let line = 1;
   let length = 0;
-  const tooLong = () => new CrosswalkFileError(`line ${line}: a line runs past ${MAX_RECORD_LENGTH} bytes; NDJSON has one pair a line`);
+  let total = 0;
+  const tooLong = () => new CrosswalkTooLargeError(line, `line ${line}: a line runs past ${bounds.maxLineBytes} bytes (registry.imports.maxLineBytes); a crosswalk has one pair a line`);
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
+      total += chunk.length;
+      if (total > bounds.maxBytes) return done(new CrosswalkTooLargeError(line, `line ${line}: the crosswalk runs past ${bounds.maxBytes} bytes (registry.imports.maxUploadBytes); split it into several uploads`));
       let start = 0;
       for (let newline = chunk.indexOf(10); newline !== -1; newline = chunk.indexOf(10, start)) {
-        if (length + newline - start > MAX_RECORD_LENGTH) return done(tooLong());
+        if (length + newline - start > bounds.maxLineBytes) return done(tooLong());
         line += 1;
         length = 0;
         start = newline + 1;
       }
       length += chunk.length - start;
-      if (length > MAX_RECORD_LENGTH) return done(tooLong());
+      if (length > bounds.maxLineBytes) return done(tooLong());
       done(null, chunk);
     },
   });
@@ -139,11 +201,8 @@ function boundedLines(): Transform {
 
 /** One JSON value a line: an object with the two keys, or a pair. A line that is not JSON is rejected alone. */
 async function* ndjsonRows(input: Readable, columns: readonly [string, string]): AsyncGenerator<CrosswalkRow> {
-  const lines = input.pipe(boundedLines());
-  // A failing upload must not leave the line reader waiting for data.
-  input.once('error', (error) => lines.destroy(error));
   let lineNumber = 0;
-  for await (const raw of createInterface({ input: lines, crlfDelay: Infinity })) {
+  for await (const raw of createInterface({ input, crlfDelay: Infinity })) {
     lineNumber += 1;
     const line = lineNumber === 1 ? raw.replace(/^\uFEFF/, '') : raw;
     if (line.trim() === '') continue;

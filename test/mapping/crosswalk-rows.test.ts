@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { importCrosswalkCsv } from '../../src/mapping/crosswalk-file';
-import { CrosswalkFileError, crosswalkRows, MAX_RECORD_LENGTH, type CrosswalkRow, type CrosswalkRowsOptions } from '../../src/mapping/crosswalk-rows';
+import { CrosswalkFileError, crosswalkRows, CrosswalkTooLargeError, MAX_RECORD_LENGTH, type CrosswalkBounds, type CrosswalkRow, type CrosswalkRowsOptions } from '../../src/mapping/crosswalk-rows';
 import { MemoryMappingStore } from '../../src/mapping/mapping-store';
 
 async function read(text: string | string[], options: CrosswalkRowsOptions = { format: 'csv' }): Promise<CrosswalkRow[]> {
@@ -57,16 +57,21 @@ describe('crosswalk rows from CSV', () => {
     ]);
   });
 
-  it('rejects alone each row with a missing value, a value that cannot be an id, or another number of fields than the header', async () => {
-    expect(await read(['from,to', 'a,', ',1', 'b', 'c,1,extra', `${'x'.repeat(257)},1`, 'd,"\u0007"', 'e,5'].join('\n'))).toEqual([
+  it('rejects alone each row with a missing value or a value that cannot be an id', async () => {
+    expect(await read(['from,to', 'a,', ',1', `${'x'.repeat(257)},1`, 'd,"\u0007"', 'e,5'].join('\n'))).toEqual([
       { line: 2, error: '"to" is empty' },
       { line: 3, error: '"from" is empty' },
-      { line: 4, error: '1 fields where the header has 2' },
-      { line: 5, error: '3 fields where the header has 2' },
-      { line: 6, error: '"from" is 257 characters long (at most 256)' },
-      { line: 7, error: '"to" holds control characters' },
-      { line: 8, pair: ['e', '5'] },
+      { line: 4, error: '"from" is 257 characters long (at most 256)' },
+      { line: 5, error: '"to" holds control characters' },
+      { line: 6, pair: ['e', '5'] },
     ]);
+  });
+
+  it('refuses the whole input at a row with more or fewer fields than the header, naming its line: which fields are the ids cannot be told', async () => {
+    await expect(read(['from,to', 'a,1', 'c,1,extra', 'e,5'].join('\n'))).rejects.toThrow(new CrosswalkFileError('line 3: 3 fields where the header has 2; quote an id that holds a comma'));
+    await expect(read(['from,to', 'a,1', '', 'b', 'e,5'].join('\n'))).rejects.toThrow(new CrosswalkFileError('line 4: 1 fields where the header has 2; quote an id that holds a comma'));
+    // The header's width is the rule, whatever the columns taken.
+    await expect(read(['note,from,to', 'x,a,1', 'a,1'].join('\n'), { format: 'csv', columns: ['from', 'to'] })).rejects.toThrow(/^line 3: 2 fields where the header has 3/);
   });
 
   it('refuses a header without the named columns, or with fewer than two', async () => {
@@ -90,7 +95,7 @@ describe('crosswalk rows from CSV', () => {
 
   it('refuses a record longer than the bound instead of buffering it, naming the line', async () => {
     const rows = ['from,to', 'a,1', `${'b'.repeat(MAX_RECORD_LENGTH + 1)},2`, 'c,3'].join('\n');
-    await expect(read(rows)).rejects.toThrow(new CrosswalkFileError(`line 3: a record runs past ${MAX_RECORD_LENGTH} characters: a quoted field before it is not closed, or this is not a crosswalk`));
+    await expect(read(rows)).rejects.toThrow(new CrosswalkTooLargeError(3, `line 3: a line runs past ${MAX_RECORD_LENGTH} bytes (registry.imports.maxLineBytes); a crosswalk has one pair a line`));
     // An unclosed quote in a long file hits the same bound rather than reading the file to its end.
     const open = ['from,to', '"a,1', ...Array.from({ length: 2_000 }, (_, i) => `id${i},${i}`)].join('\n');
     await expect(read(open)).rejects.toThrow(/^line \d+: a record runs past 16384 characters/);
@@ -111,13 +116,57 @@ describe('crosswalk rows from NDJSON', () => {
 
   it('refuses a line longer than the bound instead of buffering it, naming the line', async () => {
     const long = ['{"from": "a", "to": "1"}', `{"from": "${'b'.repeat(MAX_RECORD_LENGTH)}", "to": "2"}`, '{"from": "c", "to": "3"}'].join('\n');
-    await expect(read(long, { format: 'ndjson' })).rejects.toThrow(new CrosswalkFileError(`line 2: a line runs past ${MAX_RECORD_LENGTH} bytes; NDJSON has one pair a line`));
+    await expect(read(long, { format: 'ndjson' })).rejects.toThrow(new CrosswalkTooLargeError(2, `line 2: a line runs past ${MAX_RECORD_LENGTH} bytes (registry.imports.maxLineBytes); a crosswalk has one pair a line`));
     // Split across chunks, and without a line end at all.
     await expect(read(['{"from": "', 'x'.repeat(MAX_RECORD_LENGTH / 2), 'x'.repeat(MAX_RECORD_LENGTH / 2), '"'], { format: 'ndjson' })).rejects.toThrow(/^line 1: a line runs past/);
     expect(await read([`{"from": "a", "to": "1"}\n`, `{"from": "b", "to": "2"}`], { format: 'ndjson' })).toEqual([
       { line: 1, pair: ['a', '1'] },
       { line: 2, pair: ['b', '2'] },
     ]);
+  });
+});
+
+describe('the bounds of an upload', () => {
+  const bounds: CrosswalkBounds = { maxLineBytes: 64, maxRows: 3, maxBytes: 200 };
+  /** What a refusal says, and the line it names. */
+  const refusal = async (input: string | string[] | Readable, options: Partial<CrosswalkRowsOptions> = {}) => {
+    const stream = input instanceof Readable ? input : Readable.from(Array.isArray(input) ? input : [input]);
+    try {
+      for await (const _row of crosswalkRows(stream, { format: 'csv', bounds, ...options })) void _row;
+    } catch (error) {
+      return error instanceof CrosswalkTooLargeError ? { line: error.line, code: error.code, message: error.message } : { other: String(error) };
+    }
+    return undefined;
+  };
+
+  it('refuses the first row past maxRows, blank lines and the header not counted', async () => {
+    expect(await refusal('from,to\na,1\n\nb,2\nc,3\n')).toBeUndefined();
+    expect(await refusal('from,to\na,1\n\nb,2\nc,3\nd,4\n')).toEqual({ line: 6, code: 'CROSSWALK_TOO_LARGE', message: 'line 6: more than 3 rows (registry.imports.maxRows); split the crosswalk into several uploads' });
+    expect(await refusal(['{"from":"a","to":1}', '{"from":"b","to":2}', '["c","3"]', '["d","4"]'].join('\n'), { format: 'ndjson' })).toMatchObject({ line: 4 });
+  });
+
+  it('refuses a line past maxLineBytes, with or without a line end, and an input past maxBytes, at the line reached', async () => {
+    expect(await refusal(`from,to\n${'a'.repeat(70)},1\n`)).toEqual({ line: 2, code: 'CROSSWALK_TOO_LARGE', message: 'line 2: a line runs past 64 bytes (registry.imports.maxLineBytes); a crosswalk has one pair a line' });
+    expect(await refusal(['from,to\n', 'a'.repeat(40), 'a'.repeat(40)])).toMatchObject({ line: 2 });
+    expect(await refusal(['from,to\na,1\n', 'b,2\n'.repeat(60)], { bounds: { ...bounds, maxRows: 1_000 } })).toEqual({ line: 3, code: 'CROSSWALK_TOO_LARGE', message: 'line 3: the crosswalk runs past 200 bytes (registry.imports.maxUploadBytes); split it into several uploads' });
+  });
+
+  it('reads no further than the bound into a single line of 5 MB sent without a line end: the input is left unread, never buffered whole', async () => {
+    let served = 0;
+    const chunk = Buffer.alloc(65_536, 0x61);
+    const endless = new Readable({
+      read() {
+        served += chunk.length;
+        this.push(served > 5_000_000 ? null : chunk);
+      },
+    });
+    expect(await refusal(endless, { bounds: { maxLineBytes: 65_536, maxRows: 10, maxBytes: 100_000_000 } })).toEqual({
+      line: 1,
+      code: 'CROSSWALK_TOO_LARGE',
+      message: 'line 1: a line runs past 65536 bytes (registry.imports.maxLineBytes); a crosswalk has one pair a line',
+    });
+    // The transform refused the second chunk: what was read is what the stream's buffers hold, not the 5 MB.
+    expect(served).toBeLessThan(1_000_000);
   });
 });
 
@@ -144,7 +193,7 @@ describe('a crosswalk file named in the configuration', () => {
   it('is refused at its first rejected row, naming the file and the line', async () => {
     const path = file('bad.csv', 'crm_customer_id,order_customer_ref\nC1,100\nC2\n');
     await expect(importCrosswalkCsv(new MemoryMappingStore(), 'customerOrders', path, ['crm_customer_id', 'order_customer_ref'])).rejects.toThrow(
-      new CrosswalkFileError(`${path}, line 3: 1 fields where the header has 2; check the file and the header names in the mapping's columns`),
+      new CrosswalkFileError(`${path}, line 3: 1 fields where the header has 2; quote an id that holds a comma`),
     );
   });
 

@@ -11,6 +11,8 @@ const hostPattern = z
   .string()
   .regex(/^(\*|(\*\.)?[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$/, 'a host, `*.domain`, or `*`, optionally with `:port`, e.g. api.billing.example.com or 127.0.0.1:4104');
 
+const envPattern = z.string().regex(/^[A-Z_][A-Z0-9_]*\*?$/, 'an environment variable name, or a prefix ending in *, e.g. BILLING_API_KEY or BILLING_*');
+
 export const registryDefinition = z.strictObject({
   /** Where registered definitions, the audit trail and imported crosswalks are kept. */
   store: z
@@ -42,5 +44,24 @@ export const registryDefinition = z.strictObject({
       allowPrivate: z.array(hostPattern).default([]),
     })
     .prefault({}),
+  /**
+   * Which environment variables a registered definition may name (its base URL, its auth): names
+   * or patterns ending in `*`, e.g. `BILLING_*`. None by default: a registration must not become a
+   * way to read, or send to a host of the registrant's choosing, whatever the gateway's environment holds.
+   */
+  env: z.strictObject({ allowed: z.array(envPattern).default([]) }).prefault({}),
+  /** Bounds of one crosswalk upload (`POST /admin/crosswalks/<mapping>`); past any of them it is refused whole with 413. */
+  imports: z
+    .strictObject({
+      /** Longest line, in bytes: a crosswalk row is two ids; a longer line is not a crosswalk. */
+      maxLineBytes: z.number().int().min(256).max(1_048_576).default(16_384),
+      /** Most data rows of one upload. */
+      maxRows: z.number().int().min(1).max(50_000_000).default(1_000_000),
+      /** Most bytes of one upload. */
+      maxUploadBytes: z.number().int().min(1_024).max(4_294_967_296).default(67_108_864),
+    })
+    .prefault({}),
+  /** The sample calls of one dry run (or of a change's checks) end within this many milliseconds; what has not answered by then is a problem. */
+  dryRun: z.strictObject({ timeoutMs: z.number().int().min(100).max(120_000).default(15_000) }).prefault({}),
 });
 export type RegistryDefinition = z.infer<typeof registryDefinition>;
