@@ -67,12 +67,14 @@ export class MemoryMappingStore implements MappingStore {
     return added;
   }
 
+  /** Every batch is read before any pair is added: readers never see part of a load, nor any of one that failed. */
   async load(mapping: string, batches: AsyncIterable<ReadonlyArray<readonly [string, string]>>): Promise<number> {
-    let added = 0;
-    for await (const batch of batches) added += await this.add(mapping, batch);
-    return added;
+    const read: Array<ReadonlyArray<readonly [string, string]>> = [];
+    for await (const batch of batches) read.push(batch);
+    return this.add(mapping, read.flat());
   }
 
+  /** Drops the mapping's index whole, so its memory is returned. */
   async remove(mapping: string): Promise<void> {
     this.mappings.delete(mapping);
   }

@@ -55,11 +55,17 @@ export class PostgresMappingStore implements MappingStore {
     return this.insert(this.pool, mapping, [...pairs]);
   }
 
+  /** Imports and removals of one mapping take turns across replicas. */
+  private lockOf(client: Pick<Pool, 'query'>, mapping: string): Promise<unknown> {
+    return client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`virtualize-crosswalk:${this.schema}:${mapping}`]);
+  }
+
   /** One transaction: readers see every pair of the import or none. */
   async load(mapping: string, batches: AsyncIterable<ReadonlyArray<readonly [string, string]>>): Promise<number> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
+      await this.lockOf(client, mapping);
       let added = 0;
       for await (const batch of batches) added += await this.insert(client, mapping, batch);
       await client.query('COMMIT');
@@ -72,8 +78,20 @@ export class PostgresMappingStore implements MappingStore {
     }
   }
 
+  /** Waits for an import of the mapping committing on any replica, then deletes every pair: none survives the removal. */
   async remove(mapping: string): Promise<void> {
-    await this.pool.query(`DELETE FROM ${this.schema}.crosswalk_pairs WHERE mapping = $1`, [mapping]);
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await this.lockOf(client, mapping);
+      await client.query(`DELETE FROM ${this.schema}.crosswalk_pairs WHERE mapping = $1`, [mapping]);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   async count(mapping: string): Promise<number> {

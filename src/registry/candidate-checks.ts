@@ -10,12 +10,14 @@ import type { CanonicalSchema } from '../federation/canonical-schema';
 import type { Gateway } from '../federation/gateway';
 import { buildGatewaySchema } from '../federation/gateway-schema';
 import type { MappingStore } from '../mapping/mapping-store';
-import { sampleDefinition, type Problem, type SampleCall } from './dry-run';
+import { sampleWithin, type Problem, type SampleCall } from './dry-run';
 import type { HostResolver } from './egress-policy';
 import type { LiveGateway } from './live-gateway';
 import { reachability, registrationProblems } from './registration-rules';
 import type { RegistrySnapshot } from './registry-store';
+import type { TimerClock } from '../time/clock';
 import type { ValidationReport } from './registry-reports';
+import { withholdingValues } from './withheld-values';
 
 /** Registered entries, as the store holds them (input form). */
 export type Entries = Pick<RegistrySnapshot, 'sources' | 'mappings'>;
@@ -46,6 +48,8 @@ export interface CandidateChecksOptions {
   live: LiveGateway;
   /** Builds the generation of a whole configuration. */
   build(config: VirtualizationConfig): Promise<Gateway>;
+  /** What the deadline of sample calls is measured on. */
+  clock: TimerClock;
 }
 
 function problem(stage: Problem['stage'], path: string, message: string): Problem {
@@ -107,6 +111,11 @@ export class CandidateChecks {
   }
 
   async check(entries: Entries, options: CandidateOptions): Promise<Candidate> {
+    const candidate = await this.checkEntries(entries, options);
+    return { ...candidate, report: withholdingValues(entries.sources, this.options.env)(candidate.report) };
+  }
+
+  private async checkEntries(entries: Entries, options: CandidateOptions): Promise<Candidate> {
     const { base } = this.options;
     const shape = checkShape(definitionDocument, entries);
     if (!shape.ok) return { report: report(shape.problems.map((p) => ({ ...p, stage: 'shape' }))) };
@@ -149,7 +158,7 @@ export class CandidateChecks {
       const pinned = this.options.live.pin();
       try {
         const sampleSources = options.sample.sources.filter((name) => reachable.has(name));
-        const outcome = await sampleDefinition({
+        const outcome = await sampleWithin({
           config,
           catalog: candidate,
           sources: sampleSources,
@@ -161,6 +170,7 @@ export class CandidateChecks {
           tables: this.options.tables,
           liveConnectors: pinned.gateway.connectors,
           egress: this.egress,
+          deadline: { ms: base.registry.dryRun.timeoutMs, clock: this.options.clock },
         });
         samples = outcome.calls;
         problems.push(...outcome.problems);

@@ -16,6 +16,7 @@ import { keyString } from '../connectors/key-string';
 import { SourceConnector, type RejectionListener } from '../connectors/source-connector';
 import { normalizeKey } from '../connectors/transforms';
 import type { MappingStore } from '../mapping/mapping-store';
+import type { TimerClock } from '../time/clock';
 import { secretVariables } from './registration-rules';
 
 export type Stage = 'shape' | 'rules' | 'references' | 'environment' | 'egress' | 'schema' | 'sample';
@@ -109,9 +110,39 @@ export interface SampleRequest {
   liveConnectors: ReadonlyMap<string, SourceConnector>;
   /** The egress policy the sampled sources (all registered ones) connect through. */
   egress: EgressGuard;
+  /** How long every sample call of the dry run may take together (`registry.dryRun.timeoutMs`), on `clock`. */
+  deadline: { ms: number; clock: TimerClock };
 }
 
-export async function sampleDefinition(request: SampleRequest): Promise<SampleOutcome> {
+/**
+ * Samples the sources and mappings of a request within its deadline. A source that hangs (or
+ * answers slowly on every retry) ends the dry run at the deadline with a problem at the part being
+ * sampled, instead of holding the caller (and whoever waits behind it) for as long as it likes.
+ */
+export async function sampleWithin(request: SampleRequest): Promise<SampleOutcome> {
+  const at = { path: '' };
+  let cancel = () => {};
+  const expired = new Promise<'expired'>((resolve) => (cancel = request.deadline.clock.setTimer(request.deadline.ms, () => resolve('expired'))));
+  const work = sampleDefinition(request, at);
+  const settled = await Promise.race([work, expired]);
+  cancel();
+  if (settled !== 'expired') return settled;
+  // The calls still running end on their own attempt timeouts; their outcome is no longer read.
+  work.catch(() => undefined);
+  return {
+    calls: [],
+    warnings: [],
+    problems: [
+      {
+        stage: 'sample',
+        path: at.path,
+        message: `the sample calls did not finish within registry.dryRun.timeoutMs (${request.deadline.ms} ms): the source did not answer in time; check its baseUrl and limits.timeoutMs, or check without sample`,
+      },
+    ],
+  };
+}
+
+async function sampleDefinition(request: SampleRequest, at: { path: string }): Promise<SampleOutcome> {
   const outcome: SampleOutcome = { calls: [], problems: [], warnings: [] };
   const rejections: Rejection[] = [];
   const sampled = new Map<string, SourceConnector>();
@@ -123,8 +154,14 @@ export async function sampleDefinition(request: SampleRequest): Promise<SampleOu
   }
   const connectorOf = (source: string) => sampled.get(source) ?? request.liveConnectors.get(source);
   try {
-    for (const name of request.sources) await sampleSource(request.config, name, sampled.get(name)!, rejections, outcome);
-    for (const name of request.mappings) await sampleMapping(request, request.catalog.mapping(name), connectorOf, outcome);
+    for (const name of request.sources) {
+      at.path = `sources.${name}`;
+      await sampleSource(request.config, name, sampled.get(name)!, rejections, outcome);
+    }
+    for (const name of request.mappings) {
+      at.path = `mappings.${name}`;
+      await sampleMapping(request, request.catalog.mapping(name), connectorOf, outcome);
+    }
   } finally {
     await Promise.all([...sampled.values()].map((connector) => connector.close()));
   }

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { appendFile, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { MemoryMappingStore, type MappingStore } from '../mapping/mapping-store';
@@ -76,10 +76,36 @@ class FileMappingStore implements MappingStore {
     return this.memory.add(mapping, list);
   }
 
+  /**
+   * All or nothing: the kept pairs and the new ones are written to a temporary file, synced and
+   * renamed over the mapping's file, and only then served. A load that fails (a cancelled import)
+   * leaves the file and the served pairs as they were, and no temporary file behind.
+   */
   async load(mapping: string, batches: AsyncIterable<ReadonlyArray<readonly [string, string]>>): Promise<number> {
-    let added = 0;
-    for await (const batch of batches) added += await this.add(mapping, batch);
-    return added;
+    const file = crosswalkFile(this.dir, mapping);
+    const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
+    await mkdir(join(this.dir, 'crosswalks'), { recursive: true });
+    const read: Array<ReadonlyArray<readonly [string, string]>> = [];
+    try {
+      await copyFile(file, temporary).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
+      const handle = await open(temporary, 'a');
+      try {
+        for await (const batch of batches) {
+          read.push(batch);
+          await handle.appendFile(batch.map((pair) => `${JSON.stringify(pair)}\n`).join(''));
+        }
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temporary, file);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+    return this.memory.add(mapping, read.flat());
   }
 
   async remove(mapping: string): Promise<void> {

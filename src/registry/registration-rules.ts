@@ -3,6 +3,7 @@ import { resolveEnv } from '../config/env';
 import type { DefinitionProblem } from '../config/validate';
 import type { Problem } from './dry-run';
 import { egressProblem, type HostResolver } from './egress-policy';
+import { envAllowListProblems } from './env-allow-list';
 
 /**
  * The rules of a run-time registration, in one place for the dry run (`validateDefinition`), a
@@ -119,6 +120,7 @@ export function registrationProblems(document: DefinitionDocument, base: Virtual
   for (const [name, source] of Object.entries(document.sources)) {
     const at = `sources.${name}`;
     if (name in base.sources) problems.push({ path: at, message: `source "${name}" is declared in virtualization.config.ts and cannot be changed at run time; register it under another name` });
+    problems.push(...envAllowListProblems(envReferences(source, at), base));
     for (const reference of envReferences(source, at)) {
       if (reference.secret && reference.ref.default !== undefined) {
         problems.push({ path: `${reference.path}.default`, message: `a default would store the secret in the registry in clear: remove it and set ${reference.ref.env} in the gateway's environment` });
@@ -162,6 +164,9 @@ export interface Reachability {
   problems: Problem[];
 }
 
+const withheld = (variable: string, what: string): string =>
+  `the value of ${variable} is not a ${what} this gateway may call (an absolute http or https URL, its host in registry.egress.allowedHosts, resolving to public addresses unless registry.egress.allowPrivate lists it); the value is not shown: check it in the gateway's environment`;
+
 const unset = (path: string, variable: string): Problem => ({
   stage: 'environment',
   path,
@@ -200,8 +205,11 @@ export async function reachability(document: DefinitionDocument, options: Reacha
         if (baseUrl === undefined || !URL.canParse(resolved, baseUrl)) continue;
         resolved = new URL(resolved, baseUrl).href;
       }
-      const refused = await egressProblem(resolved, options.base.registry.egress, options.resolveHost, url.relativeToBaseUrl ? 'token URL' : 'base URL');
-      if (refused) problems.push({ stage: 'egress', path: url.path, message: refused });
+      const what = url.relativeToBaseUrl ? 'token URL' : 'base URL';
+      const refused = await egressProblem(resolved, options.base.registry.egress, options.resolveHost, what);
+      // The policy's reason quotes the URL (its host, its scheme); for a value read from the
+      // environment that would tell the registrant what the variable holds, so only its name is said.
+      if (refused) problems.push({ stage: 'egress', path: url.path, message: typeof url.value === 'string' ? refused : withheld(url.value.env, what) });
       else if (!url.relativeToBaseUrl) baseUrl = resolved;
     }
     if (problems.length === before) reachable.add(name);

@@ -14,6 +14,7 @@ import { pushOperations, type OperationInput, type PushReport } from './operatio
 import type { RegistryLog } from './registry-log';
 import { reloadRegistry } from './registry-reload';
 import { RegistryRevision } from './registry-revision';
+import { systemClock, type TimerClock } from '../time/clock';
 import { registryReadiness, registryStatus } from './registry-status';
 import type { AuditEntry, RegistrySnapshot, RegistryStore } from './registry-store';
 import type { ChangeResult, ImportReport, RegistryStatus, ValidationReport } from './registry-reports';
@@ -44,6 +45,8 @@ export interface RegistryParts {
    * requests read through, so that a push is seen at once); default the store's own.
    */
   operations?: OperationStore;
+  /** What the deadline of a dry run's sample calls is measured on; default the process's clock. */
+  clock?: TimerClock;
 }
 
 /**
@@ -83,10 +86,17 @@ export class Registry {
       env: parts.env,
       live: this.gateway,
       build: parts.build,
+      clock: parts.clock ?? systemClock,
       ...(parts.resolveHost ? { resolveHost: parts.resolveHost } : {}),
     });
-    this.pipeline = new ChangePipeline({ revision: this.state, checks: this.checks, store: parts.store, tables: parts.tables });
     this.importer = new CrosswalkImporter({ live: this.gateway, tables: parts.tables, store: parts.store, log: this.log });
+    this.pipeline = new ChangePipeline({
+      revision: this.state,
+      checks: this.checks,
+      store: parts.store,
+      tables: parts.tables,
+      holdImports: (mappings, work) => this.importer.whileRemoving(mappings, work),
+    });
   }
 
   /**
@@ -104,11 +114,26 @@ export class Registry {
     return this.state.snapshot.revision;
   }
 
-  /** A dry run of a definition document against the live registry: changes nothing. */
-  async validate(document: unknown, sample = true): Promise<ValidationReport> {
+  /**
+   * A dry run of a definition document against the live registry: changes nothing but the audit
+   * trail, which records every dry run (who, what it named, whether it called the sources, how it
+   * went), since one with samples makes real calls with the gateway's credentials.
+   */
+  async validate(document: unknown, actor: string, sample = true): Promise<ValidationReport> {
     const { entries, names } = entriesWith(this.state.snapshot, document);
     const candidate = await this.checks.check(entries, { build: false, ...(sample ? { sample: names } : {}) });
-    return candidate.report;
+    const { report } = candidate;
+    const named = [...names.sources.map((name) => `source ${name}`), ...names.mappings.map((name) => `mapping ${name}`)].join(', ') || 'nothing';
+    const calls = report.samples.length > 0 ? `, ${report.samples.length} sample calls to ${[...new Set(report.samples.map((call) => call.source))].join(', ')}` : sample ? ', sampled' : ', not sampled';
+    const outcome = report.ok ? 'ok' : `${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}`;
+    await this.store.record({ actor, action: 'validateDefinition', summary: `validateDefinition ${named}${calls}: ${outcome}`, diff: [] });
+    return report;
+  }
+
+  /** The bounds of one crosswalk upload (`registry.imports`). */
+  importBounds(): { maxLineBytes: number; maxRows: number; maxBytes: number } {
+    const { maxLineBytes, maxRows, maxUploadBytes } = this.base.registry.imports;
+    return { maxLineBytes, maxRows, maxBytes: maxUploadBytes };
   }
 
   /** Registers a document's sources and mappings; every name must be new. */

@@ -137,6 +137,7 @@ export async function createRuntime(config: VirtualizationConfig, deps: RuntimeD
       log: registryLog,
       operations,
       ...(deps.resolveHost ? { resolveHost: deps.resolveHost } : {}),
+      ...(deps.sourceClock ? { clock: deps.sourceClock } : {}),
     });
     teardown.add(() => registry.close());
     await registry.start();

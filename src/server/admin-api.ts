@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createYoga } from 'graphql-yoga';
 import type { RegistryDefinition } from '../config/definition';
 import { CODES, refusalBody, VirtualizeError } from '../errors';
-import { CrosswalkFileError, crosswalkRows, type CrosswalkFormat } from '../mapping/crosswalk-rows';
+import { CrosswalkFileError, crosswalkRows, CrosswalkTooLargeError, type CrosswalkFormat } from '../mapping/crosswalk-rows';
 import { RegistryError, type Registry } from '../registry/registry';
 import { adminCredentials, authenticateAdmin, missingScope, type AdminCredential } from './admin-auth';
 import { adminSchema, type AdminContext } from './admin-schema';
@@ -97,12 +97,24 @@ async function importUpload(registry: Registry, credential: AdminCredential, map
     response.setHeader('connection', 'close');
     return refuse(response, new VirtualizeError(CODES.BAD_USER_INPUT, `columns takes two names, from and to, e.g. ?columns=crm_customer_id,billing_customer_number; got "${columnsParam}".`));
   }
+  const bounds = registry.importBounds();
+  const declared = Number(request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > bounds.maxBytes) {
+    // Refused before a byte of it is read; the connection cannot carry another request.
+    response.setHeader('connection', 'close');
+    return refuse(response, new CrosswalkTooLargeError(1, `the upload is ${declared} bytes, past registry.imports.maxUploadBytes (${bounds.maxBytes}): split the crosswalk into several uploads`));
+  }
+  // Whatever ends the import early (a refusal, a cancellation, an error), the rest of the body is
+  // not read: the connection is closed once the answer is out, and the reader with it.
+  response.once('finish', () => {
+    if (!request.complete) request.destroy();
+  });
   const line = (value: unknown) => response.write(`${JSON.stringify(value)}\n`);
   const start = () => {
     if (!response.headersSent) response.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
   };
   try {
-    const rows = crosswalkRows(request, { format, ...(columns ? { columns: [columns[0]!, columns[1]!] as const } : {}) });
+    const rows = crosswalkRows(request, { format, bounds, ...(columns ? { columns: [columns[0]!, columns[1]!] as const } : {}) });
     const result = await registry.importCrosswalk(mapping, rows, credential.name, {
       partial: url.searchParams.get('partial') === 'true',
       onProgress: (progress) => {
@@ -116,14 +128,15 @@ async function importUpload(registry: Registry, credential: AdminCredential, map
   } catch (error) {
     // An unreadable crosswalk is the uploader's input: answered BAD_USER_INPUT, as every upload refusal.
     const refusal =
-      error instanceof RegistryError
+      error instanceof RegistryError || error instanceof CrosswalkTooLargeError
         ? error
         : error instanceof CrosswalkFileError
           ? new VirtualizeError(CODES.BAD_USER_INPUT, error.message)
           : new VirtualizeError(CODES.INTERNAL_SERVER_ERROR, 'The import failed on the gateway; nothing was imported. See the gateway log.');
     if (refusal.code === CODES.INTERNAL_SERVER_ERROR) process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'crosswalk import failed', mapping, reason: String(error) })}\n`);
     if (response.headersSent) {
-      line({ type: 'error', code: refusal.code, message: refusal.message });
+      // The status line went out with the first progress line: the error line carries what it would have said.
+      line({ type: 'error', code: refusal.code, status: refusal.httpStatus, message: refusal.message, ...(error instanceof CrosswalkTooLargeError ? { line: error.line } : {}) });
       response.end();
     } else {
       response.setHeader('connection', 'close');

@@ -25,7 +25,7 @@ const typeDefs = /* GraphQL */ `
   }
 
   type Mutation {
-    "Dry run: checks a definition document (shape, rules, references, environment, egress), compiles the schema it would make and, with sample, calls each of its sources and mappings once on real data. Changes nothing. Needs registry:read."
+    "Dry run: checks a definition document (shape, rules, references, environment, egress), compiles the schema it would make and, with sample, calls each of its sources and mappings once on real data. Changes nothing; recorded in the audit trail. Needs registry:read, and registry:write with sample (real calls with the gateway's credentials)."
     validateDefinition(definition: JSON!, sample: Boolean = true): ValidationReport!
     "Registers the sources and mappings of a document; every name must be new. Checked like a dry run first: with any problem nothing changes. Needs registry:write."
     registerSource(definition: JSON!, sample: Boolean = true): ChangeResult!
@@ -203,7 +203,11 @@ export function adminSchema(): GraphQLSchema {
       },
       Mutation: {
         ...operations.Mutation,
-        validateDefinition: guarded<{ definition: unknown; sample: boolean }>('registry:read', 'validateDefinition', ({ definition, sample }, { registry }) => registry.validate(definition, sample)),
+        validateDefinition: guarded<{ definition: unknown; sample: boolean }>('registry:read', 'validateDefinition', ({ definition, sample }, { registry, credential }) => {
+          // A sample is a real call to a source with the gateway's credentials: a change's privilege, not a reader's.
+          if (sample) need({ registry, credential }, 'registry:write', 'validateDefinition with sample (a real call to each source; pass sample: false to check without calling)');
+          return registry.validate(definition, credential.name, sample);
+        }),
         registerSource: guarded<{ definition: unknown; sample: boolean }>('registry:write', 'registerSource', ({ definition, sample }, { registry, credential }) =>
           registry.register(definition, credential.name, sample),
         ),

@@ -51,7 +51,7 @@ describe('importing a crosswalk', () => {
       '0035e00000031UKAAY,twelve',
       '"0035e0000003sMzAAI",11002',
       '',
-      '0035e0000004FQMAA2,11003,extra',
+      '0035e0000004FQMAA2,',
     ].join('\n');
     const answer = await h.upload('customerInvoices', broken);
     expect(answer.status).toBe(200);
@@ -68,7 +68,7 @@ describe('importing a crosswalk', () => {
         rejectedRows: [
           { line: 3, reason: '"billing_customer_number" is empty' },
           { line: 4, reason: 'Invoice.customerNumber "twelve" is not a number, and that lookup sends numbers' },
-          { line: 7, reason: '3 fields where the header has 2' },
+          { line: 7, reason: '"billing_customer_number" is empty' },
         ],
       },
     ]);
@@ -79,6 +79,13 @@ describe('importing a crosswalk', () => {
     const broken = ['crm_customer_id,billing_customer_number', '0035e0000002O61AAE,13263', '"0035e0000003sMzAAI,11002', '0035e0000004FQMAA2,11003'].join('\n');
     const answer = await h.upload('customerInvoices', broken, { query: '?partial=true' });
     expect(answer).toEqual({ status: 400, lines: [{ errors: [{ message: 'a quoted field is still open where the input ends (line 4)', extensions: { code: 'BAD_USER_INPUT' } }] }] });
+    expect(await pairs()).toBe(0);
+  });
+
+  it('refuses a CSV with a row of another width than its header whole, even with partial imports, naming the line', async () => {
+    const shifted = ['crm_customer_id,billing_customer_number', '0035e0000002O61AAE,13263', '0035e0000004FQMAA2,11003,extra', '0035e00000031UKAAY,11004'].join('\n');
+    const answer = await h.upload('customerInvoices', shifted, { query: '?partial=true' });
+    expect(answer).toEqual({ status: 400, lines: [{ errors: [{ message: 'line 3: 3 fields where the header has 2; quote an id that holds a comma', extensions: { code: 'BAD_USER_INPUT' } }] }] });
     expect(await pairs()).toBe(0);
   });
 

@@ -10,7 +10,7 @@ import { validateConfig } from '../../src/config/validate';
 import type { HostResolver } from '../../src/registry/egress-policy';
 import { envReferences, namedUrls, reachability, registrationProblems, secretVariables } from '../../src/registry/registration-rules';
 
-const base = validateConfig({ ...baseConfig, registry: { egress: { allowedHosts: ['*.example.com'], allowPrivate: ['127.0.0.1:4104'] } } });
+const base = validateConfig({ ...baseConfig, registry: { egress: { allowedHosts: ['*.example.com'], allowPrivate: ['127.0.0.1:4104'] }, env: { allowed: ['W_*', 'WIDGETS_*', 'H_*', 'B_*', 'O_*'] } } });
 const dns: Record<string, string> = { 'api.example.com': '93.184.216.34', 'login.example.com': '93.184.216.35', 'sso.example.com': '10.0.0.9' };
 const resolveHost: HostResolver = async (host) => {
   const address = dns[host];

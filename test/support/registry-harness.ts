@@ -5,6 +5,7 @@ import type { RegistryDefinition, VirtualizationConfigInput } from '../../src/co
 import type { HostResolver } from '../../src/registry/egress-policy';
 import type { Registry } from '../../src/registry/registry';
 import type { Runtime } from '../../src/runtime/create-runtime';
+import type { TimerClock } from '../../src/time/clock';
 import { billingEnv } from './billing';
 import { memoryLoggers, sandboxEnv, startTestRuntime, type GraphQLResponse, type Sandboxes } from './harness';
 
@@ -48,6 +49,12 @@ export async function startRegistryHarness(
     allowPrivate?: string[];
     /** DNS for the egress checks, at registration and at connect time; default the system's. */
     resolveHost?: HostResolver;
+    /** Variables registered definitions may name besides BILLING_* (registry.env.allowed). */
+    allowEnv?: string[];
+    /** More of the registry section (imports, dryRun). */
+    registry?: Pick<NonNullable<VirtualizationConfigInput['registry']>, 'imports' | 'dryRun'>;
+    /** The clock of the sources' policies and of dry-run deadlines. */
+    sourceClock?: TimerClock;
     /** The cache section; by default both tiers are off. */
     cache?: VirtualizationConfigInput['cache'];
   } = {},
@@ -65,6 +72,8 @@ export async function startRegistryHarness(
         viewer: { token: { env: 'TEST_VIEWER_TOKEN' }, scopes: ['registry:read'] },
       },
       egress: { allowedHosts: ['*'], allowPrivate: [`127.0.0.1:${billing.port}`, ...(options.allowPrivate ?? [])] },
+      env: { allowed: ['BILLING_*', ...(options.allowEnv ?? [])] },
+      ...(options.registry ?? {}),
     },
   };
   const logs: Array<Record<string, unknown>> = [];
@@ -84,7 +93,19 @@ export async function startRegistryHarness(
       };
       waiting.add(wake);
     });
-  const server = await startTestRuntime(input, { env, registryLog: log, onReject: () => undefined, shutdownGraceMs: 2_000, logs: memoryLoggers(), ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}) }, options.store);
+  const server = await startTestRuntime(
+    input,
+    {
+      env,
+      registryLog: log,
+      onReject: () => undefined,
+      shutdownGraceMs: 2_000,
+      logs: memoryLoggers(),
+      ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}),
+      ...(options.sourceClock ? { sourceClock: options.sourceClock } : {}),
+    },
+    options.store,
+  );
   const registry = server.registry;
   const origin = server.url;
 
