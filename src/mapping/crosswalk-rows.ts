@@ -86,7 +86,7 @@ export async function* crosswalkRows(input: Readable, options: CrosswalkRowsOpti
   // Its readers listen for its errors while they read; one raised after they stopped is no news.
   bounded.on('error', () => undefined);
   // A failing or vanished input must not leave its readers waiting for data.
-  const failed = (error: Error) => bounded.destroy(error);
+  const failed = (error: Error) => bounded.destroy(new CrosswalkFileError(`the input failed before its end (${error.message}): nothing of it is imported`));
   const closed = () => {
     if (!input.readableEnded) bounded.destroy(new CrosswalkFileError('the input closed before its end: nothing of it is imported'));
   };

@@ -24,6 +24,8 @@ export interface CrosswalkImportParts {
   /** Where the import's audit entry goes. */
   store: RegistryStore;
   log: RegistryLog;
+  /** Where uploads are staged; default the system's temporary directory. */
+  stagingDir?: string;
 }
 
 export interface ImportOptions {
@@ -141,6 +143,7 @@ export class CrosswalkImporter {
     let stageDir: string | undefined;
     let out: WriteStream | undefined;
     let lastReport = 0;
+    let failure: unknown;
     // Every 10,000 rows read or loaded, and at each change of phase of an import that long.
     const tell = (phaseChanged = false) => {
       const done = progress.rows + progress.loaded;
@@ -149,7 +152,7 @@ export class CrosswalkImporter {
       options.onProgress?.({ ...progress });
     };
     try {
-      stageDir = await mkdtemp(join(tmpdir(), 'virtualize-import-'));
+      stageDir = await mkdtemp(join(this.parts.stagingDir ?? tmpdir(), 'virtualize-import-'));
       const staged = join(stageDir, 'pairs.ndjson');
       out = createWriteStream(staged);
       let accepted = 0;
@@ -184,16 +187,24 @@ export class CrosswalkImporter {
       this.parts.log({ level: 'info', msg: 'crosswalk import', actor, ...result, rejectedRows: undefined });
       return result;
     } catch (error) {
-      if (!signal.aborted) throw error;
-      this.parts.log({ level: 'info', msg: 'crosswalk import cancelled', actor, mapping: mappingName, rows: progress.rows, reason: 'the mapping was removed' });
-      throw cancelledBy(mappingName);
+      failure = signal.aborted ? cancelledBy(mappingName) : error;
+      throw failure;
     } finally {
       this.running.delete(mappingName);
       if (out && !out.closed) {
+        // A write still pending fails once the stream is destroyed; that is no news, and must not
+        // take the place of the reason the import stopped, nor skip the removal below.
+        const closed = new Promise<void>((resolve) => out!.once('close', () => resolve()));
+        out.on('error', () => undefined);
         out.destroy();
-        await once(out, 'close');
+        await closed;
       }
-      if (stageDir) await rm(stageDir, { recursive: true, force: true });
+      if (stageDir) await rm(stageDir, { recursive: true, force: true }).catch((error: unknown) => this.parts.log({ level: 'error', msg: 'crosswalk staging not removed', dir: stageDir, reason: String(error) }));
+      // Logged once nothing of the import is left on disk.
+      if (failure !== undefined) {
+        const reason = failure instanceof Error ? failure.message : String(failure);
+        this.parts.log({ level: 'info', msg: signal.aborted ? 'crosswalk import cancelled' : 'crosswalk import failed', actor, mapping: mappingName, rows: progress.rows, reason });
+      }
     }
   }
 

@@ -89,7 +89,8 @@ export class Registry {
       clock: parts.clock ?? systemClock,
       ...(parts.resolveHost ? { resolveHost: parts.resolveHost } : {}),
     });
-    this.importer = new CrosswalkImporter({ live: this.gateway, tables: parts.tables, store: parts.store, log: this.log });
+    const { stagingDir } = parts.base.registry.imports;
+    this.importer = new CrosswalkImporter({ live: this.gateway, tables: parts.tables, store: parts.store, log: this.log, ...(stagingDir ? { stagingDir } : {}) });
     this.pipeline = new ChangePipeline({
       revision: this.state,
       checks: this.checks,

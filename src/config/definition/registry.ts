@@ -59,6 +59,8 @@ export const registryDefinition = z.strictObject({
       maxRows: z.number().int().min(1).max(50_000_000).default(1_000_000),
       /** Most bytes of one upload. */
       maxUploadBytes: z.number().int().min(1_024).max(4_294_967_296).default(67_108_864),
+      /** Where an upload's accepted rows are staged until they are loaded (removed on every exit); default the system's temporary directory. */
+      stagingDir: z.string().min(1).optional(),
     })
     .prefault({}),
   /** The sample calls of one dry run (or of a change's checks) end within this many milliseconds; what has not answered by then is a problem. */
