@@ -25,6 +25,8 @@ export interface RegistryHarness {
   env: NodeJS.ProcessEnv;
   /** Every event the registry logged (swaps, reload failures, imports). */
   logs: Array<Record<string, unknown>>;
+  /** The gateway's application and audit log lines. */
+  lines: ReturnType<typeof memoryLoggers>['lines'];
   /** Resolves with the first event, logged already or later, for which `match` holds. */
   logged(match: (event: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
   graphql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
@@ -93,6 +95,7 @@ export async function startRegistryHarness(
       };
       waiting.add(wake);
     });
+  const loggers = memoryLoggers();
   const server = await startTestRuntime(
     input,
     {
@@ -100,7 +103,7 @@ export async function startRegistryHarness(
       registryLog: log,
       onReject: () => undefined,
       shutdownGraceMs: 2_000,
-      logs: memoryLoggers(),
+      logs: loggers,
       ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}),
       ...(options.sourceClock ? { sourceClock: options.sourceClock } : {}),
     },
@@ -121,6 +124,7 @@ export async function startRegistryHarness(
     origin,
     env,
     logs,
+    lines: loggers.lines,
     logged,
     graphql: (query, variables) => post('/graphql', { query, variables }),
     admin: (query, variables, token = ADMIN_TOKEN) => post('/admin/graphql', { query, variables }, token === null ? {} : { authorization: `Bearer ${token}` }),
