@@ -74,7 +74,7 @@ export const ERROR_CODES = {
   NOT_FOUND: entry({ status: 404, retryable: false, meaning: 'no such admin endpoint, no such registered source or mapping, or no webhook for the source a delivery names (cache.webhooks.secrets)' }),
   METHOD_NOT_ALLOWED: entry({ status: 405, retryable: false, meaning: 'the admin endpoint takes another HTTP method (crosswalk uploads take POST)' }),
   CONFLICT: entry({ status: 409, retryable: false, meaning: 'the registration contradicts what is registered (a name already taken, mappings that still join a source)' }),
-  REGISTRY_CONFLICT: entry({ status: 409, retryable: true, meaning: 'the registry changed between reading and writing it (another replica wrote first); retried once, then refused: reload and try again' }),
+  REGISTRY_CONFLICT: entry({ status: 409, retryable: true, meaning: 'the registry changed between reading and writing it (another change committed first, here or on another replica); checked again on the new revision up to three times, then refused: send it again' }),
   CROSSWALK_TOO_LARGE: entry({ status: 413, retryable: false, meaning: 'a crosswalk upload runs past registry.imports.maxLineBytes, maxRows or maxUploadBytes; refused whole at the line named: split it' }),
 
   // Webhook deliveries refused (POST /webhooks/<source>): nothing was applied.
