@@ -44,7 +44,7 @@ beforeAll(async () => {
     const results = [1, 2].map((n) => ({ id: `INV-2024-00000${(page - 1) * 2 + n}`, properties: { customer_number: 7, amount_due: 100, currency: 'EUR', status: 'open' } }));
     return { body: JSON.stringify({ results, next: page === 1 ? `${internal.origin}/invoices?page=2` : '' }) };
   });
-  h = await startRegistryHarness({ resolveHost, allowPrivate: [`127.0.0.1:${paged.port}`], env: { LEDGER_CLIENT_SECRET: 'ledger-client-secret-value' } });
+  h = await startRegistryHarness({ resolveHost, allowPrivate: [`127.0.0.1:${paged.port}`], env: { LEDGER_CLIENT_SECRET: 'ledger-client-secret-value' }, allowEnv: ['LEDGER_*'] });
 });
 afterAll(async () => {
   await h?.close();
