@@ -205,7 +205,7 @@ export function adminSchema(): GraphQLSchema {
         ...operations.Mutation,
         validateDefinition: guarded<{ definition: unknown; sample: boolean }>('registry:read', 'validateDefinition', ({ definition, sample }, { registry, credential }) => {
           // A sample is a real call to a source with the gateway's credentials: a change's privilege, not a reader's.
-          if (sample) need({ registry, credential }, 'registry:write', 'validateDefinition with sample (a real call to each source; pass sample: false to check without calling)');
+          if (sample) need({ registry, credential }, 'registry:write', 'validateDefinition with sample (a real call to each source; pass sample: false, or virtualize sources validate --no-sample, to check without calling)');
           return registry.validate(definition, credential.name, sample);
         }),
         registerSource: guarded<{ definition: unknown; sample: boolean }>('registry:write', 'registerSource', ({ definition, sample }, { registry, credential }) =>
