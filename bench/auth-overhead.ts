@@ -11,12 +11,23 @@
  * The figure that stands on a shared machine is the gateway process's CPU time per answer (from
  * /proc); latency is reported beside it.
  */
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { sandboxDataset } from '../sources/sandbox';
+import { sandboxDataset, startSandboxes } from '../sources/sandbox';
+import { runMain, startChild, type Child } from './children';
 import { DASHBOARD_QUERY } from './dashboard';
-import type { GraphQLClient } from './graphql-client';
+import { GraphQLClient } from './graphql-client';
 import { distribution, type Distribution } from './measure';
+import type { SandboxUrls } from './project';
 import { processCpuMs } from './tracing-overhead';
+
+const SERVE_GATEWAY = join(__dirname, 'serve-gateway.js');
+const ON = 'virtualize, API key';
+const OFF = 'virtualize, anonymous';
+/** The key sandbox mode accepts with every scope (README, Security). */
+const DEMO_KEY = process.env.VIRTUALIZE_DEMO_KEY ?? 'vz_demo_sandbox_all_scopes';
+/** Gateways trace only when told to, whatever the environment the benchmark runs in. */
+const UNTRACED_ENV: NodeJS.ProcessEnv = { ...process.env, OTEL_SDK_DISABLED: 'true' };
 
 export interface AuthGateway {
   client: GraphQLClient;
@@ -94,6 +105,59 @@ async function measurePair(pair: { on: AuthGateway; off: AuthGateway }, variable
   };
 }
 
+function parseAnnouncement(value: unknown): { name: string; url: string } {
+  const record = value as { name?: unknown; url?: unknown } | null;
+  if (typeof record?.name !== 'string' || typeof record.url !== 'string' || !record.url.startsWith('http://127.0.0.1:')) {
+    throw new Error(`expected {"name": ..., "url": "http://127.0.0.1:<port>/graphql"}, got ${JSON.stringify(value)}`);
+  }
+  return { name: record.name, url: record.url };
+}
+
+/**
+ * The phase: four gateways, each in a process of its own (so that /proc gives each one's CPU),
+ * with budgets out of the way (thousands of answers a second from one client would rightly be
+ * throttled, on both sides alike); sources at `sandboxes`, which should answer at once.
+ */
+export async function runAuthPhase(sandboxes: SandboxUrls, options: { rounds: number; coldRequests: number; hotRequests: number }): Promise<AuthOverhead> {
+  const specs = [
+    { name: ON, extra: [] },
+    { name: OFF, extra: ['--anonymous'] },
+    { name: `${ON}, caches on`, extra: ['--cache'] },
+    { name: `${OFF}, caches on`, extra: ['--cache', '--anonymous'] },
+  ];
+  const started = await Promise.allSettled(
+    specs.map(({ name, extra }) =>
+      startChild(
+        name,
+        [SERVE_GATEWAY, 'virtualize', '--crm', sandboxes.crm, '--orders', sandboxes.orders, '--support', sandboxes.support, '--name', name, '--unbounded-budget', ...extra],
+        parseAnnouncement,
+        UNTRACED_ENV,
+      ),
+    ),
+  );
+  const children = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const clients: GraphQLClient[] = [];
+  try {
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    const side = (child: Child<{ name: string; url: string }>, headers: Record<string, string>): AuthGateway => {
+      const client = new GraphQLClient(child.announced.url);
+      clients.push(client);
+      return { client, pid: child.pid, headers };
+    };
+    const keyed = { 'x-api-key': DEMO_KEY };
+    return await measureAuthOverhead({
+      cold: { on: side(children[0]!, keyed), off: side(children[1]!, {}) },
+      hot: { on: side(children[2]!, keyed), off: side(children[3]!, {}) },
+      names: { on: ON, off: OFF },
+      ...options,
+    });
+  } finally {
+    await Promise.allSettled(clients.map((client) => client.close()));
+    await Promise.allSettled(children.map((child) => child.stop()));
+  }
+}
+
 export async function measureAuthOverhead(options: {
   cold: { on: AuthGateway; off: AuthGateway };
   hot: { on: AuthGateway; off: AuthGateway };
@@ -129,4 +193,17 @@ export function formatAuthOverhead(auth: AuthOverhead): string {
     '',
     `cost per request: cold ${micro(auth.cold.costMicroseconds.cpu)} CPU (${micro(auth.cold.costMicroseconds.p50)} p50), hot ${micro(auth.hot.costMicroseconds.cpu)} CPU (${micro(auth.hot.costMicroseconds.p50)} p50)`,
   ].join('\n');
+}
+
+/** The phase alone (`node dist/bench/auth-overhead.js`): sandboxes in this process, answering at once. */
+if (require.main === module) {
+  runMain(async () => {
+    const sandboxes = await startSandboxes({ latencyMs: 0, ports: { crm: 0, orders: 0, support: 0 } });
+    try {
+      const urls: SandboxUrls = { crm: sandboxes.crm.url, orders: sandboxes.orders.url, support: sandboxes.support.url };
+      console.log(formatAuthOverhead(await runAuthPhase(urls, { rounds: 4, coldRequests: 60, hotRequests: 300 })));
+    } finally {
+      await sandboxes.close();
+    }
+  });
 }

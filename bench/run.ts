@@ -48,7 +48,7 @@ import { formatSoak, runSoak } from './soak';
 import { dashboardFailures, formatDashboard, measureDashboard } from './dashboard';
 import { startLoadGenerator } from './load';
 import { measureTracingOverhead, type ReceiverStats } from './tracing-overhead';
-import { formatAuthOverhead, measureAuthOverhead } from './auth-overhead';
+import { formatAuthOverhead, runAuthPhase } from './auth-overhead';
 
 const LATENCY_MS = 25;
 const WARMUPS = 3;
@@ -98,10 +98,6 @@ const tracedEnv = (receiver: string): NodeJS.ProcessEnv => ({
 const AUTH_ROUNDS = 4;
 const AUTH_COLD_REQUESTS = 60;
 const AUTH_HOT_REQUESTS = 300;
-const AUTH_ON = 'virtualize, API key';
-const AUTH_OFF = 'virtualize, anonymous';
-/** The key sandbox mode accepts with every scope (README, Security). */
-const DEMO_KEY = process.env.VIRTUALIZE_DEMO_KEY ?? 'vz_demo_sandbox_all_scopes';
 const PROCESSES = 'sandboxes, each gateway under test and the load-generating client in separate Node processes (the dashboard phase: autocannon in a process of its own)';
 
 /**
@@ -271,35 +267,7 @@ async function main(): Promise<void> {
     await control.setLatency(0);
     const hot = await measureSequential(measured[0]!.client, control, operation, { warmups: WARMUPS, requests: SEQUENTIAL_REQUESTS });
     // Authentication and authorization on against off, at the same zero latency: the gateway's own work.
-    const authGateways = await Promise.all(
-      [
-        { name: AUTH_OFF, extra: ['--anonymous'] },
-        { name: `${AUTH_ON}, caches on`, extra: ['--cache'] },
-        { name: `${AUTH_OFF}, caches on`, extra: ['--cache', '--anonymous'] },
-      ].map(({ name, extra }) => startChild(name, gatewayArgs('virtualize', sandboxes, ['--name', name, ...extra]), parseGatewayAnnouncement, UNTRACED_ENV)),
-    );
-    children.push(...authGateways);
-    const authClient = (child: Child<{ name: string; url: string }>) => {
-      const client = new GraphQLClient(child.announced.url);
-      clients.push(client);
-      return client;
-    };
-    const keyed = { 'x-api-key': DEMO_KEY };
-    const auth = await measureAuthOverhead({
-      cold: {
-        on: { client: measured[untraced]!.client, pid: (started[untraced] as PromiseFulfilledResult<Child<unknown>>).value.pid, headers: keyed },
-        off: { client: authClient(authGateways[0]!), pid: authGateways[0]!.pid, headers: {} },
-      },
-      hot: {
-        on: { client: authClient(authGateways[1]!), pid: authGateways[1]!.pid, headers: keyed },
-        off: { client: authClient(authGateways[2]!), pid: authGateways[2]!.pid, headers: {} },
-      },
-      names: { on: AUTH_ON, off: AUTH_OFF },
-      rounds: AUTH_ROUNDS,
-      coldRequests: AUTH_COLD_REQUESTS,
-      hotRequests: AUTH_HOT_REQUESTS,
-    });
-    await Promise.all(authGateways.map((child) => child.stop()));
+    const auth = await runAuthPhase(sandboxes, { rounds: AUTH_ROUNDS, coldRequests: AUTH_COLD_REQUESTS, hotRequests: AUTH_HOT_REQUESTS });
 
     const virtualizeP50 = sequential.get('virtualize')!.latencyMs.p50;
     const perRequestMs = overhead.microseconds.perRequest / 1000;

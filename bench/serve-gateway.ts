@@ -3,7 +3,7 @@
  * load-generating client nor the sandboxes:
  *
  *   node dist/bench/serve-gateway.js virtualize|naive --crm <url> --orders <url> --support <url>
- *        [--support-limit <n>] [--name <name>] [--cache] [--anonymous]
+ *        [--support-limit <n>] [--name <name>] [--cache] [--anonymous] [--unbounded-budget]
  *
  * Listens on a free loopback port and prints one JSON line, `{"name": ..., "url": <GraphQL endpoint>}`.
  * Stops (closing its server, exit 0) on SIGTERM or SIGINT, and when its stdin ends, which is how it
@@ -32,6 +32,7 @@ async function main(): Promise<void> {
       name: { type: 'string' },
       cache: { type: 'boolean' },
       anonymous: { type: 'boolean' },
+      'unbounded-budget': { type: 'boolean' },
     },
   });
   const kind = positionals[0];
@@ -50,9 +51,10 @@ async function main(): Promise<void> {
       ...(limit !== undefined ? { maxConcurrency: { support: Number(limit) } } : {}),
       ...(values.cache ? { cache: true } : {}),
       ...(values.anonymous ? { anonymous: true } : {}),
+      ...(values['unbounded-budget'] ? { unboundedBudget: true } : {}),
     });
   } else {
-    throw new Error(`usage: serve-gateway.js virtualize|naive --crm <url> --orders <url> --support <url> [--support-limit <n>] [--name <name>] [--cache] [--anonymous]; got ${JSON.stringify(kind)}`);
+    throw new Error(`usage: serve-gateway.js virtualize|naive --crm <url> --orders <url> --support <url> [--support-limit <n>] [--name <name>] [--cache] [--anonymous] [--unbounded-budget]; got ${JSON.stringify(kind)}`);
   }
   const name = values.name ?? gateway.name;
 

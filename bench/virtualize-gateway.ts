@@ -29,11 +29,13 @@ export function sandboxEnv(sandboxes: SandboxUrls): NodeJS.ProcessEnv {
  */
 export async function startVirtualize(
   sandboxes: SandboxUrls,
-  options: { name?: string; maxConcurrency?: Record<string, number>; cache?: boolean; anonymous?: boolean } = {},
+  options: { name?: string; maxConcurrency?: Record<string, number>; cache?: boolean; anonymous?: boolean; unboundedBudget?: boolean } = {},
 ): Promise<RunningGateway> {
   const input = structuredClone(baseConfig);
   // Without authentication's work, for the benchmark's paired run: any caller, with every scope.
   if (options.anonymous) input.auth = { ...input.auth, anonymous: { scopes: [...ALL_SCOPES] } };
+  // Thousands of answers a second from one client, which a per-client budget would rightly throttle.
+  if (options.unboundedBudget) input.guard = { ...input.guard, budget: { ...input.guard?.budget, capacity: 1e12, restoreRate: 1e12 } };
   // The cold phases measure the engine itself: the cache tiers stay off unless asked for.
   if (!options.cache) input.cache = { upstream: { enabled: false }, responses: { enabled: false } };
   for (const [source, maxConcurrency] of Object.entries(options.maxConcurrency ?? {})) {
