@@ -149,6 +149,12 @@ export class ResponseStore implements Cache {
 export interface ResponseCacheOptions {
   /** Per type: how long an answer that shows it may be kept, in ms (see `ttlPerTypeOf`). */
   ttlPerType?: Record<string, number>;
+  /**
+   * The caller an answer belongs to alone, when it must not be shared even with callers of the
+   * same rights (a generation with a source that answers per caller, `forwardCaller`); undefined
+   * when answers are shared by rights.
+   */
+  ownerOf?: (context: unknown) => string | undefined;
 }
 
 /**
@@ -177,7 +183,7 @@ export function useResponseCache(store: ResponseStore, options: ResponseCacheOpt
   return useEnvelopResponseCache<Context>({
     cache: store,
     enabled: () => store.config.enabled,
-    session: (context) => `${context.request?.headers.get(store.config.scopeHeader) ?? ''}\u0000v${context.generation?.version ?? 0}`,
+    session: (context) => `${context.request?.headers.get(store.config.scopeHeader) ?? ''}\u0000${options.ownerOf?.(context) ?? ''}\u0000v${context.generation?.version ?? 0}`,
     ttl: store.config.ttlMs,
     ttlPerSchemaCoordinate: { ...options.ttlPerType },
     // Consumers have no mutations; sources tell changes by webhook.

@@ -1,6 +1,7 @@
 import type { Caller } from '../auth/caller';
 import type { JwtIssuerDefinition } from '../config/definition';
 import type { CallerCredential } from '../connectors/caller-credential';
+import type { VirtualizationConfig } from '../config/definition';
 
 const BEARER = /^Bearer[ \t]+([^\s,]+)[ \t]*$/i;
 
@@ -25,4 +26,17 @@ export function callerCredentialOf(caller: Caller, headers: Headers, issuers: re
   const bearer = BEARER.exec(headers.get('authorization') ?? '')?.[1];
   const cookie = issuers.find((issuer) => issuer.issuer === caller.issuer)?.cookie;
   return { subject: caller.clientId, token: bearer ?? (cookie === undefined ? undefined : cookieValue(headers.get('cookie'), cookie)) };
+}
+
+const forwarding = new WeakMap<VirtualizationConfig, boolean>();
+
+/**
+ * Whether a generation's configuration has a source that answers per caller (`forwardCaller`):
+ * then a whole answer may hold what that source answered one caller, and the response tier keeps
+ * answers per caller rather than per rights.
+ */
+export function forwardsCaller(config: VirtualizationConfig): boolean {
+  let found = forwarding.get(config);
+  if (found === undefined) forwarding.set(config, (found = Object.values(config.sources).some((source) => source.forwardCaller !== undefined)));
+  return found;
 }

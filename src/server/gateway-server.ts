@@ -22,7 +22,7 @@ import { OperationScope } from '../telemetry/operation-trace';
 import { systemClock, type Clock } from '../time/clock';
 import { useBadUserInput } from './bad-user-input';
 import { capConnections, InFlightRequests, serverOptions, type HttpBounds } from './http-bounds';
-import { callerCredentialOf } from './caller-credential';
+import { callerCredentialOf, forwardsCaller } from './caller-credential';
 import { corsFor, setSecurityHeaders, simpleBodyRefusal, useCsrfPrevention, useVaryOnOrigin } from './browser-defenses';
 import { maskErrors } from './mask-errors';
 import { useExplain } from './explain';
@@ -217,7 +217,14 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
       // Before the response cache, so that an answer with stale values is labelled and never stored.
       useStaleLabel(),
       // After the guard, so that an answer from the cache is still charged.
-      useResponseCache(responseCache, { ttlPerType: ttlPerTypeOf(live.config.cache, live.catalog) }),
+      useResponseCache(responseCache, {
+        ttlPerType: ttlPerTypeOf(live.config.cache, live.catalog),
+        // A source that answers per caller makes an answer its caller's alone.
+        ownerOf: (context) => {
+          const { generation, caller } = context as GatewayServerContext;
+          return forwardsCaller(generation.gateway.config) ? caller.clientId : undefined;
+        },
+      }),
       useExplain(),
       // Execution (and every delegation) walks the operation with its fragments merged, once.
       useMergedSelections(),
