@@ -12,6 +12,21 @@ import { defineConfig, env } from './src/config/define-config';
 
 export const SANDBOX_PORTS = { crm: 4101, orders: 4102, support: 4103, billing: 4104 } as const;
 
+/**
+ * The sandbox's two demo API keys (README, "Security"): sandbox mode and the tests set their
+ * variables to these documented values when unset. Outside sandbox mode a key is active only when
+ * its variable is set, so a production gateway never accepts the documented values by accident.
+ */
+export const DEMO_KEYS = {
+  /** Every scope: customers, orders, tickets, billing, and unmasked personal data. */
+  full: { variable: 'VIRTUALIZE_DEMO_KEY', key: 'vz_demo_sandbox_all_scopes', scopes: ['customers:read', 'orders:read', 'tickets:read', 'pii:read', 'billing:read'] },
+  /** Customers and orders only: no tickets, and personal data masked. */
+  limited: { variable: 'VIRTUALIZE_DEMO_LIMITED_KEY', key: 'vz_demo_sandbox_limited', scopes: ['customers:read', 'orders:read'] },
+} as const;
+
+/** The demo keys' variables with their documented values: what sandbox mode sets when they are unset. */
+export const DEMO_KEY_ENV: Readonly<Record<string, string>> = { [DEMO_KEYS.full.variable]: DEMO_KEYS.full.key, [DEMO_KEYS.limited.variable]: DEMO_KEYS.limited.key };
+
 export default defineConfig({
   server: { port: Number(process.env.PORT ?? 4000), host: process.env.HOST ?? '127.0.0.1' },
   schemaDir: 'schema',
@@ -171,10 +186,10 @@ export default defineConfig({
     limits: { depth: 10, aliases: 100, directives: 30, tokens: 2_000, fragments: 20, batchedOperations: 5 },
     // Assumed sizes of list fields that schema/ does not size (types generated for added sources).
     listSizes: { join: 20, list: 10 },
-    // Per client (x-api-key when sent, else the address): a bucket of 20,000 points refilling at
-    // 2,000 points per second. Set store to { kind: 'redis', url: env('REDIS_URL') } to share it
-    // between replicas.
-    budget: { capacity: 20_000, restoreRate: 2_000, clientHeader: 'x-api-key', store: { kind: 'memory' } },
+    // Per authenticated client (its API key, its token's subject; anonymous callers per address):
+    // a bucket of 20,000 points refilling at 2,000 points per second. Set store to { kind: 'redis',
+    // url: env('REDIS_URL') } to share it between replicas.
+    budget: { capacity: 20_000, restoreRate: 2_000, store: { kind: 'memory' } },
   },
 
   // Cache tiers (README, "Caching"). Upstream calls are cached per source, entity and key with the
@@ -220,6 +235,21 @@ query Customer360($first: Int = 5) {
     },
   ],
 
+  // Who may call /graphql (README, "Security"). Every caller authenticates: the two demo keys
+  // below (active only when their variables are set: sandbox mode sets them), and keys created at
+  // run time with `virtualize keys create` (kept as digests in the registry store); and what runs.
+  auth: {
+    apiKeys: {
+      static: {
+        demo: { key: env(DEMO_KEYS.full.variable), scopes: [...DEMO_KEYS.full.scopes] },
+        demoLimited: { key: env(DEMO_KEYS.limited.variable), scopes: [...DEMO_KEYS.limited.scopes] },
+      },
+      managed: true,
+    },
+    // off (default), log or enforce; anything else is refused at start with the allowed values.
+    trustedDocuments: { mode: (process.env.VIRTUALIZE_TRUSTED_DOCUMENTS ?? 'off') as 'off' | 'log' | 'enforce' },
+  },
+
   // Sources and mappings registered at run time through the admin API (`virtualize sources add`).
   registry: {
     // Embedded by default; PostgreSQL when DATABASE_URL is set, shared by every replica.
@@ -231,11 +261,5 @@ query Customer360($first: Int = 5) {
     egress: { allowedHosts: ['*'], allowPrivate: [`127.0.0.1:${SANDBOX_PORTS.billing}`, `localhost:${SANDBOX_PORTS.billing}`] },
     // The environment variables registered definitions may name: billing's URL and key (BILLING_URL, BILLING_API_KEY).
     env: { allowed: ['BILLING_*'] },
-  },
-
-  // Who may call /graphql, and what runs (README, Security).
-  auth: {
-    // off (default), log or enforce; anything else is refused at start with the allowed values.
-    trustedDocuments: { mode: (process.env.VIRTUALIZE_TRUSTED_DOCUMENTS ?? 'off') as 'off' | 'log' | 'enforce' },
   },
 });

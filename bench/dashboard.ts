@@ -17,6 +17,7 @@ import type { LoadGenerator } from './load';
 import type { LoadResult } from './load-protocol';
 import type { Distribution, SandboxControl } from './measure';
 import { processCpuMs } from './tracing-overhead';
+import { BENCH_CLIENT_KEY_COUNT } from './project';
 
 export const DASHBOARD_QUERY = `query Dashboard360($id: ID!) {
   customer(id: $id) {
@@ -215,7 +216,7 @@ async function run(
     connections: clients,
     headers: { 'x-virtualize-scope': 'dashboards' },
     // One API key per dashboard, as measureConcurrent does: each spends its own query budget.
-    clientKeys: { header: 'x-api-key', prefix: 'dashboard-', count: clients },
+    clientKeys: { header: 'x-api-key', prefix: 'bench-client-', count: Math.min(clients, BENCH_CLIENT_KEY_COUNT) },
     idPath: ['customer', 'id'],
     timeoutSeconds: 10,
   });

@@ -1,5 +1,6 @@
 /** A minimal GraphQL-over-HTTP client for the benchmark: keep-alive, JSON in and out, errors thrown. */
 import { Agent, request } from 'undici';
+import { benchClientKey } from './project';
 
 export interface GraphQLAnswer {
   data: unknown;
@@ -15,7 +16,8 @@ export class GraphQLClient {
     const response = await request(this.url, {
       method: 'POST',
       dispatcher: this.agent,
-      headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+      // A benchmark key unless the caller names one (the virtualize gateway authenticates every request).
+      headers: { 'content-type': 'application/json', accept: 'application/json', 'x-api-key': benchClientKey(0), ...headers },
       body: JSON.stringify({ query, variables }),
     });
     const text = await response.body.text();

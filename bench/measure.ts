@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
 import type { KnobChange, SandboxStats } from '../sources/sandbox';
 import type { GraphQLClient } from './graphql-client';
-import { SYSTEMS, type SandboxUrls, type SystemName } from './project';
+import { benchClientKey, SYSTEMS, type SandboxUrls, type SystemName } from './project';
 
 export interface Operation {
   query: string;
@@ -178,7 +178,7 @@ export async function measureConcurrent(
   const started = performance.now();
   await Promise.all(
     Array.from({ length: options.clients }, async (_, i) => {
-      const headers = { 'x-api-key': `bench-client-${i + 1}` };
+      const headers = { 'x-api-key': benchClientKey(i) };
       while (issued < options.requests) {
         issued += 1;
         latencies.push(await timed(client, operation, headers));

@@ -12,6 +12,16 @@ export interface SandboxUrls {
 }
 
 export const SYSTEMS = ['crm', 'orders', 'support'] as const;
+
+/**
+ * The API keys the benchmark's clients send: the virtualize gateway declares them as static keys
+ * (each client authenticates, as in production, and spends a budget of its own); the naive
+ * gateway ignores them.
+ */
+export const BENCH_CLIENT_KEY_COUNT = 64;
+export function benchClientKey(index: number): string {
+  return `bench-client-${(index % BENCH_CLIENT_KEY_COUNT) + 1}`;
+}
 export type SystemName = (typeof SYSTEMS)[number];
 
 export interface RunningGateway {

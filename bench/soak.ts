@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { distribution, type Distribution, type Operation, type SandboxControl } from './measure';
-import { SYSTEMS, type SystemName } from './project';
+import { benchClientKey, SYSTEMS, type SystemName } from './project';
 
 export interface SoakOptions {
   clients: number;
@@ -104,7 +104,7 @@ async function runPhase(url: string, control: SandboxControl, operation: Operati
     await Promise.all([
       // Each client sends its own API key, as separate dashboards do, so that each spends its own query budget.
       ...Array.from({ length: clients }, async (_, i) => {
-        while (performance.now() < until) await ask(agent, url, operation, `soak-client-${i + 1}`, tally);
+        while (performance.now() < until) await ask(agent, url, operation, benchClientKey(i), tally);
       }),
       during?.(elapsedMs),
     ]);

@@ -10,7 +10,7 @@ import baseConfig from '../virtualization.config';
 import { validateConfig } from '../src/config/validate';
 import { createRuntime } from '../src/runtime/create-runtime';
 import { createLogger, destinationOf } from '../src/telemetry/logger';
-import { PROJECT_ROOT, type RunningGateway, type SandboxUrls } from './project';
+import { BENCH_CLIENT_KEY_COUNT, benchClientKey, PROJECT_ROOT, type RunningGateway, type SandboxUrls } from './project';
 
 /** Every scope of the built-in schema and sources: what an anonymous caller of the paired run holds. */
 export const ALL_SCOPES = ['customers:read', 'orders:read', 'tickets:read', 'pii:read', 'billing:read'] as const;
@@ -21,6 +21,17 @@ export function sandboxEnv(sandboxes: SandboxUrls): NodeJS.ProcessEnv {
     ORDERS_URL: `${sandboxes.orders}/api`,
     SUPPORT_URL: `${sandboxes.support}/api/v2`,
   };
+}
+
+/** The benchmark clients' keys as static keys (bench1 ... bench64), each from a variable of its own. */
+function benchKeys(): { definitions: Record<string, { key: { env: string }; scopes: string[] }>; env: NodeJS.ProcessEnv } {
+  const definitions: Record<string, { key: { env: string }; scopes: string[] }> = {};
+  const env: NodeJS.ProcessEnv = {};
+  for (let i = 0; i < BENCH_CLIENT_KEY_COUNT; i += 1) {
+    definitions[`bench${i + 1}`] = { key: { env: `BENCH_CLIENT_KEY_${i + 1}` }, scopes: ['customers:read', 'orders:read', 'tickets:read', 'pii:read', 'billing:read'] };
+    env[`BENCH_CLIENT_KEY_${i + 1}`] = benchClientKey(i);
+  }
+  return { definitions, env };
 }
 
 /**
@@ -46,11 +57,13 @@ export async function startVirtualize(
   // The file registry in a directory of its own, so that a run leaves nothing in the checkout.
   const registryDir = mkdtempSync(join(tmpdir(), 'virtualize-bench-registry-'));
   const removeRegistry = () => rmSync(registryDir, { recursive: true, force: true });
+  const keys = benchKeys();
+  input.auth = { ...input.auth, apiKeys: { ...input.auth?.apiKeys, static: { ...input.auth?.apiKeys?.static, ...keys.definitions } } };
   const config = validateConfig({ ...input, server: { port: 0, host: '127.0.0.1' }, registry: { ...input.registry, store: { kind: 'file', dir: registryDir } } });
   try {
     // Logged as in production (JSON lines, written asynchronously), into /dev/null rather than onto the benchmark's console.
     const logs = { app: createLogger('app', destinationOf('/dev/null')!), audit: createLogger('audit', destinationOf('/dev/null')!) };
-    const runtime = await createRuntime(config, { baseDir: PROJECT_ROOT, env: sandboxEnv(sandboxes), sandbox: true, shutdownGraceMs: 2_000, logs });
+    const runtime = await createRuntime(config, { baseDir: PROJECT_ROOT, env: { ...sandboxEnv(sandboxes), ...keys.env }, sandbox: true, shutdownGraceMs: 2_000, logs });
     return { name: options.name ?? 'virtualize', url: `${runtime.url}/graphql`, close: () => runtime.close().finally(removeRegistry) };
   } catch (error) {
     removeRegistry();

@@ -155,7 +155,16 @@ async function start(config: VirtualizationConfig, baseDir: string, port: string
   const sandboxes = sandbox ? await loadSandboxMode().startSandboxMode(config, sandbox, process.env) : undefined;
   // Sandboxes on free ports are found through their URLs; a URL the environment sets still wins.
   const env = sandboxes ? { ...sandboxes.env, ...process.env } : process.env;
-  const runtime = await createRuntime(config, { baseDir, env, sandbox: sandboxes !== undefined, ...(port ? { port: Number(port) } : {}) }).catch(async (error: unknown) => {
+  const sandboxMode = sandbox ? loadSandboxMode() : undefined;
+  // In sandbox mode GraphiQL opens with the demo key in its headers, so that its queries run as they are.
+  const demoKey = sandboxes ? env[sandboxMode!.DEMO_KEY_VARIABLE] : undefined;
+  const runtime = await createRuntime(config, {
+    baseDir,
+    env,
+    sandbox: sandboxes !== undefined,
+    ...(demoKey ? { graphiqlHeaders: { 'x-api-key': demoKey } } : {}),
+    ...(port ? { port: Number(port) } : {}),
+  }).catch(async (error: unknown) => {
     // A gateway that cannot start leaves nothing running behind it.
     await sandboxes?.close();
     throw error;
@@ -165,6 +174,7 @@ async function start(config: VirtualizationConfig, baseDir: string, port: string
     ? `admin API at ${runtime.url}/admin/graphql`
     : `admin API off: set ${Object.values(config.registry.credentials).map((credential) => credential.token.env).join(' or ') || 'a registry.credentials token variable'} to turn it on`;
   process.stdout.write(`virtualize is listening: GraphiQL at ${runtime.url}/graphql (${admin})\n`);
+  if (sandboxMode) process.stdout.write(sandboxMode.sandboxBanner(runtime.url, env));
 
   onSignal(async (signal) => {
     process.stdout.write(`${signal}: finishing requests in flight, then stopping\n`);

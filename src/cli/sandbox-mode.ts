@@ -5,7 +5,7 @@
  */
 import { sandboxEnv, startSandboxes, type WebhookTarget } from '../../sources/sandbox';
 import { startBilling, BILLING_SANDBOX_KEY } from '../../sources/billing/server';
-import { SANDBOX_PORTS } from '../../virtualization.config';
+import { DEMO_KEY_ENV, DEMO_KEYS, SANDBOX_PORTS } from '../../virtualization.config';
 import type { VirtualizationConfig } from '../config/definition';
 import { resolveEnv } from '../config/env';
 
@@ -47,8 +47,38 @@ function webhookTargets(config: VirtualizationConfig, env: NodeJS.ProcessEnv): R
   return targets;
 }
 
+/** The variable of the demo key with every scope: what GraphiQL opens with in sandbox mode. */
+export const DEMO_KEY_VARIABLE = DEMO_KEYS.full.variable;
+
+/** The demo keys' variables, set to their documented values where `env` leaves them unset. */
+export function demoKeyEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const defaults: NodeJS.ProcessEnv = {};
+  for (const [variable, key] of Object.entries(DEMO_KEY_ENV)) if (env[variable] === undefined) defaults[variable] = key;
+  return defaults;
+}
+
+/** A GraphQL query in JSON, for a curl line (no single quotes, so that it pastes into a shell as written). */
+const CURL_QUERY = JSON.stringify({ query: '{ customers(first: 2) { nodes { name email } } }' });
+
+/**
+ * The lines sandbox mode prints once the gateway listens: the demo keys in full, and a curl line
+ * that runs as written. `env` is the gateway's environment (the keys in effect).
+ */
+export function sandboxBanner(gatewayUrl: string, env: NodeJS.ProcessEnv): string {
+  const full = env[DEMO_KEYS.full.variable];
+  const limited = env[DEMO_KEYS.limited.variable];
+  const lines: string[] = [];
+  if (full) lines.push(`Demo API key (${DEMO_KEYS.full.variable}, scopes ${DEMO_KEYS.full.scopes.join(' ')}): ${full}`);
+  if (limited) lines.push(`Limited demo key (${DEMO_KEYS.limited.variable}, scopes ${DEMO_KEYS.limited.scopes.join(' ')}): ${limited}`);
+  if (full) lines.push(`Try it: curl -s ${gatewayUrl}/graphql -H 'content-type: application/json' -H 'x-api-key: ${full}' -d '${CURL_QUERY}'`);
+  return lines.map((line) => `${line}\n`).join('');
+}
+
 export interface SandboxMode {
-  /** The sandboxes' base URLs for the built-in configuration's environment references (they may be on free ports). */
+  /**
+   * The sandboxes' base URLs for the built-in configuration's environment references (they may be
+   * on free ports), and the demo keys' documented values (the environment's own win over both).
+   */
   readonly env: NodeJS.ProcessEnv;
   /** Points the sandboxes' notifications at the gateway's webhooks, once it listens. */
   notify(gatewayUrl: string): void;
@@ -66,7 +96,7 @@ export async function startSandboxMode(config: VirtualizationConfig, options: Sa
   });
   process.stdout.write(`Sandbox systems: crm ${sandboxes.crm.url}, orders ${sandboxes.orders.url}, support ${sandboxes.support.url}, billing ${billing.url} (not declared)\n`);
   return {
-    env: sandboxEnv(sandboxes),
+    env: { ...sandboxEnv(sandboxes), ...demoKeyEnv(env) },
     notify(gatewayUrl) {
       for (const [source, target] of Object.entries(targets)) target.url = `${gatewayUrl}/webhooks/${source}`;
     },

@@ -67,7 +67,7 @@ export const ERROR_CODES = {
   INTERNAL_SERVER_ERROR: entry({ status: 500, retryable: false, meaning: 'the gateway failed in a way it did not foresee; the message is masked and the gateway log has the cause' }),
 
   // Callers and the admin API.
-  UNAUTHENTICATED: entry({ status: 401, retryable: false, meaning: 'no credential, or one the gateway does not know (the admin API takes Authorization: Bearer <token>)' }),
+  UNAUTHENTICATED: entry({ status: 401, retryable: false, meaning: 'no credential, a malformed one, or one the gateway does not know (an unknown, revoked or expired API key, a token that fails verification); the WWW-Authenticate header names what to send: x-api-key or Authorization: ApiKey <key>, Authorization: Bearer <token> when issuers are configured, and for the admin API Authorization: Bearer <admin token>' }),
   AUTHENTICATION_UNAVAILABLE: entry({ status: 503, retryable: true, meaning: "the gateway could not fetch a JWT issuer's keys (its JWKS URL did not answer in time, or answered something else), so the token could not be checked: retry after Retry-After seconds" }),
   FORBIDDEN: entry({ status: 403, retryable: false, meaning: 'the credential lacks the scope the operation needs; the message names it' }),
   ADMIN_DISABLED: entry({ status: 403, retryable: false, meaning: "the admin API is off: no admin credential is set in the gateway's environment" }),
@@ -84,6 +84,7 @@ export const ERROR_CODES = {
   WEBHOOK_RATE_LIMITED: entry({ status: 429, retryable: true, meaning: "the source's webhook events need more identity resolutions than cache.webhooks.resolveRate allows: the event was applied to what the gateway knows without calling a source; deliver it again after Retry-After seconds for the rest" }),
 
   // Never sent over HTTP: the gateway refuses to start, or a tool refuses its input.
+  NO_CLIENT_AUTHENTICATION: entry({ status: null, retryable: false, meaning: 'virtualize start (outside sandbox mode) found no way for clients to authenticate to /graphql (no active static key, no JWT issuer, no admin credential to create managed keys) and no auth.anonymous: the message says what to set' }),
   INVALID_DEFINITION: entry({ status: null, retryable: false, meaning: 'the configuration or a definition does not fit the definition schema or its references; every problem is listed with its path' }),
   INVALID_CROSSWALK: entry({ status: null, retryable: false, meaning: 'a crosswalk file or upload cannot be read (its header, its columns); an upload answers it as BAD_USER_INPUT' }),
   INVALID_COST_DIRECTIVE: entry({ status: null, retryable: false, meaning: 'an @cost or @listSize in schema/ is malformed, or does not fit the served schema' }),

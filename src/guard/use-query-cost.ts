@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import type { ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { UpstreamCall } from '../connectors/upstream-call';
@@ -28,29 +26,18 @@ export interface QueryCostOptions {
   /** The guard, or the guard for an operation's context (the schema a hot-reloaded request runs on). */
   guard: QueryCostGuard | ((context: unknown) => QueryCostGuard);
   budget: BudgetStore;
-  /** The request header that names a client (an API key); without it a client is its address. */
-  clientHeader: string;
+  /**
+   * The client whose bucket an operation draws on, from the server context (the authenticated
+   * caller's id, decided before yoga ran): never a header the client picks.
+   */
+  clientOf: (serverContext: unknown) => string;
   /** Told when the budget store fails; the operation then runs uncharged rather than wait or fail. */
   onBudgetError?: (error: unknown) => void;
 }
 
 interface GuardContext {
   request: Request;
-  req?: IncomingMessage;
   upstreamCalls?: readonly UpstreamCall[];
-}
-
-const clients = new WeakMap<Request, string>();
-
-/** A client's bucket key: the API key's digest (never the key itself), else the peer address. Worked out once per request. */
-export function clientOf(request: Request, req: IncomingMessage | undefined, header: string): string {
-  let client = clients.get(request);
-  if (client === undefined) {
-    const key = request.headers.get(header);
-    client = key ? `key:${createHash('sha256').update(key).digest('base64url').slice(0, 22)}` : `addr:${req?.socket?.remoteAddress ?? 'unknown'}`;
-    clients.set(request, client);
-  }
-  return client;
 }
 
 function upstreamCallsOf(estimate: CostEstimate | undefined, calls: readonly UpstreamCall[]): CostExtension['upstreamCalls'] {
@@ -74,7 +61,7 @@ function upstreamCallsOf(estimate: CostEstimate | undefined, calls: readonly Ups
  * Responses that never reached execution (parse or validation errors, shape limits) carry a zero
  * `extensions.cost` with the client's bucket.
  */
-export function useQueryCost({ guard: guardOption, budget, clientHeader, onBudgetError = () => undefined }: QueryCostOptions): Plugin {
+export function useQueryCost({ guard: guardOption, budget, clientOf, onBudgetError = () => undefined }: QueryCostOptions): Plugin {
   const safely = <T>(operation: Promise<T>): Promise<T | undefined> =>
     operation.catch((error: unknown) => {
       onBudgetError(error);
@@ -92,7 +79,7 @@ export function useQueryCost({ guard: guardOption, budget, clientHeader, onBudge
         return undefined;
       }
       const { priced, estimate, refusal } = pricing;
-      const client = clientOf(context.request, context.req, clientHeader);
+      const client = clientOf(args.contextValue);
       const requested = Math.ceil(estimate.cost);
 
       if (context.request.headers.get(DRY_RUN_HEADER) === '1') {
@@ -133,12 +120,11 @@ export function useQueryCost({ guard: guardOption, budget, clientHeader, onBudge
       };
     },
 
-    async onResultProcess({ request, result, setResult, serverContext }) {
+    async onResultProcess({ result, setResult, serverContext }) {
       if (isAsyncIterable(result)) return;
       const results = Array.isArray(result) ? result : [result];
       if (results.every((single) => single.extensions?.cost !== undefined)) return;
-      const req = (serverContext as { req?: IncomingMessage }).req;
-      const status = await safely(budget.peek(clientOf(request, req, clientHeader)));
+      const status = await safely(budget.peek(clientOf(serverContext)));
       const completed = results.map((single: ExecutionResult): ExecutionResult =>
         single.extensions?.cost !== undefined
           ? single

@@ -1,5 +1,7 @@
 import type { YogaServerInstance } from 'graphql-yoga';
 import { CachedOperationStore } from '../auth/cached-operation-store';
+import { Authenticator } from '../auth/authenticator';
+import { requireClientAuthentication } from '../auth/start-check';
 import { ResponseStore } from '../cache/response-cache';
 import { UpstreamCache } from '../cache/upstream-cache';
 import type { VirtualizationConfig } from '../config/definition';
@@ -53,10 +55,13 @@ export interface RuntimeDeps {
   sourceClock?: TimerClock;
   /**
    * Sandbox mode (`start --sandbox`, and the tests and benchmarks that run the sandboxes): the
-   * sandbox's published development secrets may be in use. Outside it, a webhook whose secret is
-   * unset or that published default refuses to start.
+   * sandbox's published development secrets and demo keys may be in use. Outside it, a webhook
+   * whose secret is unset or that published default refuses to start, and so does a gateway that
+   * no client could authenticate to (with no `auth.anonymous`).
    */
   sandbox?: boolean;
+  /** Headers GraphiQL opens with (sandbox mode: the demo key, so that its queries run as written). */
+  graphiqlHeaders?: Readonly<Record<string, string>>;
 }
 
 /** A running gateway process: its address, the parts tests and operators reach, and how to stop it. */
@@ -86,6 +91,8 @@ export async function createRuntime(config: VirtualizationConfig, deps: RuntimeD
   const { baseDir, env } = deps;
   // Before anything opens: a webhook anyone could sign does not start by accident.
   if (!deps.sandbox) requireWebhookSecrets(config.cache.webhooks, env);
+  // Before anything opens: a gateway that anyone could call does not start by accident.
+  if (!deps.sandbox) requireClientAuthentication(config, env);
   const teardown = new Teardown();
   try {
     // Telemetry first, so that every part below reports from its first moment: the logs, and the
@@ -155,6 +162,10 @@ export async function createRuntime(config: VirtualizationConfig, deps: RuntimeD
     const webhooks = new WebhookReceiver({ gateway: live, responses: responseCache, logger: logs.app, env, onResolution: metrics.recordWebhookResolution, ...clock, ...(shared ? { onInvalidate: (refs) => shared.invalidate(refs) } : {}) });
     shared?.onInvalidate((refs) => webhooks.applyShared(refs));
 
+    // Who calls /graphql: the static keys read from the environment now.
+    const authenticator = new Authenticator({ config: config.auth, env });
+    teardown.add(() => authenticator.close());
+
     // The HTTP server last: nothing answers before every part it calls exists.
     const admin = createAdminApi(registry, config.registry.credentials, env);
     const server = await startGatewayServer(live, {
@@ -171,6 +182,8 @@ export async function createRuntime(config: VirtualizationConfig, deps: RuntimeD
       env,
       sandbox: deps.sandbox === true,
       trustedDocuments: { config: config.auth.trustedDocuments, operations },
+      authenticator,
+      ...(deps.graphiqlHeaders ? { graphiqlHeaders: deps.graphiqlHeaders } : {}),
       ...clock,
     });
     teardown.add(() => server.close());

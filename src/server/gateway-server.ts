@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createYoga, type GraphiQLOptions, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type GraphiQLOptions, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { ttlPerTypeOf, useResponseCache, type ResponseStore } from '../cache/response-cache';
 import { CODES, isVirtualizeError, refusalBody, VirtualizeError } from '../errors';
 import type { Gateway } from '../federation/gateway';
@@ -11,6 +11,7 @@ import { useQueryCost } from '../guard/use-query-cost';
 import { shapeLimitError } from '../guard/guard-errors';
 import { useShapeLimits } from '../guard/use-shape-limits';
 import { useMergedSelections } from '../guard/merged-selections';
+import type { Authenticator } from '../auth/authenticator';
 import type { Caller, OperationStore } from '../auth/caller';
 import { useTrustedDocuments } from '../auth/trusted-documents';
 import type { ClientAuthDefinition } from '../config/definition/client-auth';
@@ -53,6 +54,10 @@ export interface GatewayServerOptions {
   logs: { app: Logger; audit: Logger };
   /** The admin API, served under `/admin/` when the gateway takes registrations at run time. */
   admin?: AdminApi;
+  /** Who calls `/graphql` (`auth`): every GraphQL request is authenticated before yoga reads it. */
+  authenticator: Authenticator;
+  /** Headers GraphiQL opens with in its header editor (sandbox mode: the demo key). */
+  graphiqlHeaders?: Readonly<Record<string, string>>;
   /** What the budget store's failure warnings are spaced on; default the process's clocks. */
   clock?: Clock;
   /** Timeouts, the connection cap and load shedding (`server` of the configuration). */
@@ -120,10 +125,36 @@ function sendRefusal(response: ServerResponse, refusal: VirtualizeError, extraHe
 }
 
 /**
- * Until client authentication is wired in (src/auth/), every request runs as one caller with no
- * identity: the behaviour the gateway has always had.
+ * The caller of a request that sent no credential and asks only for what needs none: the GraphiQL
+ * page (a GET that accepts HTML; its queries carry the key) or a CORS preflight. It never reaches
+ * execution: `useCredentialRequired` refuses it, with the 401 of no credential, unless yoga
+ * answered it first (the page, the preflight).
  */
-const UNCHECKED_CALLER: Caller = { kind: 'anonymous', clientId: 'anonymous:unchecked', subject: undefined, tenant: undefined, keyId: undefined, issuer: undefined, scopes: new Set(), claims: {} };
+const PAGE_VISITOR: Caller = Object.freeze({ kind: 'anonymous', clientId: 'anonymous:page', subject: undefined, tenant: undefined, keyId: undefined, issuer: undefined, scopes: new Set<string>(), claims: {} });
+
+/** Requests that may come without a credential: nothing they ask for runs a query (see PAGE_VISITOR). */
+function asksForPageOnly(request: IncomingMessage): boolean {
+  if (request.method === 'OPTIONS') return true;
+  return request.method === 'GET' && (request.headers.accept ?? '').includes('text/html');
+}
+
+/** Refuses, in yoga's first user hook, a page visitor whose request yoga did not answer with the page itself. */
+function useCredentialRequired(authenticator: Authenticator): Plugin {
+  return {
+    onRequest({ serverContext, endResponse, fetchAPI }) {
+      // Also a request that reached yoga some other way than this server (yoga.fetch): no caller, no query.
+      const { caller } = serverContext as Partial<GatewayServerContext>;
+      if (caller !== undefined && caller !== PAGE_VISITOR) return;
+      const { status, headers, body } = refusalBody(authenticator.noCredential());
+      endResponse(new fetchAPI.Response(body, { status, headers: { ...headers, 'content-type': 'application/json; charset=utf-8' } }));
+    },
+  };
+}
+
+/** The caller of a request (`GatewayServerContext.caller`), for plugins that are given a function. */
+export function callerOf(context: unknown): Caller {
+  return (context as GatewayServerContext).caller;
+}
 
 /** A budget store that fails is reported at most this often; requests meanwhile run uncharged. */
 const BUDGET_WARNING_INTERVAL_MS = 10_000;
@@ -158,14 +189,16 @@ function costGuardOf(generation: Gateway): QueryCostGuard {
 export async function startGatewayServer(live: LiveGateway, options: GatewayServerOptions): Promise<GatewayServer> {
   const example = live.config.examples[0];
   const { guard: guardConfig } = live.config;
-  const { budget, metrics, responseCache, webhooks } = options;
+  const { budget, metrics, responseCache, webhooks, authenticator } = options;
   const logger = options.logs.app;
   const operations = new OperationScope();
   const production = productionMode(options.env ?? process.env, options.sandbox === true);
   const graphiqlOptions: GraphiQLOptions = {
     title: 'virtualize',
     defaultQuery: example?.query,
-    defaultTabs: live.config.examples.map((tab) => ({ query: tab.query, variables: tab.variables ?? null })),
+    // In sandbox mode the demo key, so that the page's queries run as they are.
+    ...(options.graphiqlHeaders ? { headers: JSON.stringify(options.graphiqlHeaders, null, 2) } : {}),
+    defaultTabs: live.config.examples.map((tab) => ({ query: tab.query, variables: tab.variables ?? null, ...(options.graphiqlHeaders ? { headers: JSON.stringify(options.graphiqlHeaders, null, 2) } : {}) })),
   };
   const yoga = createYoga<GatewayServerContext, FederationContext>({
     schema: ({ generation }) => generation.gateway.schema,
@@ -196,6 +229,8 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
         options: () => graphiqlOptions,
         allowed: ({ caller }) => graphiqlAllowed(live.config.auth.graphiql, production, caller.scopes),
       }),
+      // Next: nothing below runs for a request that sent no credential (the page above needs none).
+      useCredentialRequired(authenticator),
       useCsrfPrevention(),
       useVaryOnOrigin(live.config.auth.cors),
       // A document that may not run is refused on the request's parameters, before it is parsed.
@@ -207,7 +242,8 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
         // Priced against the schema of the generation the request runs on.
         guard: (context) => costGuardOf((context as GatewayServerContext).generation.gateway),
         budget,
-        clientHeader: guardConfig.budget.clientHeader,
+        // The authenticated caller's bucket: rotating a key is a different client only if the key is real.
+        clientOf: (context) => callerOf(context).clientId,
         onBudgetError: budgetWarnings(logger, options.clock ?? systemClock),
       }),
       // Before the response cache, so that a stored answer is stored in order.
@@ -234,7 +270,7 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
         metrics,
         logger,
         audit: options.logs.audit,
-        clientHeader: guardConfig.budget.clientHeader,
+        callerOf,
       }),
     ],
   });
@@ -287,13 +323,33 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
     // The body is not read, so the connection cannot carry another request.
     if (overloaded) return sendRefusal(response, overloaded, { connection: 'close' });
     if (refuseBody(request, response, guardConfig.limits.requestBytes)) return;
-    if (draining) response.setHeader('connection', 'close');
-    const generation = live.pin();
-    response.once('close', generation.release);
-    void yoga(request, response, { generation, caller: UNCHECKED_CALLER });
+    authenticateRequest(request).then(
+      (caller) => {
+        if (response.destroyed) return;
+        if (draining) response.setHeader('connection', 'close');
+        const generation = live.pin();
+        response.once('close', generation.release);
+        void yoga(request, response, { generation, caller });
+      },
+      (error: unknown) => {
+        // The body is not read, so the connection cannot carry another request.
+        if (isVirtualizeError(error)) return sendRefusal(response, error, { connection: 'close' });
+        logger.error({ reason: error instanceof Error ? error.message : String(error) }, 'the caller could not be authenticated');
+        sendRefusal(response, new VirtualizeError(CODES.INTERNAL_SERVER_ERROR, 'The caller could not be authenticated; the gateway log has the cause.', {}, { cause: error }), { connection: 'close' });
+      },
+    );
   });
 
   capConnections(server, options.bounds, refusals);
+
+  /**
+   * The caller of a GraphQL request, from its headers, before yoga reads anything: refused (401)
+   * without a valid credential, except for what needs none (asksForPageOnly).
+   */
+  async function authenticateRequest(request: IncomingMessage): Promise<Caller> {
+    if (asksForPageOnly(request) && !authenticator.allowsAnonymous && !authenticator.carriesCredential(request.headers)) return PAGE_VISITOR;
+    return authenticator.authenticate({ headers: request.headers, address: request.socket.remoteAddress });
+  }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { context, propagation, ROOT_CONTEXT, trace, type TextMapGetter } from '@opentelemetry/api';
 import { getOperationAST, type ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
-import { clientOf } from '../guard/use-query-cost';
+import type { Caller } from '../auth/caller';
 import { withoutRedaction, type Logger } from '../telemetry/logger';
 import type { GatewayMetrics } from '../telemetry/metrics';
 import { OperationTrace, type OperationScope, type Outcome } from '../telemetry/operation-trace';
@@ -15,8 +15,8 @@ export interface OperationTelemetryOptions {
   logger: Logger;
   /** One line per operation: who asked, which sources and entities. */
   audit: Logger;
-  /** The request header that names a client (its API key), as the query guard reads it. */
-  clientHeader: string;
+  /** The authenticated caller of a request, from its server context. */
+  callerOf: (serverContext: unknown) => Caller;
 }
 
 /** Reads a caller's `traceparent` from the Fetch API headers yoga hands over. */
@@ -45,13 +45,20 @@ function outcomeOf(result: ExecutionResult): Outcome {
 }
 
 /**
- * Who asked, as the audit names them: the client as the query guard knows it (a digest of its API
- * key, never the key; else its address), with the address and user agent the request came from.
+ * Who asked, as the audit names them: the authenticated client (its id, as budgets know it), its
+ * subject, the API key's id or the token's issuer, and its scopes (never a key or a token), with
+ * the address and user agent the request came from.
  */
-function askedBy(request: Request, serverContext: unknown, clientHeader: string): Record<string, string | undefined> {
+function askedBy(caller: Caller, request: Request, serverContext: unknown): Record<string, unknown> {
   const req = (serverContext as { req?: IncomingMessage } | undefined)?.req;
   return {
-    id: clientOf(request, req, clientHeader),
+    id: caller.clientId,
+    kind: caller.kind,
+    subject: caller.subject ?? null,
+    ...(caller.tenant !== undefined ? { tenant: caller.tenant } : {}),
+    ...(caller.keyId !== undefined ? { keyId: caller.keyId } : {}),
+    ...(caller.issuer !== undefined ? { issuer: caller.issuer } : {}),
+    scopes: [...caller.scopes].sort(),
     address: req?.socket?.remoteAddress,
     userAgent: request.headers.get('user-agent') ?? undefined,
   };
@@ -70,10 +77,10 @@ interface Summary {
  *
  * Register it after plugins that add `extensions.cost`, so that it reads the result they leave.
  */
-export function useOperationTelemetry({ scope, metrics, logger, audit, clientHeader }: OperationTelemetryOptions): Plugin {
+export function useOperationTelemetry({ scope, metrics, logger, audit, callerOf }: OperationTelemetryOptions): Plugin {
   const tracer = trace.getTracer('virtualize');
   const summaries = new WeakMap<OperationTrace, Summary>();
-  // Both lines are built below from fixed fields only (names, counts, the client's digest).
+  // Both lines are built below from fixed fields only (names, counts, the caller's ids and scopes).
   const operationLog = withoutRedaction(logger);
   const auditLog = withoutRedaction(audit);
 
@@ -85,9 +92,10 @@ export function useOperationTelemetry({ scope, metrics, logger, audit, clientHea
     const name = operation.name ?? 'anonymous';
     const type = operation.type ?? 'unknown';
     metrics.recordOperation({ name, type, outcome, seconds: durationMs / 1_000, cost });
+    const caller = callerOf(serverContext);
     const common = { traceId: operation.traceId, operation: { type, name }, outcome, sources: [...operation.sources].sort() };
-    operationLog.info({ ...common, durationMs: Math.round(durationMs * 10) / 10, cost: cost ?? null, upstreamCalls: operation.upstreamCalls, errors }, 'operation');
-    auditLog.info({ ...common, client: askedBy(request, serverContext, clientHeader), entities: [...operation.entities].sort() }, 'operation');
+    operationLog.info({ ...common, client: caller.clientId, durationMs: Math.round(durationMs * 10) / 10, cost: cost ?? null, upstreamCalls: operation.upstreamCalls, errors }, 'operation');
+    auditLog.info({ ...common, client: askedBy(caller, request, serverContext), entities: [...operation.entities].sort() }, 'operation');
   }
 
   return {

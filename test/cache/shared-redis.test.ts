@@ -11,7 +11,7 @@ import { signedDelivery } from '../../sources/sandbox';
 import type { VirtualizationConfigInput } from '../../src/config/definition';
 import { data, orderRefsOf } from '../integration/ground-truth';
 import { startGatewayProcess, writeTestConfig, type GatewayProcess } from '../support/gateway-process';
-import { sandboxEnv, startHarness, type Harness } from '../support/harness';
+import { DEMO_HEADERS, sandboxEnv, startHarness, type Harness } from '../support/harness';
 
 const REDIS_URL = process.env.REDIS_URL;
 if (!REDIS_URL) console.log('shared-redis.test.ts: skipped, REDIS_URL is not set');
@@ -50,7 +50,7 @@ const CUSTOMER_360 = `query($id: ID!) { customer(id: $id) { id name orders(first
   async function askReplica(): Promise<{ data: unknown; extensions?: Record<string, unknown> }> {
     const response = await fetch(`${replica.origin}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...DEMO_HEADERS },
       body: JSON.stringify({ query: CUSTOMER_360, variables: { id: customer.Id } }),
     });
     const body = (await response.json()) as { data?: unknown; errors?: unknown; extensions?: Record<string, unknown> };

@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandboxes } from '../../sources/sandbox';
 import { TEST_WEBHOOK_SECRETS } from '../support/gateway-process';
-import { PROJECT_ROOT, sandboxEnv } from '../support/harness';
+import { DEMO_HEADERS, PROJECT_ROOT, sandboxEnv } from '../support/harness';
+import { DEMO_KEY_ENV } from '../../virtualization.config';
 
 // The compiled command, as users run it (`npm test` builds first).
 const BIN = join(PROJECT_ROOT, 'bin/virtualize.js');
 
-function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [BIN, ...args], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 20_000 });
+function run(args: string[], env: NodeJS.ProcessEnv = process.env): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [BIN, ...args], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 20_000, env });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -48,7 +49,7 @@ describe('virtualize command', () => {
     const child = spawn(process.execPath, ['--require', hook, BIN, 'start', '--port', '0'], {
       cwd: PROJECT_ROOT,
       // DATABASE_URL off: the registry's file store (read-only here) instead of CI's shared database.
-      env: { ...process.env, ...sandboxEnv(sandboxes), ...TEST_WEBHOOK_SECRETS, HOST: '127.0.0.1', DATABASE_URL: '' },
+      env: { ...process.env, ...sandboxEnv(sandboxes), ...TEST_WEBHOOK_SECRETS, ...DEMO_KEY_ENV, HOST: '127.0.0.1', DATABASE_URL: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     try {
@@ -68,7 +69,7 @@ describe('virtualize command', () => {
       const arrived = sandboxes.crm.nextRequest();
       const inFlight = fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...DEMO_HEADERS },
         body: JSON.stringify({ query: '{ customers(first: 2) { nodes { name orders { id } } } }' }),
       });
       await arrived;
@@ -88,6 +89,20 @@ describe('virtualize command', () => {
       if (child.exitCode === null) child.kill('SIGKILL');
       await sandboxes.close();
     }
+  });
+
+  it('refuses to start, saying how to fix it, when no client could authenticate and anonymous access is not declared', () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', DATABASE_URL: '' };
+    for (const variable of [...Object.keys(DEMO_KEY_ENV), 'VIRTUALIZE_ADMIN_TOKEN']) delete env[variable];
+    const result = run(['start', '--port', '0'], env);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('virtualize: Refusing to start: no client could authenticate to /graphql and anonymous access is not declared.');
+    // Each way out is named: the static keys' variables, an issuer, the admin token for managed keys, anonymous access.
+    expect(result.stderr).toContain('set VIRTUALIZE_DEMO_KEY or VIRTUALIZE_DEMO_LIMITED_KEY');
+    expect(result.stderr).toContain('auth.jwt.issuers');
+    expect(result.stderr).toContain('set VIRTUALIZE_ADMIN_TOKEN so that managed keys can be created');
+    expect(result.stderr).toContain('auth: { anonymous: { scopes: [...] } }');
   });
 
   it('prices an operation without running it, and exits 1 with the reason when the gateway would refuse it', () => {

@@ -5,7 +5,7 @@
  * that says how to get through, and not one request reaches any source: calls are counted where
  * they would land, at the sandboxes.
  */
-import { startHarness, type GraphQLResponse, type Harness } from '../support/harness';
+import { DEMO_HEADERS, startHarness, type GraphQLResponse, type Harness } from '../support/harness';
 import { data } from './ground-truth';
 
 let h: Harness;
@@ -142,7 +142,7 @@ describe('abusive queries are refused before any source is called', () => {
     const operation = { query: `{ customers(first: 5) { nodes { id orders { id } tickets { id } } } }` };
     const response = await fetch(h.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...DEMO_HEADERS },
       body: JSON.stringify(Array.from({ length: 20 }, () => operation)),
     });
     expect(response.status).toBe(413);
@@ -155,7 +155,7 @@ describe('abusive queries are refused before any source is called', () => {
     const ids = Array.from({ length: 60_000 }, (_, i) => `0035e00000${String(i).padStart(8, '0')}`);
     const response = await fetch(h.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...DEMO_HEADERS },
       body: JSON.stringify({ query: 'query($ids: [ID!]!) { customersByIds(ids: $ids) { id } }', variables: { ids } }),
     });
     expect(response.status).toBe(413);
@@ -172,7 +172,7 @@ describe('abusive queries are refused before any source is called', () => {
         controller.close();
       },
     });
-    const response = await fetch(h.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit);
+    const response = await fetch(h.url, { method: 'POST', headers: { 'content-type': 'application/json', ...DEMO_HEADERS }, body, duplex: 'half' } as RequestInit);
     expect(response.status).toBe(411);
     const answer = (await response.json()) as { errors: Array<{ message: string; extensions: { code: string } }> };
     expect(answer.errors[0]).toMatchObject({ extensions: { code: 'LENGTH_REQUIRED' }, message: expect.stringMatching(/Content-Length/) });
@@ -182,7 +182,7 @@ describe('abusive queries are refused before any source is called', () => {
     const heavy = { query: `{ customers(first: 1000) { nodes { orders { id } } } }` };
     const response = await fetch(h.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...DEMO_HEADERS },
       body: JSON.stringify([heavy, heavy, { query: `{ customers(first: null) { totalCount } }` }]),
     });
     const results = (await response.json()) as Array<Omit<GraphQLResponse, 'status'>>;

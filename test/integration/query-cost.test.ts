@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import baseConfig from '../../virtualization.config';
 import type { VirtualizationConfigInput } from '../../src/config/definition';
 import type { Runtime } from '../../src/runtime/create-runtime';
-import { memoryLoggers, PROJECT_ROOT, sandboxEnv, startHarness, startTestRuntime, type GraphQLResponse, type Harness } from '../support/harness';
+import { memoryLoggers, PROJECT_ROOT, sandboxEnv, startHarness, startTestRuntime, testKeys, withDemoKey, type GraphQLResponse, type Harness } from '../support/harness';
 import { dataOf } from './compare';
 
 interface Cost {
@@ -35,7 +35,7 @@ function counted(h: Harness): Record<string, number> {
 async function post(url: string, query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}) {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...withDemoKey(headers) },
     body: JSON.stringify({ query, variables }),
   });
   return { response, body: (await response.json()) as Omit<GraphQLResponse, 'status'> };
@@ -125,13 +125,17 @@ describe('the dashboard queries', () => {
 
 describe('per-client budgets', () => {
   let h: Harness;
+  // Separate clients are separate keys the gateway knows; anonymous callers are declared here so
+  // that callers without a key can be seen sharing their address's bucket.
+  const clients = testKeys({ refund: undefined, spender: undefined, other: undefined });
   // A bucket of 600 points refilling at 10 per second: one page of 500 customers spends it.
   const SMALL_BUDGET = (config: VirtualizationConfigInput): VirtualizationConfigInput => ({
-    ...config,
+    ...clients.configure(config),
+    auth: { ...clients.configure(config).auth, anonymous: { scopes: ['customers:read'] } },
     guard: { ...config.guard, maxCost: 600, budget: { capacity: 600, restoreRate: 10, store: { kind: 'memory' } } },
   });
   beforeAll(async () => {
-    h = await startHarness({ configure: SMALL_BUDGET });
+    h = await startHarness({ configure: SMALL_BUDGET, env: clients.env });
   });
   afterAll(() => h.close());
   beforeEach(() => h.resetUpstream());
@@ -140,15 +144,14 @@ describe('per-client budgets', () => {
   const unknownIds = Array.from({ length: 300 }, (_, i) => `0035e00000ZZZ${String(i).padStart(5, '0')}`);
 
   it('charges the estimate up front and refunds what the answer did not use', async () => {
-    const key = { 'x-api-key': `refund-${randomUUID()}` };
     // 300 ids that name nobody: priced 300, and 0 once the answer is all nulls.
-    const response = await h.query('query($ids: [ID!]!) { customersByIds(ids: $ids) { id } }', { ids: unknownIds }, key);
+    const response = await h.query('query($ids: [ID!]!) { customersByIds(ids: $ids) { id } }', { ids: unknownIds }, clients.headers('refund'));
     expect(costOf(response)).toMatchObject({ requestedQueryCost: 300, actualQueryCost: 0 });
     expect(costOf(response).throttleStatus.currentlyAvailable).toBeGreaterThan(599);
   });
 
   it('refuses a client whose bucket is spent with THROTTLED, HTTP 429 and Retry-After, before any call', async () => {
-    const key = { 'x-api-key': `spender-${randomUUID()}` };
+    const key = clients.headers('spender');
     const first = await post(h.url, PAGE, undefined, key);
     expect(first.response.status).toBe(200);
     expect(costOf({ status: 200, ...first.body })).toMatchObject({ requestedQueryCost: 501, actualQueryCost: 501 });
@@ -166,13 +169,20 @@ describe('per-client budgets', () => {
     expect(second.body.extensions?.cost).toMatchObject({ actualQueryCost: 0 });
     expect(h.upstream().total).toBe(0);
 
-    // Another key has a bucket of its own.
-    expect((await post(h.url, PAGE, undefined, { 'x-api-key': `other-${randomUUID()}` })).response.status).toBe(200);
+    // Another real key has a bucket of its own.
+    expect((await post(h.url, PAGE, undefined, clients.headers('other'))).response.status).toBe(200);
   });
 
-  it('without an API key a client is its address', async () => {
-    const first = await post(h.url, PAGE);
-    const second = await post(h.url, PAGE);
+  it('rotating to a key the gateway does not know escapes nothing: it is refused before it is priced', async () => {
+    const made = await post(h.url, PAGE, undefined, { 'x-api-key': `rotated-${randomUUID()}` });
+    expect(made.response.status).toBe(401);
+    expect(made.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(h.upstream().total).toBe(0);
+  });
+
+  it('anonymous callers share one bucket per address', async () => {
+    const first = await post(h.url, PAGE, undefined, { 'x-api-key': '' });
+    const second = await post(h.url, PAGE, undefined, { 'x-api-key': '' });
     expect([first.response.status, second.response.status]).toEqual([200, 429]);
   });
 });
@@ -183,14 +193,16 @@ if (!REDIS_URL) console.log('Shared Redis budget test skipped: set REDIS_URL (fo
 (REDIS_URL ? describe : describe.skip)('per-client budgets in Redis, shared by two replicas', () => {
   let h: Harness;
   let replica: Runtime;
+  const prefix = randomUUID();
+  const clients = testKeys({ replicated: undefined });
   const redisBudget = (keyPrefix: string) => (config: VirtualizationConfigInput): VirtualizationConfigInput => ({
     ...config,
     guard: { ...config.guard, maxCost: 600, budget: { capacity: 600, restoreRate: 10, store: { kind: 'redis', url: REDIS_URL!, keyPrefix } } },
   });
   beforeAll(async () => {
-    const configure = redisBudget(`virtualize-test:${randomUUID()}:`);
-    h = await startHarness({ configure });
-    replica = await startTestRuntime(configure(structuredClone(baseConfig)), { env: sandboxEnv(h.sandboxes), logs: memoryLoggers() });
+    const configure = (config: VirtualizationConfigInput) => redisBudget(`virtualize-test:${prefix}:`)(clients.configure(config));
+    h = await startHarness({ configure, env: clients.env });
+    replica = await startTestRuntime(configure(structuredClone(baseConfig)), { env: { ...sandboxEnv(h.sandboxes), ...clients.env }, logs: memoryLoggers() });
   });
   afterAll(async () => {
     await replica?.close();
@@ -198,7 +210,7 @@ if (!REDIS_URL) console.log('Shared Redis budget test skipped: set REDIS_URL (fo
   });
 
   it('a client that spends its budget on one replica is throttled on the other', async () => {
-    const key = { 'x-api-key': `replicated-${randomUUID()}` };
+    const key = clients.headers('replicated');
     const page = '{ customers(first: 500) { nodes { id } } }';
     expect((await post(h.url, page, undefined, key)).response.status).toBe(200);
     const other = await post(`${replica.url}/graphql`, page, undefined, key);

@@ -32,9 +32,12 @@ describe('the admin API credential', () => {
     expect(upload).toEqual({ status: 403, lines: [{ errors: [{ message: expect.stringContaining('lacks the scope registry:write, which importing a crosswalk needs'), extensions: { code: 'FORBIDDEN' } }] }] });
   });
 
-  it('is separate from the consumer endpoint, which neither needs nor accepts it as anything special', async () => {
-    const consumer = await fetch(`${h.origin}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` }, body: '{"query":"{ __schema { mutationType { name } } }"}' });
-    expect(await consumer.json()).toMatchObject({ data: { __schema: { mutationType: null } } });
+  it('is separate from the consumer endpoint, which does not take an admin token and has no mutations', async () => {
+    const refused = await fetch(`${h.origin}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` }, body: '{"query":"{ __schema { mutationType { name } } }"}' });
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
+    const consumer = await h.graphql('{ __schema { mutationType { name } } }');
+    expect(consumer).toMatchObject({ data: { __schema: { mutationType: null } } });
   });
 
   it('is off, saying how to turn it on, when no credential is set; tokens are kept only as digests', () => {

@@ -14,7 +14,7 @@ import { PostgresMappingStore } from '../../src/mapping/postgres-mapping-store';
 import { PostgresRegistryStore } from '../../src/registry/postgres-registry-store';
 import { billingDocument } from '../support/billing';
 import { startGatewayProcess, writeTestConfig, type GatewayProcess } from '../support/gateway-process';
-import { PROJECT_ROOT, sandboxEnv, type Sandboxes } from '../support/harness';
+import { DEMO_HEADERS, PROJECT_ROOT, sandboxEnv, type Sandboxes } from '../support/harness';
 import { ADMIN_TOKEN, BILLING_KEY, CHANGE, startRegistryHarness, type RegistryHarness } from '../support/registry-harness';
 
 const DATABASE_URL = process.env.DATABASE_URL;
@@ -38,7 +38,7 @@ describeWithPostgres('the PostgreSQL registry, shared by a fleet', () => {
     return (await response.json()) as { data?: T; errors?: Array<{ message: string }> };
   };
   const graphql = async <T,>(origin: string, query: string) => {
-    const response = await fetch(`${origin}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+    const response = await fetch(`${origin}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...DEMO_HEADERS }, body: JSON.stringify({ query }) });
     return (await response.json()) as { data?: T; errors?: Array<{ message: string }>; extensions?: { schemaVersion?: number } };
   };
   const readiness = async (origin: string) => (await (await fetch(`${origin}/readyz`)).json()) as { schemaVersion: number; registry: { registryRevision: number; lastReload?: { ok: boolean; message?: string } } };

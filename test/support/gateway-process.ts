@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEMO_KEY_ENV } from '../../virtualization.config';
 import { PROJECT_ROOT } from './harness';
 
 const BIN = join(PROJECT_ROOT, 'bin/virtualize.js');
@@ -13,6 +14,8 @@ export interface GatewayProcess {
   child: ChildProcessByStdio<null, Readable, Readable>;
   /** Everything it wrote to stderr (its audit log). */
   stderr(): string;
+  /** Everything it wrote to stdout (the start-up lines, the application log). */
+  stdout(): string;
   /**
    * Resolves with the first JSON log line (stdout or stderr, past or future) for which `match`
    * holds; rejects after `withinMs` without one.
@@ -45,13 +48,17 @@ export const TEST_WEBHOOK_SECRETS = {
   SUPPORT_WEBHOOK_SECRET: 'test-process-support-webhook-secret',
 } as const;
 
-/** Runs `virtualize start` (the compiled command, as users run it) on a free loopback port. */
+/**
+ * Runs `virtualize start` (the compiled command, as users run it) on a free loopback port, with the
+ * demo keys set (as sandbox mode sets them) unless `env` says otherwise.
+ */
 export async function startGatewayProcess(args: string[], env: NodeJS.ProcessEnv): Promise<GatewayProcess> {
   const child = spawn(process.execPath, [BIN, 'start', '--port', '0', '--root', PROJECT_ROOT, ...args], {
     cwd: PROJECT_ROOT,
     // The file store unless the test says otherwise: CI's DATABASE_URL is for tests that make their own schema.
     // Webhook secrets of its own: outside sandbox mode the built-in configuration's published defaults refuse to start.
-    env: { ...process.env, HOST: '127.0.0.1', DATABASE_URL: '', ...TEST_WEBHOOK_SECRETS, ...env },
+    // The demo keys as sandbox mode sets them, unless `env` says otherwise.
+    env: { ...process.env, HOST: '127.0.0.1', DATABASE_URL: '', ...TEST_WEBHOOK_SECRETS, ...DEMO_KEY_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -94,6 +101,7 @@ export async function startGatewayProcess(args: string[], env: NodeJS.ProcessEnv
     origin,
     child,
     stderr: () => stderr,
+    stdout: () => stdout,
     logged: (match, withinMs = 10_000) => {
       const seen = entries.find(match);
       if (seen) return Promise.resolve(seen);

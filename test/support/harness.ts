@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sandboxEnv, startSandboxes, type SandboxesOptions } from '../../sources/sandbox';
-import baseConfig from '../../virtualization.config';
+import baseConfig, { DEMO_KEY_ENV, DEMO_KEYS } from '../../virtualization.config';
 import type { LimitsInput, RegistryDefinition, VirtualizationConfigInput } from '../../src/config/definition';
 import { validateConfig } from '../../src/config/validate';
 import type { LiveGateway } from '../../src/registry/live-gateway';
@@ -12,6 +13,23 @@ import { createLogger, type LogDestination, type Logger } from '../../src/teleme
 import type { Clock } from '../../src/time/clock';
 
 export const PROJECT_ROOT = join(__dirname, '../..');
+
+/** The sandbox's demo keys (every scope; customers and orders only), which every test gateway accepts. */
+export const DEMO_KEY = DEMO_KEYS.full.key;
+export const DEMO_LIMITED_KEY = DEMO_KEYS.limited.key;
+/** The headers a test client sends unless told otherwise: the demo key with every scope. */
+export const DEMO_HEADERS: Readonly<Record<string, string>> = { 'x-api-key': DEMO_KEY };
+
+/**
+ * A test request's headers: the demo key, then the test's own. A header the test gives as `''`
+ * is not sent at all (`{ 'x-api-key': '' }` sends no key; with `authorization` it sends only that).
+ */
+export function withDemoKey(headers: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const sendsOther = Object.keys(headers).some((name) => name.toLowerCase() === 'authorization' && headers[name] !== '');
+  const merged: Record<string, string> = { ...(sendsOther ? {} : DEMO_HEADERS), ...headers };
+  for (const [name, value] of Object.entries(merged)) if (value === '') delete merged[name];
+  return merged;
+}
 
 export type Sandboxes = Awaited<ReturnType<typeof startSandboxes>>;
 
@@ -59,6 +77,47 @@ export function memoryLoggers(): { app: Logger; audit: Logger; lines: { app: Mem
   return { app: createLogger('app', lines.app.destination), audit: createLogger('audit', lines.audit.destination), lines };
 }
 
+export interface TestKeys {
+  /** Each key's value, by name: what a test sends as `x-api-key`. */
+  readonly keys: Readonly<Record<string, string>>;
+  /** The variables that activate them, for the gateway's environment. */
+  readonly env: NodeJS.ProcessEnv;
+  /** Adds them to a configuration's `auth.apiKeys.static` (the keys it has stay). */
+  configure(config: VirtualizationConfigInput): VirtualizationConfigInput;
+  /** `{ 'x-api-key': <key> }` for one of them. */
+  headers(name: string): Record<string, string>;
+}
+
+/**
+ * Static API keys made for one test, by name with their scopes (every scope of the demo key when
+ * none are given): random values, activated through variables of their own. Real keys the
+ * gateway knows, so that separate clients are separate because their keys are.
+ */
+export function testKeys(scopesByName: Readonly<Record<string, readonly string[] | undefined>>): TestKeys {
+  const keys: Record<string, string> = {};
+  const env: NodeJS.ProcessEnv = {};
+  const definitions: Record<string, { key: { env: string }; scopes: string[] }> = {};
+  for (const [name, scopes] of Object.entries(scopesByName)) {
+    const variable = `TEST_KEY_${name.toUpperCase()}`;
+    keys[name] = `test_${name}_${randomUUID()}`;
+    env[variable] = keys[name];
+    definitions[name] = { key: { env: variable }, scopes: [...(scopes ?? DEMO_KEYS.full.scopes)] };
+  }
+  return {
+    keys,
+    env,
+    configure: (config) => ({
+      ...config,
+      auth: { ...config.auth, apiKeys: { ...config.auth?.apiKeys, static: { ...config.auth?.apiKeys?.static, ...definitions } } },
+    }),
+    headers(name) {
+      const key = keys[name];
+      if (key === undefined) throw new Error(`no test key named ${name}`);
+      return { 'x-api-key': key };
+    },
+  };
+}
+
 /**
  * A gateway started through the composition root, as `virtualize start` starts it, on a loopback
  * ephemeral port. Its registry is a file store in a temporary directory (removed on close) unless
@@ -73,8 +132,11 @@ export async function startTestRuntime(
   const registry = { ...input.registry, store: store ?? { kind: 'file' as const, dir: tempDir! } };
   try {
     const config = validateConfig({ ...input, server: { ...input.server, port: 0, host: '127.0.0.1' }, registry });
-    // Sandbox mode unless the test says otherwise: these gateways call the sandboxes, with their published secrets.
-    const runtime = await createRuntime(config, { baseDir: PROJECT_ROOT, port: 0, host: '127.0.0.1', sandbox: true, ...deps });
+    // Sandbox mode unless the test says otherwise: these gateways call the sandboxes, with their
+    // published secrets; the demo keys are set as sandbox mode sets them (a test's own env wins),
+    // and GraphiQL opens with one.
+    const env = { ...DEMO_KEY_ENV, ...deps.env };
+    const runtime = await createRuntime(config, { baseDir: PROJECT_ROOT, port: 0, host: '127.0.0.1', sandbox: true, graphiqlHeaders: DEMO_HEADERS, ...deps, env });
     let closing: Promise<void> | undefined;
     return {
       ...runtime,
@@ -97,6 +159,7 @@ export interface Harness {
   /** The running gateway: its address, its caches and webhooks, and how to stop it. */
   server: Runtime;
   url: string;
+  /** Sends the demo key unless `headers` say otherwise (see `withDemoKey`). */
   query<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
   /** Upstream requests each sandbox received since the last reset, by route template. */
   upstream(): { crm: Record<string, number>; orders: Record<string, number>; support: Record<string, number>; total: number };
@@ -169,7 +232,7 @@ export async function startHarness(options: {
     async query(query, variables, headers) {
       const response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...withDemoKey(headers) },
         body: JSON.stringify({ query, variables }),
       });
       const body = (await response.json()) as Omit<GraphQLResponse, 'status'>;

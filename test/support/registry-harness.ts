@@ -7,7 +7,7 @@ import type { Registry } from '../../src/registry/registry';
 import type { Runtime } from '../../src/runtime/create-runtime';
 import type { TimerClock } from '../../src/time/clock';
 import { billingEnv } from './billing';
-import { memoryLoggers, sandboxEnv, startTestRuntime, type GraphQLResponse, type Sandboxes } from './harness';
+import { memoryLoggers, sandboxEnv, startTestRuntime, withDemoKey, type GraphQLResponse, type Sandboxes } from './harness';
 
 export const ADMIN_TOKEN = 'admin-token-for-tests';
 export const VIEWER_TOKEN = 'viewer-token-for-tests';
@@ -29,7 +29,8 @@ export interface RegistryHarness {
   lines: ReturnType<typeof memoryLoggers>['lines'];
   /** Resolves with the first event, logged already or later, for which `match` holds. */
   logged(match: (event: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
-  graphql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  /** Sends the demo key unless `headers` say otherwise (see `withDemoKey`). */
+  graphql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
   admin<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GraphQLResponse<T>>;
   /** Uploads a crosswalk; the NDJSON answer's lines (or the error body) come back parsed. */
   upload(mapping: string, body: string, options?: { contentType?: string; query?: string; token?: string }): Promise<{ status: number; lines: Array<Record<string, unknown>> }>;
@@ -126,7 +127,7 @@ export async function startRegistryHarness(
     logs,
     lines: loggers.lines,
     logged,
-    graphql: (query, variables) => post('/graphql', { query, variables }),
+    graphql: (query, variables, headers) => post('/graphql', { query, variables }, withDemoKey(headers)),
     admin: (query, variables, token = ADMIN_TOKEN) => post('/admin/graphql', { query, variables }, token === null ? {} : { authorization: `Bearer ${token}` }),
     async upload(mapping, body, uploadOptions = {}) {
       const response = await fetch(`${origin}/admin/crosswalks/${mapping}${uploadOptions.query ?? ''}`, {

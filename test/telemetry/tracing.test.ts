@@ -14,7 +14,7 @@ import { SANDBOX_CREDENTIALS } from '../../sources/sandbox/auth';
 import { EXPLAIN_HEADER, type FanoutEntry } from '../../src/server/explain';
 import { ATTR } from '../../src/telemetry/attributes';
 import { startTracing, stopTracing } from '../../src/telemetry/tracing';
-import { startHarness, type Harness } from '../support/harness';
+import { DEMO_KEY, startHarness, type Harness } from '../support/harness';
 
 const QUERY = baseConfig.examples![0]!.query;
 const SYSTEMS = ['crm', 'orders', 'support'] as const;
@@ -185,7 +185,7 @@ describe('traces of the customer 360', () => {
     const emails = sandboxDataset().crm.contacts.slice(0, 50).flatMap((contact) => [contact.Email, normalizeEmail(contact.Email)]);
     const tokens = h.sandboxes.support.liveTokens();
     expect(tokens.length).toBeGreaterThan(0);
-    const secrets = [SANDBOX_CREDENTIALS.crm.apiKey, SANDBOX_CREDENTIALS.support.clientSecret, ...tokens];
+    const secrets = [SANDBOX_CREDENTIALS.crm.apiKey, SANDBOX_CREDENTIALS.support.clientSecret, DEMO_KEY, ...tokens];
     for (const text of [exported, logged]) {
       expect(secrets.filter((secret) => text.includes(secret))).toEqual([]);
       expect(emails.filter((email) => text.toLowerCase().includes(email.toLowerCase()))).toEqual([]);
@@ -200,7 +200,7 @@ describe('traces of the customer 360', () => {
     const lines = h.logs.app.entries().filter((line) => traceIds.has(line.traceId as string));
     expect(lines).toHaveLength(2);
     for (const line of lines) {
-      expect(line).toMatchObject({ log: 'app', msg: 'operation', operation: { type: 'query', name: 'Customer360' }, outcome: 'ok', sources: ['crm', 'orders', 'support'], errors: 0 });
+      expect(line).toMatchObject({ log: 'app', msg: 'operation', operation: { type: 'query', name: 'Customer360' }, outcome: 'ok', sources: ['crm', 'orders', 'support'], errors: 0, client: 'key:demo' });
       expect(line.cost).toBeGreaterThan(0);
       expect(fanouts.map((fanout) => fanout.length)).toContain(line.upstreamCalls);
       expect(line.durationMs).toBeGreaterThan(0);
@@ -213,7 +213,7 @@ describe('traces of the customer 360', () => {
         operation: { type: 'query', name: 'Customer360' },
         sources: ['crm', 'orders', 'support'],
         entities: ['crm.Customer', 'orders.Order', 'support.Ticket'],
-        client: { id: 'addr:127.0.0.1', address: '127.0.0.1' },
+        client: { id: 'key:demo', kind: 'apiKey', subject: 'demo', keyId: 'demo', scopes: ['billing:read', 'customers:read', 'orders:read', 'pii:read', 'tickets:read'], address: '127.0.0.1' },
       });
     }
   });

@@ -66,15 +66,15 @@ export const guardDefinition = z
       })
       .prefault({}),
     /**
-     * A leaky bucket of points per client (the `clientHeader` value when sent, else the address):
-     * each operation takes its estimated cost up front and gets back what it did not use.
+     * A leaky bucket of points per authenticated client (its API key's id, its token's issuer and
+     * subject; anonymous callers one per address): each operation takes its estimated cost up
+     * front and gets back what it did not use.
      */
     budget: z
       .strictObject({
         capacity: z.number().min(1).default(20_000),
         /** Points per second that flow back into every bucket. */
         restoreRate: z.number().min(0.001).default(2_000),
-        clientHeader: z.string().regex(/^[a-z0-9-]+$/, 'a lower-case HTTP header name, e.g. x-api-key').default('x-api-key'),
         store: budgetStoreDefinition.prefault({ kind: 'memory' }),
       })
       .prefault({}),
