@@ -92,7 +92,7 @@ describe('virtualize command', () => {
   });
 
   it('refuses to start, saying how to fix it, when no client could authenticate and anonymous access is not declared', () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', DATABASE_URL: '' };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...TEST_WEBHOOK_SECRETS, HOST: '127.0.0.1', DATABASE_URL: '' };
     for (const variable of [...Object.keys(DEMO_KEY_ENV), 'VIRTUALIZE_ADMIN_TOKEN']) delete env[variable];
     const result = run(['start', '--port', '0'], env);
     expect(result.status).toBe(1);
