@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import baseConfig from '../virtualization.config';
+import baseConfig, { DEMO_KEY_ENV } from '../virtualization.config';
 import { validateConfig } from '../src/config/validate';
 import { createRuntime } from '../src/runtime/create-runtime';
 import { createLogger, destinationOf } from '../src/telemetry/logger';
@@ -21,6 +21,11 @@ export function sandboxEnv(sandboxes: SandboxUrls): NodeJS.ProcessEnv {
     ORDERS_URL: `${sandboxes.orders}/api`,
     SUPPORT_URL: `${sandboxes.support}/api/v2`,
   };
+}
+
+/** The demo keys as sandbox mode sets them (the environment's own values win). */
+function demoKeys(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(DEMO_KEY_ENV).map(([variable, key]) => [variable, process.env[variable] || key]));
 }
 
 /** The benchmark clients' keys as static keys (bench1 ... bench64), each from a variable of its own. */
@@ -63,7 +68,7 @@ export async function startVirtualize(
   try {
     // Logged as in production (JSON lines, written asynchronously), into /dev/null rather than onto the benchmark's console.
     const logs = { app: createLogger('app', destinationOf('/dev/null')!), audit: createLogger('audit', destinationOf('/dev/null')!) };
-    const runtime = await createRuntime(config, { baseDir: PROJECT_ROOT, env: { ...sandboxEnv(sandboxes), ...keys.env }, sandbox: true, shutdownGraceMs: 2_000, logs });
+    const runtime = await createRuntime(config, { baseDir: PROJECT_ROOT, env: { ...demoKeys(), ...sandboxEnv(sandboxes), ...keys.env }, sandbox: true, shutdownGraceMs: 2_000, logs });
     return { name: options.name ?? 'virtualize', url: `${runtime.url}/graphql`, close: () => runtime.close().finally(removeRegistry) };
   } catch (error) {
     removeRegistry();

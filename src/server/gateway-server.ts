@@ -11,7 +11,7 @@ import { useQueryCost } from '../guard/use-query-cost';
 import { shapeLimitError } from '../guard/guard-errors';
 import { useShapeLimits } from '../guard/use-shape-limits';
 import { useMergedSelections } from '../guard/merged-selections';
-import type { Authenticator } from '../auth/authenticator';
+import { Unauthenticated, type Authenticator } from '../auth/authenticator';
 import type { Caller, OperationStore } from '../auth/caller';
 import { useTrustedDocuments } from '../auth/trusted-documents';
 import type { ClientAuthDefinition } from '../config/definition/client-auth';
@@ -75,6 +75,8 @@ export interface GatewayServerContext {
   generation: PinnedGeneration;
   /** Who calls, decided before yoga parses anything (src/auth/). */
   caller: Caller;
+  /** Why authentication refused the request; it is answered with this before anything reads its body. */
+  refusal?: VirtualizeError;
 }
 
 export interface GatewayServer {
@@ -125,28 +127,31 @@ function sendRefusal(response: ServerResponse, refusal: VirtualizeError, extraHe
 }
 
 /**
- * The caller of a request that sent no credential and asks only for what needs none: the GraphiQL
- * page (a GET that accepts HTML; its queries carry the key) or a CORS preflight. It never reaches
- * execution: `useCredentialRequired` refuses it, with the 401 of no credential, unless yoga
- * answered it first (the page, the preflight).
+ * The caller of a request that authentication refused (its `refusal` says why), or that sent no
+ * credential and asks only for what needs none: the GraphiQL page (a GET that accepts HTML; its
+ * queries carry the key) or a CORS preflight. Such a request goes through yoga's first hooks
+ * only, so that the page, the preflight and the refusal carry the CORS and security headers of
+ * every answer: `useCredentialRequired` answers it (401 and its challenge) before anything reads
+ * its body, unless yoga answered it first (the page, the preflight). It never reaches execution.
  */
-const PAGE_VISITOR: Caller = Object.freeze({ kind: 'anonymous', clientId: 'anonymous:page', subject: undefined, tenant: undefined, keyId: undefined, issuer: undefined, scopes: new Set<string>(), claims: {} });
+const NOT_AUTHENTICATED: Caller = Object.freeze({ kind: 'anonymous', clientId: 'unauthenticated', subject: undefined, tenant: undefined, keyId: undefined, issuer: undefined, scopes: new Set<string>(), claims: {} });
 
-/** Requests that may come without a credential: nothing they ask for runs a query (see PAGE_VISITOR). */
+/** Requests that may come without a credential: nothing they ask for runs a query (see NOT_AUTHENTICATED). */
 function asksForPageOnly(request: IncomingMessage): boolean {
   if (request.method === 'OPTIONS') return true;
   return request.method === 'GET' && (request.headers.accept ?? '').includes('text/html');
 }
 
-/** Refuses, in yoga's first user hook, a page visitor whose request yoga did not answer with the page itself. */
+/** Answers, in yoga's first hooks after the page, a request with no caller: its refusal, or that of no credential. */
 function useCredentialRequired(authenticator: Authenticator): Plugin {
   return {
     onRequest({ serverContext, endResponse, fetchAPI }) {
       // Also a request that reached yoga some other way than this server (yoga.fetch): no caller, no query.
-      const { caller } = serverContext as Partial<GatewayServerContext>;
-      if (caller !== undefined && caller !== PAGE_VISITOR) return;
-      const { status, headers, body } = refusalBody(authenticator.noCredential());
-      endResponse(new fetchAPI.Response(body, { status, headers: { ...headers, 'content-type': 'application/json; charset=utf-8' } }));
+      const { caller, refusal } = serverContext as Partial<GatewayServerContext>;
+      if (caller !== undefined && caller !== NOT_AUTHENTICATED) return;
+      const { status, headers, body } = refusalBody(refusal ?? authenticator.noCredential());
+      // The body is not read, so the connection cannot carry another request.
+      endResponse(new fetchAPI.Response(body, { status, headers: { ...headers, 'content-type': 'application/json; charset=utf-8', connection: 'close' } }));
     },
   };
 }
@@ -324,12 +329,12 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
     if (overloaded) return sendRefusal(response, overloaded, { connection: 'close' });
     if (refuseBody(request, response, guardConfig.limits.requestBytes)) return;
     authenticateRequest(request).then(
-      (caller) => {
+      ({ caller, refusal }) => {
         if (response.destroyed) return;
         if (draining) response.setHeader('connection', 'close');
         const generation = live.pin();
         response.once('close', generation.release);
-        void yoga(request, response, { generation, caller });
+        void yoga(request, response, { generation, caller, ...(refusal ? { refusal } : {}) });
       },
       (error: unknown) => {
         // The body is not read, so the connection cannot carry another request.
@@ -346,9 +351,14 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
    * The caller of a GraphQL request, from its headers, before yoga reads anything: refused (401)
    * without a valid credential, except for what needs none (asksForPageOnly).
    */
-  async function authenticateRequest(request: IncomingMessage): Promise<Caller> {
-    if (asksForPageOnly(request) && !authenticator.allowsAnonymous && !authenticator.carriesCredential(request.headers)) return PAGE_VISITOR;
-    return authenticator.authenticate({ headers: request.headers, address: request.socket.remoteAddress });
+  async function authenticateRequest(request: IncomingMessage): Promise<{ caller: Caller; refusal?: Unauthenticated }> {
+    if (asksForPageOnly(request) && !authenticator.allowsAnonymous && !authenticator.carriesCredential(request.headers)) return { caller: NOT_AUTHENTICATED };
+    try {
+      return { caller: await authenticator.authenticate({ headers: request.headers, address: request.socket.remoteAddress }) };
+    } catch (error) {
+      if (error instanceof Unauthenticated) return { caller: NOT_AUTHENTICATED, refusal: error };
+      throw error;
+    }
   }
 
   await new Promise<void>((resolve, reject) => {

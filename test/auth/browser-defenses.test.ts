@@ -6,7 +6,7 @@
  * security headers, and GraphiQL is not served in production unless configured on.
  */
 import { CSRF_HEADERS, SECURITY_HEADERS } from '../../src/server/browser-defenses';
-import { startHarness, type Harness } from '../support/harness';
+import { DEMO_HEADERS, startHarness, type Harness } from '../support/harness';
 
 const LISTED = 'https://dashboards.example.com';
 const ALSO_LISTED = 'https://apps.example.com';
@@ -25,7 +25,7 @@ function preflight(h: Harness, origin: string): Promise<Response> {
 }
 
 function postFrom(h: Harness, origin: string): Promise<Response> {
-  return fetch(h.url, { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY }) });
+  return fetch(h.url, { method: 'POST', headers: { origin, 'content-type': 'application/json', ...DEMO_HEADERS }, body: JSON.stringify({ query: QUERY }) });
 }
 
 async function codeOf(response: Response): Promise<unknown> {
@@ -80,13 +80,15 @@ describe('browser defenses, default configuration', () => {
 
   it('refuses a GET without a preflight-forcing header, and runs one that has one', async () => {
     const url = `${h.url}?query=${encodeURIComponent(QUERY)}`;
-    const bare = await fetch(url, { headers: { accept: 'application/json' } });
+    // Authenticated in the Authorization form, which is no preflight-forcing header of the CSRF rule.
+    const apiKey = { authorization: `ApiKey ${DEMO_HEADERS['x-api-key']}` };
+    const bare = await fetch(url, { headers: { accept: 'application/json', ...apiKey } });
     expect(bare.status).toBe(403);
     expect(await codeOf(bare)).toBe('CSRF_HEADER_REQUIRED');
     expect(h.upstream().total).toBe(0);
 
     for (const header of CSRF_HEADERS) {
-      const answer = await fetch(url, { headers: { accept: 'application/json', [header]: header === 'x-api-key' ? 'anything' : '1' } });
+      const answer = await fetch(url, { headers: { accept: 'application/json', ...(header === 'x-api-key' ? { [header]: 'anything' } : { [header]: '1', ...apiKey }) } });
       // x-api-key forces the preflight; whether the key is good is authentication's business.
       if (header === 'x-api-key') expect(await codeOf(answer)).not.toBe('CSRF_HEADER_REQUIRED');
       else {

@@ -13,7 +13,7 @@ import { isVirtualizeError } from '../../src/errors';
 import { SANDBOX_CREDENTIALS } from '../../sources/sandbox/auth';
 import baseConfig from '../../virtualization.config';
 import { startFakeSource, type FakeSource } from '../support/fake-source';
-import { startHarness, type Harness } from '../support/harness';
+import { DEMO_KEY, startHarness, type Harness } from '../support/harness';
 
 const CLIENT_SECRETS = { bearer: 'client-bearer-7f3a9c', apiKey: 'client-api-key-51d2e8', cookie: 'client-session-c0ffee' };
 
@@ -26,17 +26,21 @@ describe('a client\'s credentials never reach a source', () => {
 
   it('calls each sandbox with its own credentials only, whatever the client sent', async () => {
     h.resetUpstream();
-    const answer = await h.query<{ customers: { nodes: Array<{ orders: unknown[]; tickets: unknown[] }> } }>(
-      '{ customers(first: 3) { nodes { id orders { id } tickets { id } } } }',
-      undefined,
-      { authorization: `Bearer ${CLIENT_SECRETS.bearer}`, 'x-api-key': CLIENT_SECRETS.apiKey, cookie: `session=${CLIENT_SECRETS.cookie}` },
-    );
-    expect(answer.errors).toBeUndefined();
+    // The client's own credential (the demo key, in each of its forms), a cookie and headers of its
+    // own: none of it may reach a source.
+    for (const credential of [{ 'x-api-key': DEMO_KEY }, { authorization: `ApiKey ${DEMO_KEY}` }] as Array<Record<string, string>>) {
+      const answer = await h.query<{ customers: { nodes: Array<{ orders: unknown[]; tickets: unknown[] }> } }>(
+        '{ customers(first: 3) { nodes { id orders { id } tickets { id } } } }',
+        undefined,
+        { ...credential, cookie: `session=${CLIENT_SECRETS.cookie}`, 'x-client-token': `Bearer ${CLIENT_SECRETS.bearer}`, 'x-client-key': CLIENT_SECRETS.apiKey },
+      );
+      expect(answer.errors).toBeUndefined();
+    }
     for (const system of ['crm', 'orders', 'support'] as const) {
       const received = h.sandboxes[system].receivedHeaders();
       expect(received.length).toBeGreaterThan(0);
       const seen = JSON.stringify(received);
-      for (const secret of Object.values(CLIENT_SECRETS)) expect(`${system}: ${seen.includes(secret)}`).toBe(`${system}: false`);
+      for (const secret of [...Object.values(CLIENT_SECRETS), DEMO_KEY]) expect(`${system}: ${seen.includes(secret)}`).toBe(`${system}: false`);
       // The sandboxes answered, so each call carried the credentials of the system's own auth.
       expect(received.every((headers) => headers.cookie === undefined)).toBe(true);
     }

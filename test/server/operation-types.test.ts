@@ -5,7 +5,7 @@
  * before, execution answered "Schema is not configured to execute ..." with no code. A query whose
  * source fails while it streams over server-sent events keeps the source's code too.
  */
-import { startHarness, type Harness } from '../support/harness';
+import { DEMO_HEADERS, startHarness, type Harness } from '../support/harness';
 
 interface Payload {
   data?: unknown;
@@ -39,8 +39,8 @@ async function payloads(response: Response): Promise<Payload[]> {
 }
 
 const post = (query: string, accept: string) =>
-  fetch(h.url, { method: 'POST', headers: { 'content-type': 'application/json', accept }, body: JSON.stringify({ query }) });
-const get = (query: string, accept: string) => fetch(`${h.url}?query=${encodeURIComponent(query)}`, { headers: { accept, 'x-graphql-yoga-csrf': '1' } });
+  fetch(h.url, { method: 'POST', headers: { 'content-type': 'application/json', accept, ...DEMO_HEADERS }, body: JSON.stringify({ query }) });
+const get = (query: string, accept: string) => fetch(`${h.url}?query=${encodeURIComponent(query)}`, { headers: { accept, 'x-graphql-yoga-csrf': '1', ...DEMO_HEADERS } });
 
 const MUTATION = 'mutation Rename { customer(id: "0035e0000002O61AAE") { id } }';
 const SUBSCRIPTION = 'subscription Watch { customer(id: "0035e0000002O61AAE") { id name } }';
