@@ -12,7 +12,7 @@ import { Pool } from 'pg';
 import { operationIdOf } from '../../src/auth/operation-id';
 import { runAdminCommand } from '../../src/cli/admin-commands';
 import type { RegistryDefinition, VirtualizationConfigInput } from '../../src/config/definition';
-import { startHarness, type GraphQLResponse, type Harness } from '../support/harness';
+import { DEMO_HEADERS, startHarness, type GraphQLResponse, type Harness } from '../support/harness';
 import { ManualClock } from '../support/manual-clock';
 
 const ADMIN_TOKEN = 'admin-token-for-trusted-documents';
@@ -40,8 +40,8 @@ async function send(harness: Harness, body: Record<string, unknown>, init: { met
   for (const [name, value] of Object.entries(init.search ?? {})) url.searchParams.set(name, value);
   const response =
     init.method === 'GET'
-      ? await fetch(url, { headers: { accept: 'application/json', 'x-graphql-yoga-csrf': '1' } })
-      : await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) });
+      ? await fetch(url, { headers: { accept: 'application/json', 'x-graphql-yoga-csrf': '1', ...DEMO_HEADERS } })
+      : await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', ...DEMO_HEADERS }, body: JSON.stringify(body) });
   const answer = (await response.json()) as Omit<GraphQLResponse, 'status'>;
   return { status: response.status, ...answer, upstream: harness.upstream().total };
 }
