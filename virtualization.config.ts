@@ -194,11 +194,11 @@ export default defineConfig({
 
   // Cache tiers (README, "Caching"). Upstream calls are cached per source, entity and key with the
   // TTLs declared on each source and entity above; whole answers once asked 3 times in a minute,
-  // keyed by the caller's x-virtualize-scope header. Set shared to { kind: 'redis', url:
+  // keyed by the caller's authorization partition (what the caller may see). Set shared to { kind: 'redis', url:
   // env('REDIS_URL') } to share fills and invalidations between replicas.
   cache: {
     upstream: { maxBytes: 64 * 1024 * 1024, ttlMs: 30_000, staleWhileRevalidateMs: 30_000 },
-    responses: { maxBytes: 32 * 1024 * 1024, ttlMs: 10_000, admitAfter: 3, windowMs: 60_000, scopeHeader: 'x-virtualize-scope' },
+    responses: { maxBytes: 32 * 1024 * 1024, ttlMs: 10_000, admitAfter: 3, windowMs: 60_000 },
     shared: { kind: 'memory' },
     // Per source, the secret its webhooks are signed with (POST /webhooks/<source>).
     webhooks: {

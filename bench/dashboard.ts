@@ -214,7 +214,7 @@ async function run(
     ids: [...sequence],
     passes,
     connections: clients,
-    headers: { 'x-virtualize-scope': 'dashboards' },
+    headers: {},
     // One API key per dashboard, as measureConcurrent does: each spends its own query budget.
     clientKeys: { header: 'x-api-key', prefix: 'bench-client-', count: Math.min(clients, BENCH_CLIENT_KEY_COUNT) },
     idPath: ['customer', 'id'],

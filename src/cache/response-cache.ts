@@ -155,6 +155,12 @@ export interface ResponseCacheOptions {
    * when answers are shared by rights.
    */
   ownerOf?: (context: unknown) => string | undefined;
+  /**
+   * The caller's authorization partition for an operation's context (what the caller may see and
+   * how masked fields are shown: `src/auth/`); undefined when authorization did not decide, and
+   * then nothing is looked up or stored. Never a header the client chooses.
+   */
+  partition: (context: unknown) => string | undefined;
 }
 
 /**
@@ -173,17 +179,18 @@ export function ttlPerTypeOf(cache: CacheDefinition, catalog: Catalog): Record<s
 
 /**
  * The yoga plugin of the hot-response tier: envelop's response cache over `store`. The key is the
- * operation, its variables and the session: the caller's scope (the `scopeHeader` request header)
- * and the schema version the request runs on, so that two scopes never share an answer and a hot
- * reload starts afresh. Only answers without errors are stored. Put it after the guard, so that a
+ * operation, its variables and the session: the caller's authorization partition and the schema
+ * version the request runs on, so that two callers with different rights never share an answer,
+ * two with the same rights do, and a hot reload starts afresh. Only answers without errors are
+ * stored. Put it after authorization (which decides the partition) and after the guard, so that a
  * hot answer is still charged.
  */
-export function useResponseCache(store: ResponseStore, options: ResponseCacheOptions = {}): Plugin {
+export function useResponseCache(store: ResponseStore, options: ResponseCacheOptions): Plugin {
   type Context = { request?: Request; generation?: { version: number } };
   return useEnvelopResponseCache<Context>({
     cache: store,
-    enabled: () => store.config.enabled,
-    session: (context) => `${context.request?.headers.get(store.config.scopeHeader) ?? ''}\u0000${options.ownerOf?.(context) ?? ''}\u0000v${context.generation?.version ?? 0}`,
+    enabled: (context) => store.config.enabled && options.partition(context) !== undefined,
+    session: (context) => `${options.partition(context) ?? ''}\u0000${options.ownerOf?.(context) ?? ''}\u0000v${context.generation?.version ?? 0}`,
     ttl: store.config.ttlMs,
     ttlPerSchemaCoordinate: { ...options.ttlPerType },
     // Consumers have no mutations; sources tell changes by webhook.

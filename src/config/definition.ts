@@ -22,6 +22,7 @@ export {
 } from './definition/endpoints';
 export { cachePolicyDefinition, cacheDefinition, type CachePolicy, type CacheDefinition } from './definition/cache';
 export { entityDefinition, type EntityDefinition } from './definition/entity';
+export { accessDefinition, maskDefinition, maskRule, type AccessDefinition, type MaskDefinition, type MaskRule } from './definition/access';
 export {
   retryPolicyDefinition,
   breakerPolicyDefinition,

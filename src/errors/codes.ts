@@ -69,7 +69,7 @@ export const ERROR_CODES = {
   // Callers and the admin API.
   UNAUTHENTICATED: entry({ status: 401, retryable: false, meaning: 'no credential, a malformed one, or one the gateway does not know (an unknown, revoked or expired API key, a token that fails verification); the WWW-Authenticate header names what to send: x-api-key or Authorization: ApiKey <key>, Authorization: Bearer <token> when issuers are configured, and for the admin API Authorization: Bearer <admin token>' }),
   AUTHENTICATION_UNAVAILABLE: entry({ status: 503, retryable: true, meaning: "the gateway could not fetch a JWT issuer's keys (its JWKS URL did not answer in time, or answered something else), so the token could not be checked: retry after Retry-After seconds" }),
-  FORBIDDEN: entry({ status: 403, retryable: false, meaning: 'the credential lacks the scope the operation needs; the message names it' }),
+  FORBIDDEN: entry({ status: 403, retryable: false, meaning: 'the caller may not see what the operation selects (a scope or policy it lacks) or introspection is off; the message names the fields and what each needs. In filter mode each such field is null with this code and the rest is served (200)' }),
   ADMIN_DISABLED: entry({ status: 403, retryable: false, meaning: "the admin API is off: no admin credential is set in the gateway's environment" }),
   NOT_FOUND: entry({ status: 404, retryable: false, meaning: 'no such admin endpoint, no such registered source or mapping, or no webhook for the source a delivery names (cache.webhooks.secrets)' }),
   METHOD_NOT_ALLOWED: entry({ status: 405, retryable: false, meaning: 'the admin endpoint takes another HTTP method (crosswalk uploads take POST)' }),
@@ -87,6 +87,7 @@ export const ERROR_CODES = {
   NO_CLIENT_AUTHENTICATION: entry({ status: null, retryable: false, meaning: 'virtualize start (outside sandbox mode) found no way for clients to authenticate to /graphql (no active static key, no JWT issuer, no admin credential to create managed keys) and no auth.anonymous: the message says what to set' }),
   INVALID_DEFINITION: entry({ status: null, retryable: false, meaning: 'the configuration or a definition does not fit the definition schema or its references; every problem is listed with its path' }),
   INVALID_CROSSWALK: entry({ status: null, retryable: false, meaning: 'a crosswalk file or upload cannot be read (its header, its columns); an upload answers it as BAD_USER_INPUT' }),
+  INVALID_AUTH_DIRECTIVE: entry({ status: null, retryable: false, meaning: 'an @authenticated, @requiresScopes, @policy or @mask in schema/ (or an access or mask in a source definition) is malformed, or names a type or field the served schema lacks' }),
   INVALID_COST_DIRECTIVE: entry({ status: null, retryable: false, meaning: 'an @cost or @listSize in schema/ is malformed, or does not fit the served schema' }),
   SCHEMA_COVERAGE: entry({ status: null, retryable: false, meaning: 'the canonical schema declares a type or field that no source serves' }),
   UNREACHABLE: entry({ status: null, retryable: true, meaning: 'the CLI could not reach the admin API at the given URL: is the gateway running?' }),

@@ -12,11 +12,15 @@ import {
 } from 'graphql';
 
 /**
- * Directives that only the query cost guard reads (`src/guard/`). They are kept in `document` and
- * left out of the type definitions that sources build their subschemas from: a subschema would
- * need their definitions, and stitching does not carry applied directives through anyway.
+ * Directives that only the query cost guard (`src/guard/`) and authorization (`src/auth/`) read.
+ * They are kept in `document` and left out of the type definitions that sources build their
+ * subschemas from: a subschema would need their definitions, and stitching does not carry applied
+ * directives through anyway.
  */
-const GUARD_DIRECTIVES = new Set(['cost', 'listSize']);
+const GUARD_DIRECTIVES = new Set(['cost', 'listSize', 'authenticated', 'requiresScopes', 'policy', 'mask']);
+
+/** Types that only directives' arguments use (`@mask(rule:)`): never part of the served schema. */
+const DIRECTIVE_ONLY_TYPES = new Set(['MaskRule']);
 
 /**
  * The unified model from `schema/*.graphql`: the names, types and descriptions consumers see.
@@ -31,7 +35,7 @@ export class CanonicalSchema {
       Directive: (node) => (GUARD_DIRECTIVES.has(node.name.value) ? null : undefined),
     });
     for (const definition of withoutGuardDirectives.definitions) {
-      if (isTypeDefinition(definition)) this.types.set(definition.name.value, definition);
+      if (isTypeDefinition(definition) && !DIRECTIVE_ONLY_TYPES.has(definition.name.value)) this.types.set(definition.name.value, definition);
     }
   }
 

@@ -1,3 +1,4 @@
+import { accessModelOf } from '../auth/generation-access';
 import { UpstreamCache } from '../cache/upstream-cache';
 import type { VirtualizationConfig } from '../config/definition';
 import type { EgressGuard } from '../connectors/egress-guard';
@@ -28,7 +29,17 @@ export interface GenerationParts {
 
 /** Builds the generation of a whole configuration on the shared parts (what the registry swaps in). */
 export function generationBuilder(parts: GenerationParts): (config: VirtualizationConfig) => Promise<Gateway> {
-  return async (config) => createGateway(config, { ...parts, store: parts.tables });
+  return async (config) => {
+    const gateway = createGateway(config, { ...parts, store: parts.tables });
+    try {
+      // Who may see what is part of the generation: a malformed declaration refuses it here.
+      accessModelOf(gateway);
+    } catch (error) {
+      await gateway.close();
+      throw error;
+    }
+    return gateway;
+  };
 }
 
 /** The model in `schema/` that the configuration names. */

@@ -15,6 +15,8 @@ import { Unauthenticated, type Authenticator } from '../auth/authenticator';
 import type { Caller, OperationStore } from '../auth/caller';
 import { useTrustedDocuments } from '../auth/trusted-documents';
 import type { ClientAuthDefinition } from '../config/definition/client-auth';
+import { accessModelOf } from '../auth/generation-access';
+import { PARTITION_CONTEXT_KEY, useAuthorization } from '../auth/use-authorization';
 import type { LiveGateway, PinnedGeneration } from '../registry/live-gateway';
 import { ADMIN_PREFIX, type AdminApi } from './admin-api';
 import type { Logger } from '../telemetry/logger';
@@ -62,7 +64,7 @@ export interface GatewayServerOptions {
   clock?: Clock;
   /** Timeouts, the connection cap and load shedding (`server` of the configuration). */
   bounds: HttpBounds;
-  /** The environment `NODE_ENV` is read from (GraphiQL is off in production unless configured on); default the process's. */
+  /** The environment `NODE_ENV` is read from (in production GraphiQL and introspection are off unless configured on); default the process's. */
   env?: NodeJS.ProcessEnv;
   /** Sandbox mode: never production, whatever NODE_ENV says (GraphiQL stays on for `npm start`). */
   sandbox?: boolean;
@@ -193,7 +195,7 @@ function costGuardOf(generation: Gateway): QueryCostGuard {
  */
 export async function startGatewayServer(live: LiveGateway, options: GatewayServerOptions): Promise<GatewayServer> {
   const example = live.config.examples[0];
-  const { guard: guardConfig } = live.config;
+  const { guard: guardConfig, auth: authConfig } = live.config;
   const { budget, metrics, responseCache, webhooks, authenticator } = options;
   const logger = options.logs.app;
   const operations = new OperationScope();
@@ -243,6 +245,13 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
       useShapeLimits(guardConfig.limits),
       useBadUserInput(),
       useKnownOperationTypes(),
+      // Before the guard: what the caller may not see is neither priced nor fetched.
+      useAuthorization({
+        model: (context) => accessModelOf((context as GatewayServerContext).generation.gateway),
+        mode: authConfig.authorization.mode,
+        policies: authConfig.authorization.policies,
+        introspection: { enabled: authConfig.introspection.enabled ?? env.NODE_ENV !== 'production', scope: authConfig.introspection.scope },
+      }),
       useQueryCost({
         // Priced against the schema of the generation the request runs on.
         guard: (context) => costGuardOf((context as GatewayServerContext).generation.gateway),
@@ -258,6 +267,7 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
       // Before the response cache, so that an answer with stale values is labelled and never stored.
       useStaleLabel(),
       // After the guard, so that an answer from the cache is still charged.
+      // Keyed by the caller's authorization partition, which useAuthorization decided.
       useResponseCache(responseCache, {
         ttlPerType: ttlPerTypeOf(live.config.cache, live.catalog),
         // A source that answers per caller makes an answer its caller's alone.
@@ -265,6 +275,7 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
           const { generation, caller } = context as GatewayServerContext;
           return forwardsCaller(generation.gateway.config) ? caller.clientId : undefined;
         },
+        partition: (context) => (context as { [PARTITION_CONTEXT_KEY]?: string })[PARTITION_CONTEXT_KEY],
       }),
       useExplain(),
       // Execution (and every delegation) walks the operation with its fragments merged, once.

@@ -35,7 +35,7 @@ beforeAll(async () => {
       const { variables } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { variables: { id: string } };
       asked.push(variables.id);
       keys.push(String(request.headers['x-api-key']));
-      scopes.add(request.headers['x-virtualize-scope'] as string | undefined);
+      scopes.add(request.headers['x-dashboard'] as string | undefined);
       answer(variables.id, response);
     });
   });
@@ -59,7 +59,7 @@ const spec = (ids: string[], passes: number, connections: number): LoadSpec => (
   ids,
   passes,
   connections,
-  headers: { 'x-virtualize-scope': 'dashboards' },
+  headers: { 'x-dashboard': 'sales' },
   clientKeys: { header: 'x-api-key', prefix: 'client-', count: 3 },
   idPath: ['customer', 'id'],
   timeoutSeconds: 5,

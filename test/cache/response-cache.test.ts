@@ -84,7 +84,7 @@ describe('hot responses', () => {
   });
 
   it('never stores an answer with errors, and stays within its byte bound', () => {
-    const store = new ResponseStore({ enabled: true, maxBytes: 20_000, ttlMs: 60_000, admitAfter: 1, windowMs: 60_000, scopeHeader: SCOPE });
+    const store = new ResponseStore({ enabled: true, maxBytes: 20_000, ttlMs: 60_000, admitAfter: 1, windowMs: 60_000 });
     expect(store.get('k')).toBeNull();
     store.set('k', { data: { customer: null }, errors: [{ message: 'source down' } as never] }, [], 60_000);
     expect(store.size).toBe(0);
@@ -100,7 +100,7 @@ describe('hot responses', () => {
   });
 
   it('keeps a combination only once it was asked admitAfter times within the window', () => {
-    const store = new ResponseStore({ enabled: true, maxBytes: 1_000_000, ttlMs: 60_000, admitAfter: 3, windowMs: 60_000, scopeHeader: SCOPE }, { clock });
+    const store = new ResponseStore({ enabled: true, maxBytes: 1_000_000, ttlMs: 60_000, admitAfter: 3, windowMs: 60_000 }, { clock });
     const answer = { data: { customer: { id: 'c' } } };
     for (let asked = 1; asked <= 3; asked++) {
       expect(store.get('k')).toBeNull();
@@ -112,7 +112,7 @@ describe('hot responses', () => {
   });
 
   it('forgets asks older than the window, and drops an answer past its TTL', () => {
-    const store = new ResponseStore({ enabled: true, maxBytes: 1_000_000, ttlMs: 60_000, admitAfter: 2, windowMs: 10_000, scopeHeader: SCOPE }, { clock });
+    const store = new ResponseStore({ enabled: true, maxBytes: 1_000_000, ttlMs: 60_000, admitAfter: 2, windowMs: 10_000 }, { clock });
     const answer = { data: { customer: { id: 'c' } } };
     expect(store.get('k')).toBeNull();
     clock.advance(10_000);

@@ -44,8 +44,6 @@ export const cacheDefinition = z.strictObject({
       /** A combination is cached from the `admitAfter`-th time it is asked within `windowMs`. */
       admitAfter: z.number().int().min(1).default(2),
       windowMs: z.number().int().positive().default(60_000),
-      /** The request header whose value is the caller's scope; part of every key. */
-      scopeHeader: z.string().default('x-virtualize-scope'),
     })
     .prefault({}),
   /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { accessDefinition } from './access';
 import { cachePolicyDefinition } from './cache';
 import { listDefinition, lookupDefinition } from './endpoints';
 import { fieldMapping } from './fields';
@@ -9,6 +10,8 @@ export const entityDefinition = z.strictObject({
   description: z.string().optional(),
   /** Overrides the source's (and the config's) cache policy for this entity. */
   cache: cachePolicyDefinition.optional(),
+  /** What a caller needs to see this entity (its type, its root fields, the joins that return it). */
+  access: accessDefinition.optional(),
   /** The canonical field that identifies a record within the source. */
   key: fieldName,
   fields: z.record(fieldName, fieldMapping),

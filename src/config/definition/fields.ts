@@ -1,5 +1,6 @@
 /** Canonical fields: where each comes from in a raw record, and how its value is converted. */
 import { z } from 'zod';
+import { accessDefinition, maskDefinition, type AccessDefinition, type MaskDefinition } from './access';
 import { fieldName, typeName } from './names';
 
 /**
@@ -49,6 +50,10 @@ export const fieldMappingObject = z.strictObject({
     .optional(),
   /** A record missing this value is rejected rather than served with a null. Defaults to true for the entity key. */
   required: z.boolean().optional(),
+  /** What a caller needs to select this field. */
+  access: accessDefinition.optional(),
+  /** A sensitive field: masked for a caller without the unmasking scope. */
+  mask: maskDefinition.optional(),
 });
 export const fieldMapping: z.ZodType<FieldMapping> = z.union([z.string().min(1), fieldMappingObject]);
 export type FieldMapping =
@@ -60,4 +65,6 @@ export type FieldMapping =
       description?: string;
       items?: { type: string; description?: string; fields: Record<string, FieldMapping> };
       required?: boolean;
+      access?: AccessDefinition;
+      mask?: MaskDefinition;
     };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { accessDefinition } from './access';
 import { authDefinition } from './auth';
 import { cachePolicyDefinition } from './cache';
 import { entityDefinition } from './entity';
@@ -48,6 +49,8 @@ export const sourceDefinition = z
     limits: limitsDefinition.prefault({}),
     /** Overrides the config's default cache policy for every entity of this source. */
     cache: cachePolicyDefinition.optional(),
+    /** What a caller needs to see anything this source serves (its types, root fields and joins onto it). */
+    access: accessDefinition.optional(),
     entities: z.record(typeName, entityDefinition),
   })
   .superRefine((source, context) => {
