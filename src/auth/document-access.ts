@@ -39,7 +39,7 @@ export interface DocumentAccess {
 export interface DeniedField {
   readonly coordinate: string;
   readonly paths: readonly string[];
-  /** What it needs, in words: `scope tickets:read`. */
+  /** What the caller lacks for it, in words: `scope tickets:read`. */
   readonly needs: string;
 }
 
@@ -136,7 +136,10 @@ export function surveyDocument(model: AccessModel, schema: GraphQLSchema, docume
 export function deniedFields(access: DocumentAccess, caller: Caller, outcomes: PolicyOutcomes): DeniedField[] {
   const denied: DeniedField[] = [];
   for (const field of access.guarded.values()) {
-    if (!allows(field.rules, caller, outcomes)) denied.push({ coordinate: field.coordinate, paths: field.paths, needs: describeRules(field.rules) });
+    if (allows(field.rules, caller, outcomes)) continue;
+    // What the caller lacks, not every rule the field carries.
+    const unmet = field.rules.filter((rule) => !allows([rule], caller, outcomes));
+    denied.push({ coordinate: field.coordinate, paths: field.paths, needs: describeRules(unmet) });
   }
   return denied;
 }

@@ -1,7 +1,7 @@
 /**
  * Hot responses: a combination asked often is answered whole from memory, with zero upstream
- * calls (counted at the sandboxes); one-off queries are not admitted; two callers' scopes never
- * share an answer; answers with errors are never stored.
+ * calls (counted at the sandboxes); one-off queries are not admitted (test/auth/authorization.test.ts shows
+ * which callers share an answer); answers with errors are never stored.
  */
 import baseConfig from '../../virtualization.config';
 import { ResponseStore, ttlPerTypeOf } from '../../src/cache/response-cache';
@@ -13,7 +13,6 @@ import { startHarness, type Harness } from '../support/harness';
 import { ManualClock } from '../support/manual-clock';
 
 const QUERY = baseConfig.examples![0]!.query;
-const SCOPE = 'x-virtualize-scope';
 
 const clock = new ManualClock();
 let h: Harness;
@@ -31,16 +30,16 @@ describe('hot responses', () => {
     h.server.responseCache.clear();
     const variables = { first: 4 };
     h.resetUpstream();
-    const first = await h.query(QUERY, variables, { [SCOPE]: 'dash' });
+    const first = await h.query(QUERY, variables);
     expect(first.errors).toBeUndefined();
     const perAnswer = h.upstream().total;
     expect(perAnswer).toBeGreaterThan(0);
-    await h.query(QUERY, variables, { [SCOPE]: 'dash' });
+    await h.query(QUERY, variables);
     expect(h.upstream().total).toBe(2 * perAnswer);
     expect(h.server.responseCache.size).toBe(1);
 
     h.resetUpstream();
-    const hot = await h.query(QUERY, variables, { [SCOPE]: 'dash' });
+    const hot = await h.query(QUERY, variables);
     expect(h.upstream().total).toBe(0);
     expect(hot.data).toEqual(first.data);
     expect(hot.extensions?.responseCache).toMatchObject({ hit: true });
@@ -49,11 +48,11 @@ describe('hot responses', () => {
   it('explains an answer served whole: one response-cache entry with its age, no upstream call', async () => {
     h.server.responseCache.clear();
     const variables = { first: 2 };
-    await h.query(QUERY, variables, { [SCOPE]: 'explain' });
-    await h.query(QUERY, variables, { [SCOPE]: 'explain' });
+    await h.query(QUERY, variables);
+    await h.query(QUERY, variables);
     clock.advance(30);
     h.resetUpstream();
-    const hot = await h.query(QUERY, variables, { [SCOPE]: 'explain', [EXPLAIN_HEADER]: '1' });
+    const hot = await h.query(QUERY, variables, { [EXPLAIN_HEADER]: '1' });
     expect(h.upstream().total).toBe(0);
     const fanout = hot.extensions!.fanout as FanoutEntry[];
     expect(fanout).toEqual([expect.objectContaining({ source: 'virtualize', route: 'response cache', cacheHit: true })]);
@@ -65,22 +64,8 @@ describe('hot responses', () => {
 
   it('does not admit a query asked once', async () => {
     h.server.responseCache.clear();
-    await h.query(QUERY, { first: 2 }, { [SCOPE]: 'once' });
+    await h.query(QUERY, { first: 2 });
     expect(h.server.responseCache.size).toBe(0);
-  });
-
-  it('never shares an answer between two scopes', async () => {
-    h.server.responseCache.clear();
-    const variables = { first: 3 };
-    for (let i = 0; i < 3; i++) await h.query(QUERY, variables, { [SCOPE]: 'team-a' });
-    h.resetUpstream();
-    const other = await h.query(QUERY, variables, { [SCOPE]: 'team-b' });
-    expect(other.extensions?.responseCache).toBeUndefined();
-    expect(h.upstream().total).toBeGreaterThan(0);
-    const none = await h.query(QUERY, variables);
-    expect(none.extensions?.responseCache).toBeUndefined();
-    const again = await h.query(QUERY, variables, { [SCOPE]: 'team-a' });
-    expect(again.extensions?.responseCache).toMatchObject({ hit: true });
   });
 
   it('never stores an answer with errors, and stays within its byte bound', () => {
