@@ -65,6 +65,7 @@ describe('reject mode', () => {
     ordersOnly: ['orders:read'],
     escalator: [...ALL_SCOPES, 'tickets:escalate'],
     limitedTwin: ['customers:read', 'orders:read'],
+    supportDesk: ['customers:read', 'tickets:read'],
   });
   let h: Harness;
   beforeAll(async () => {
@@ -142,6 +143,20 @@ describe('reject mode', () => {
     const orderEmail = orderCustomer.Email!.trim().toLowerCase();
     expect(viaOrder.data).toEqual({ order: { customer: { email: masked(orderEmail) } } });
     expect((await h.query(direct)).data).toEqual({ customer: { email: rawEmail } });
+  });
+
+  it('joins on the raw email for a caller who sees it masked: the mask is on the answer, not on the join key', async () => {
+    const query = `{ customer(id: "${customerId}") { email tickets { id } } }`;
+    const desk = await h.query<{ customer: { email: string; tickets: Array<{ id: string }> } }>(query, undefined, keys.headers('supportDesk'));
+    const full = await h.query<{ customer: { email: string; tickets: Array<{ id: string }> } }>(query);
+    expect(desk.errors).toBeUndefined();
+    expect(desk.data!.customer.email).toBe(masked(rawEmail));
+    expect(desk.data!.customer.tickets.length).toBeGreaterThan(0);
+    expect(desk.data!.customer.tickets).toEqual(full.data!.customer.tickets);
+    // Nor does the raw value reach the operation or audit lines.
+    const lines = [...h.logs.app.entries(), ...h.logs.audit.entries()].map((line) => JSON.stringify(line));
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.some((line) => line.includes(rawEmail))).toBe(false);
   });
 
   it('keys the response tier by the authorization partition: a masked caller never gets the unmasked answer, two alike callers share', async () => {
