@@ -103,6 +103,8 @@ export class AccessModel {
   /** Every policy a rule names. */
   readonly policies = new Set<string>();
   usesAuthenticated = false;
+  /** Types served by a source that forwards its caller (`forwardCaller`): answers that show them are the caller's own. */
+  readonly perCallerTypes = new Set<string>();
 
   private constructor(readonly schema: GraphQLSchema) {}
 
@@ -128,6 +130,15 @@ export class AccessModel {
       this.coordinateRules.set(coordinate, rules);
     }
     return rules;
+  }
+
+  /** Whether selecting `field` of `parent` reads a source that answers per caller (`forwardCaller`). */
+  perCaller(parent: string, field: string): boolean {
+    if (this.perCallerTypes.size === 0) return false;
+    if (this.perCallerTypes.has(parent)) return true;
+    const type = this.schema.getType(parent);
+    const definition = type && isObjectType(type) ? type.getFields()[field] : undefined;
+    return definition !== undefined && this.perCallerTypes.has(getNamedType(definition.type).name);
   }
 
   /** A type's own rules (introspection hides a type the caller may not see). */
@@ -179,6 +190,7 @@ export class AccessModel {
     for (const entity of catalog.entities.values()) {
       const rules = [...ruleOfAccess(catalog.source(entity.source).definition.access), ...ruleOfAccess(entity.definition.access)];
       entityRules.set(entity.name, rules);
+      if (catalog.source(entity.source).definition.forwardCaller) this.perCallerTypes.add(entity.name);
       this.add(this.typeRules, entity.name, rules);
       this.readFields(entity.name, entity.definition.fields, rules);
       // A root returns the entity (or its connection, which the entity's rules would not reach otherwise).

@@ -33,6 +33,12 @@ export interface DocumentAccess {
   readonly policies: ReadonlySet<string>;
   /** The operation reads the schema (`__schema`, `__type`). */
   readonly introspection: boolean;
+  /** Every scope that can change this operation's answer: those its guarded fields' rules name, and the unmasking scopes of the masked fields it selects. */
+  readonly scopes: ReadonlySet<string>;
+  /** A guarded field asks for an authenticated caller. */
+  readonly authenticated: boolean;
+  /** It reads a source that answers per caller (`forwardCaller`): its answer is the caller's own. */
+  readonly perCaller: boolean;
 }
 
 /** One selection refused, as a refusal lists it. */
@@ -106,17 +112,27 @@ export function surveyDocument(model: AccessModel, schema: GraphQLSchema, docume
   const operation = getOperationAST(document, operationName) ?? undefined;
   const guarded = new Map<string, GuardedField>();
   const policies = new Set<string>();
+  const scopes = new Set<string>();
   let introspection = false;
-  if (!operation) return { operation, guarded, policies, introspection };
+  let authenticated = false;
+  let perCaller = false;
+  if (!operation) return { operation, guarded, policies, introspection, scopes, authenticated, perCaller };
   const query = schema.getQueryType()?.name;
   visitOperation(schema, document, operation, (parent, node, path) => {
     const coordinate = `${parent}.${node.name.value}`;
+    const mask = model.masks.get(coordinate);
+    if (mask) scopes.add(mask.unmaskScope);
+    if (!perCaller && model.perCaller(parent, node.name.value)) perCaller = true;
     const rules = model.rulesOf(parent, node.name.value);
     if (rules.length === 0) return undefined;
     let entry = guarded.get(coordinate);
     if (!entry) {
       guarded.set(coordinate, (entry = { coordinate, rules, paths: [] }));
-      for (const rule of rules) for (const group of rule.policies ?? []) for (const policy of group) policies.add(policy);
+      for (const rule of rules) {
+        if (rule.authenticated) authenticated = true;
+        for (const group of rule.scopes ?? []) for (const scope of group) scopes.add(scope);
+        for (const group of rule.policies ?? []) for (const policy of group) policies.add(policy);
+      }
     }
     if (entry.paths.length < PATHS_PER_COORDINATE) entry.paths.push(path.join('.'));
     return undefined;
@@ -129,7 +145,7 @@ export function surveyDocument(model: AccessModel, schema: GraphQLSchema, docume
     FragmentDefinition: (node) => (node.typeCondition.name.value === query ? undefined : false),
     OperationDefinition: (node) => (node === operation ? undefined : false),
   });
-  return { operation, guarded, policies, introspection };
+  return { operation, guarded, policies, introspection, scopes, authenticated, perCaller };
 }
 
 /** The guarded fields `caller` may not select, in the order the document first selects them. */

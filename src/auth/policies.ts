@@ -41,15 +41,31 @@ export class PolicyDecisions {
   }
 }
 
+/** What of a caller can change one operation's answer (see `partitionOf`). */
+export interface PartitionBasis {
+  /** The scopes the operation's rules and masks name. */
+  readonly scopes: Iterable<string>;
+  /** A rule asks for an authenticated caller. */
+  readonly authenticated: boolean;
+  /** The answer is the caller's own (a source that forwards its caller). */
+  readonly perCaller: boolean;
+}
+
+/** The basis of an operation that reads the whole schema (introspection): everything the model names. */
+export function modelBasis(model: AccessModel): PartitionBasis {
+  return { scopes: model.scopes, authenticated: model.usesAuthenticated, perCaller: false };
+}
+
 /**
- * The caller's authorization partition: what of the caller can change an answer under this
- * access model, and nothing else (the scopes that some rule or mask names, whether the caller is
- * authenticated when a rule asks, each policy outcome the operation needed). Two callers with the
- * same partition see the same answers; the response tier keys answers by it.
+ * The caller's authorization partition for one operation: what of the caller shaped its answer,
+ * and nothing else (the scopes its rules and masks name that the caller holds, whether the caller
+ * is authenticated when a rule asks, each policy outcome it needed, and the caller itself when a
+ * source answers per caller). Two callers with the same partition get the same answer; the
+ * response tier keys answers by it.
  */
-export function partitionOf(model: AccessModel, caller: Caller, outcomes: PolicyOutcomes): string {
-  const scopes = [...model.scopes].filter((scope) => caller.scopes.has(scope)).sort();
+export function partitionOf(basis: PartitionBasis, caller: Caller, outcomes: PolicyOutcomes): string {
+  const scopes = [...new Set(basis.scopes)].filter((scope) => caller.scopes.has(scope)).sort();
   const policies = [...outcomes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, allowed]) => `${name}=${allowed ? 1 : 0}`);
-  const described = JSON.stringify([scopes, model.usesAuthenticated ? caller.kind !== 'anonymous' : null, policies]);
+  const described = JSON.stringify([scopes, basis.authenticated ? caller.kind !== 'anonymous' : null, policies, basis.perCaller ? caller.clientId : null]);
   return createHash('sha256').update(described).digest('base64url').slice(0, 22);
 }

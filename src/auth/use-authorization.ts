@@ -8,7 +8,7 @@ import type { Caller } from './caller';
 import { deniedFields, surveyDocument, withoutDenied, type DeniedField, type DocumentAccess } from './document-access';
 import { withForbiddenFields } from './forbidden-answer';
 import { visibleSchema } from './introspection';
-import { partitionOf, PolicyDecisions } from './policies';
+import { modelBasis, partitionOf, PolicyDecisions } from './policies';
 
 /** The context key the response tier reads the caller's authorization partition from. */
 export const PARTITION_CONTEXT_KEY = 'authorizationPartition';
@@ -109,7 +109,8 @@ export function useAuthorization(options: AuthorizationOptions): Plugin<Authoriz
       let decided = decisions.get(owner);
       if (!decided) decisions.set(owner, (decided = new PolicyDecisions(options.policies, caller)));
       const outcomes = await decided.outcomes(access.introspection ? [...access.policies, ...model.policies] : access.policies);
-      const partition = partitionOf(model, caller, outcomes);
+      // Introspection reads the whole schema: every scope and policy of the model shapes it.
+      const partition = partitionOf(access.introspection ? { ...modelBasis(model), perCaller: access.perCaller } : access, caller, outcomes);
       extendContext({ [PARTITION_CONTEXT_KEY]: partition });
 
       if (access.introspection) {

@@ -12,7 +12,7 @@ import { deniedFields, surveyDocument, withoutDenied } from '../../src/auth/docu
 import { withForbiddenFields } from '../../src/auth/forbidden-answer';
 import { accessModelOf } from '../../src/auth/generation-access';
 import { maskValue } from '../../src/auth/masking';
-import { partitionOf, PolicyDecisions } from '../../src/auth/policies';
+import { modelBasis, partitionOf, PolicyDecisions } from '../../src/auth/policies';
 import { validateConfig } from '../../src/config/validate';
 import type { VirtualizationConfig } from '../../src/config/definition';
 import type { Gateway } from '../../src/federation/gateway';
@@ -137,11 +137,37 @@ describe('policies and partitions', () => {
     expect(asked).toBe(1);
   });
 
-  it('depends on the scopes that matter only', () => {
-    const a = partitionOf(model, caller([...LIMITED, 'unrelated:scope']), new Map());
-    expect(a).toBe(partitionOf(model, caller(LIMITED), new Map()));
-    expect(a).not.toBe(partitionOf(model, caller([...LIMITED, 'pii:read']), new Map()));
-    expect(partitionOf(model, caller(LIMITED), new Map([['p', true]]))).not.toBe(partitionOf(model, caller(LIMITED), new Map([['p', false]])));
+  it('depends on what shapes the answer of the operation only', () => {
+    const survey = (query: string) => surveyDocument(model, gateway.schema, parse(query), undefined);
+    const names = survey('{ customer(id: "c") { name } }');
+    const emails = survey('{ customer(id: "c") { email } }');
+    const full = caller(ALL);
+    const limited = caller([...LIMITED, 'unrelated:scope']);
+    // The name is shown alike to both: one partition; the email is masked for one of them: two.
+    expect(partitionOf(names, limited, new Map())).toBe(partitionOf(names, full, new Map()));
+    expect(partitionOf(emails, limited, new Map())).not.toBe(partitionOf(emails, full, new Map()));
+    expect(partitionOf(emails, limited, new Map())).toBe(partitionOf(emails, caller(LIMITED), new Map()));
+    expect(partitionOf(names, full, new Map([['p', true]]))).not.toBe(partitionOf(names, full, new Map([['p', false]])));
+    // Introspection reads the whole model.
+    expect(partitionOf(modelBasis(model), limited, new Map())).not.toBe(partitionOf(modelBasis(model), full, new Map()));
+  });
+
+  it('is per caller for an answer from a source that forwards its caller', async () => {
+    const base = validateConfig(baseConfig);
+    const config = validateConfig({ ...baseConfig, sources: { ...baseConfig.sources, support: { ...baseConfig.sources.support!, forwardCaller: { header: 'x-user-token' } } } } as never);
+    const forwarding = await createGeneration(config ?? base, { baseDir: PROJECT_ROOT, env: ENV });
+    try {
+      const perCaller = accessModelOf(forwarding);
+      const survey = (query: string) => surveyDocument(perCaller, forwarding.schema, parse(query), undefined);
+      const alike = [caller(ALL), { ...caller(ALL), clientId: 'key:other' }];
+      const tickets = survey('{ customer(id: "c") { tickets { id } } }');
+      expect(tickets.perCaller).toBe(true);
+      expect(partitionOf(tickets, alike[0]!, new Map())).not.toBe(partitionOf(tickets, alike[1]!, new Map()));
+      const names = survey('{ customer(id: "c") { name } }');
+      expect(partitionOf(names, alike[0]!, new Map())).toBe(partitionOf(names, alike[1]!, new Map()));
+    } finally {
+      await forwarding.close();
+    }
   });
 });
 
