@@ -6,7 +6,7 @@ import { CODES, toGraphQLError, VirtualizeError } from '../errors';
 import type { AccessModel } from './access-model';
 import type { Caller } from './caller';
 import { deniedFields, surveyDocument, withoutDenied, type DeniedField, type DocumentAccess } from './document-access';
-import { withForbiddenFields } from './forbidden-answer';
+import { withForbiddenFields, type ForbiddenAnswerInput } from './forbidden-answer';
 import { visibleSchema } from './introspection';
 import { modelBasis, partitionOf, PolicyDecisions } from './policies';
 
@@ -85,13 +85,16 @@ function coercedVariables(schema: Parameters<typeof getVariableValues>[0], opera
  *   caller holding `introspection.scope` may introspect.
  *
  * Sets the caller's authorization partition on the context, which keys the response tier.
+ * `plugin` goes before the guard; `answers` (filter mode's nulls and errors) after every plugin
+ * that reads the executed document's answer (the guard's actual cost, the selection order).
  */
-export function useAuthorization(options: AuthorizationOptions): Plugin<AuthorizationContext> {
+export function useAuthorization(options: AuthorizationOptions): { plugin: Plugin<AuthorizationContext>; answers: Plugin<AuthorizationContext> } {
+  const filtered = new WeakMap<object, ForbiddenAnswerInput>();
   const surveys = new WeakMap<DocumentNode, LRUCache<string, { value: DocumentAccess }>>();
   const filteredDocuments = new WeakMap<DocumentNode, LRUCache<string, { value: DocumentNode }>>();
   const decisions = new WeakMap<object, PolicyDecisions>();
 
-  return {
+  const plugin: Plugin<AuthorizationContext> = {
     async onExecute({ args, setResultAndStopExecution, extendContext }) {
       const context = args.contextValue as AuthorizationContext;
       const caller = context.caller ?? NO_ONE;
@@ -134,21 +137,31 @@ export function useAuthorization(options: AuthorizationOptions): Plugin<Authoriz
       const needs = new Map(denied.map((field) => [field.coordinate, field.needs]));
       // The same document filtered for the same denials is the same object: the guard's prices and the response tier's keys hold.
       args.document = memo(filteredDocuments, original, `${args.operationName ?? ''}\u0000${[...deniedSet].sort().join(',')}`, () => withoutDenied(schema, original, operation, deniedSet));
+      filtered.set(args.contextValue as object, {
+        schema,
+        document: original,
+        operation,
+        variables: coercedVariables(schema, operation, args.variableValues),
+        denied: deniedSet,
+        errorAt: (coordinate, path, node) => fieldForbidden(coordinate, needs.get(coordinate) ?? 'what the caller lacks', path, node),
+      });
+      return undefined;
+    },
+  };
+
+  // Filter mode's answer is rebuilt from the document as the client sent it once every other
+  // plugin has read the executed one (the guard's actual cost, the selection order).
+  const answers: Plugin<AuthorizationContext> = {
+    onExecute({ args }) {
+      const input = filtered.get(args.contextValue as object);
+      if (!input) return undefined;
+      filtered.delete(args.contextValue as object);
       return {
         onExecuteDone({ result, setResult }) {
-          if (isAsyncIterable(result)) return;
-          setResult(
-            withForbiddenFields(result, {
-              schema,
-              document: original,
-              operation,
-              variables: coercedVariables(schema, operation, args.variableValues),
-              denied: deniedSet,
-              errorAt: (coordinate, path, node) => fieldForbidden(coordinate, needs.get(coordinate) ?? 'what the caller lacks', path, node),
-            }),
-          );
+          if (!isAsyncIterable(result)) setResult(withForbiddenFields(result, input));
         },
       };
     },
   };
+  return { plugin, answers };
 }

@@ -200,6 +200,12 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
   const logger = options.logs.app;
   const operations = new OperationScope();
   const production = productionMode(options.env ?? process.env, options.sandbox === true);
+  const authorization = useAuthorization({
+    model: (context) => accessModelOf((context as GatewayServerContext).generation.gateway),
+    mode: authConfig.authorization.mode,
+    policies: authConfig.authorization.policies,
+    introspection: { enabled: authConfig.introspection.enabled ?? !production, scope: authConfig.introspection.scope },
+  });
   const graphiqlOptions: GraphiQLOptions = {
     title: 'virtualize',
     defaultQuery: example?.query,
@@ -246,12 +252,7 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
       useBadUserInput(),
       useKnownOperationTypes(),
       // Before the guard: what the caller may not see is neither priced nor fetched.
-      useAuthorization({
-        model: (context) => accessModelOf((context as GatewayServerContext).generation.gateway),
-        mode: authConfig.authorization.mode,
-        policies: authConfig.authorization.policies,
-        introspection: { enabled: authConfig.introspection.enabled ?? env.NODE_ENV !== 'production', scope: authConfig.introspection.scope },
-      }),
+      authorization.plugin,
       useQueryCost({
         // Priced against the schema of the generation the request runs on.
         guard: (context) => costGuardOf((context as GatewayServerContext).generation.gateway),
@@ -262,6 +263,8 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
       }),
       // Before the response cache, so that a stored answer is stored in order.
       useSelectionOrder(),
+      // After the selection order: filter mode's denied keys are put back in the order the client asked.
+      authorization.answers,
       // Before the response cache, so that an answer from the cache also says its schema version.
       useSchemaVersion(),
       // Before the response cache, so that an answer with stale values is labelled and never stored.
