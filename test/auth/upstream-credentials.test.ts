@@ -4,12 +4,14 @@
  * caller's token (`forwardCaller`); then its cached answers are kept per caller, and a caller
  * without a token is refused before any call rather than served with the gateway's rights.
  */
+import { SignJWT } from 'jose';
 import { UpstreamCache } from '../../src/cache/upstream-cache';
 import { sourceDefinition, type SourceDefinitionInput } from '../../src/config/definition';
 import { validateConfig } from '../../src/config/validate';
 import type { CallerCredential } from '../../src/connectors/caller-credential';
 import { SourceConnector } from '../../src/connectors/source-connector';
 import { isVirtualizeError } from '../../src/errors';
+import { sandboxDataset } from '../../sources/sandbox';
 import { SANDBOX_CREDENTIALS } from '../../sources/sandbox/auth';
 import baseConfig from '../../virtualization.config';
 import { startFakeSource, type FakeSource } from '../support/fake-source';
@@ -24,7 +26,7 @@ describe('a client\'s credentials never reach a source', () => {
   });
   afterAll(() => h?.close());
 
-  it('calls each sandbox with its own credentials only, whatever the client sent', async () => {
+  it('calls each sandbox with its own credentials only, whatever the client sent (a bearer token: below)', async () => {
     h.resetUpstream();
     // The client's own credential (the demo key, in each of its forms), a cookie and headers of its
     // own: none of it may reach a source.
@@ -156,5 +158,65 @@ describe('forwarding the caller to a source (forwardCaller)', () => {
     expect(problems).toContain('sources.crm.forwardCaller.header');
     expect(problems).toContain('sources.support.forwardCaller.header');
     expect(problems).toContain('x-user-token');
+  });
+});
+
+describe('forwarding through the gateway: a JWT caller and a source that declares forwardCaller', () => {
+  const SECRET = 'a-shared-secret-for-the-test-issuer-0123456789';
+  const ISSUER = 'https://id.example.test';
+  const ALL = 'customers:read orders:read tickets:read pii:read billing:read';
+  let h: Harness;
+  let customerId: string;
+
+  const tokenOf = (subject: string) =>
+    new SignJWT({ scope: ALL }).setProtectedHeader({ alg: 'HS256' }).setIssuer(ISSUER).setAudience('virtualize').setSubject(subject).setIssuedAt().setExpirationTime('10m').sign(new TextEncoder().encode(SECRET));
+  const supportCalls = () => Object.values(h.upstream().support).reduce((a, b) => a + b, 0);
+  const ask = (headers: Record<string, string>) =>
+    h.query<{ customer: { name: string; tickets: Array<{ id: string }> | null } }>('query ($id: ID!) { customer(id: $id) { name tickets { id } } }', { id: customerId }, headers);
+
+  beforeAll(async () => {
+    h = await startHarness({
+      cache: true,
+      env: { TEST_JWT_SECRET: SECRET },
+      configure: (config) => {
+        config.auth = { ...config.auth, jwt: { issuers: [{ issuer: ISSUER, audience: 'virtualize', secret: { env: 'TEST_JWT_SECRET' }, algorithms: ['HS256'] }] } };
+        // The support desk authenticates the gateway with OAuth (authorization); the caller's token goes beside it.
+        config.sources.support!.forwardCaller = { header: 'x-user-token' };
+        return config;
+      },
+    });
+    customerId = sandboxDataset().crm.contacts[0]!.Id;
+  });
+  afterAll(() => h?.close());
+
+  it('sends each caller its own token, keeps the source\'s answers per subject (two subjects two calls, the same subject twice one), and no other source sees the token', async () => {
+    const alice = await tokenOf('alice');
+    const bob = await tokenOf('bob');
+    h.resetUpstream();
+    for (let i = 0; i < 4; i += 1) {
+      const answer = await ask({ authorization: `Bearer ${alice}` });
+      expect(answer.errors).toBeUndefined();
+      expect(answer.data?.customer.tickets).not.toBeNull();
+    }
+    // Asked four times (the response tier admits an answer asked three times a minute): one call.
+    expect(supportCalls()).toBe(1);
+    const bobs = await ask({ authorization: `Bearer ${bob}` });
+    expect(bobs.errors).toBeUndefined();
+    // Bob shares neither Alice's upstream-cache entry nor her whole answer: his own call.
+    expect(supportCalls()).toBe(2);
+    expect(h.sandboxes.support.receivedHeaders().map((headers) => headers['x-user-token'])).toEqual([alice, bob]);
+    for (const system of ['crm', 'orders'] as const) {
+      const seen = JSON.stringify(h.sandboxes[system].receivedHeaders());
+      expect(`${system}: ${seen.includes(alice) || seen.includes(bob)}`).toBe(`${system}: false`);
+    }
+  });
+
+  it('answers a caller with an API key SOURCE_CALLER_TOKEN_REQUIRED on that source\'s fields, with no call to it', async () => {
+    h.resetUpstream();
+    const answer = await ask({});
+    expect(answer.data?.customer.name).toEqual(expect.any(String));
+    expect(answer.data?.customer.tickets).toBeNull();
+    expect(answer.errors?.map((error) => error.extensions?.code)).toEqual(['SOURCE_CALLER_TOKEN_REQUIRED']);
+    expect(supportCalls()).toBe(0);
   });
 });
