@@ -1,6 +1,7 @@
 import type { YogaServerInstance } from 'graphql-yoga';
 import { CachedOperationStore } from '../auth/cached-operation-store';
 import { Authenticator } from '../auth/authenticator';
+import { createJwtVerifier } from '../auth/jwt-verifier';
 import { requireClientAuthentication } from '../auth/start-check';
 import { ResponseStore } from '../cache/response-cache';
 import { UpstreamCache } from '../cache/upstream-cache';
@@ -20,7 +21,7 @@ import { startGatewayServer, type GatewayServerContext } from '../server/gateway
 import { requireWebhookSecrets, WebhookReceiver } from '../server/webhooks';
 import { defaultAuditLogger, defaultLogger, type Logger } from '../telemetry/logger';
 import { CacheCounters, GatewayMetrics } from '../telemetry/metrics';
-import type { Clock, TimerClock } from '../time/clock';
+import { systemClock, type Clock, type TimerClock } from '../time/clock';
 import { generationBuilder, loadCanonical } from './generations';
 import { openMappingStores } from './mapping-stores';
 import { Teardown } from './teardown';
@@ -162,8 +163,11 @@ export async function createRuntime(config: VirtualizationConfig, deps: RuntimeD
     const webhooks = new WebhookReceiver({ gateway: live, responses: responseCache, logger: logs.app, env, onResolution: metrics.recordWebhookResolution, ...clock, ...(shared ? { onInvalidate: (refs) => shared.invalidate(refs) } : {}) });
     shared?.onInvalidate((refs) => webhooks.applyShared(refs));
 
-    // Who calls /graphql: the static keys read from the environment now.
-    const authenticator = new Authenticator({ config: config.auth, env });
+    // Who calls /graphql: the static keys read from the environment now; bearer tokens checked
+    // against the configured issuers (their keys read now, JWKS fetched on first use).
+    const issuers = config.auth.jwt.issuers;
+    const bearer = issuers.length > 0 ? createJwtVerifier(issuers, { env, clock: deps.clock ?? systemClock, logger: logs.app }) : undefined;
+    const authenticator = new Authenticator({ config: config.auth, env, ...(bearer ? { bearer } : {}) });
     teardown.add(() => authenticator.close());
 
     // The HTTP server last: nothing answers before every part it calls exists.
