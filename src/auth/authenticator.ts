@@ -38,8 +38,8 @@ export interface AuthenticationRequest {
 
 /** A refusal of `/graphql` before yoga reads the request: 401 UNAUTHENTICATED with its challenge. */
 export class Unauthenticated extends VirtualizeError<typeof CODES.UNAUTHENTICATED> {
-  constructor(message: string, challenge: string) {
-    super(CODES.UNAUTHENTICATED, message, {}, { headers: { 'www-authenticate': challenge } });
+  constructor(message: string, challenge: string, data: Readonly<Record<string, unknown>> = {}) {
+    super(CODES.UNAUTHENTICATED, message, data, { headers: { 'www-authenticate': challenge } });
     this.name = 'Unauthenticated';
   }
 }
@@ -81,8 +81,8 @@ export class Authenticator {
     return challenges.join(', ');
   }
 
-  private refuse(message: string, invalidToken = false): Unauthenticated {
-    return new Unauthenticated(message, invalidToken ? this.challengeFor(true) : this.challenge);
+  private refuse(message: string, invalidToken = false, data: Readonly<Record<string, unknown>> = {}): Unauthenticated {
+    return new Unauthenticated(message, invalidToken ? this.challengeFor(true) : this.challenge, data);
   }
 
   /** Whether callers without a credential are let in (`auth.anonymous`). */
@@ -129,7 +129,8 @@ export class Authenticator {
         try {
           return await verifier.verify(credential.token);
         } catch (error) {
-          if (isVirtualizeError(error) && error.code === CODES.UNAUTHENTICATED) throw this.refuse(error.message, true);
+          // The verifier's reason (expired, bad_signature, ...) stays beside the code.
+          if (isVirtualizeError(error) && error.code === CODES.UNAUTHENTICATED) throw this.refuse(error.message, true, error.data);
           throw error;
         }
       }

@@ -8,6 +8,7 @@ import { jwtIssuerDefinition, type JwtIssuerDefinition } from '../../src/config/
 import { createJwtVerifier, type JwtVerifierDeps } from '../../src/auth/jwt-verifier';
 import type { BearerVerifier } from '../../src/auth/caller';
 import { isVirtualizeError } from '../../src/errors';
+import { startHarness, type Harness } from '../support/harness';
 import { ManualClock } from '../support/manual-clock';
 import { signingKey, startJwksServer, tokenFor, type JwksServer, type SigningKey } from '../support/jwks-server';
 
@@ -268,5 +269,90 @@ describe('JWT issuers with a configured key', () => {
     // The configuration itself refuses an HS* algorithm beside a JWKS or a public key, and `none`.
     expect(jwtIssuerDefinition.safeParse({ issuer: ISSUER, audience: AUDIENCE, jwksUrl: 'https://x/jwks', algorithms: ['HS256'] }).success).toBe(false);
     expect(jwtIssuerDefinition.safeParse({ issuer: ISSUER, audience: AUDIENCE, jwksUrl: 'https://x/jwks', algorithms: ['none'] }).success).toBe(false);
+  });
+});
+
+describe('JWT bearer tokens at a real gateway, the sandboxes counting every call', () => {
+  let harness: Harness;
+  let jwks: JwksServer;
+  let current: SigningKey;
+  let rotated: SigningKey;
+  const clock = new ManualClock();
+  const now = () => Math.floor(clock.wallNow() / 1000);
+  const CUSTOMERS = '{ customers(first: 2) { nodes { id name } } }';
+  const claims = (extra: Record<string, unknown> = {}) => ({ iss: ISSUER, aud: AUDIENCE, sub: 'dashboard-1', scope: 'customers:read', ...extra });
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+  /** The answer to a query sent with `headers`, and the upstream calls it cost. */
+  const ask = async (query: string, headers: Record<string, string>) => {
+    harness.resetUpstream();
+    const answer = await harness.query(query, undefined, headers);
+    return { ...answer, upstream: harness.upstream().total };
+  };
+
+  beforeAll(async () => {
+    [current, rotated] = await Promise.all([signingKey('current'), signingKey('rotated')]);
+    jwks = await startJwksServer([current]);
+    harness = await startHarness({
+      clock,
+      configure: (config) => ({
+        ...config,
+        auth: { ...config.auth, jwt: { issuers: [{ issuer: ISSUER, audience: AUDIENCE, jwksUrl: jwks.url, algorithms: ['RS256'], cookie: 'vz_session', jwksCooldownMs: 30_000 }] } },
+      }),
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await harness?.close();
+    await jwks?.close();
+  });
+
+  it('serves a valid token within its scopes, and refuses what its scopes do not reach before any call', async () => {
+    const token = await tokenFor(current, claims(), now());
+    const served = await ask(CUSTOMERS, bearer(token));
+    expect(served.errors).toBeUndefined();
+    expect((served.data as { customers: { nodes: unknown[] } }).customers.nodes).toHaveLength(2);
+    expect(served.upstream).toBe(1);
+    const tickets = await ask('{ customers(first: 1) { nodes { tickets { subject } } } }', bearer(token));
+    expect(tickets.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(tickets.upstream).toBe(0);
+  });
+
+  it('refuses, with its reason and 0 upstream calls: expired, forged, alg none, HS256 keyed with the public key, wrong iss, wrong aud', async () => {
+    const publicPem = await exportSPKI(current.publicKey);
+    const impostor = await signingKey('current');
+    const cases: Array<[string, Promise<string> | string]> = [
+      ['expired', tokenFor(current, claims(), now() - 400, 300)],
+      ['bad_signature', tokenFor(impostor, claims(), now())],
+      ['algorithm_not_allowed', new UnsecuredJWT(claims()).setIssuedAt(now()).setExpirationTime(now() + 300).encode()],
+      ['algorithm_not_allowed', new SignJWT(claims()).setProtectedHeader({ alg: 'HS256', kid: 'current' }).setIssuedAt(now()).setExpirationTime(now() + 300).sign(new TextEncoder().encode(publicPem))],
+      ['unknown_issuer', tokenFor(current, claims({ iss: 'https://evil.example.com/' }), now())],
+      ['wrong_audience', tokenFor(current, claims({ aud: 'someone-else' }), now())],
+    ];
+    for (const [reason, pending] of cases) {
+      const answer = await ask(CUSTOMERS, bearer(await pending));
+      expect({ reason, status: answer.status, code: answer.errors?.[0]?.extensions?.code, given: answer.errors?.[0]?.extensions?.reason, upstream: answer.upstream }).toEqual({ reason, status: 401, code: 'UNAUTHENTICATED', given: reason, upstream: 0 });
+    }
+    // Within the leeway an expired token still runs.
+    expect((await ask(CUSTOMERS, bearer(await tokenFor(current, claims(), now() - 330, 300)))).errors).toBeUndefined();
+  });
+
+  it('refuses an unknown kid after one refetch, and follows a rotation after exactly one more', async () => {
+    const before = jwks.fetches();
+    clock.advance(30_000);
+    const stranger = await ask(CUSTOMERS, bearer(await tokenFor({ kid: 'nobody', privateKey: rotated.privateKey }, claims(), now())));
+    expect(stranger).toMatchObject({ status: 401, upstream: 0 });
+    expect(stranger.errors?.[0]?.extensions?.reason).toBe('unknown_key');
+    expect(jwks.fetches()).toBe(before + 1);
+    jwks.serve([current, rotated]);
+    clock.advance(30_000);
+    const fresh = await ask(CUSTOMERS, bearer(await tokenFor(rotated, claims(), now())));
+    expect(fresh.errors).toBeUndefined();
+    expect(jwks.fetches()).toBe(before + 2);
+  });
+
+  it('reads the token from the issuer’s cookie', async () => {
+    const answer = await ask(CUSTOMERS, { 'x-api-key': '', cookie: `theme=dark; vz_session=${await tokenFor(current, claims(), now())}` });
+    expect(answer.errors).toBeUndefined();
+    expect(answer.status).toBe(200);
   });
 });
