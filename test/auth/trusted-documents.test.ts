@@ -12,7 +12,7 @@ import { Pool } from 'pg';
 import { operationIdOf } from '../../src/auth/operation-id';
 import { runAdminCommand } from '../../src/cli/admin-commands';
 import type { RegistryDefinition, VirtualizationConfigInput } from '../../src/config/definition';
-import { DEMO_HEADERS, startHarness, type GraphQLResponse, type Harness } from '../support/harness';
+import { DEMO_HEADERS, startHarness, testKeys, type GraphQLResponse, type Harness } from '../support/harness';
 import { ManualClock } from '../support/manual-clock';
 
 const ADMIN_TOKEN = 'admin-token-for-trusted-documents';
@@ -25,23 +25,27 @@ function withTrustedDocuments(mode: Mode, inlineScope?: string): (config: Virtua
   return (config) => ({ ...config, auth: { ...config.auth, trustedDocuments: { mode, ...(inlineScope ? { inlineScope } : {}) } } });
 }
 
+/** An analyst's key: customers, and the scope that may still send documents inline. */
+const analyst = testKeys({ analyst: ['customers:read', 'graphiql:inline'] });
+
 function start(mode: Mode, extra: { clock?: ManualClock; store?: RegistryDefinition['store'] } = {}): Promise<Harness> {
   return startHarness({
-    configure: withTrustedDocuments(mode, 'graphiql:inline'),
-    env: { VIRTUALIZE_ADMIN_TOKEN: ADMIN_TOKEN },
+    configure: (config) => analyst.configure(withTrustedDocuments(mode, 'graphiql:inline')(config)),
+    env: { VIRTUALIZE_ADMIN_TOKEN: ADMIN_TOKEN, ...analyst.env },
     ...extra,
   });
 }
 
 /** A GraphQL request with any body (ids instead of a query, documentId), counting what reached the sandboxes. */
-async function send(harness: Harness, body: Record<string, unknown>, init: { method?: 'GET' | 'POST'; search?: Record<string, string> } = {}): Promise<GraphQLResponse & { upstream: number }> {
+async function send(harness: Harness, body: Record<string, unknown>, init: { method?: 'GET' | 'POST'; search?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<GraphQLResponse & { upstream: number }> {
+  const credential = init.headers ?? DEMO_HEADERS;
   harness.resetUpstream();
   const url = new URL(harness.url);
   for (const [name, value] of Object.entries(init.search ?? {})) url.searchParams.set(name, value);
   const response =
     init.method === 'GET'
-      ? await fetch(url, { headers: { accept: 'application/json', 'x-graphql-yoga-csrf': '1', ...DEMO_HEADERS } })
-      : await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', ...DEMO_HEADERS }, body: JSON.stringify(body) });
+      ? await fetch(url, { headers: { accept: 'application/json', 'x-graphql-yoga-csrf': '1', ...credential } })
+      : await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', ...credential }, body: JSON.stringify(body) });
   const answer = (await response.json()) as Omit<GraphQLResponse, 'status'>;
   return { status: response.status, ...answer, upstream: harness.upstream().total };
 }
@@ -154,6 +158,16 @@ describe('trusted documents, mode enforce', () => {
       'unknown_id/refused': 3,
       'hash_mismatch/refused': 1,
     });
+  });
+
+  it('lets a caller holding the inline scope send any document, and no one else', async () => {
+    const adHoc = '{ customers(first: 1) { nodes { name segment } } }';
+    const byAnalyst = await send(harness, { query: adHoc }, { headers: analyst.headers('analyst') });
+    expect(byAnalyst.errors).toBeUndefined();
+    expect(byAnalyst.upstream).toBe(1);
+    const byDashboard = await send(harness, { query: adHoc });
+    expect(byDashboard.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_ALLOWED');
+    expect(byDashboard.upstream).toBe(0);
   });
 
   it('pushes .graphql files and a JSON manifest with virtualize operations push, and lists them', async () => {
