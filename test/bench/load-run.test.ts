@@ -88,7 +88,7 @@ describe('runLoad', () => {
     const counts = new Map<string, number>();
     for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
     expect(Object.fromEntries(counts)).toEqual({ 'client-1': 10, 'client-2': 10, 'client-3': 10 });
-    expect([...scopes]).toEqual(['dashboards']);
+    expect([...scopes]).toEqual(['sales']);
   });
 
   it('reports a gateway that is not there as transport failures, with no answers', async () => {
