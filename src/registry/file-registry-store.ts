@@ -3,6 +3,7 @@ import { appendFile, copyFile, mkdir, open, readFile, rename, rm } from 'node:fs
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { MemoryMappingStore, type MappingStore } from '../mapping/mapping-store';
+import { FileApiKeyStore } from './api-key-stores';
 import { FileOperationStore } from './operation-stores';
 import { RevisionConflictError, applyChanges, type AuditEntry, type AuditRecord, type EntryChange, type RegistrySnapshot, type RegistryStore } from './registry-store';
 
@@ -122,14 +123,15 @@ class FileMappingStore implements MappingStore {
 
 /**
  * The embedded registry: `registry.json` (rewritten atomically on every change), `audit.ndjson`
- * (one line per change, appended), `crosswalks/` and `operations.ndjson` (the trusted-documents
- * manifest), under one directory. One replica only:
+ * (one line per change, appended), `crosswalks/`, `operations.ndjson` (the trusted-documents
+ * manifest) and `api-keys.json` (managed API keys, as digests), under one directory. One replica only:
  * nothing tells a second process about a change.
  */
 export class FileRegistryStore implements RegistryStore {
   readonly description: string;
   readonly mappings: FileMappingStore;
   readonly operations: FileOperationStore;
+  readonly apiKeys: FileApiKeyStore;
   /** Changes are applied one at a time. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -137,6 +139,7 @@ export class FileRegistryStore implements RegistryStore {
     this.description = `file ${dir}`;
     this.mappings = new FileMappingStore(dir);
     this.operations = new FileOperationStore(dir);
+    this.apiKeys = new FileApiKeyStore(dir);
   }
 
   static async open(dir: string): Promise<FileRegistryStore> {
@@ -144,6 +147,7 @@ export class FileRegistryStore implements RegistryStore {
     const snapshot = await store.load();
     await store.mappings.restore(Object.keys(snapshot.mappings));
     await store.operations.restore();
+    await store.apiKeys.restore();
     return store;
   }
 

@@ -56,6 +56,21 @@ const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> 
         registered_at timestamptz NOT NULL DEFAULT now()
       );`,
   },
+  {
+    version: 4,
+    name: 'managed API keys (id, name, scopes, the digest of the secret, dates)',
+    sql: `
+      CREATE TABLE {schema}.api_keys (
+        id text PRIMARY KEY CHECK (id ~ '^[a-z2-7]{12}$'),
+        name text NOT NULL,
+        scopes text[] NOT NULL,
+        digest text NOT NULL CHECK (digest ~ '^[0-9a-f]{64}$'),
+        created_at timestamptz NOT NULL,
+        last_used_at timestamptz,
+        expires_at timestamptz,
+        revoked_at timestamptz
+      );`,
+  },
 ];
 
 /**

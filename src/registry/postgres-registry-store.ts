@@ -1,5 +1,6 @@
 import { Client, Pool, type PoolClient } from 'pg';
 import { PostgresMappingStore } from '../mapping/postgres-mapping-store';
+import { PostgresApiKeyStore } from './api-key-stores';
 import { PostgresOperationStore } from './operation-stores';
 import { migrate } from './postgres-migrations';
 import { RevisionConflictError, type AuditEntry, type AuditRecord, type EntryChange, type RegistrySnapshot, type RegistryStore } from './registry-store';
@@ -26,6 +27,7 @@ export class PostgresRegistryStore implements RegistryStore {
   readonly description: string;
   readonly mappings: PostgresMappingStore;
   readonly operations: PostgresOperationStore;
+  readonly apiKeys: PostgresApiKeyStore;
   private readonly channel: string;
   private listener: Client | undefined;
   private poll: NodeJS.Timeout | undefined;
@@ -38,6 +40,7 @@ export class PostgresRegistryStore implements RegistryStore {
     this.description = `postgres schema ${options.schema}`;
     this.mappings = new PostgresMappingStore(pool, options.schema);
     this.operations = new PostgresOperationStore(pool, options.schema);
+    this.apiKeys = new PostgresApiKeyStore(pool, options.schema);
     this.channel = `virtualize_registry_${options.schema}`;
   }
 

@@ -1,5 +1,5 @@
 import { CODES, VirtualizeError } from '../errors';
-import type { OperationStore } from '../auth/caller';
+import type { ApiKeyStore, OperationStore } from '../auth/caller';
 import type { MappingStore } from '../mapping/mapping-store';
 import type { DiffEntry } from './definition-diff';
 
@@ -60,6 +60,8 @@ export interface RegistryStore {
   readonly mappings: MappingStore;
   /** The trusted-documents manifest (`virtualize operations push`). */
   readonly operations: OperationStore;
+  /** Managed API keys (`virtualize keys create`), as digests. */
+  readonly apiKeys: ApiKeyStore;
   load(): Promise<RegistrySnapshot>;
   /**
    * Applies the changes and appends the audit entry atomically, if the registry is still at

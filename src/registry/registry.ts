@@ -16,7 +16,7 @@ import { reloadRegistry } from './registry-reload';
 import { RegistryRevision } from './registry-revision';
 import { systemClock, type TimerClock } from '../time/clock';
 import { registryReadiness, registryStatus } from './registry-status';
-import type { AuditEntry, RegistrySnapshot, RegistryStore } from './registry-store';
+import type { AuditEntry, AuditRecord, RegistrySnapshot, RegistryStore } from './registry-store';
 import type { ChangeResult, ImportReport, RegistryStatus, ValidationReport } from './registry-reports';
 
 export { RegistryError, type ChangeResult, type ImportProgress, type ImportReport, type RegistryStatus, type ValidationReport } from './registry-reports';
@@ -186,6 +186,12 @@ export class Registry {
   /** Registers trusted operations (each checked against the live schema; all or none), audited. */
   pushOperations(inputs: readonly OperationInput[], actor: string): Promise<PushReport> {
     return pushOperations({ operations: this.operations, store: this.store, schema: () => this.gateway.schema, now: () => new Date().toISOString() }, inputs, actor);
+  }
+
+  /** Records an event that changes no definition (a key created or revoked) in the audit trail. */
+  async recordEvent(record: AuditRecord): Promise<AuditEntry> {
+    await this.store.record(record);
+    return { revision: null, at: new Date().toISOString(), ...record };
   }
 
   /** The latest registered operations, newest first (at most 1,000). */

@@ -2,6 +2,7 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import { CachedOperationStore } from '../auth/cached-operation-store';
 import { Authenticator } from '../auth/authenticator';
 import { createJwtVerifier } from '../auth/jwt-verifier';
+import { ManagedKeys } from '../auth/managed-keys';
 import { requireClientAuthentication } from '../auth/start-check';
 import { ResponseStore } from '../cache/response-cache';
 import { UpstreamCache } from '../cache/upstream-cache';
@@ -163,15 +164,18 @@ export async function createRuntime(config: VirtualizationConfig, deps: RuntimeD
     const webhooks = new WebhookReceiver({ gateway: live, responses: responseCache, logger: logs.app, env, onResolution: metrics.recordWebhookResolution, ...clock, ...(shared ? { onInvalidate: (refs) => shared.invalidate(refs) } : {}) });
     shared?.onInvalidate((refs) => webhooks.applyShared(refs));
 
-    // Who calls /graphql: the static keys read from the environment now; bearer tokens checked
-    // against the configured issuers (their keys read now, JWKS fetched on first use).
+    // Who calls /graphql: the static keys read from the environment now; managed keys from the
+    // registry store (created through the admin API), looked up behind a short cache; bearer
+    // tokens checked against the configured issuers (their keys read now, JWKS fetched on first use).
+    const onTouchError = (error: unknown) => logs.app.warn({ reason: error instanceof Error ? error.message : String(error) }, "an API key's last use could not be recorded");
+    const managedKeys = config.auth.apiKeys.managed ? new ManagedKeys(store.apiKeys, { ...clock, onTouchError }) : undefined;
     const issuers = config.auth.jwt.issuers;
     const bearer = issuers.length > 0 ? createJwtVerifier(issuers, { env, clock: deps.clock ?? systemClock, logger: logs.app }) : undefined;
-    const authenticator = new Authenticator({ config: config.auth, env, ...(bearer ? { bearer } : {}) });
+    const authenticator = new Authenticator({ config: config.auth, env, ...(managedKeys ? { managedKeys } : {}), ...(bearer ? { bearer } : {}) });
     teardown.add(() => authenticator.close());
 
     // The HTTP server last: nothing answers before every part it calls exists.
-    const admin = createAdminApi(registry, config.registry.credentials, env);
+    const admin = createAdminApi(registry, config.registry.credentials, env, managedKeys);
     const server = await startGatewayServer(live, {
       port: deps.port ?? config.server.port,
       host: deps.host ?? config.server.host,

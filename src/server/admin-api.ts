@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createYoga } from 'graphql-yoga';
+import type { ManagedKeys } from '../auth/managed-keys';
 import type { RegistryDefinition } from '../config/definition';
 import { CODES, refusalBody, VirtualizeError } from '../errors';
 import { CrosswalkFileError, crosswalkRows, CrosswalkTooLargeError, type CrosswalkFormat } from '../mapping/crosswalk-rows';
@@ -42,14 +43,14 @@ function refuse(response: ServerResponse, refusal: VirtualizeError): void {
  * 401 UNAUTHENTICATED without a known one, 403 FORBIDDEN when it lacks the scope, 403
  * ADMIN_DISABLED when the gateway has none set.
  */
-export function createAdminApi(registry: Registry, definitions: RegistryDefinition['credentials'], env: NodeJS.ProcessEnv): AdminApi {
+export function createAdminApi(registry: Registry, definitions: RegistryDefinition['credentials'], env: NodeJS.ProcessEnv, apiKeys?: ManagedKeys): AdminApi {
   const credentials = adminCredentials(definitions, env);
   const variables = Object.values(definitions).map((definition) => definition.token.env);
   const yoga = createYoga<{ credential: AdminCredential }, AdminContext>({
     schema: adminSchema(),
     graphqlEndpoint: ADMIN_GRAPHQL_PATH,
     maskedErrors: maskErrors,
-    context: ({ credential }) => ({ registry, credential }),
+    context: ({ credential }) => ({ registry, credential, ...(apiKeys ? { apiKeys } : {}) }),
     graphiql: false,
     landingPage: false,
   });

@@ -2,13 +2,17 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import { GraphQLScalarType, valueFromASTUntyped, type GraphQLSchema } from 'graphql';
 import type { AdminScope } from '../config/definition';
 import { isVirtualizeError, toGraphQLError } from '../errors';
+import type { ManagedKeys } from '../auth/managed-keys';
 import type { Registry } from '../registry/registry';
 import { missingScope, type AdminCredential } from './admin-auth';
+import { apiKeyResolvers, apiKeyTypeDefs } from './admin-keys';
 import { operationResolvers, operationTypeDefs } from './admin-operations';
 
 export interface AdminContext {
   registry: Registry;
   credential: AdminCredential;
+  /** Managed API keys, when `auth.apiKeys.managed` is on. */
+  apiKeys?: ManagedKeys;
 }
 
 const typeDefs = /* GraphQL */ `
@@ -189,12 +193,14 @@ function guarded<A>(scope: AdminScope, what: string, run: (args: A, context: Adm
 /** The admin API's schema: the registry's operations, each behind the scope it needs. */
 export function adminSchema(): GraphQLSchema {
   const operations = operationResolvers(guarded);
+  const apiKeys = apiKeyResolvers(guarded);
   return makeExecutableSchema({
-    typeDefs: [typeDefs, operationTypeDefs],
+    typeDefs: [typeDefs, operationTypeDefs, apiKeyTypeDefs],
     resolvers: {
       JSON: JSON_SCALAR,
       Query: {
         ...operations.Query,
+        ...apiKeys.Query,
         status: guarded('registry:read', 'status', (_args, { registry }) => registry.status()),
         audit: guarded<{ limit: number }>('registry:read', 'audit', ({ limit }, { registry }) => registry.auditTrail(limit)),
         definition: guarded<{ kind: 'SOURCE' | 'MAPPING'; name: string }>('registry:read', 'definition', ({ kind, name }, { registry }) =>
@@ -203,6 +209,7 @@ export function adminSchema(): GraphQLSchema {
       },
       Mutation: {
         ...operations.Mutation,
+        ...apiKeys.Mutation,
         validateDefinition: guarded<{ definition: unknown; sample: boolean }>('registry:read', 'validateDefinition', ({ definition, sample }, { registry, credential }) => {
           // A sample is a real call to a source with the gateway's credentials: a change's privilege, not a reader's.
           if (sample) need({ registry, credential }, 'registry:write', 'validateDefinition with sample (a real call to each source; pass sample: false, or virtualize sources validate --no-sample, to check without calling)');

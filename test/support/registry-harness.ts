@@ -5,6 +5,7 @@ import type { RegistryDefinition, VirtualizationConfigInput } from '../../src/co
 import type { HostResolver } from '../../src/registry/egress-policy';
 import type { Registry } from '../../src/registry/registry';
 import type { Runtime } from '../../src/runtime/create-runtime';
+import type { Clock } from '../../src/time/clock';
 import type { TimerClock } from '../../src/time/clock';
 import { billingEnv } from './billing';
 import { memoryLoggers, sandboxEnv, startTestRuntime, withDemoKey, type GraphQLResponse, type Sandboxes } from './harness';
@@ -60,6 +61,8 @@ export async function startRegistryHarness(
     sourceClock?: TimerClock;
     /** The cache section; by default both tiers are off. */
     cache?: VirtualizationConfigInput['cache'];
+    /** The runtime's clock (managed keys' expiry and cache among others). */
+    clock?: Clock;
   } = {},
 ): Promise<RegistryHarness> {
   const sandboxes = options.sandboxes ?? (await startSandboxes({ latencyMs: options.latencyMs ?? 0, ports: { crm: 0, orders: 0, support: 0 } }));
@@ -107,6 +110,7 @@ export async function startRegistryHarness(
       logs: loggers,
       ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}),
       ...(options.sourceClock ? { sourceClock: options.sourceClock } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
     },
     options.store,
   );
