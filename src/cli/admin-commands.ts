@@ -1,6 +1,6 @@
 /**
  * The commands that talk to a running gateway's admin API: `sources validate|add|update|remove`,
- * `mappings import|remove`, `status`, `audit` and `operations push|list`. They need no configuration file, only the
+ * `mappings import|remove`, `status`, `audit`, `operations push|list` and `keys create|list|revoke`. They need no configuration file, only the
  * gateway's URL and an admin token (flags or VIRTUALIZE_ADMIN_URL / VIRTUALIZE_ADMIN_TOKEN).
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import type { Problem, SampleCall } from '../registry/dry-run';
 import type { ChangeResult, ImportReport, RegistryStatus, ValidationReport } from '../registry/registry';
 import type { AuditEntry } from '../registry/registry-store';
 import { adminGraphQL, AdminClientError, uploadCrosswalk, type AdminTarget } from './admin-client';
+import { KEYS_USAGE, runKeysCommand } from './keys-commands';
 import { OPERATIONS_USAGE, runOperationsCommand } from './operations-commands';
 import { bytes, count, ProgressBar } from './progress-bar';
 
@@ -28,7 +29,7 @@ export const ADMIN_USAGE = `Registry commands (talk to a running gateway's admin
   mappings remove <name>    remove a registered mapping and its pairs
   status                    schema version, store, sources, mappings, imports in progress
   audit                     the latest changes: who, when, what
-${OPERATIONS_USAGE}
+${OPERATIONS_USAGE}${KEYS_USAGE}
 Registry options:
   --admin-url <url>   the gateway (default: VIRTUALIZE_ADMIN_URL or http://127.0.0.1:4000)
   --token <token>     an admin token (default: VIRTUALIZE_ADMIN_TOKEN)
@@ -39,10 +40,12 @@ Registry options:
                       with mappings import (default: from the file name)
   --partial           with mappings import: import the good rows even when some are rejected
   --limit <n>         with audit (default 20), operations list (default 100)
+  --name, --scopes, --expires
+                      with keys create
   --json              print the API's answer as JSON
 `;
 
-export const ADMIN_COMMANDS = new Set(['sources', 'mappings', 'status', 'audit', 'operations']);
+export const ADMIN_COMMANDS = new Set(['sources', 'mappings', 'status', 'audit', 'operations', 'keys']);
 
 const REPORT_FIELDS = `ok problems { path message expected found stage } warnings { path message stage }
   samples { source entity endpoint ok records rejected durationMs note } fieldsAdded fieldsRemoved`;
@@ -153,6 +156,9 @@ export async function runAdminCommand(argv: string[], out: Out = (text) => proce
       format: { type: 'string' },
       partial: { type: 'boolean', default: false },
       limit: { type: 'string' },
+      name: { type: 'string' },
+      scopes: { type: 'string' },
+      expires: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -181,6 +187,10 @@ export async function runAdminCommand(argv: string[], out: Out = (text) => proce
       const { audit } = await adminGraphQL<{ audit: AuditEntry[] }>(target, `query($limit: Int) { audit(limit: $limit) { ${AUDIT_FIELDS} } }`, { limit: Number(values.limit ?? 20) });
       show(formatAudit(audit), audit);
       return 0;
+    }
+    if (group === 'keys') {
+      const code = await runKeysCommand(target, action, positionals.slice(2), { ...(values.name ? { name: values.name } : {}), ...(values.scopes !== undefined ? { scopes: values.scopes } : {}), ...(values.expires ? { expires: values.expires } : {}) }, show);
+      if (code !== undefined) return code;
     }
     if (group === 'operations') {
       const code = await runOperationsCommand(target, action, positionals.slice(2), { limit: values.limit }, show);

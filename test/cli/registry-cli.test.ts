@@ -114,3 +114,39 @@ describe('virtualize sources, mappings, status', () => {
     expect(none.stderr).toBe('UNREACHABLE: Cannot reach the gateway at http://127.0.0.1:1 (ECONNREFUSED): is it running? Pass --admin-url or set VIRTUALIZE_ADMIN_URL.\n');
   });
 });
+
+describe('virtualize keys', () => {
+  it('creates a key shown once, lists it without the key, and revokes it: the gateway takes it, then refuses it', async () => {
+    const ask = (key: string) =>
+      fetch(`${gateway.origin}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key }, body: JSON.stringify({ query: '{ customers(first: 1) { nodes { id } } }' }) });
+    const created = await virtualize(['keys', 'create', '--name', 'reporting', '--scopes', 'customers:read,orders:read', '--expires', '2099-01-01T00:00:00Z']);
+    expect(created.stderr).toBe('');
+    expect(created.code).toBe(0);
+    const [, id, key] = /^Created API key ([a-z2-7]{12}) \(reporting\), scopes customers:read orders:read, expires 2099-01-01T00:00:00.000Z\.\nKey \(shown this once; send it as x-api-key\): (vz_[a-z2-7]{12}_[A-Za-z0-9_-]{43})\n$/.exec(created.stdout) ?? [];
+    expect(key?.startsWith(`vz_${id}_`)).toBe(true);
+    expect((await ask(key!)).status).toBe(200);
+
+    const listed = await virtualize(['keys', 'list']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(new RegExp(`^${id}  reporting +customers:read orders:read +created \\S+  last used \\S+  expires 2099-01-01T00:00:00.000Z$`, 'm'));
+    expect(listed.stdout).not.toContain(key!.slice(16));
+    // Only digests on disk.
+    expect(readFileSync(join(dir, 'api-keys.json'), 'utf8')).not.toContain(key!.slice(16));
+
+    const revoked = await virtualize(['keys', 'revoke', id!]);
+    expect(revoked).toMatchObject({ code: 0, stdout: `Revoked API key ${id}: refused from now on (other replicas within 30 s).\n` });
+    expect((await ask(key!)).status).toBe(401);
+    const unknown = await virtualize(['keys', 'revoke', 'aaaaaaaaaaaa']);
+    expect(unknown.code).toBe(1);
+    const audit = await virtualize(['audit', '--limit', '2']);
+    expect(audit.stdout).toContain(`revoked API key ${id}`);
+    expect(audit.stdout).toContain(`created API key ${id} (reporting)`);
+    expect(audit.stdout).not.toContain(key!.slice(16));
+  });
+
+  it('says what is missing', async () => {
+    const result = await virtualize(['keys', 'create', '--scopes', 'customers:read']);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('keys create needs a name');
+  });
+});
