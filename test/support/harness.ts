@@ -134,8 +134,10 @@ export async function startTestRuntime(
     const config = validateConfig({ ...input, server: { ...input.server, port: 0, host: '127.0.0.1' }, registry });
     // Sandbox mode unless the test says otherwise: these gateways call the sandboxes, with their
     // published secrets; the demo keys are set as sandbox mode sets them (a test's own env wins),
-    // and GraphiQL opens with one.
-    const env = { ...DEMO_KEY_ENV, ...deps.env };
+    // and GraphiQL opens with one. The test's env object itself is the gateway's (a test may set a
+    // variable after the start, as an operator sets one before registering a definition).
+    const env = deps.env;
+    for (const [name, value] of Object.entries(DEMO_KEY_ENV)) env[name] ??= value;
     const runtime = await createRuntime(config, { baseDir: PROJECT_ROOT, port: 0, host: '127.0.0.1', sandbox: true, graphiqlHeaders: DEMO_HEADERS, ...deps, env });
     let closing: Promise<void> | undefined;
     return {
