@@ -27,7 +27,7 @@ export interface GuardOverhead {
 export const ROUNDS = 7;
 const round = (us: number) => Math.round(us * 10) / 10;
 
-async function medianMicroseconds(iterations: number, step: () => unknown): Promise<number> {
+export async function medianMicroseconds(iterations: number, step: () => unknown): Promise<number> {
   for (let i = 0; i < iterations; i++) await step();
   const rounds: number[] = [];
   const perRound = Math.ceil(iterations / ROUNDS);

@@ -267,7 +267,7 @@ async function main(): Promise<void> {
     await control.setLatency(0);
     const hot = await measureSequential(measured[0]!.client, control, operation, { warmups: WARMUPS, requests: SEQUENTIAL_REQUESTS });
     // Authentication and authorization on against off, at the same zero latency: the gateway's own work.
-    const auth = await runAuthPhase(sandboxes, { rounds: AUTH_ROUNDS, coldRequests: AUTH_COLD_REQUESTS, hotRequests: AUTH_HOT_REQUESTS });
+    const auth = await runAuthPhase(sandboxes, config, { rounds: AUTH_ROUNDS, coldRequests: AUTH_COLD_REQUESTS, hotRequests: AUTH_HOT_REQUESTS });
 
     const virtualizeP50 = sequential.get('virtualize')!.latencyMs.p50;
     const perRequestMs = overhead.microseconds.perRequest / 1000;
