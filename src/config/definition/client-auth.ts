@@ -73,7 +73,7 @@ const policyDecider = z.custom<PolicyDecider>((value) => typeof value === 'funct
 
 /** Who may see a GraphQL feature (introspection, GraphiQL): on or off, and a scope that sees it anyway. */
 const exposure = z.strictObject({
-  /** Default: on, except when NODE_ENV=production. */
+  /** Default: on, except in production (NODE_ENV=production outside sandbox mode; `npm start` runs the sandbox). */
   enabled: z.boolean().optional(),
   /** A caller holding this scope sees it even when it is off. */
   scope: scopeName.optional(),
