@@ -29,7 +29,10 @@ beforeAll(async () => {
     env: { ORDERS_WEBHOOK_SECRET: SECRET },
     configure: (config) => ({
       ...config,
-      cache: { upstream: { ttlMs: 600_000 }, responses: { admitAfter: 1, ttlMs: 600_000 }, webhooks: { secrets: { orders: { env: 'ORDERS_WEBHOOK_SECRET' }, crm: 'crm-secret', support: 'support-secret' } } },
+      cache: { upstream: { ttlMs: 600_000 }, responses: { admitAfter: 1, ttlMs: 600_000 }, // Each event resolves its records itself: these tests send the same record again and
+      // again on the process's clock, and coalescing (test/cache/webhook-flood.test.ts) would let
+      // one test's resolution answer the next within cache.webhooks.coalesceMs.
+      webhooks: { coalesceMs: 0, secrets: { orders: { env: 'ORDERS_WEBHOOK_SECRET' }, crm: 'crm-secret', support: 'support-secret' } } },
     }),
   });
   target.url = `${h.server.url}/webhooks/orders`;
