@@ -9,6 +9,7 @@ import { priceDocument } from '../guard/price-document';
 import { QueryCostGuard } from '../guard/query-cost-guard';
 import { createRuntime } from '../runtime/create-runtime';
 import { adminCredentials } from '../server/admin-auth';
+import { endpointBanner, productionMode } from '../server/graphiql-page';
 import { createGeneration } from '../runtime/generations';
 import { stopTracing } from '../telemetry/tracing';
 import { ADMIN_COMMANDS, ADMIN_USAGE, runAdminCommand } from './admin-commands';
@@ -173,7 +174,8 @@ async function start(config: VirtualizationConfig, baseDir: string, port: string
   const admin = adminCredentials(config.registry.credentials, process.env).length > 0
     ? `admin API at ${runtime.url}/admin/graphql`
     : `admin API off: set ${Object.values(config.registry.credentials).map((credential) => credential.token.env).join(' or ') || 'a registry.credentials token variable'} to turn it on`;
-  process.stdout.write(`virtualize is listening: GraphiQL at ${runtime.url}/graphql (${admin})\n`);
+  const endpoint = endpointBanner(runtime.url, config.auth.graphiql, productionMode(env, sandboxes !== undefined));
+  process.stdout.write(`virtualize is listening: ${endpoint}; ${admin}\n`);
   if (sandboxMode) process.stdout.write(sandboxMode.sandboxBanner(runtime.url, env));
 
   onSignal(async (signal) => {

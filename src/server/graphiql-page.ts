@@ -27,6 +27,17 @@ export function productionMode(env: NodeJS.ProcessEnv, sandbox: boolean): boolea
   return !sandbox && env.NODE_ENV === 'production';
 }
 
+/**
+ * Where the start banner points a newcomer: GraphiQL when it opens for everyone, else the GraphQL
+ * URL and why the page is off (so a production start does not advertise a page that answers 404).
+ */
+export function endpointBanner(url: string, graphiql: ClientAuthDefinition['graphiql'], production: boolean): string {
+  if (graphiql.enabled ?? !production) return `GraphiQL at ${url}/graphql`;
+  const opens = graphiql.scope === undefined ? '' : `, or a caller holding ${graphiql.scope}`;
+  const why = graphiql.enabled === false ? 'off: auth.graphiql.enabled is false' : 'off in production: auth.graphiql.enabled';
+  return `GraphQL at ${url}/graphql (GraphiQL ${why}${opens})`;
+}
+
 /** Whether `auth.graphiql` serves the page to a caller with `scopes`. */
 export function graphiqlAllowed(graphiql: ClientAuthDefinition['graphiql'], production: boolean, scopes: ReadonlySet<string>): boolean {
   const enabled = graphiql.enabled ?? !production;

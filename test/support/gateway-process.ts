@@ -90,7 +90,7 @@ export async function startGatewayProcess(args: string[], env: NodeJS.ProcessEnv
     });
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
-      const match = /GraphiQL at (http:\/\/\S+)\/graphql/.exec(stdout);
+      const match = /(?:GraphiQL|GraphQL) at (http:\/\/\S+)\/graphql/.exec(stdout);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]!);
