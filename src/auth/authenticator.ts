@@ -5,11 +5,10 @@
  * anonymous caller with the declared scopes. Anything else is refused with UNAUTHENTICATED (401)
  * and a `WWW-Authenticate` challenge naming what to send; no message repeats what was sent.
  */
-import type { IncomingHttpHeaders } from 'node:http';
 import type { ClientAuthDefinition } from '../config/definition/client-auth';
 import { CODES, isVirtualizeError, VirtualizeError } from '../errors';
 import type { BearerVerifier, Caller } from './caller';
-import { readCredential } from './credentials';
+import { readCredential, type CredentialHeaders } from './credentials';
 import { keyDigest, matchStaticKey, staticKeys, type StaticKey } from './static-keys';
 
 export const AUTH_REALM = 'virtualize';
@@ -32,7 +31,7 @@ export interface AuthenticatorOptions {
 
 /** What a request is authenticated from: its headers and the address it came from. */
 export interface AuthenticationRequest {
-  headers: IncomingHttpHeaders;
+  headers: CredentialHeaders;
   address: string | undefined;
 }
 
@@ -91,7 +90,7 @@ export class Authenticator {
   }
 
   /** Whether the request carries any credential, readable or not. */
-  carriesCredential(headers: IncomingHttpHeaders): boolean {
+  carriesCredential(headers: CredentialHeaders): boolean {
     return readCredential(headers, this.cookies).kind !== 'none';
   }
 

@@ -5,7 +5,21 @@
  * credentials at once, is `malformed`: it is refused, never read as having no credential (which
  * anonymous access would let through).
  */
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+
+/** The headers a credential is read from: a value per name, a list where a header is repeated. */
+export type CredentialHeaders = Readonly<NodeJS.Dict<string | string[]>>;
+
+/**
+ * A request's headers as its credential is read from them. Node keeps only the first of repeated
+ * Authorization headers (`IncomingMessage.headers` drops the others), which would read two
+ * credentials as one, and not necessarily the one a proxy in front checked: the repeats are kept
+ * here, so that `readCredential` refuses them.
+ */
+export function credentialHeadersOf(request: Pick<IncomingMessage, 'headers' | 'headersDistinct'>): CredentialHeaders {
+  const authorization = request.headersDistinct.authorization;
+  return authorization !== undefined && authorization.length > 1 ? { ...request.headers, authorization } : request.headers;
+}
 
 export const API_KEY_HEADER = 'x-api-key';
 
@@ -61,9 +75,9 @@ export function cookieValue(header: string | undefined, name: string): string | 
  * Reads the one credential of a request. `cookies` are the cookie names configured issuers read a
  * token from (`auth.jwt.issuers[].cookie`), looked at only when no other credential is sent.
  */
-export function readCredential(headers: IncomingHttpHeaders, cookies: readonly string[] = []): Credential {
+export function readCredential(headers: CredentialHeaders | IncomingHttpHeaders, cookies: readonly string[] = []): Credential {
   const keyHeader = single(headers[API_KEY_HEADER]);
-  const authorization = single(headers.authorization);
+  const authorization = single(headers['authorization']);
   if (Array.isArray(keyHeader) || Array.isArray(authorization)) return { kind: 'malformed', reason: 'The request repeats a credential header: send one x-api-key or one Authorization header.' };
   if (keyHeader !== undefined && authorization !== undefined) {
     return { kind: 'malformed', reason: 'The request sends both x-api-key and Authorization: send one credential.' };
@@ -80,7 +94,7 @@ export function readCredential(headers: IncomingHttpHeaders, cookies: readonly s
     if (scheme === 'bearer') return value === '' ? { kind: 'malformed', reason: 'Authorization: Bearer needs the token after the scheme: "Authorization: Bearer <token>".' } : bearer(value, 'authorization');
     return { kind: 'malformed', reason: 'The Authorization header is not one this gateway reads: send "Authorization: ApiKey <key>", "Authorization: Bearer <token>" or an x-api-key header.' };
   }
-  const cookieHeader = single(headers.cookie);
+  const cookieHeader = single(headers['cookie']);
   const cookieText = Array.isArray(cookieHeader) ? cookieHeader.join('; ') : cookieHeader;
   for (const name of cookies) {
     const token = cookieValue(cookieText, name);

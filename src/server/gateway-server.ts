@@ -12,6 +12,7 @@ import { shapeLimitError } from '../guard/guard-errors';
 import { useShapeLimits } from '../guard/use-shape-limits';
 import { useMergedSelections } from '../guard/merged-selections';
 import { Unauthenticated, type Authenticator } from '../auth/authenticator';
+import { credentialHeadersOf } from '../auth/credentials';
 import type { Caller, OperationStore } from '../auth/caller';
 import { useTrustedDocuments } from '../auth/trusted-documents';
 import type { ClientAuthDefinition } from '../config/definition/client-auth';
@@ -366,9 +367,9 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
    * without a valid credential, except for what needs none (asksForPageOnly).
    */
   async function authenticateRequest(request: IncomingMessage): Promise<{ caller: Caller; refusal?: Unauthenticated }> {
-    if (asksForPageOnly(request) && !authenticator.allowsAnonymous && !authenticator.carriesCredential(request.headers)) return { caller: NOT_AUTHENTICATED };
+    if (asksForPageOnly(request) && !authenticator.allowsAnonymous && !authenticator.carriesCredential(credentialHeadersOf(request))) return { caller: NOT_AUTHENTICATED };
     try {
-      return { caller: await authenticator.authenticate({ headers: request.headers, address: request.socket.remoteAddress }) };
+      return { caller: await authenticator.authenticate({ headers: credentialHeadersOf(request), address: request.socket.remoteAddress }) };
     } catch (error) {
       if (error instanceof Unauthenticated) return { caller: NOT_AUTHENTICATED, refusal: error };
       throw error;
