@@ -59,7 +59,9 @@ export function createAdminApi(registry: Registry, definitions: RegistryDefiniti
     readiness: () => registry.readiness(),
     handle(request, response) {
       const url = new URL(request.url ?? '/', 'http://admin');
-      const auth = authenticateAdmin(request.headers.authorization, credentials, variables);
+      // Node keeps only the first of repeated Authorization headers: joined, two tokens are no token.
+      const sent = request.headersDistinct.authorization;
+      const auth = authenticateAdmin(sent && sent.length > 1 ? sent.join(', ') : request.headers.authorization, credentials, variables);
       if (!auth.ok) {
         response.setHeader('connection', 'close');
         if (auth.refusal.httpStatus === 401) response.setHeader('www-authenticate', 'Bearer realm="virtualize-admin"');

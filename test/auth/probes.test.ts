@@ -299,6 +299,15 @@ describe('probes', () => {
   });
 
   describe('webhooks and admin without credentials', () => {
+    it('refuses two admin tokens at once, even when the first is the admin token', async () => {
+      const body = '{"query":"{ apiKeys { id } }"}';
+      const one = await raw(h, 'POST', '/admin/graphql', { ...json, authorization: `Bearer ${ADMIN_TOKEN}` }, body);
+      expect(one.status).toBe(200);
+      const two = await raw(h, 'POST', '/admin/graphql', { ...json, authorization: [`Bearer ${ADMIN_TOKEN}`, 'Bearer other'] }, body);
+      expect(two.status).toBe(401);
+      expect(two.text).not.toContain('"apiKeys"');
+    });
+
     it.each([
       ['POST', '/webhooks/crm', '{"type":"contact.updated","id":"1"}'],
       ['POST', '/webhooks/orders', '{}'],
