@@ -1,4 +1,4 @@
-import { getVariableValues, type DocumentNode, type FieldNode, type GraphQLError, type OperationDefinitionNode } from 'graphql';
+import { getVariableValues, GraphQLError, type DocumentNode, type FieldNode, type OperationDefinitionNode } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import type { ClientAuthDefinition, PolicyDecider } from '../config/definition/client-auth';
@@ -59,6 +59,19 @@ function fieldForbidden(coordinate: string, needs: string, path: readonly (strin
   return toGraphQLError(new VirtualizeError(CODES.FORBIDDEN, `Not shown: ${coordinate} needs ${needs}.`, { coordinate }), { phase: 'field', path, nodes: node });
 }
 
+/** graphql-js ends a validation message with the names it would suggest: `... Did you mean "tickets"?`. */
+const SUGGESTION = /\s*Did you mean [\s\S]*\?\s*$/;
+
+/**
+ * A validation error without its suggestions. They are read from the whole schema, whatever the
+ * caller may see and whether introspection is on: misspelt names would map out fields hidden from
+ * it (the "clairvoyance" way around introspection that is off).
+ */
+function withoutSuggestions(error: Error): Error {
+  if (!(error instanceof GraphQLError) || !SUGGESTION.test(error.message)) return error;
+  return new GraphQLError(error.message.replace(SUGGESTION, ''), { nodes: error.nodes ?? null, source: error.source ?? null, positions: error.positions ?? null, path: error.path ?? null, originalError: error.originalError ?? null, extensions: error.extensions });
+}
+
 function memo<V>(cache: WeakMap<DocumentNode, LRUCache<string, { value: V }>>, document: DocumentNode, key: string, build: () => V): V {
   let entries = cache.get(document);
   if (!entries) cache.set(document, (entries = new LRUCache({ max: PER_DOCUMENT })));
@@ -82,7 +95,7 @@ function coercedVariables(schema: Parameters<typeof getVariableValues>[0], opera
  * - mode `filter`: the denied fields are taken out of the document (0 points, 0 calls) and put
  *   back in the answer as null, with a FORBIDDEN error at each path.
  * - introspection answers from the schema the caller may see; when introspection is off, only a
- *   caller holding `introspection.scope` may introspect.
+ *   caller holding `introspection.scope` may introspect. Validation errors suggest no names.
  *
  * Sets the caller's authorization partition on the context, which keys the response tier.
  * `plugin` goes before the guard; `answers` (filter mode's nulls and errors) after every plugin
@@ -95,6 +108,11 @@ export function useAuthorization(options: AuthorizationOptions): { plugin: Plugi
   const decisions = new WeakMap<object, PolicyDecisions>();
 
   const plugin: Plugin<AuthorizationContext> = {
+    onValidate() {
+      return ({ result, setResult }) => {
+        if (result.length > 0) setResult(result.map(withoutSuggestions));
+      };
+    },
     async onExecute({ args, setResultAndStopExecution, extendContext }) {
       const context = args.contextValue as AuthorizationContext;
       const caller = context.caller ?? NO_ONE;

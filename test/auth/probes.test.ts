@@ -198,6 +198,12 @@ describe('probes', () => {
       expect(text).not.toContain(orderEmail);
     });
 
+    it('a misspelt field suggests no field the limited key may not see', async () => {
+      const answer = await h.query(`{ customer(id: "${customerId}") { ticket { id } } tickt(id: "1") { id } }`, undefined, LIMITED);
+      expect(answer.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      expect(JSON.stringify(answer)).not.toMatch(/Did you mean|tickets/);
+    });
+
     it('a bad argument error repeats no raw email', async () => {
       const answer = await h.query(`{ customer(id: "${customerId}") { email orders(first: -1) { number } } }`, undefined, LIMITED);
       expect(JSON.stringify(answer)).not.toContain(rawEmail);
@@ -292,10 +298,34 @@ describe('probes', () => {
       expect(answer.text).not.toContain('"Customer"');
     });
 
-    it.each(['{ __type(name: "Customer") { name } }', '{ s: __schema { types { name } } }'])('inline introspection %s is refused', async (query) => {
+  });
+
+  describe('with introspection off', () => {
+    let t: Harness;
+    beforeAll(async () => {
+      t = await startHarness({ configure: (config) => ({ ...config, auth: { ...config.auth, introspection: { enabled: false } } }) });
+    });
+    afterAll(() => t?.close());
+
+    async function send(body: unknown, headers: Record<string, string> = LIMITED) {
+      t.resetUpstream();
+      const response = await fetch(t.url, { method: 'POST', headers: { ...json, ...headers }, body: JSON.stringify(body) });
+      return { status: response.status, text: await response.text(), upstream: t.upstream().total };
+    }
+
+    it.each(['{ __type(name: "Customer") { name } }', '{ s: __schema { types { name } } }', `{ customer(id: "${customerId}") { name } __schema { types { name } } }`])('inline introspection %s is refused', async (query) => {
       const answer = await send({ query }, FULL);
       expect(answer.text).not.toContain('"Customer"');
     });
+    it('validation errors suggest no field names when introspection is off', async () => {
+      for (const query of [`{ custome(id: "${customerId}") { name } }`, `{ customer(id: "${customerId}") { emai } }`, `{ customer(id: "${customerId}") { ticket { id } } }`]) {
+        const answer = await send({ query }, FULL);
+        expect(answer.upstream).toBe(0);
+        expect(answer.text).toContain('GRAPHQL_VALIDATION_FAILED');
+        expect(answer.text).not.toMatch(/Did you mean/);
+      }
+    });
+
   });
 
   describe('webhooks and admin without credentials', () => {
