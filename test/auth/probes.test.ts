@@ -277,6 +277,23 @@ describe('probes', () => {
       }
     });
 
+    it('refuses the same smuggling in a GET query string', async () => {
+      const other = `{ customer(id: "${customerId}") { email } }`;
+      for (const search of [
+        { documentId: operationIdOf(allowed), query: other },
+        { query: other, extensions: JSON.stringify({ persistedQuery: { version: 1, sha256Hash: operationIdOf(allowed) } }) },
+      ]) {
+        t.resetUpstream();
+        const url = new URL(t.url);
+        for (const [name, value] of Object.entries(search)) url.searchParams.set(name, value);
+        const response = await fetch(url, { headers: { accept: 'application/json', 'x-graphql-yoga-csrf': '1', ...LIMITED } });
+        const text = await response.text();
+        expect(t.upstream().total).toBe(0);
+        expect(text).not.toContain('"email"');
+        expect(text).toMatch(/PERSISTED_QUERY_HASH_MISMATCH|PERSISTED_QUERY_NOT_ALLOWED/);
+      }
+    });
+
     it('a registered document with denied fields is still refused to the limited key', async () => {
       const answer = await send({ documentId: operationIdOf(denied) });
       expect(answer.status).toBe(403);
@@ -324,6 +341,9 @@ describe('probes', () => {
         expect(answer.text).toContain('GRAPHQL_VALIDATION_FAILED');
         expect(answer.text).not.toMatch(/Did you mean/);
       }
+      const segment = await send({ query: 'query($s: CustomerSegment) { customers(segment: $s) { nodes { name } } }', variables: { s: 'VI' } }, FULL);
+      expect(segment.upstream).toBe(0);
+      expect(segment.text).not.toMatch(/Did you mean/);
     });
 
   });
