@@ -317,6 +317,26 @@ describe('probes', () => {
 
   });
 
+  describe('in filter mode', () => {
+    let f: Harness;
+    beforeAll(async () => {
+      f = await startHarness({ cache: true, configure: (config) => ({ ...config, auth: { ...config.auth, authorization: { mode: 'filter' } } }) });
+    });
+    afterAll(() => f?.close());
+
+    it('nulls denied fields without fetching them, through aliases, fragments and skipped directives, and still masks', async () => {
+      const query = `query($no: Boolean = false) { customer(id: "${customerId}") { name email t: tickets { subject } ...T ... @skip(if: $no) { tickets { id } } } } fragment T on Customer { tickets { id } }`;
+      for (let i = 0; i < 3; i++) {
+        f.resetUpstream();
+        const answer = await f.query<{ customer: Record<string, unknown> }>(query, undefined, LIMITED);
+        expect(answer.data?.customer.t).toBeNull();
+        expect(answer.data?.customer.tickets).toBeNull();
+        expect(JSON.stringify(answer)).not.toContain(rawEmail);
+        expect(f.upstream().support).toEqual({});
+      }
+    });
+  });
+
   describe('with introspection off', () => {
     let t: Harness;
     beforeAll(async () => {
@@ -349,6 +369,17 @@ describe('probes', () => {
   });
 
   describe('webhooks and admin without credentials', () => {
+    it('/metrics and /readyz, which need no credential, name no key, caller or customer value', async () => {
+      await h.query(`{ customer(id: "${customerId}") { email } }`, undefined, LIMITED);
+      for (const path of ['/metrics', '/readyz', '/healthz']) {
+        const result = await raw(h, 'GET', path, {});
+        expect(result.text).not.toContain(DEMO_LIMITED_KEY);
+        expect(result.text).not.toContain(DEMO_KEY);
+        expect(result.text).not.toContain(rawEmail);
+        expect(result.text).not.toContain(customerId);
+      }
+    });
+
     it('refuses two admin tokens at once, even when the first is the admin token', async () => {
       const body = '{"query":"{ apiKeys { id } }"}';
       const one = await raw(h, 'POST', '/admin/graphql', { ...json, authorization: `Bearer ${ADMIN_TOKEN}` }, body);
@@ -374,6 +405,14 @@ describe('probes', () => {
         expect(result.text).not.toMatch(/"data"\s*:\s*\{|vz_[a-z0-9]+_/);
         if (!('x-api-key' in headers)) expect(result.status).toBeGreaterThanOrEqual(400);
       }
+    });
+
+    // Last: every attempt above has been logged by now.
+    it('after all of the above, neither log holds a key, the admin token or a raw email', async () => {
+      await h.query(`{ customer(id: "${customerId}") { email } }`, undefined, FULL);
+      const text = JSON.stringify([h.logs.app.entries(), h.logs.audit.entries()]);
+      expect(h.logs.audit.entries().length).toBeGreaterThan(0);
+      for (const secret of [DEMO_KEY, DEMO_LIMITED_KEY, ADMIN_TOKEN, rawEmail]) expect(text).not.toContain(secret);
     });
   });
 });
