@@ -204,6 +204,20 @@ describe('probes', () => {
       expect(JSON.stringify(answer)).not.toMatch(/Did you mean|tickets/);
     });
 
+    it('explain of a refused operation plans nothing and names no upstream', async () => {
+      h.resetUpstream();
+      const response = await fetch(h.url, {
+        method: 'POST',
+        headers: { ...json, ...LIMITED, [EXPLAIN_HEADER]: '1' },
+        body: JSON.stringify({ query: `{ customer(id: "${customerId}") { email tickets { subject } } }` }),
+      });
+      const text = await response.text();
+      expect(response.status).toBe(403);
+      expect(h.upstream().total).toBe(0);
+      expect(text).not.toMatch(/127\.0\.0\.1|"plan"/);
+      expect(text).not.toContain(rawEmail);
+    });
+
     it('a bad argument error repeats no raw email', async () => {
       const answer = await h.query(`{ customer(id: "${customerId}") { email orders(first: -1) { number } } }`, undefined, LIMITED);
       expect(JSON.stringify(answer)).not.toContain(rawEmail);
