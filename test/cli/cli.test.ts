@@ -58,7 +58,7 @@ describe('virtualize command', () => {
         const timer = setTimeout(() => reject(new Error(`no start-up line in: ${output}`)), 15_000);
         child.stdout.on('data', (chunk: Buffer) => {
           output += chunk.toString();
-          const match = /GraphiQL at (http:\/\/\S+)/.exec(output);
+          const match = /Graphi?QL at (http:\/\/[^\s;]+)/.exec(output);
           if (match) {
             clearTimeout(timer);
             resolve(match[1]!);
@@ -72,7 +72,13 @@ describe('virtualize command', () => {
         headers: { 'content-type': 'application/json', ...DEMO_HEADERS },
         body: JSON.stringify({ query: '{ customers(first: 2) { nodes { name orders { id } } } }' }),
       });
-      await arrived;
+      // An answer before the CRM is called is a refusal: fail with it instead of waiting forever.
+      await Promise.race([
+        arrived,
+        inFlight.then(async (early) => {
+          throw new Error(`${url} answered ${early.status} before the CRM was called: ${await early.clone().text()}`);
+        }),
+      ]);
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
