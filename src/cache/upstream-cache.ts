@@ -11,7 +11,8 @@ import { systemClock, type Clock } from '../time/clock';
 import { fingerprintOf, resolvePolicy, type ResolvedPolicy } from './cache-policy';
 import { INVALIDATIONS_LOST, NO_CACHE_METRICS, TierOutage, type CacheMetrics } from './cache-telemetry';
 import { RedisSharedTier, type SharedEntry, type SharedTier } from './shared-tier';
-import { TagIndex, tagBytes } from './tag-index';
+import { TagIndex } from './tag-index';
+import { answerOf, sizeOf, tagsOf, type Entry } from './upstream-entry';
 
 /**
  * The extension of an answer that shows values kept past their freshness because their source
@@ -29,16 +30,6 @@ export interface UpstreamCacheDeps {
   metrics?: CacheMetrics;
   /** Where an outage of the shared tier is reported (once) and its recovery; default the application log. */
   logger?: Logger;
-}
-
-interface Entry {
-  records: CanonicalRecord[];
-  /** When the source answered, on the clock's monotonic scale (earlier than the entry, when it came from the shared tier). */
-  fetchedAt: number;
-  /** What an invalidation names to drop it: the key's value and the records' short field values. */
-  tags: readonly string[];
-  /** The source said `no-store`: handed to the lookups that waited for it, then dropped. */
-  noStore?: true;
 }
 
 type FetchOptions = LRUCache.FetcherFetchOptions<string, Entry, Batch>;
@@ -70,11 +61,6 @@ interface Pending {
 }
 
 const SEP = '\u0000';
-
-function sizeOf(entry: Entry, key: string): number {
-  // JSON length is a fair proxy of heap use (UTF-16 strings, object overhead): counted twice.
-  return 2 * (key.length + JSON.stringify(entry.records).length) + 64 + tagBytes(entry.tags);
-}
 
 /**
  * Upstream-call cache across requests: records per (source, definition fingerprint, entity,
@@ -441,23 +427,4 @@ export class UpstreamCache {
  */
 function timelineNow(): number {
   return systemClock.now();
-}
-
-function answerOf(values: readonly string[], entries: ReadonlyArray<Entry | undefined>, errors: ReadonlyArray<Error | undefined>): Map<string, CanonicalRecord[] | Error> {
-  const answer = new Map<string, CanonicalRecord[] | Error>();
-  values.forEach((value, i) => answer.set(value, errors[i] ?? entries[i]?.records ?? []));
-  return answer;
-}
-
-/** The key's own value and every short field value of the records (distinct): what an invalidation names. */
-function tagsOf(value: string, records: readonly CanonicalRecord[]): string[] {
-  const tags = new Set<string>([value]);
-  for (const record of records) {
-    for (const field of Object.values(record)) if (isKeyLike(field)) tags.add(String(field));
-  }
-  return [...tags];
-}
-
-function isKeyLike(value: unknown): value is string | number {
-  return typeof value === 'string' ? value.length > 0 && value.length <= 200 : typeof value === 'number';
 }
