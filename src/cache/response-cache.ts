@@ -8,9 +8,12 @@ import { systemClock, type Clock } from '../time/clock';
 import { resolvePolicy } from './cache-policy';
 import { NO_CACHE_METRICS, type CacheMetrics } from './cache-telemetry';
 import { STALE_EXTENSION } from './upstream-cache';
+import { REJECTED_EXTENSION } from '../connectors/record-rejections';
 
 interface CachedAnswer {
   data: NonNullable<ExecutionResult['data']>;
+  /** `extensions.rejected` of the answer: records left out of it, said again by every hit. */
+  rejected?: unknown;
   storedAt: number;
   /** `Type:id` of every entity the answer shows, and each of their type names. */
   entities: string[];
@@ -58,7 +61,7 @@ export class ResponseStore implements Cache {
       ttlResolution: 0,
       maxSize: config.maxBytes,
       // JSON length is a fair proxy of heap use (UTF-16 strings, object overhead): counted twice.
-      sizeCalculation: (answer, key) => 2 * (key.length + JSON.stringify(answer.data).length + answer.entities.join().length) + 64,
+      sizeCalculation: (answer, key) => 2 * (key.length + JSON.stringify(answer.data).length + JSON.stringify(answer.rejected ?? null).length + answer.entities.join().length) + 64,
       ttl: config.ttlMs,
       dispose: (answer, key) => this.unindex(key, answer.entities),
     });
@@ -80,7 +83,8 @@ export class ResponseStore implements Cache {
       this.ask(key);
       return null;
     }
-    return { data: answer.data, extensions: { [RESPONSE_AGE_EXTENSION]: { hit: true, ageMs: this.clock.now() - answer.storedAt } } };
+    const age = { [RESPONSE_AGE_EXTENSION]: { hit: true, ageMs: this.clock.now() - answer.storedAt } };
+    return { data: answer.data, extensions: answer.rejected === undefined ? age : { ...age, [REJECTED_EXTENSION]: answer.rejected } };
   }
 
   /** Counts one asking of `key`. */
@@ -98,14 +102,17 @@ export class ResponseStore implements Cache {
   }
 
   set(key: string, result: ExecutionResult, entities: Iterable<CacheEntityRecord>, ttl: number): void {
-    // Partial answers, and answers with values served stale because a source failed, are not kept as if complete.
+    // Partial answers, and answers with values served stale because a source failed, are not kept as
+    // if complete. An answer some records were left out of is kept with its `extensions.rejected`:
+    // it is complete as far as its sources' records fit, and a hit says what was left out, as of its age.
     if (result.errors?.length || !result.data || result.extensions?.[STALE_EXTENSION] || ttl <= 0 || !this.hot(key)) return;
     const ids = new Set<string>();
     for (const { typename, id } of entities) {
       ids.add(typename);
       if (id !== undefined) ids.add(entityId(typename, id));
     }
-    const answer: CachedAnswer = { data: result.data, storedAt: this.clock.now(), entities: [...ids] };
+    const rejected = result.extensions?.[REJECTED_EXTENSION];
+    const answer: CachedAnswer = { data: result.data, storedAt: this.clock.now(), entities: [...ids], ...(rejected === undefined ? {} : { rejected }) };
     // Replacing an answer disposes of the old one, and with it its index entries.
     this.answers.set(key, answer, { ttl: Math.min(ttl, this.config.ttlMs) });
     // Larger than the whole bound: not kept.

@@ -9,6 +9,8 @@ export interface SharedEntry {
   fetchedAt: number;
   /** How long after `fetchedAt` it is fresh, when the source said less than the declared TTL. */
   freshMs?: number;
+  /** Records of the answer its mapping left out, by reason (see `Entry.rejected`). */
+  rejected?: Array<{ reason: string; count: number }>;
 }
 
 /**
@@ -208,7 +210,10 @@ export class RedisSharedTier implements SharedTier {
 function parseEntry(text: string): SharedEntry | undefined {
   try {
     const entry = JSON.parse(text) as Partial<SharedEntry> | null;
-    return entry !== null && Array.isArray(entry.records) && typeof entry.fetchedAt === 'number' ? (entry as SharedEntry) : undefined;
+    if (entry === null || !Array.isArray(entry.records) || typeof entry.fetchedAt !== 'number') return undefined;
+    // Rejection counts that are not what this replica writes are not trusted: the entry is a miss.
+    if (entry.rejected !== undefined && !(Array.isArray(entry.rejected) && entry.rejected.every((line) => typeof line?.reason === 'string' && Number.isInteger(line.count) && line.count > 0))) return undefined;
+    return entry as SharedEntry;
   } catch {
     return undefined;
   }

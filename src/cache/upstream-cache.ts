@@ -12,7 +12,8 @@ import { fingerprintOf, resolvePolicy, type ResolvedPolicy } from './cache-polic
 import { INVALIDATIONS_LOST, NO_CACHE_METRICS, TierOutage, type CacheMetrics } from './cache-telemetry';
 import { RedisSharedTier, type SharedEntry, type SharedTier } from './shared-tier';
 import { TagIndex } from './tag-index';
-import { answerOf, sizeOf, tagsOf, type Entry } from './upstream-entry';
+import { answerOf, FillRejections, reportRejected, sizeOf, tagsOf, type Entry } from './upstream-entry';
+import type { RejectionSink } from '../connectors/record-rejections';
 
 /**
  * The extension of an answer that shows values kept past their freshness because their source
@@ -165,7 +166,9 @@ export class UpstreamCache {
   /**
    * `SourceConnector.lookup` through the cache: same contract (every value maps to its records or
    * to the error of the call that carried it). Values served from the cache are reported to
-   * `observe` as one call with `cacheHit: true` and the age of the oldest value.
+   * `observe` as one call with `cacheHit: true` and the age of the oldest value. Records the
+   * mapping left out of an answer are kept with its entry and told to `onRejected` by every lookup
+   * the entry answers.
    */
   lookup(
     connector: SourceConnector,
@@ -176,9 +179,11 @@ export class UpstreamCache {
     normalize: KeyNormalization = 'none',
     /** Whom the lookup is for: a source that forwards its caller is called, and cached, per caller. */
     caller?: CallerCredential,
+    /** Told of the records left out of the entries that answer (see `Entry.rejected`). */
+    onRejected?: RejectionSink,
   ): Promise<Map<string, CanonicalRecord[] | Error>> {
     const policy = this.policy(connector, entity);
-    if (!this.config.enabled || policy.ttlMs <= 0) return connector.lookup(entity, field, values, observe, normalize, undefined, caller);
+    if (!this.config.enabled || policy.ttlMs <= 0) return connector.lookup(entity, field, values, observe, normalize, undefined, caller, onRejected);
     const partition = connector.definition.forwardCaller ? [callerPartition(caller)] : [];
     const prefix = [connector.name, fingerprintOf(connector.definition), entity, field, normalize, ...partition, ''].join(SEP);
     const batch: Batch = { waiters: [], policy, prefix, caller };
@@ -247,9 +252,10 @@ export class UpstreamCache {
     if (pending.every((p) => p.servedStale)) {
       // (A refresh that fails keeps the stale value, until its windows end: lru-cache's noDeleteOnFetchRejection.)
       for (const p of pending) entries[p.index] = p.stale;
+      reportRejected(connector.name, entity, entries, onRejected);
       return Promise.resolve(answerOf(values, entries, []));
     }
-    return this.settle(connector, entity, field, values, entries, pending, observe);
+    return this.settle(connector, entity, field, values, entries, pending, observe, onRejected);
   }
 
   /** The answer of a lookup with keys to wait for: fetched records, stale values where the source failed, errors. */
@@ -261,6 +267,7 @@ export class UpstreamCache {
     entries: Array<Entry | undefined>,
     pending: readonly Pending[],
     observe: CallObserver | undefined,
+    onRejected: RejectionSink | undefined,
   ): Promise<Map<string, CanonicalRecord[] | Error>> {
     const errors: Array<Error | undefined> = [];
     const settled = await Promise.allSettled(pending.map((p) => p.fetched));
@@ -297,6 +304,7 @@ export class UpstreamCache {
         ageMs: now - oldestRescued,
       });
     }
+    reportRejected(connector.name, entity, entries, onRejected);
     return answerOf(values, entries, errors);
   }
 
@@ -308,6 +316,7 @@ export class UpstreamCache {
     if (waiters.length === 0) return;
     // Cache-Control from the source shortens (never lengthens) the declared freshness.
     const maxAge = new Map<string, number>();
+    const rejections = new FillRejections();
     let groups: Map<string, CanonicalRecord[] | Error>;
     try {
       groups = await connector.lookup(
@@ -320,6 +329,7 @@ export class UpstreamCache {
           for (const value of values) maxAge.set(value, maxAgeMs);
         },
         batch.caller,
+        rejections.add,
       );
     } catch (error) {
       for (const waiter of waiters) waiter.reject(error);
@@ -338,15 +348,17 @@ export class UpstreamCache {
       const key = prefix + waiter.value;
       const sourceMaxAge = maxAge.get(waiter.value);
       const tags = tagsOf(waiter.value, group);
-      if (sourceMaxAge === 0) {
-        // no-store: the waiting lookups get the records, and nothing is kept.
-        waiter.resolve({ records: group, fetchedAt, tags, noStore: true });
+      const rejected = rejections.of(waiter.value);
+      const told = rejected ? { rejected } : {};
+      if (sourceMaxAge === 0 || rejections.unclaimed) {
+        // no-store (or records no value claims): the waiting lookups get the records, and nothing is kept.
+        waiter.resolve({ records: group, fetchedAt, tags, noStore: true, ...told });
         continue;
       }
       const freshMs = Math.min(policy.ttlMs, sourceMaxAge ?? Infinity);
       waiter.options.ttl = freshMs;
-      waiter.resolve({ records: group, fetchedAt, tags });
-      const entry: SharedEntry = { records: group, fetchedAt: fetchedAtWall, ...(freshMs < policy.ttlMs ? { freshMs } : {}) };
+      waiter.resolve({ records: group, fetchedAt, tags, ...told });
+      const entry: SharedEntry = { records: group, fetchedAt: fetchedAtWall, ...(freshMs < policy.ttlMs ? { freshMs } : {}), ...told };
       stored.push({ key, entry, ttlMs: freshMs + keptPastFreshMs, tags });
     }
     if (this.shared) await this.shared.setMany(stored);
@@ -368,7 +380,7 @@ export class UpstreamCache {
       }
       // Fresh here for what is left of its freshness, however long ago another replica fetched it.
       waiter.options.ttl = remainingMs;
-      waiter.resolve({ records: shared.records, fetchedAt: now - ageMs, tags: tagsOf(waiter.value, shared.records) });
+      waiter.resolve({ records: shared.records, fetchedAt: now - ageMs, tags: tagsOf(waiter.value, shared.records), ...(shared.rejected?.length ? { rejected: shared.rejected } : {}) });
     });
     if (missing.length < waiters.length) this.metrics.count('shared', 'hit', waiters.length - missing.length);
     if (missing.length > 0) this.metrics.count('shared', 'miss', missing.length);

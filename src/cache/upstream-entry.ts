@@ -1,5 +1,6 @@
 /** What the upstream-call cache keeps per key: the records, when they were fetched, the tags an invalidation names, and the size it is counted at. */
 import type { CanonicalRecord } from '../connectors/record-mapper';
+import type { RejectionSink } from '../connectors/record-rejections';
 import { tagBytes } from './tag-index';
 
 export interface Entry {
@@ -10,12 +11,65 @@ export interface Entry {
   tags: readonly string[];
   /** The source said `no-store`: handed to the lookups that waited for it, then dropped. */
   noStore?: true;
+  /**
+   * Records of the key's answer that the mapping left out, by reason: reported again by every
+   * lookup it answers (`extensions.rejected`), so that a cached answer never passes for complete.
+   */
+  rejected?: readonly RejectedCount[];
+}
+
+/** Rejected records of one entry under one reason (the source and entity are the entry's key's). */
+export interface RejectedCount {
+  reason: string;
+  count: number;
+}
+
+/**
+ * The records one source call left out, by the asked value they answered (read from their raw key
+ * field). Those no value claims go with the first entry asked for (so that the request counts them
+ * once), and keep every entry of the call from being stored: no later answer could tell them.
+ */
+export class FillRejections {
+  private readonly byValue = new Map<string, Map<string, number>>();
+  private readonly unclaimedCounts = new Map<string, number>();
+  private unclaimedTold = false;
+
+  readonly add: RejectionSink = ({ reason }, count, value) => {
+    let counts = value === undefined ? this.unclaimedCounts : this.byValue.get(value);
+    if (!counts) this.byValue.set(value!, (counts = new Map()));
+    counts.set(reason, (counts.get(reason) ?? 0) + count);
+  };
+
+  get unclaimed(): boolean {
+    return this.unclaimedCounts.size > 0;
+  }
+
+  /** The counts the entry of `value` keeps; the unclaimed ones with the first entry asked for. */
+  of(value: string): RejectedCount[] | undefined {
+    const counts = new Map(this.byValue.get(value));
+    if (!this.unclaimedTold) {
+      for (const [reason, count] of this.unclaimedCounts) counts.set(reason, (counts.get(reason) ?? 0) + count);
+      this.unclaimedTold = true;
+    }
+    return counts.size === 0 ? undefined : [...counts].map(([reason, count]) => ({ reason, count }));
+  }
+}
+
+/** Tells `sink` of the rejected records each entry served holds (each entry once). */
+export function reportRejected(source: string, entity: string, entries: ReadonlyArray<Entry | undefined>, sink: RejectionSink | undefined): void {
+  if (!sink) return;
+  const seen = new Set<Entry>();
+  for (const entry of entries) {
+    if (!entry?.rejected || seen.has(entry)) continue;
+    seen.add(entry);
+    for (const { reason, count } of entry.rejected) sink({ source, entity, reason }, count);
+  }
 }
 
 /** The bytes an entry is counted at against the cache's bound. */
 export function sizeOf(entry: Entry, key: string): number {
   // JSON length is a fair proxy of heap use (UTF-16 strings, object overhead): counted twice.
-  return 2 * (key.length + JSON.stringify(entry.records).length) + 64 + tagBytes(entry.tags);
+  return 2 * (key.length + JSON.stringify(entry.records).length + (entry.rejected ? JSON.stringify(entry.rejected).length : 0)) + 64 + tagBytes(entry.tags);
 }
 
 /** The answer of a lookup: per asked value its error, else its records. */

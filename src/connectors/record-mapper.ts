@@ -1,5 +1,5 @@
 import type { FieldMapping } from '../config/definition';
-import { compileTransform, TransformError, type Transform } from './transforms';
+import { compileTransform, kindOf, TransformError, type Transform } from './transforms';
 
 export type CanonicalRecord = Record<string, unknown>;
 
@@ -7,7 +7,12 @@ export type CanonicalRecord = Record<string, unknown>;
 export interface Rejection {
   field: string;
   from: string;
+  /** For the log: the field's rule and the kind of value found (a string's length included), never the value. */
   reason: string;
+  /** For the answer (`extensions.rejected`): `field: rule, kind of value`, with no length and no value. */
+  summary: string;
+  /** The raw code an enum transform does not map (the source's code, not a record's data): read by the dry run, never logged. */
+  enumCode?: string;
 }
 
 export type MapResult = { ok: true; record: CanonicalRecord } | { ok: false; rejection: Rejection };
@@ -62,7 +67,7 @@ function compileField(name: string, mapping: FieldMapping, required: boolean): C
         if (!Array.isArray(raw)) throw new TransformError('an array', raw);
         return raw.map((element) => {
           const mapped = items(element);
-          if (!mapped.ok) throw new TransformError(`${mapped.rejection.field} ${mapped.rejection.reason}`, element);
+          if (!mapped.ok) throw new TransformError(`${mapped.rejection.field} ${mapped.rejection.reason}`, element, { summary: `an item's ${mapped.rejection.summary}` });
           return mapped.record;
         });
       }
@@ -79,13 +84,13 @@ export function compileRecordMapper(fields: Record<string, FieldMapping>, requir
   const compiled = Object.entries(fields).map(([name, mapping]) => compileField(name, mapping, requiredFields.includes(name)));
   return (raw) => {
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-      return { ok: false, rejection: { field: '(record)', from: '(record)', reason: 'expected an object' } };
+      return { ok: false, rejection: { field: '(record)', from: '(record)', reason: 'expected an object', summary: `(record): expected an object, found ${kindOf(raw, false)}` } };
     }
     const record: CanonicalRecord = {};
     for (const field of compiled) {
       const value = field.read(raw);
       if (value === undefined || value === null) {
-        if (field.required) return { ok: false, rejection: { field: field.name, from: field.from, reason: 'is required but missing' } };
+        if (field.required) return { ok: false, rejection: { field: field.name, from: field.from, reason: 'is required but missing', summary: `${field.name}: required but missing` } };
         record[field.name] = null;
         continue;
       }
@@ -96,8 +101,10 @@ export function compileRecordMapper(fields: Record<string, FieldMapping>, requir
       try {
         record[field.name] = field.convert(value);
       } catch (error) {
-        const reason = error instanceof TransformError ? error.message : String(error);
-        return { ok: false, rejection: { field: field.name, from: field.from, reason } };
+        if (!(error instanceof TransformError)) return { ok: false, rejection: { field: field.name, from: field.from, reason: String(error), summary: `${field.name}: could not be converted` } };
+        const rejection: Rejection = { field: field.name, from: field.from, reason: error.message, summary: `${field.name}: ${error.summary}` };
+        if (error.enumCode !== undefined) rejection.enumCode = error.enumCode;
+        return { ok: false, rejection };
       }
     }
     return { ok: true, record };

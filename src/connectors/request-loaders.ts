@@ -3,6 +3,7 @@ import type { CatalogList, CatalogLoader, LoaderId } from '../catalog/catalog-en
 import type { CallerCredential } from './caller-credential';
 import { runDirectly, type DelegationRunner } from './delegation';
 import type { CanonicalRecord } from './record-mapper';
+import type { RejectionSink } from './record-rejections';
 import { keyString } from './key-string';
 import type { ListPage, ListRequest } from './paging/list-page';
 import type { SourceConnector } from './source-connector';
@@ -21,9 +22,12 @@ export type LookupRunner = (
   observe: CallObserver | undefined,
   normalize: KeyNormalization,
   caller: CallerCredential | undefined,
+  /** Told of the records left out of the answer (a cache reports those kept with what it serves). */
+  onRejected: RejectionSink | undefined,
 ) => Promise<Map<string, CanonicalRecord[] | Error>>;
 
-const lookupDirectly: LookupRunner = (connector, entity, field, values, observe, normalize, caller) => connector.lookup(entity, field, values, observe, normalize, undefined, caller);
+const lookupDirectly: LookupRunner = (connector, entity, field, values, observe, normalize, caller, onRejected) =>
+  connector.lookup(entity, field, values, observe, normalize, undefined, caller, onRejected);
 
 interface LoaderEntry {
   loader: DataLoader<string, CanonicalRecord[]>;
@@ -59,6 +63,8 @@ export class RequestLoaders {
     private readonly lookup: LookupRunner = lookupDirectly,
     /** Whom this request's calls are for: sent only to sources that forward their caller. */
     private readonly caller?: CallerCredential,
+    /** Told of every record a mapping left out of this request's answer. */
+    private readonly rejected?: RejectionSink,
   ) {}
 
   private connector(source: string): SourceConnector {
@@ -76,7 +82,7 @@ export class RequestLoaders {
     const connector = this.connector(source);
     const loader = new DataLoader<string, CanonicalRecord[]>(async (keys) => {
       const delegation = { source, entity, lookup: field, batchSize: keys.length };
-      const groups = await this.delegate(delegation, () => this.lookup(connector, entity, field, keys, this.observe, ref.normalize, this.caller));
+      const groups = await this.delegate(delegation, () => this.lookup(connector, entity, field, keys, this.observe, ref.normalize, this.caller, this.rejected));
       const results = keys.map((key) => groups.get(key) ?? []);
       this.remember(entityId, results.flatMap((result) => (result instanceof Error ? [] : result)), ref.id);
       return results;
@@ -116,7 +122,7 @@ export class RequestLoaders {
     const { source, entity } = list;
     const connector = this.connector(source);
     const delegation = { source, entity, lookup: 'list', batchSize: request.first };
-    const page = await this.delegate(delegation, () => connector.list(entity, request, this.observe, this.caller));
+    const page = await this.delegate(delegation, () => connector.list(entity, request, this.observe, this.caller, this.rejected));
     this.remember(entityIdOf(source, entity), page.records);
     return page;
   }

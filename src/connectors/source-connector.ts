@@ -14,7 +14,8 @@ import { keyString } from './key-string';
 import { listByCursor } from './paging/cursor-paging';
 import type { ListPage, ListRequest, PageSource } from './paging/list-page';
 import { listByPageNumber } from './paging/page-number-paging';
-import { compileRecordMapper, fieldSource, readPath, type CanonicalRecord, type RecordMapper, type Rejection } from './record-mapper';
+import { compileRecordMapper, fieldSource, pathReader, readPath, type CanonicalRecord, type RecordMapper, type Rejection } from './record-mapper';
+import type { RejectionSink } from './record-rejections';
 import { buildPathAndQuery, fillBody, propertyNames, textValues, type CallValues } from './request-template';
 import { normalizeKey, reverseEnum, type KeyNormalization } from './transforms';
 import type { CallObserver } from './upstream-call';
@@ -118,18 +119,22 @@ export class SourceConnector {
     return raw === null ? [] : Array.isArray(raw) ? raw : [raw];
   }
 
-  /** Maps one raw record; one that does not fit the mapping is left out and reported, and the rest are served. */
-  private mapRecord(entity: CompiledEntity, item: unknown): CanonicalRecord | undefined {
+  /**
+   * Maps one raw record; one that does not fit the mapping is left out and reported (to the log's
+   * listener, and to the request's `rejected`), and the rest are served.
+   */
+  private mapRecord(entity: CompiledEntity, item: unknown, rejected?: (item: unknown, reason: string) => void): CanonicalRecord | undefined {
     const mapped = entity.map(item);
     if (mapped.ok) return mapped.record;
     this.onReject({ ...mapped.rejection, source: this.name, entity: entity.name, key: readPath(item, entity.keyFrom) });
+    rejected?.(item, mapped.rejection.summary);
     return undefined;
   }
 
-  private mapRecords(entity: CompiledEntity, body: unknown, resultPath: string | undefined, route: string): CanonicalRecord[] {
+  private mapRecords(entity: CompiledEntity, body: unknown, resultPath: string | undefined, route: string, rejected?: (item: unknown, reason: string) => void): CanonicalRecord[] {
     const records: CanonicalRecord[] = [];
     for (const item of this.rawRecords(body, resultPath, route)) {
-      const record = this.mapRecord(entity, item);
+      const record = this.mapRecord(entity, item, rejected);
       if (record) records.push(record);
     }
     return records;
@@ -158,6 +163,8 @@ export class SourceConnector {
     onMaxAge?: (values: readonly string[], maxAgeMs: number) => void,
     /** Whom the calls are for: read only when the source forwards its caller (`forwardCaller`). */
     caller?: CallerCredential,
+    /** Told of each record left out, with the asked value it answered when its raw field tells it. */
+    onRejected?: RejectionSink,
   ): Promise<LookupResult> {
     const entity = this.entity(entityName);
     const compiled = entity.lookups.get(field);
@@ -176,7 +183,7 @@ export class SourceConnector {
         try {
           response = await this.callLookup(entity, lookup, batch, route, observe, caller);
           if (response !== NOT_FOUND && response.maxAgeMs !== undefined) onMaxAge?.(batch, response.maxAgeMs);
-          records = response === NOT_FOUND ? [] : this.mapRecords(entity, response.body, lookup.endpoint.resultPath, route);
+          records = response === NOT_FOUND ? [] : this.mapRecords(entity, response.body, lookup.endpoint.resultPath, route, onRejected && this.rejectedIn(entity, field, batch, normalize, onRejected));
         } catch (error) {
           if (!(error instanceof SourceError)) throw error;
           for (const value of batch) groups.set(value, error);
@@ -209,6 +216,17 @@ export class SourceConnector {
     return groups;
   }
 
+  /** Reports a record a lookup left out under the asked value of `batch` its raw field holds, if any. */
+  private rejectedIn(entity: CompiledEntity, field: string, batch: readonly string[], normalize: KeyNormalization, sink: RejectionSink): (item: unknown, reason: string) => void {
+    const asked = new Set(batch);
+    const read = pathReader(fieldSource(entity.definition.fields[field]));
+    return (item, reason) => {
+      const raw = keyString(read(item));
+      const value = raw === undefined ? undefined : normalizeKey(normalize, raw);
+      sink({ source: this.name, entity: entity.name, reason }, 1, value !== undefined && asked.has(value) ? value : undefined);
+    };
+  }
+
   /** The caller's headers for a source that forwards its caller; none otherwise, whoever calls. */
   private callerHeaders(caller: CallerCredential | undefined, route: string): Record<string, string> | undefined {
     const forward = this.definition.forwardCaller;
@@ -231,7 +249,7 @@ export class SourceConnector {
    * One page of a list, fetched in as many upstream pages as `first` needs. A cursor `after` that
    * this list never issued fails with `ForeignCursorError`.
    */
-  async list(entityName: string, request: ListRequest, observe?: CallObserver, caller?: CallerCredential): Promise<ListPage> {
+  async list(entityName: string, request: ListRequest, observe?: CallObserver, caller?: CallerCredential, onRejected?: RejectionSink): Promise<ListPage> {
     const entity = this.entity(entityName);
     const entry = entity.list;
     if (!entry) throw new Error(`Source ${this.name} has no list endpoint for ${entityName}`);
@@ -265,7 +283,7 @@ export class SourceConnector {
         return answer.catch((error: unknown) => Promise.reject(foreignCursor(error, after)));
       },
       rawRecords: (body) => this.rawRecords(body, list.resultPath, route),
-      mapRecord: (item) => this.mapRecord(entity, item),
+      mapRecord: (item) => this.mapRecord(entity, item, onRejected && ((_item, reason) => onRejected({ source: this.name, entity: entityName, reason }, 1))),
     };
     const paging = list.paging;
     return paging.type === 'page' ? listByPageNumber(this.name, pages, paging, entry.pageSize, request) : listByCursor(pages, paging, entry.pageSize, request);

@@ -6,18 +6,32 @@ import type { TransformDefinition } from '../config/definition';
  * record's values are customer data (a name, an email, a token a source leaked into a field).
  */
 export class TransformError extends Error {
+  /** What an answer may say of it (`extensions.rejected`): the rule and the kind of value, not even its length. */
+  readonly summary: string;
+
   constructor(
     readonly rule: string,
     value: unknown,
+    options: {
+      /** Said instead of `expected <rule>, found <kind>` (a nested mapping's own summary). */
+      summary?: string;
+      /** The code an enum transform does not map: the source's code, named by the dry run, never logged. */
+      enumCode?: string;
+    } = {},
   ) {
     super(`expected ${rule}, found ${kindOf(value)}`);
+    this.summary = options.summary ?? `expected ${rule}, found ${kindOf(value, false)}`;
+    this.enumCode = options.enumCode;
   }
+
+  readonly enumCode: string | undefined;
 }
 
-function kindOf(value: unknown): string {
+/** The kind of a value; with `sized`, a string's length and an array's too (for the log, not for answers). */
+export function kindOf(value: unknown, sized = true): string {
   if (value === null) return 'null';
-  if (typeof value === 'string') return value.length === 0 ? 'an empty string' : `a string of ${value.length} character${value.length === 1 ? '' : 's'}`;
-  if (typeof value === 'object') return Array.isArray(value) ? `an array of ${value.length}` : 'an object';
+  if (typeof value === 'string') return value.length === 0 ? 'an empty string' : sized ? `a string of ${value.length} character${value.length === 1 ? '' : 's'}` : 'a string';
+  if (typeof value === 'object') return Array.isArray(value) ? (sized ? `an array of ${value.length}` : 'an array') : 'an object';
   if (typeof value === 'number') return Number.isInteger(value) ? 'an integer' : Number.isFinite(value) ? 'a number' : 'a non-finite number';
   return `a ${typeof value}`;
 }
@@ -118,6 +132,9 @@ const named: Record<Exclude<TransformDefinition, object>, Transform> = {
   },
 };
 
+/** How many of an enum's codes a rejection's reason names. */
+const ENUM_CODES_NAMED = 12;
+
 export function compileTransform(definition: TransformDefinition | undefined): Transform | undefined {
   if (definition === undefined) return undefined;
   if (typeof definition === 'string') return named[definition];
@@ -125,11 +142,13 @@ export function compileTransform(definition: TransformDefinition | undefined): T
   for (const [raw, canonical] of Object.entries(definition.enum)) {
     table.set(definition.caseInsensitive ? raw.toLowerCase() : raw, canonical);
   }
-  const expected = `one of ${Object.keys(definition.enum).join(', ')}`;
+  const codes = Object.keys(definition.enum);
+  // Named in every rejection's reason: a long enum is cut short.
+  const expected = `one of ${codes.slice(0, ENUM_CODES_NAMED).join(', ')}${codes.length > ENUM_CODES_NAMED ? `, ... (${codes.length} codes)` : ''}`;
   return (raw) => {
     if (typeof raw !== 'string') throw new TransformError(expected, raw);
     const found = table.get(definition.caseInsensitive ? raw.toLowerCase() : raw);
-    if (found === undefined) throw new TransformError(expected, raw);
+    if (found === undefined) throw new TransformError(expected, raw, { enumCode: raw });
     return found;
   };
 }

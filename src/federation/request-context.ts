@@ -1,6 +1,7 @@
 import type { CallerCredential } from '../connectors/caller-credential';
 import type { DelegationRunner } from '../connectors/delegation';
 import type { CallObserver, UpstreamCall } from '../connectors/upstream-call';
+import { RejectionTally } from '../connectors/record-rejections';
 import { RequestLoaders, type LookupRunner } from '../connectors/request-loaders';
 import type { SourceConnector } from '../connectors/source-connector';
 import { CrosswalkLoaders } from '../mapping/join-keys';
@@ -14,6 +15,8 @@ export interface FederationContext {
   loaders: RequestLoaders;
   crosswalks: CrosswalkLoaders;
   upstreamCalls: UpstreamCall[];
+  /** Records the mappings left out of this request's answer (`extensions.rejected`). */
+  rejected: RejectionTally;
 }
 
 /** What the server hooks into one request: telemetry observes its calls and wraps its delegations. */
@@ -32,8 +35,10 @@ export function createFederationContext(
   caller?: CallerCredential,
 ): FederationContext {
   const upstreamCalls: UpstreamCall[] = [];
+  const rejected = new RejectionTally();
   return {
     upstreamCalls,
+    rejected,
     loaders: new RequestLoaders(
       connectors,
       (call) => {
@@ -46,6 +51,7 @@ export function createFederationContext(
       hooks.delegate,
       lookup,
       caller,
+      rejected.add,
     ),
     crosswalks: new CrosswalkLoaders(store),
   };

@@ -34,6 +34,7 @@ import { renderGraphiQLWithFanout } from './graphiql-fanout';
 import { graphiqlAllowed, productionMode, useGraphiQLPage } from './graphiql-page';
 import { readiness } from './health';
 import { useOperationTelemetry } from './operation-telemetry';
+import { useRejectedRecords } from './rejected-records';
 import { useStaleLabel } from './stale-label';
 import { useSchemaVersion } from './use-schema-version';
 import { useKnownOperationTypes } from './operation-types';
@@ -270,6 +271,8 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
       useSchemaVersion(),
       // Before the response cache, so that an answer with stale values is labelled and never stored.
       useStaleLabel(),
+      // Before the response cache, so that a hot answer keeps its count of records left out.
+      useRejectedRecords(),
       // After the guard, so that an answer from the cache is still charged.
       // Keyed by the caller's authorization partition, which useAuthorization decided.
       useResponseCache(responseCache, {

@@ -28,8 +28,16 @@ it('serves 997 of 1,000 records when 3 break the contract, and reports each reje
   expect(res.data!.customers.totalCount).toBe(sandboxDataset().crm.contacts.length);
   expect(h.upstream().crm).toEqual({ 'GET /services/data/v58.0/query/Contact': 5 });
   expect(rejections).toEqual([
-    { source: 'crm', entity: 'Customer', key: undefined, field: 'id', from: 'Id', reason: 'is required but missing' },
-    { source: 'crm', entity: 'Customer', key: broken[1]!.Id, field: 'createdAt', from: 'CreatedDate', reason: 'expected an ISO-8601 date-time, found a string of 10 characters' },
+    { source: 'crm', entity: 'Customer', key: undefined, field: 'id', from: 'Id', reason: 'is required but missing', summary: 'id: required but missing' },
+    {
+      source: 'crm',
+      entity: 'Customer',
+      key: broken[1]!.Id,
+      field: 'createdAt',
+      from: 'CreatedDate',
+      reason: 'expected an ISO-8601 date-time, found a string of 10 characters',
+      summary: 'createdAt: expected an ISO-8601 date-time, found a string',
+    },
     {
       source: 'crm',
       entity: 'Customer',
@@ -37,7 +45,15 @@ it('serves 997 of 1,000 records when 3 break the contract, and reports each reje
       field: 'segment',
       from: 'Segment__c',
       reason: 'expected one of ENT, MM, SMB, found a string of 19 characters',
+      summary: 'segment: expected one of ENT, MM, SMB, found a string',
+      enumCode: 'NOT_IN_THE_CONTRACT',
     },
+  ]);
+  // The answer says so too: the count per source, entity and reason, no value.
+  expect(res.extensions!.rejected).toEqual([
+    { source: 'crm', entity: 'Customer', count: 1, reason: 'id: required but missing' },
+    { source: 'crm', entity: 'Customer', count: 1, reason: 'createdAt: expected an ISO-8601 date-time, found a string' },
+    { source: 'crm', entity: 'Customer', count: 1, reason: 'segment: expected one of ENT, MM, SMB, found a string' },
   ]);
 });
 

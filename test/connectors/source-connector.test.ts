@@ -57,7 +57,10 @@ describe('source connector', () => {
     const connector = new SourceConnector('widgets', sourceDefinition.parse(definition(source.url)), { onReject: (event) => rejected.push(event) });
     try {
       const ids = Array.from({ length: 1000 }, (_, i) => String(i + 1));
-      const groups = await connector.lookup('Widget', 'id', ids, (call) => calls.push(call));
+      const told: Array<{ reason: string; count: number; value?: string }> = [];
+      const groups = await connector.lookup('Widget', 'id', ids, (call) => calls.push(call), 'none', undefined, undefined, (rejection, count, value) =>
+        told.push({ reason: rejection.reason, count, ...(value === undefined ? {} : { value }) }),
+      );
       const served = [...groups.values()].filter((records) => Array.isArray(records) && records.length === 1);
       expect(served).toHaveLength(997);
       expect(groups.get('10')).toEqual([]);
@@ -72,6 +75,15 @@ describe('source connector', () => {
         ]),
       );
       expect(rejected.every((event) => event.source === 'widgets' && event.entity === 'Widget')).toBe(true);
+      // The request is told too, each record under the asked value its raw key holds (none without a key).
+      expect(told).toEqual(
+        expect.arrayContaining([
+          { reason: 'id: required but missing', count: 1 },
+          { reason: 'madeAt: expected an ISO-8601 date-time, found a string', count: 1, value: '500' },
+          { reason: 'size: expected an integer, found a string', count: 1, value: '900' },
+        ]),
+      );
+      expect(told).toHaveLength(3);
     } finally {
       await connector.close();
       await source.close();

@@ -48,11 +48,11 @@ describe('record mapping', () => {
 
   it('serves missing optional values as null and rejects a record with no key', () => {
     expect(map({ Id: 'x', lines: [] })).toEqual({ ok: true, record: { id: 'x', owner: null, total: null, lines: [] } });
-    expect(map({ Owner: { Name: 'Grace' } })).toEqual({ ok: false, rejection: { field: 'id', from: 'Id', reason: 'is required but missing' } });
+    expect(map({ Owner: { Name: 'Grace' } })).toEqual({ ok: false, rejection: { field: 'id', from: 'Id', reason: 'is required but missing', summary: 'id: required but missing' } });
   });
 
   it('names the field and the rule a bad value broke', () => {
     const result = map({ Id: 'x', total_minor: 'ten' });
-    expect(result).toEqual({ ok: false, rejection: { field: 'total', from: 'total_minor', reason: 'expected an integer amount in minor units, found a string of 3 characters' } });
+    expect(result).toEqual({ ok: false, rejection: { field: 'total', from: 'total_minor', reason: 'expected an integer amount in minor units, found a string of 3 characters', summary: 'total: expected an integer amount in minor units, found a string' } });
   });
 });

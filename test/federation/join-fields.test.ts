@@ -5,6 +5,7 @@
  * partners, and the inverse join. The request's loaders are stand-ins that hand out records by key
  * and count what they are asked; crosswalk pairs sit in a memory store behind the real loaders.
  */
+import { RejectionTally } from '../../src/connectors/record-rejections';
 import { join } from 'node:path';
 import { execute, parse, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import baseConfig from '../../virtualization.config';
@@ -46,7 +47,7 @@ async function contextWith(records: Record<string, CanonicalRecord[]>, pairs: Ar
     },
   };
   // Only the two loader methods join fields call are stood in for.
-  return { context: { loaders: loaders as RequestLoaders, crosswalks: new CrosswalkLoaders(store), upstreamCalls: [] }, asked };
+  return { context: { loaders: loaders as RequestLoaders, crosswalks: new CrosswalkLoaders(store), upstreamCalls: [], rejected: new RejectionTally() }, asked };
 }
 
 async function run(source: string, document: string, context: FederationContext): Promise<ExecutionResult> {
