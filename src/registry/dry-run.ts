@@ -68,10 +68,43 @@ function hintFor(error: SourceError, definition: VirtualizationConfig['sources']
   return undefined;
 }
 
-/** One problem per field whose values broke its mapping, with the first record as the example. */
+/** Codes of one enum field that a warning names (each cut to a length), at most. */
+const ENUM_CODES_NAMED = 10;
+const ENUM_CODE_CHARS = 40;
+
+/**
+ * One warning per enum field whose transform does not map codes the sample holds, naming them:
+ * they are the source's codes, not a record's data (the log never names them). The records that
+ * hold them would be left out of every answer, and counted in its `extensions.rejected`.
+ */
+function enumWarnings(rejections: readonly Rejection[], at: (entity: string) => string): Problem[] {
+  const byField = new Map<string, { entity: string; field: string; records: number; codes: Set<string> }>();
+  for (const rejection of rejections) {
+    if (rejection.enumCode === undefined) continue;
+    const id = `${rejection.source}.${rejection.entity}.${rejection.field}`;
+    let group = byField.get(id);
+    if (!group) byField.set(id, (group = { entity: rejection.entity, field: rejection.field, records: 0, codes: new Set() }));
+    group.records += 1;
+    group.codes.add(rejection.enumCode);
+  }
+  return [...byField.values()].map(({ entity, field, records, codes }) => {
+    const named = [...codes].slice(0, ENUM_CODES_NAMED).map((code) => JSON.stringify(code.length > ENUM_CODE_CHARS ? `${code.slice(0, ENUM_CODE_CHARS)}...` : code));
+    const more = codes.size > ENUM_CODES_NAMED ? ` and ${codes.size - ENUM_CODES_NAMED} more` : '';
+    const list = `${named.join(', ')}${more}`;
+    return {
+      stage: 'sample',
+      path: `${at(entity)}.fields.${field}`,
+      message: `the source sent ${codes.size === 1 ? 'a code' : `${codes.size} codes`} its enum transform does not map, in ${records} sampled record${records === 1 ? '' : 's'}: ${list}; records with ${codes.size === 1 ? 'it' : 'them'} are left out of answers (and counted in extensions.rejected): add ${codes.size === 1 ? 'it' : 'them'} to transform.enum`,
+      found: list,
+    };
+  });
+}
+
+/** One problem per field whose values broke its mapping (enum codes it does not map aside: warnings), with the first record as the example. */
 function rejectionProblems(rejections: readonly Rejection[], at: (entity: string) => string): Problem[] {
   const byField = new Map<string, Rejection[]>();
   for (const rejection of rejections) {
+    if (rejection.enumCode !== undefined) continue;
     const id = `${rejection.source}.${rejection.entity}.${rejection.field}`;
     byField.set(id, [...(byField.get(id) ?? []), rejection]);
   }
@@ -165,7 +198,9 @@ async function sampleDefinition(request: SampleRequest, at: { path: string }): P
   } finally {
     await Promise.all([...sampled.values()].map((connector) => connector.close()));
   }
-  outcome.problems.push(...rejectionProblems(rejections, (entity) => `sources.${request.catalog.ownerOf(entity)}.entities.${entity}`));
+  const entityPath = (entity: string) => `sources.${request.catalog.ownerOf(entity)}.entities.${entity}`;
+  outcome.problems.push(...rejectionProblems(rejections, entityPath));
+  outcome.warnings.push(...enumWarnings(rejections, entityPath));
   return outcome;
 }
 
@@ -198,10 +233,11 @@ async function sampleSource(config: VirtualizationConfig, name: string, connecto
     for (const [field, lookup] of Object.entries(entity.lookups)) {
       const values = [...new Set(records.flatMap((record) => keyString(record[field]) ?? []))];
       if (values.length === 0) continue;
+      const rejectedBeforeLookup = rejections.length;
       const looked = await timed(() => connector.lookup(entityName, field, values));
       const found = looked.value ? [...looked.value.values()].filter((group) => Array.isArray(group) && group.length > 0).length : 0;
       const failed = looked.value ? [...looked.value.values()].find(isSourceError) : undefined;
-      outcome.calls.push({ source: name, entity: entityName, endpoint: `lookup by ${field}`, ok: !looked.error && !failed, records: found, rejected: 0, durationMs: looked.durationMs, note: `${found} of ${values.length} listed values found` });
+      outcome.calls.push({ source: name, entity: entityName, endpoint: `lookup by ${field}`, ok: !looked.error && !failed, records: found, rejected: rejections.length - rejectedBeforeLookup, durationMs: looked.durationMs, note: `${found} of ${values.length} listed values found` });
       const refusal = looked.error ?? (failed?.code === CODES.SOURCE_PARTIAL_FAILURE ? undefined : failed);
       if (refusal) outcome.problems.push(sourceProblem(refusal, `${at}.lookups.${field}`, definition));
       else if (failed) outcome.warnings.push({ stage: 'sample', path: `${at}.lookups.${field}`, message: `the source reported an error for a sampled value: ${failed.message}` });
