@@ -83,7 +83,8 @@ export class ResponseStore implements Cache {
       this.ask(key);
       return null;
     }
-    const age = { [RESPONSE_AGE_EXTENSION]: { hit: true, ageMs: this.clock.now() - answer.storedAt } };
+    // Whole milliseconds, as extensions.stale says its ages.
+    const age = { [RESPONSE_AGE_EXTENSION]: { hit: true, ageMs: Math.round(this.clock.now() - answer.storedAt) } };
     return { data: answer.data, extensions: answer.rejected === undefined ? age : { ...age, [REJECTED_EXTENSION]: answer.rejected } };
   }
 
