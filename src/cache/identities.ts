@@ -1,6 +1,6 @@
 import type { CacheEntityRecord } from '@envelop/response-cache';
 import type { Catalog } from '../catalog/catalog';
-import { keyString } from '../connectors/key-string';
+import { keyValues } from '../connectors/key-string';
 import type { SourceConnector } from '../connectors/source-connector';
 import { normalizeKey } from '../connectors/transforms';
 import type { MappingStore } from '../mapping/mapping-store';
@@ -62,12 +62,13 @@ export async function identitiesOf(
         for (const { definition: mapping } of catalog.mappings.values()) {
           for (const side of [mapping.from, mapping.to]) {
             if (side.entity !== current.entity) continue;
-            const value = keyString(record[side.field]);
-            if (value === undefined) continue;
-            push({ entity: side.entity, field: side.field, value });
-            if (mapping.via.kind === 'fieldKey') {
-              const normalized = { entity: side.entity, field: side.field, value: normalizeKey(mapping.via.normalize, value) };
-              found.set(refId(normalized), normalized);
+            // A field that holds a list names the thing by each of its values.
+            for (const value of keyValues(record[side.field])) {
+              push({ entity: side.entity, field: side.field, value });
+              if (mapping.via.kind === 'fieldKey') {
+                const normalized = { entity: side.entity, field: side.field, value: normalizeKey(mapping.via.normalize, value) };
+                found.set(refId(normalized), normalized);
+              }
             }
           }
         }

@@ -1,11 +1,20 @@
 import type { EntityDefinition, VirtualizationConfig } from './definition';
 import { entityOwners } from './entity-owners';
+import { declaredKeyShape, listKeyProblems, type KeyFacts } from './list-keys';
 import type { DefinitionProblem } from './validate';
 
 /** Checks what the shape alone cannot: that names used in one part of a config exist in another. */
 export function checkReferences(config: VirtualizationConfig): DefinitionProblem[] {
   const problems: DefinitionProblem[] = [];
   const { owners: homes, duplicates } = entityOwners(config);
+  const entityOf = (name: string) => {
+    const home = homes.get(name);
+    return home === undefined ? undefined : config.sources[home]?.entities[name];
+  };
+  const keys: KeyFacts = {
+    shape: (entity, field) => declaredKeyShape(entityOf(entity)?.fields[field]),
+    uniqueLookup: (entity, field) => entityOf(entity)?.lookups[field]?.unique,
+  };
 
   for (const [sourceName, source] of Object.entries(config.sources)) {
     for (const [entityName, entity] of Object.entries(source.entities)) {
@@ -42,6 +51,7 @@ export function checkReferences(config: VirtualizationConfig): DefinitionProblem
     };
     const from = side('from');
     const to = side('to');
+    problems.push(...listKeyProblems(mappingName, mapping, keys));
     if (mapping.via.kind === 'service') problems.push(...checkServiceCrosswalk(config, homes, `${at}.via`, mapping.via, mapping.inverse !== undefined));
     if (to && !to.lookups[mapping.to.field]) {
       problems.push({ path: `${at}.to.field`, message: `${mapping.to.entity} has no lookup by "${mapping.to.field}": declare lookups.${mapping.to.field} so that ${mapping.forward.field} can be fetched` });

@@ -4,7 +4,7 @@ import type { CallerCredential } from './caller-credential';
 import { runDirectly, type DelegationRunner } from './delegation';
 import type { CanonicalRecord } from './record-mapper';
 import type { RejectionSink } from './record-rejections';
-import { keyString } from './key-string';
+import { keyValues } from './key-string';
 import type { ListPage, ListRequest } from './paging/list-page';
 import type { SourceConnector } from './source-connector';
 import { normalizeKey, type KeyNormalization } from './transforms';
@@ -144,8 +144,6 @@ function entityIdOf(source: string, entity: string): string {
 
 function prime(entry: LoaderEntry, records: readonly CanonicalRecord[]): void {
   const { field } = entry.ref.lookup;
-  for (const record of records) {
-    const key = keyString(record[field]);
-    if (key !== undefined) entry.loader.prime(normalizeKey(entry.ref.normalize, key), [record]);
-  }
+  // A field that holds a list names the record by each of its values (`shop: [8812, 9001]`).
+  for (const record of records) for (const key of keyValues(record[field])) entry.loader.prime(normalizeKey(entry.ref.normalize, key), [record]);
 }

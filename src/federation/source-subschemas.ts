@@ -5,11 +5,12 @@ import type { CatalogEntity, CatalogMapping } from '../catalog/catalog-entries';
 import type { AggregateDefinition, FieldMapping } from '../config/definition';
 import { ForeignCursorError } from '../connectors/errors';
 import { CODES, toGraphQLError, VirtualizeError } from '../errors';
-import { keyString } from '../connectors/key-string';
+import { keyValues } from '../connectors/key-string';
 import type { CanonicalRecord } from '../connectors/record-mapper';
 import { normalizeKey } from '../connectors/transforms';
 import type { CanonicalSchema } from './canonical-schema';
-import { federationContext } from './request-context';
+import { checkListKeys, distinctRecords, inverseIsList } from './list-keys';
+import { federationContext, type FederationContext } from './request-context';
 import { asGraphQLError, namedTypeOf, SubschemaBuilder } from './subschema-builder';
 
 /** Prefix of root fields that only type merging uses; they are removed from the public schema. */
@@ -280,7 +281,7 @@ function aggregate(records: readonly CanonicalRecord[], definition: AggregateDef
 }
 
 function addJoin(plan: Plan, join: CatalogMapping): void {
-  const { name: mappingName, definition: mapping, normalize } = join;
+  const { name: mappingName, definition: mapping } = join;
   const fromSource = join.from.source;
   const toSource = join.to.source;
   const toEntity = plan.catalog.entity(join.to.entity).definition;
@@ -289,13 +290,14 @@ function addJoin(plan: Plan, join: CatalogMapping): void {
   // Forward (Customer.orders): lives in the "to" source, which can fetch the records.
   const forwardBuilder = plan.builders.get(toSource)!;
   contributedType(plan, forwardBuilder, mapping.from.entity, mapping.from.field);
+  // A key that holds a list joins by each of its values: the union of their partners, each once.
   const fetchRelated = async (parent: JoinParent, context: unknown): Promise<CanonicalRecord[]> => {
-    const value = keyString(parent.__key[mapping.from.field]);
-    if (value === undefined) return [];
+    const values = keyValues(parent.__key[mapping.from.field]);
+    if (values.length === 0) return [];
     const ctx = federationContext(context);
-    const targets = mapping.via.kind !== 'fieldKey' ? await ctx.crosswalks.partners(mappingName, value) : [normalizeKey(normalize, value)];
+    const targets = await partnerKeys(ctx, join, 'forward', values);
     const groups = await ctx.loaders.loadMany(forwardLoader, targets);
-    return groups.flat();
+    return distinctRecords(groups.flat(), toEntity.key);
   };
   // Shared by the fields of one parent; callers copy before they filter, sort or slice.
   const relatedRecords = (parent: JoinParent, context: unknown): Promise<CanonicalRecord[]> => {
@@ -373,22 +375,34 @@ function addJoin(plan: Plan, join: CatalogMapping): void {
     const inverseBuilder = plan.builders.get(fromSource)!;
     contributedType(plan, inverseBuilder, mapping.to.entity, mapping.to.field);
     const canonicalInverse = plan.canonical.field(mapping.to.entity, mapping.inverse.field);
+    // From a `to` field that holds a list, every value's partner: the inverse is a list too.
+    const many = inverseIsList(plan.catalog, plan.canonical, mapping);
+    const fromKey = plan.catalog.entity(join.from.entity).key;
+    const generated = many
+      ? `${describe(mapping.inverse.description ?? `The ${mapping.from.entity} records joined through ${mappingName}, one for each value of ${mapping.to.field} that has one; null when the source failed.`)}${mapping.inverse.field}: [${mapping.from.entity}!]`
+      : `${describe(mapping.inverse.description ?? `The ${mapping.from.entity} joined through ${mappingName}; null when there is none.`)}${mapping.inverse.field}: ${mapping.from.entity}`;
     inverseBuilder.addField(mapping.to.entity, mapping.inverse.field, {
-      sdl: canonicalInverse
-        ? fieldSdl(canonicalInverse)
-        : `${describe(mapping.inverse.description ?? `The ${mapping.from.entity} joined through ${mappingName}; null when there is none.`)}${mapping.inverse.field}: ${mapping.from.entity}`,
+      sdl: canonicalInverse ? fieldSdl(canonicalInverse) : generated,
       resolve: async (parent, _args, context) => {
-        const value = keyString((parent as JoinParent).__key[mapping.to.field]);
-        if (value === undefined) return null;
+        const values = keyValues((parent as JoinParent).__key[mapping.to.field]);
         const ctx = federationContext(context);
-        let key: string | undefined;
-        if (mapping.via.kind !== 'fieldKey') key = (await ctx.crosswalks.reversePartners(mappingName, value))[0];
-        else key = normalizeKey(normalize, value);
-        if (key === undefined) return null;
-        return ctx.loaders.loadOne(inverseLoader, key);
+        const keys = await partnerKeys(ctx, join, 'reverse', values);
+        if (many) return distinctRecords((await ctx.loaders.loadMany(inverseLoader, keys)).flat(), fromKey);
+        // One record: the partner of the one value (a list-valued `from` field's lookup is unique, or refused).
+        return keys[0] === undefined ? null : ctx.loaders.loadOne(inverseLoader, keys[0]);
       },
     });
   }
+}
+
+/**
+ * The keys a join looks up for the values of one parent's key field (one value, or each element
+ * of a list): the values themselves normalized for a field key, else their partners in the
+ * crosswalk or master-data service; each once, in the order of the values.
+ */
+async function partnerKeys(ctx: FederationContext, join: CatalogMapping, direction: 'forward' | 'reverse', values: readonly string[]): Promise<string[]> {
+  if (join.kind === 'fieldKey') return [...new Set(values.map((value) => normalizeKey(join.normalize, value)))];
+  return ctx.crosswalks.partnersOfEach(join.name, direction, values);
 }
 
 export interface SourceSubschemas {
@@ -405,6 +419,7 @@ export function buildSourceSubschemas(catalog: Catalog, canonical: CanonicalSche
     internalFields: new Set(),
     contributedKeys: new Map(),
   };
+  checkListKeys(catalog, canonical);
   for (const entity of catalog.entities.values()) addEntity(plan, entity);
   for (const mapping of catalog.mappings.values()) addJoin(plan, mapping);
   return { subschemas: [...plan.builders.values()].map((builder) => builder.build()), internalFields: plan.internalFields };

@@ -51,4 +51,16 @@ export class CrosswalkLoaders {
   reversePartners(mapping: string, toValue: string): Promise<string[]> {
     return this.loader(mapping, 'reverse').load(toValue);
   }
+
+  /**
+   * The partners of every value of a list-valued key, one way or the other: their union, each
+   * once, in the order of the values and then of each value's partners. Asked in the same tick as
+   * every other key of the request, so still one store query per mapping and direction.
+   */
+  async partnersOfEach(mapping: string, direction: 'forward' | 'reverse', values: readonly string[]): Promise<string[]> {
+    if (values.length === 0) return [];
+    const loader = this.loader(mapping, direction);
+    const partners = await Promise.all(values.map((value) => loader.load(value)));
+    return [...new Set(partners.flat())];
+  }
 }

@@ -12,7 +12,7 @@ import { isSourceError, type SourceError } from '../connectors/errors';
 import { CODES } from '../errors';
 import type { CanonicalRecord } from '../connectors/record-mapper';
 import type { EgressGuard } from '../connectors/egress-guard';
-import { keyString } from '../connectors/key-string';
+import { keyValues } from '../connectors/key-string';
 import { SourceConnector, type RejectionListener } from '../connectors/source-connector';
 import { normalizeKey } from '../connectors/transforms';
 import type { MappingStore } from '../mapping/mapping-store';
@@ -231,7 +231,7 @@ async function sampleSource(config: VirtualizationConfig, name: string, connecto
       }
     }
     for (const [field, lookup] of Object.entries(entity.lookups)) {
-      const values = [...new Set(records.flatMap((record) => keyString(record[field]) ?? []))];
+      const values = [...new Set(records.flatMap((record) => keyValues(record[field])))];
       if (values.length === 0) continue;
       const rejectedBeforeLookup = rejections.length;
       const looked = await timed(() => connector.lookup(entityName, field, values));
@@ -273,7 +273,7 @@ async function sampleMapping(
   outcome.calls.push(call);
   try {
     const page = await fromConnector.list(mapping.from.entity, { first: MAPPING_SAMPLE });
-    const keys = [...new Set(page.records.flatMap((record: CanonicalRecord) => keyString(record[mapping.from.field]) ?? []))];
+    const keys = [...new Set(page.records.flatMap((record: CanonicalRecord) => keyValues(record[mapping.from.field])))];
     let targets: string[];
     const normalize = join.normalize;
     if (mapping.via.kind === 'fieldKey') targets = keys.map((key) => normalizeKey(normalize, key));
@@ -284,7 +284,7 @@ async function sampleMapping(
       const links = service ? await service.lookup(via.entity, via.fromField, keys) : new Map();
       const linkFailure = [...links.values()].find(isSourceError);
       if (linkFailure && linkFailure.code !== CODES.SOURCE_PARTIAL_FAILURE) throw linkFailure;
-      targets = [...links.values()].flatMap((records) => (Array.isArray(records) ? records.flatMap((record) => [record[via.toField]].flat().flatMap((value) => keyString(value) ?? [])) : []));
+      targets = [...links.values()].flatMap((records) => (Array.isArray(records) ? records.flatMap((record) => keyValues(record[via.toField])) : []));
     }
     targets = [...new Set(targets)];
     if (targets.length === 0) {

@@ -22,6 +22,8 @@ const masterOfShop = new Map(mdm.masters.flatMap((m) => m.shop_accounts.map((ref
 const masterOfEmail = new Map(mdm.masters.flatMap((m) => m.desk_emails.map((email) => [normalizeEmail(email), m] as const)));
 const crmOfLinkedAccount = new Map(mdm.links.flatMap((l) => l.accounts.map((ref) => [ref, l.crm_id] as const)));
 
+/** The sizes of the calls that ask for `count` values, `max` per call. */
+const batchesOf = (count: number, max: number) => Array.from({ length: Math.ceil(count / max) }, (_, i) => Math.min(max, count - i * max));
 const distinct = <T>(values: readonly T[]) => [...new Set(values)];
 const ordersOfRefs = (refs: readonly number[]): ExpectedOrder[] => distinct(refs).flatMap((ref) => (data.orders.ordersByRef.get(ref) ?? []).map(expectedOrder));
 const emailsOf = (m: RawMaster) => distinct(m.desk_emails.map(normalizeEmail));
@@ -188,9 +190,10 @@ describe('forward joins through a crosswalk and a master-data service from a lis
     const crmIds = distinct(masters.flatMap((m) => m.crm_ids));
     const refs = distinct([...crmIds.flatMap(orderRefsOf), ...crmIds.flatMap((id) => linksOf.get(id) ?? [])]);
     // One call for the golden records, one for the links of every CRM id; both joins share one orders loader.
+    expect(crmIds.length).toBeGreaterThan(100);
     expect(service.calls).toEqual([
       { route: 'POST /mdm/masters/by-id', size: masters.length },
-      { route: 'POST /mdm/links/by-crm', size: crmIds.length },
+      ...batchesOf(crmIds.length, 100).map((size) => ({ route: 'POST /mdm/links/by-crm', size })),
     ]);
     expect(h.upstream().orders).toEqual({ 'GET /api/orders': Math.ceil(refs.length / 50) });
   });
@@ -198,8 +201,8 @@ describe('forward joins through a crosswalk and a master-data service from a lis
 
 describe('inverse joins on list-valued keys', () => {
   it('finds the golden record that holds an order account, a requester email or a linked CRM id among its elements, and null for none', async () => {
-    const orders = data.orders.orders.filter((o, i) => i % 97 === 0).slice(0, 30);
-    const tickets = data.support.tickets.filter((t, i) => i % 89 === 0).slice(0, 30);
+    const orders = data.orders.orders.filter((_o, i) => i % 97 === 0).slice(0, 30);
+    const tickets = data.support.tickets.filter((_t, i) => i % 89 === 0).slice(0, 30);
     const query = `{ ${orders.map((o, i) => `o${i}: order(id: "${o.id}") { master { id } crmMaster { id } linkedMaster { id } }`).join(' ')}
       ${tickets.map((t, i) => `t${i}: ticket(id: "${t.id}") { master { id } }`).join(' ')} }`;
     const answer = dataOf(await h.query<Record<string, { master: { id: string } | null; crmMaster?: { id: string } | null; linkedMaster?: { id: string } | null }>>(query));
