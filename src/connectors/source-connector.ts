@@ -268,6 +268,7 @@ export class SourceConnector {
     const after = request.after;
     const foreignCursor = (error: unknown, cursor: string): unknown =>
       error instanceof SourceError && error.code === CODES.SOURCE_REJECTED_REQUEST && error.status === 400 ? new ForeignCursorError(this.name, route, cursor, { cause: error }) : error;
+    const rejected = onRejected && request.first > 0 ? (_item: unknown, reason: string) => onRejected({ source: this.name, entity: entityName, reason }, 1) : undefined;
     const pages: PageSource = {
       route,
       fetchPage: (paging, pageSize) => {
@@ -283,7 +284,8 @@ export class SourceConnector {
         return answer.catch((error: unknown) => Promise.reject(foreignCursor(error, after)));
       },
       rawRecords: (body) => this.rawRecords(body, list.resultPath, route),
-      mapRecord: (item) => this.mapRecord(entity, item, onRejected && ((_item, reason) => onRejected({ source: this.name, entity: entityName, reason }, 1))),
+      // `first: 0` maps a record only to learn totalCount: none of the answer's records is left out.
+      mapRecord: (item) => this.mapRecord(entity, item, rejected),
     };
     const paging = list.paging;
     return paging.type === 'page' ? listByPageNumber(this.name, pages, paging, entry.pageSize, request) : listByCursor(pages, paging, entry.pageSize, request);

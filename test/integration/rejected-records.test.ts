@@ -63,6 +63,11 @@ describe('without caches', () => {
     const res = await h.query(`{ customer(id: "${other[1]!.Id}") { id segment } }`);
     expect(res.data).toEqual({ customer: { id: other[1]!.Id, segment: expectedCustomer(other[1]!.Id).segment } });
     expect(res.extensions).not.toHaveProperty('rejected');
+    // `first: 0` reads one record only for the total: nothing of the answer is left out, even when that record does not fit.
+    expect(contacts[0]!.Segment__c).toBe('SMB');
+    const total = await h.query<{ customers: { totalCount: number } }>('{ customers(first: 0) { totalCount } }');
+    expect(total.data!.customers.totalCount).toBe(contacts.length);
+    expect(total.extensions).not.toHaveProperty('rejected');
   });
 });
 
