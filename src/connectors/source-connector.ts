@@ -220,10 +220,16 @@ export class SourceConnector {
   private rejectedIn(entity: CompiledEntity, field: string, batch: readonly string[], normalize: KeyNormalization, sink: RejectionSink): (item: unknown, reason: string) => void {
     const asked = new Set(batch);
     const read = pathReader(fieldSource(entity.definition.fields[field]));
+    const claim = (raw: unknown): string | undefined => {
+      const key = keyString(raw);
+      const value = key === undefined ? undefined : normalizeKey(normalize, key);
+      return value !== undefined && asked.has(value) ? value : undefined;
+    };
     return (item, reason) => {
-      const raw = keyString(read(item));
-      const value = raw === undefined ? undefined : normalizeKey(normalize, raw);
-      sink({ source: this.name, entity: entity.name, reason }, 1, value !== undefined && asked.has(value) ? value : undefined);
+      const raw = read(item);
+      // A list-valued key (a master-data link to several partners): the first asked value it holds.
+      const value = Array.isArray(raw) ? raw.map(claim).find((found) => found !== undefined) : claim(raw);
+      sink({ source: this.name, entity: entity.name, reason }, 1, value);
     };
   }
 
