@@ -221,6 +221,18 @@ describe('inverse joins on list-valued keys', () => {
     expect(found).toBeLessThan(orders.length);
   });
 
+  it('goes back from the orders of a golden record to it without a call: the record is known by each of its accounts', async () => {
+    const masters = mdm.masters.filter((m) => distinct(m.shop_accounts).length >= 2 && ordersOfRefs(m.shop_accounts).length >= 2).slice(0, 5);
+    const answer = await h.query<{ masterRecords: Array<{ id: string; orders: Array<{ master: { id: string } }> }> }>(
+      `query($ids: [ID!]!) { masterRecords(ids: $ids) { id orders { master { id } } } }`,
+      { ids: masters.map((m) => m.master_id) },
+    );
+    for (const view of dataOf(answer).masterRecords) expect(view.orders.map((o) => o.master.id)).toEqual(view.orders.map(() => view.id));
+    expect(service.calls).toEqual([{ route: 'POST /mdm/masters/by-id', size: masters.length }]);
+    // As the guard predicted: the way back to records a forward join came from costs nothing.
+    expect(answer.extensions?.cost).toMatchObject({ upstreamCalls: { mdm: { predicted: 1, actual: 1 } } });
+  });
+
   it('joins a golden record back to every contact it merges, in the order it lists them, with one call per batch', async () => {
     const masters = [...mdm.masters.filter((m) => m.crm_ids.length >= 2).slice(0, 20), ...mdm.masters.filter((m) => m.crm_ids.length < 2).slice(0, 20)];
     const answer = dataOf(
