@@ -1,4 +1,5 @@
 import type { FieldMapping } from '../config/definition';
+import { isListTypeRef } from '../config/list-keys';
 import { compileTransform, kindOf, TransformError, type Transform } from './transforms';
 
 export type CanonicalRecord = Record<string, unknown>;
@@ -71,7 +72,10 @@ function compileField(name: string, mapping: FieldMapping, required: boolean): C
           return mapped.record;
         });
       }
-    : transform;
+    : transform && mapping.type !== undefined && isListTypeRef(mapping.type)
+      ? // A list of values (`type: '[ID!]'`) is transformed element by element; one value sent alone is a list of one.
+        (raw) => (Array.isArray(raw) ? raw : [raw]).map((element: unknown) => (element === null || element === undefined ? null : transform(element)))
+      : transform;
   return { name, from: mapping.from, read: pathReader(mapping.from), required: mapping.required ?? required, convert };
 }
 

@@ -51,6 +51,13 @@ describe('record mapping', () => {
     expect(map({ Owner: { Name: 'Grace' } })).toEqual({ ok: false, rejection: { field: 'id', from: 'Id', reason: 'is required but missing', summary: 'id: required but missing' } });
   });
 
+  it('transforms a list of values element by element, and takes one value sent alone as a list of one', () => {
+    const lists = compileRecordMapper({ shop: { from: 'shops', type: '[ID!]', transform: 'id' }, desk: { from: 'emails', type: '[String!]', transform: 'email' } });
+    expect(lists({ shops: [8812, '9001'], emails: [' Ann@Example.COM', 'bo@example.com'] })).toEqual({ ok: true, record: { shop: ['8812', '9001'], desk: ['ann@example.com', 'bo@example.com'] } });
+    expect(lists({ shops: 8812, emails: [] })).toEqual({ ok: true, record: { shop: ['8812'], desk: [] } });
+    expect(lists({ shops: [8812, 1.5] })).toMatchObject({ ok: false, rejection: { field: 'shop', reason: 'expected an id (a non-empty string or an integer), found a number' } });
+  });
+
   it('names the field and the rule a bad value broke', () => {
     const result = map({ Id: 'x', total_minor: 'ten' });
     expect(result).toEqual({ ok: false, rejection: { field: 'total', from: 'total_minor', reason: 'expected an integer amount in minor units, found a string of 3 characters', summary: 'total: expected an integer amount in minor units, found a string' } });

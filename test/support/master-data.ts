@@ -137,7 +137,7 @@ export function masterDataSource(url: string): SourceDefinitionInput {
         fields: {
           id: { from: 'master_id', type: 'ID' },
           crmIds: { from: 'crm_ids', type: '[ID!]', description: 'The CRM contacts this record merges.' },
-          shop: { from: 'shop_accounts', type: '[ID!]', description: 'The order accounts of this customer.' },
+          shop: { from: 'shop_accounts', type: '[ID!]', transform: 'id', description: 'The order accounts of this customer.' },
           desk: { from: 'desk_emails', type: '[String!]', description: 'The support requester emails of this customer, as typed.' },
         },
         lookups: {
