@@ -11,6 +11,8 @@ import { validateConfig } from '../../src/config/validate';
 import type { CanonicalRecord } from '../../src/connectors/record-mapper';
 import type { SourceConnector } from '../../src/connectors/source-connector';
 import { MemoryMappingStore } from '../../src/mapping/mapping-store';
+import type { VirtualizationConfigInput } from '../../src/config/definition';
+import { masterDataSource } from '../support/master-data';
 
 const catalog = compileCatalog(validateConfig(baseConfig));
 
@@ -92,6 +94,21 @@ describe('identities of a changed record', () => {
     const { store, connectors } = await fixture();
     const found = sorted(await identitiesOf({ entity: 'Customer', field: 'email', value: 'ANN@example.com ' }, catalog, store, connectors));
     expect(found).toEqual(expect.arrayContaining(['Customer.email=ANN@example.com ', 'Ticket.requesterEmail=ann@example.com']));
+  });
+});
+
+describe('identities through a key that holds a list', () => {
+  it('names the thing by each element of a golden record\'s list of accounts, and the orders of every account', async () => {
+    const input = structuredClone(baseConfig) as VirtualizationConfigInput;
+    input.sources.mdm = masterDataSource('http://127.0.0.1:1/mdm');
+    input.mappings = { ...input.mappings, masterOrders: { from: { entity: 'MasterRecord', field: 'shop' }, to: { entity: 'Order', field: 'customerRef' }, via: { kind: 'fieldKey' }, forward: { field: 'orders' } } };
+    const withMasters = compileCatalog(validateConfig(input));
+    const { store, connectors } = await fixture();
+    const master: CanonicalRecord = { id: 'M1', crmIds: ['C1'], shop: ['701', '703'], desk: [] };
+    connectors.set('mdm', { lookup: async (_entity: string, _field: string, values: readonly string[]) => new Map(values.map((value) => [value, value === 'M1' ? [master] : []])) } as unknown as SourceConnector);
+    const found = sorted(await identitiesOf({ entity: 'MasterRecord', field: 'id', value: 'M1' }, withMasters, store, connectors));
+    expect(found).toEqual(expect.arrayContaining(['MasterRecord.shop=701', 'MasterRecord.shop=703', 'Order.customerRef=701', 'Order.customerRef=703']));
+    expect(found.filter((ref) => ref.includes(','))).toEqual([]);
   });
 });
 
