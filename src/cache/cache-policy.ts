@@ -8,14 +8,21 @@ export interface ResolvedPolicy {
   staleIfErrorMs: number;
 }
 
-/** Entity over source over config: each field falls back to the next. */
-export function resolvePolicy(defaults: CacheDefinition['upstream'], source: SourceDefinition, entity: string): ResolvedPolicy {
+/**
+ * Entity over source over config: each field falls back to the next. An entity that answers
+ * service crosswalks (`crosswalkTtlMs`, their shortest `cacheTtlMs`) is fresh for exactly that
+ * long and never served stale while it refreshes; a value past it is served only when the service
+ * fails, within `staleIfErrorMs`, and the answer says so.
+ */
+export function resolvePolicy(defaults: CacheDefinition['upstream'], source: SourceDefinition, entity: string, crosswalkTtlMs?: number): ResolvedPolicy {
   const layers: Array<CachePolicy | undefined> = [source.entities[entity]?.cache, source.cache];
   const pick = (field: keyof CachePolicy, fallback: number) => layers.map((layer) => layer?.[field]).find((v) => v !== undefined) ?? fallback;
+  const staleIfErrorMs = pick('staleIfErrorMs', defaults.staleIfErrorMs);
+  if (crosswalkTtlMs !== undefined) return { ttlMs: crosswalkTtlMs, staleWhileRevalidateMs: 0, staleIfErrorMs };
   return {
     ttlMs: pick('ttlMs', defaults.ttlMs),
     staleWhileRevalidateMs: pick('staleWhileRevalidateMs', defaults.staleWhileRevalidateMs),
-    staleIfErrorMs: pick('staleIfErrorMs', defaults.staleIfErrorMs),
+    staleIfErrorMs,
   };
 }
 

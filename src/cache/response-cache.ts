@@ -173,14 +173,20 @@ export interface ResponseCacheOptions {
 
 /**
  * An answer is kept no longer than the freshness its sources declare for the types it shows (an
- * answer with tickets, fresh for 10 s at the desk, is not kept for a minute), nor than
- * `cache.responses.ttlMs`.
+ * answer with tickets, fresh for 10 s at the desk, is not kept for a minute), nor than the
+ * `cacheTtlMs` of a service crosswalk it joins through, nor than `cache.responses.ttlMs`.
  */
 export function ttlPerTypeOf(cache: CacheDefinition, catalog: Catalog): Record<string, number> {
   const ttls: Record<string, number> = {};
   for (const entity of catalog.entities.values()) {
     const { ttlMs } = resolvePolicy(cache.upstream, catalog.source(entity.source).definition, entity.name);
     ttls[entity.name] = Math.min(ttlMs, cache.responses.ttlMs);
+  }
+  // A join through a master-data service is no fresher than its service's answers (`cacheTtlMs`; 0: not kept).
+  for (const { service, from, to, forward, inverse } of catalog.mappings.values()) {
+    if (!service) continue;
+    const fields = [...[forward.field, ...forward.summaries].map((field) => `${from.entity}.${field}`), ...(inverse ? [`${to.entity}.${inverse.field}`] : [])];
+    for (const field of fields) ttls[field] = Math.min(service.cacheTtlMs, ttls[field] ?? cache.responses.ttlMs);
   }
   return ttls;
 }

@@ -82,7 +82,8 @@ const SEP = '\u0000';
 export class UpstreamCache {
   private readonly lru: LRUCache<string, Entry, Batch>;
   private readonly tags = new TagIndex();
-  private readonly policies = new WeakMap<SourceConnector['definition'], Map<string, ResolvedPolicy>>();
+  /** Per connector (a generation's: its crosswalks may give an entity its freshness), per entity. */
+  private readonly policies = new WeakMap<SourceConnector, Map<string, ResolvedPolicy>>();
   private readonly clock: Clock;
   private readonly metrics: CacheMetrics;
   /** The tier shared by replicas (Redis), asked before the source; none by default. */
@@ -153,11 +154,11 @@ export class UpstreamCache {
   }
 
   policy(connector: SourceConnector, entity: string): ResolvedPolicy {
-    let policies = this.policies.get(connector.definition);
-    if (!policies) this.policies.set(connector.definition, (policies = new Map()));
+    let policies = this.policies.get(connector);
+    if (!policies) this.policies.set(connector, (policies = new Map()));
     let policy = policies.get(entity);
     if (!policy) {
-      policy = resolvePolicy(this.config, connector.definition, entity);
+      policy = resolvePolicy(this.config, connector.definition, entity, connector.crosswalkTtlMs.get(entity));
       policies.set(entity, policy);
     }
     return policy;

@@ -146,17 +146,25 @@ export interface InverseJoin {
   readonly loader: CatalogLoader;
 }
 
-/** The master-data entity that answers a service crosswalk, and its lookups each way. */
+/**
+ * The master-data entity that answers a service crosswalk, and its lookups each way. Its calls are
+ * made by the request loaders of `fromLoader` and `toLoader`, the same objects for every mapping
+ * over the entity: mappings that read one lookup share its calls, and the guard counts them by
+ * the same ids.
+ */
 export interface ServiceLink {
   readonly entity: string;
   readonly source: string;
   /** By `via.from`: the partners of a from-side value. */
   readonly from: CatalogLookup;
+  readonly fromLoader: CatalogLoader;
   /** By `via.to`: the way back; undefined when the mapping has no inverse and the entity no such lookup. */
   readonly to: CatalogLookup | undefined;
+  readonly toLoader: CatalogLoader | undefined;
   /** The service record's fields holding each side's values. */
   readonly fromField: string;
   readonly toField: string;
+  /** How long an answer of the service is reused: 0 within one request only (its request loaders), more across requests (the upstream-call cache). */
   readonly cacheTtlMs: number;
 }
 

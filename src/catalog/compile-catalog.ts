@@ -150,7 +150,7 @@ function compileMapping(
 
   const forwardLoader = loaderOf(to, mapping.forward.field);
   const inverseLoader = mapping.inverse ? loaderOf(from, mapping.inverse.field) : undefined;
-  const service = mapping.via.kind === 'service' ? serviceLink(at, mapping.via, entities, problems) : undefined;
+  const service = mapping.via.kind === 'service' ? serviceLink(at, mapping, mapping.via, entities, loaders, problems) : undefined;
   if (!forwardLoader || (mapping.inverse && !inverseLoader) || (mapping.via.kind === 'service' && !service)) return undefined;
 
   return Object.freeze({
@@ -173,7 +173,14 @@ function compileMapping(
 
 type ServiceVia = Extract<MappingDefinition['via'], { kind: 'service' }>;
 
-function serviceLink(at: string, via: ServiceVia, entities: ReadonlyMap<string, CatalogEntity>, problems: string[]): ServiceLink | undefined {
+function serviceLink(
+  at: string,
+  mapping: MappingDefinition,
+  via: ServiceVia,
+  entities: ReadonlyMap<string, CatalogEntity>,
+  loaders: ReadonlyMap<LoaderId, CatalogLoader>,
+  problems: string[],
+): ServiceLink | undefined {
   const entity = entities.get(via.entity);
   if (!entity) {
     problems.push(`${at}: no source serves its crosswalk entity ${via.entity}`);
@@ -184,5 +191,21 @@ function serviceLink(at: string, via: ServiceVia, entities: ReadonlyMap<string, 
     problems.push(`${at}: the crosswalk entity ${via.entity} has no lookup by ${via.from}`);
     return undefined;
   }
-  return Object.freeze({ entity: via.entity, source: entity.source, from, to: entity.lookups.get(via.to), fromField: via.from, toField: via.to, cacheTtlMs: via.cacheTtlMs });
+  const to = entity.lookups.get(via.to);
+  if (mapping.inverse && !to) {
+    problems.push(`${at}: its inverse ${mapping.inverse.field} asks the crosswalk entity ${via.entity} by ${via.to}, and it has no lookup by ${via.to}: declare one, or remove the inverse`);
+    return undefined;
+  }
+  const loaderOf = (lookup: CatalogLookup) => loaders.get(loaderId(entity.source, via.entity, lookup.field, 'none'))!;
+  return Object.freeze({
+    entity: via.entity,
+    source: entity.source,
+    from,
+    fromLoader: loaderOf(from),
+    to,
+    toLoader: to ? loaderOf(to) : undefined,
+    fromField: via.from,
+    toField: via.to,
+    cacheTtlMs: via.cacheTtlMs,
+  });
 }

@@ -96,7 +96,16 @@ export class SourceConnector {
         properties: entity.properties ? propertyNames(entity.fields, entity.properties.under) : [],
       });
     }
+    for (const { service } of catalog.mappings.values()) {
+      if (service?.source === name) this.crosswalkTtlMs.set(service.entity, Math.min(service.cacheTtlMs, this.crosswalkTtlMs.get(service.entity) ?? Infinity));
+    }
   }
+
+  /**
+   * Per entity of this source that answers service crosswalks: how long its answers are reused
+   * across requests, the shortest `cacheTtlMs` of the crosswalks that read it (they share its calls).
+   */
+  readonly crosswalkTtlMs = new Map<string, number>();
 
   private readonly onReject: RejectionListener;
 

@@ -13,7 +13,7 @@ import type { TimerClock } from '../time/clock';
 import type { CanonicalSchema } from './canonical-schema';
 import { buildGatewaySchema } from './gateway-schema';
 import { createFederationContext, type FederationContext, type RequestHooks } from './request-context';
-import { withServiceCrosswalks } from './service-crosswalks';
+import { serviceCrosswalks } from './service-crosswalks';
 
 /**
  * What one generation is built from. The stores and the cache outlive generations (a schema swap
@@ -88,8 +88,9 @@ export function createGateway(config: VirtualizationConfig, options: GatewayOpti
       }),
     ]),
   );
-  const store = withServiceCrosswalks(catalog, options.store, connectors);
   const lookup = upstreamCache.lookup.bind(upstreamCache);
+  const crosswalks = serviceCrosswalks(catalog, options.store, connectors, lookup);
+  const store = crosswalks.store;
   return {
     schema,
     canonical,
@@ -99,7 +100,7 @@ export function createGateway(config: VirtualizationConfig, options: GatewayOpti
     upstreamCache,
     store,
     env,
-    createContext: (hooks, caller) => createFederationContext(connectors, store, options.observe, hooks, lookup, caller),
+    createContext: (hooks, caller) => createFederationContext(connectors, crosswalks.forRequest, options.observe, hooks, lookup, caller),
     close: async () => {
       await Promise.all([...connectors.values()].map((connector) => connector.close()));
     },

@@ -1,4 +1,5 @@
 import type { StitchingInfo } from '@graphql-tools/delegate';
+import type { Catalog } from '../catalog/catalog';
 import {
   getNamedType,
   getOperationAST,
@@ -21,6 +22,27 @@ export interface FieldProvenance {
   source: string;
   /** Age in milliseconds of the cached value that was served; null when the source answered (explain fills it from the request's cache hits). */
   cachedAgeMs: number | null;
+  /** A join through a master-data service: the service that gave the keys `source` was asked by. */
+  keysFrom?: KeysFrom;
+}
+
+/** The master-data service a join asks for its keys: its crosswalk, source and entity. */
+export interface KeysFrom {
+  mapping: string;
+  source: string;
+  entity: string;
+}
+
+/** `Type.field` of every join through a master-data service (forward, its summaries, inverse), with its service. */
+export function serviceJoinsOf(catalog: Catalog): Map<string, KeysFrom> {
+  const joins = new Map<string, KeysFrom>();
+  for (const { name, service, from, to, forward, inverse } of catalog.mappings.values()) {
+    if (!service) continue;
+    const keysFrom = { mapping: name, source: service.source, entity: service.entity };
+    for (const field of [forward.field, ...forward.summaries]) joins.set(`${from.entity}.${field}`, keysFrom);
+    if (inverse) joins.set(`${to.entity}.${inverse.field}`, keysFrom);
+  }
+  return joins;
 }
 
 /**
@@ -33,9 +55,11 @@ export class SourceMap {
     private readonly rootFields: ReadonlyMap<string, string>,
     /** `Type` -> `field` -> source, for fields only one source serves. */
     private readonly typeFields: ReadonlyMap<string, ReadonlyMap<string, string>>,
+    private readonly serviceJoins: ReadonlyMap<string, KeysFrom>,
   ) {}
 
-  static of(schema: GraphQLSchema): SourceMap {
+  /** `serviceJoins`: the joins through master-data services (`serviceJoinsOf`), each shown with its service. */
+  static of(schema: GraphQLSchema, serviceJoins: ReadonlyMap<string, KeysFrom> = new Map()): SourceMap {
     const info = schema.extensions?.stitchingInfo as StitchingInfo | undefined;
     if (!info) throw new Error('SourceMap needs the stitched gateway schema (one built by buildGatewaySchema)');
     const rootFields = new Map<string, string>();
@@ -49,12 +73,13 @@ export class SourceMap {
       for (const [field, subschema] of Object.entries(merged.uniqueFields)) if (subschema.name) fields.set(field, subschema.name);
       typeFields.set(typeName, fields);
     }
-    return new SourceMap(schema, rootFields, typeFields);
+    return new SourceMap(schema, rootFields, typeFields, serviceJoins);
   }
 
   /**
    * The provenance of an operation's answer: each root field with the source that served it, and
-   * below it each field served by another source than its parent's (the joins), in selection order.
+   * below it each field served by another source than its parent's (the joins) or joined through a
+   * master-data service (with `keysFrom`), in selection order.
    */
   provenance(document: DocumentNode, operationName?: string | null): FieldProvenance[] {
     const operation = getOperationAST(document, operationName);
@@ -94,8 +119,9 @@ export class SourceMap {
       const fieldPath = [...path, selection.alias?.value ?? field.name];
       const named = getNamedType(field.type);
       const source = parentSource === undefined ? this.rootFields.get(field.name) : (this.typeFields.get(type.name)?.get(field.name) ?? parentSource);
-      if (source !== undefined && source !== parentSource) {
-        found.set(fieldPath.join('.'), { path: fieldPath.join('.'), type: named.name, source, cachedAgeMs: null });
+      const keysFrom = this.serviceJoins.get(`${type.name}.${field.name}`);
+      if (source !== undefined && (source !== parentSource || keysFrom)) {
+        found.set(fieldPath.join('.'), { path: fieldPath.join('.'), type: named.name, source, cachedAgeMs: null, ...(keysFrom ? { keysFrom } : {}) });
       }
       if (selection.selectionSet && isCompositeType(named)) this.walk(named, selection.selectionSet, fragments, fieldPath, source, found);
     }

@@ -6,6 +6,7 @@ import { RequestLoaders, type LookupRunner } from '../connectors/request-loaders
 import type { SourceConnector } from '../connectors/source-connector';
 import { CrosswalkLoaders } from '../mapping/join-keys';
 import type { MappingStore } from '../mapping/mapping-store';
+import type { KeysSent } from '../telemetry/operation-trace';
 
 /**
  * What the resolvers of every source subschema share within one GraphQL request: the request's
@@ -23,11 +24,16 @@ export interface FederationContext {
 export interface RequestHooks {
   observe?: CallObserver;
   delegate?: DelegationRunner;
+  /** Told whose values each master-data service is asked for (names and counts): the audit's. */
+  sentKeys?: (keys: KeysSent) => void;
 }
+
+/** The mapping store of one request, given its loaders: service crosswalks ask through them. */
+export type RequestCrosswalks = (loaders: RequestLoaders, sent?: (keys: KeysSent) => void) => MappingStore;
 
 export function createFederationContext(
   connectors: ReadonlyMap<string, SourceConnector>,
-  store: MappingStore,
+  crosswalks: RequestCrosswalks,
   observe?: CallObserver,
   hooks: RequestHooks = {},
   lookup?: LookupRunner,
@@ -36,25 +42,21 @@ export function createFederationContext(
 ): FederationContext {
   const upstreamCalls: UpstreamCall[] = [];
   const rejected = new RejectionTally();
-  return {
-    upstreamCalls,
-    rejected,
-    loaders: new RequestLoaders(
-      connectors,
-      (call) => {
-        upstreamCalls.push(call);
-        // A cache hit went to no source: explain and the operation's trace show it (the trace as a
-        // span of its own, counted apart from real calls); the gateway's observer hears real calls only.
-        hooks.observe?.(call);
-        if (!call.cacheHit) observe?.(call);
-      },
-      hooks.delegate,
-      lookup,
-      caller,
-      rejected.add,
-    ),
-    crosswalks: new CrosswalkLoaders(store),
-  };
+  const loaders = new RequestLoaders(
+    connectors,
+    (call) => {
+      upstreamCalls.push(call);
+      // A cache hit went to no source: explain and the operation's trace show it (the trace as a
+      // span of its own, counted apart from real calls); the gateway's observer hears real calls only.
+      hooks.observe?.(call);
+      if (!call.cacheHit) observe?.(call);
+    },
+    hooks.delegate,
+    lookup,
+    caller,
+    rejected.add,
+  );
+  return { upstreamCalls, rejected, loaders, crosswalks: new CrosswalkLoaders(crosswalks(loaders, hooks.sentKeys)) };
 }
 
 export function federationContext(context: unknown): FederationContext {

@@ -99,6 +99,8 @@ function sortedShares(amounts: ReadonlyMap<string, number>, total: number): Path
  *   keys of the records above it, deduplicated as the loaders do (the same records asked twice
  *   cost one set of calls; a join back to the records a forward join came from costs nothing), and
  *   batched per round trip by the catalog lookup's `batchSize` (1 without a batch endpoint).
+ *   A service crosswalk first asks its master-data lookup (by its catalog loader, shared by every
+ *   crosswalk over that entity) for the parents' keys, one round trip earlier.
  *   Crosswalks are assumed to give one partner per key.
  */
 export function estimateCost(model: CostModel, priced: PricedOperation): CostEstimate {
@@ -191,11 +193,16 @@ class CostWalk {
       }
       case 'join': {
         const parents = scope ?? { id: path, wave: 0, count: multiplier };
+        const back = role.direction === 'inverse' && parents.via?.mapping === role.mapping ? parents.via.parents : undefined;
+        // A service crosswalk asks its master-data lookup first, one round trip before the records
+        // (unless that lookup is unique and already holds the records a forward join fetched).
+        const service = role.service && !(back && role.service.loader.lookup.unique) ? role.service : undefined;
+        if (service) this.demand(service.loader, `${parents.id}.${service.keyField}`, parents.wave + 1, parents.count, path);
         // The records a forward join came from are already held: the way back is primed.
-        if (role.direction === 'inverse' && role.loader.lookup.unique && parents.via?.mapping === role.mapping) return parents.via.parents;
-        this.demand(role.loader, parents.id, parents.wave + 1, parents.count, path);
+        if (back && role.loader.lookup.unique) return back;
+        const wave = parents.wave + (service ? 2 : 1);
+        this.demand(role.loader, parents.id, wave, parents.count, path);
         if (!role.yieldsRecords) return undefined;
-        const wave = parents.wave + 1;
         if (role.direction === 'inverse') return { id: `${role.mapping}<${parents.id}`, wave, count: parents.count };
         return { id: `${role.mapping}>${parents.id}`, wave, count: parents.count * size, via: { mapping: role.mapping, parents } };
       }

@@ -22,7 +22,20 @@ export type FetchRole =
    * summaries served from the same records) or inverse (`Order.customer`). `slicingArguments` cut
    * a forward join's list (`first`).
    */
-  | { kind: 'join'; loader: LoaderRef; mapping: string; direction: 'forward' | 'inverse'; yieldsRecords: boolean; slicingArguments: readonly string[] };
+  | {
+      kind: 'join';
+      loader: LoaderRef;
+      mapping: string;
+      direction: 'forward' | 'inverse';
+      yieldsRecords: boolean;
+      slicingArguments: readonly string[];
+      /**
+       * A service crosswalk's: the master-data lookup asked first for the partners of the parents'
+       * `keyField` values (the catalog's loader, shared by every crosswalk over that entity), one
+       * round trip before `loader`.
+       */
+      service?: { loader: LoaderRef; keyField: string };
+    };
 
 /** Fetch roles by `Type.field`. */
 export interface FetchPlan {
@@ -52,12 +65,14 @@ export function buildFetchPlan(catalog: Catalog, rootArgument: (field: string) =
   }
 
   for (const mapping of catalog.mappings.values()) {
-    const { forward, inverse } = mapping;
-    const join = { kind: 'join', loader: forward.loader, mapping: mapping.name, direction: 'forward', slicingArguments: forward.slicingArguments } as const;
+    const { forward, inverse, service } = mapping;
+    const forwardService = service ? { service: { loader: service.fromLoader, keyField: mapping.from.field } } : {};
+    const join = { kind: 'join', loader: forward.loader, mapping: mapping.name, direction: 'forward', slicingArguments: forward.slicingArguments, ...forwardService } as const;
     roles.set(`${mapping.from.entity}.${forward.field}`, { ...join, yieldsRecords: true });
     for (const summary of forward.summaries) roles.set(`${mapping.from.entity}.${summary}`, { ...join, yieldsRecords: false });
     if (inverse) {
-      roles.set(`${mapping.to.entity}.${inverse.field}`, { kind: 'join', loader: inverse.loader, mapping: mapping.name, direction: 'inverse', yieldsRecords: true, slicingArguments: [] });
+      const inverseService = service?.toLoader ? { service: { loader: service.toLoader, keyField: mapping.to.field } } : {};
+      roles.set(`${mapping.to.entity}.${inverse.field}`, { kind: 'join', loader: inverse.loader, mapping: mapping.name, direction: 'inverse', yieldsRecords: true, slicingArguments: [], ...inverseService });
     }
   }
   return { roles, callCaps };

@@ -2,7 +2,8 @@ import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { GraphQLSchema } from 'graphql';
 import { RESPONSE_AGE_EXTENSION } from '../cache/response-cache';
 import type { UpstreamCall } from '../connectors/upstream-call';
-import { SourceMap, type FieldProvenance } from '../federation/provenance';
+import type { Catalog } from '../catalog/catalog';
+import { serviceJoinsOf, SourceMap, type FieldProvenance } from '../federation/provenance';
 import type { FederationContext } from '../federation/request-context';
 
 /** Send `x-virtualize-explain: 1` with a request to have its answer explain its fan-out. */
@@ -79,16 +80,19 @@ function withCacheAges(provenance: FieldProvenance[], calls: readonly UpstreamCa
 /**
  * Explain for analysts: an operation sent with `x-virtualize-explain: 1` answers with
  * `extensions.fanout`, every upstream call it made (source, route, batch size, cache hit,
- * attempts, start and duration), and `extensions.provenance`, which source served each top-level
- * field and each join (`FieldProvenance`). Without the header, nothing changes.
+ * attempts, start and duration; calls to master-data services included), and
+ * `extensions.provenance`, which source served each top-level field and each join, and for a join
+ * through a master-data service that service (`FieldProvenance.keysFrom`). Without the header,
+ * nothing changes.
  */
-export function useExplain(): Plugin {
-  // Per schema: a hot-reloaded gateway executes each request on the schema it started with.
+export function useExplain(options: { catalogOf?: (context: unknown) => Catalog | undefined } = {}): Plugin {
+  // Per schema: a hot-reloaded gateway executes each request on the schema it started with (and its catalog).
   const maps = new WeakMap<GraphQLSchema, SourceMap>();
-  const sourcesOf = (schema: GraphQLSchema) => {
+  const sourcesOf = (schema: GraphQLSchema, context: unknown) => {
     let map = maps.get(schema);
     if (!map) {
-      map = SourceMap.of(schema);
+      const catalog = options.catalogOf?.(context);
+      map = SourceMap.of(schema, catalog ? serviceJoinsOf(catalog) : undefined);
       maps.set(schema, map);
     }
     return map;
@@ -103,7 +107,7 @@ export function useExplain(): Plugin {
       return {
         onExecuteDone({ result, setResult }) {
           if (isAsyncIterable(result)) return;
-          const provenance = sourcesOf(args.schema).provenance(args.document, args.operationName);
+          const provenance = sourcesOf(args.schema, args.contextValue).provenance(args.document, args.operationName);
           const responseAge = responseAgeOf(result.extensions);
           const explained =
             responseAge === undefined ? { fanout: fanoutOf(calls, startedAt), provenance: withCacheAges(provenance, calls) } : explainResponseHit(responseAge, provenance);

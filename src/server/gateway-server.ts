@@ -284,7 +284,7 @@ export async function startGatewayServer(live: LiveGateway, options: GatewayServ
         },
         partition: (context) => (context as { [PARTITION_CONTEXT_KEY]?: string })[PARTITION_CONTEXT_KEY],
       }),
-      useExplain(),
+      useExplain({ catalogOf: (context) => (context as GatewayServerContext).generation.gateway.catalog }),
       // Execution (and every delegation) walks the operation with its fragments merged, once.
       useMergedSelections(),
       // Last, so that it reads the result every other plugin leaves (extensions.cost among them).

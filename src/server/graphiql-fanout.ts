@@ -103,7 +103,7 @@ const SCRIPT = `
         h('thead', null, h('tr', null, h('th', null, 'field'), h('th', null, 'source'), h('th', null, 'cached'))),
         h('tbody', null, props.provenance.map(function (field) {
           return h('tr', { key: field.path, 'data-source': field.source },
-            h('td', null, field.path), h('td', null, field.source), h('td', null, field.cachedAgeMs === null ? 'no' : ms(field.cachedAgeMs) + ' old'));
+            h('td', null, field.path), h('td', null, field.source + (field.keysFrom ? ' (keys from ' + field.keysFrom.source + ' ' + field.keysFrom.entity + ')' : '')), h('td', null, field.cachedAgeMs === null ? 'no' : ms(field.cachedAgeMs) + ' old'));
         }))));
   }
 

@@ -13,7 +13,7 @@ export interface OperationTelemetryOptions {
   metrics: GatewayMetrics;
   /** One line per operation: trace id, duration, cost, sources touched. */
   logger: Logger;
-  /** One line per operation: who asked, which sources and entities. */
+  /** One line per operation: who asked, which sources and entities, whose values went to which master-data service. */
   audit: Logger;
   /** The authenticated caller of a request, from its server context. */
   callerOf: (serverContext: unknown) => Caller;
@@ -95,7 +95,8 @@ export function useOperationTelemetry({ scope, metrics, logger, audit, callerOf 
     const caller = callerOf(serverContext);
     const common = { traceId: operation.traceId, operation: { type, name }, outcome, sources: [...operation.sources].sort() };
     operationLog.info({ ...common, client: caller.clientId, durationMs: Math.round(durationMs * 10) / 10, cost: cost ?? null, upstreamCalls: operation.upstreamCalls, errors }, 'operation');
-    auditLog.info({ ...common, client: askedBy(caller, request, serverContext), entities: [...operation.entities].sort() }, 'operation');
+    const keysSent = operation.keysSentSummary();
+    auditLog.info({ ...common, client: askedBy(caller, request, serverContext), entities: [...operation.entities].sort(), ...(keysSent.length > 0 ? { keysSent } : {}) }, 'operation');
   }
 
   return {

@@ -4,6 +4,23 @@ import type { CallObserver, UpstreamCall } from '../connectors/upstream-call';
 import { ATTR, SEMCONV, SPAN } from './attributes';
 import { upstreamCallAttributes } from './tracing';
 
+/**
+ * Values of one entity's field that a request asked a master-data service for (a service
+ * crosswalk looked up their partners): names and a count, never the values.
+ */
+export interface KeysSent {
+  /** The service's source: `mdm`. */
+  source: string;
+  /** Its entity and the field it was asked by: `CustomerLink.crmId`. */
+  lookup: string;
+  /** Whose values they are: `Customer.id`. */
+  of: string;
+  /** The crosswalk that asked. */
+  mapping: string;
+  /** Values not asked before in the request (by this crosswalk or another). */
+  count: number;
+}
+
 /** How an operation ended: `partial` is data with errors (one source failed, the others answered). */
 export type Outcome = 'ok' | 'partial' | 'error';
 
@@ -31,6 +48,8 @@ export class OperationTrace {
   /** `source.Entity` of every delegation. */
   readonly entities = new Set<string>();
   upstreamCalls = 0;
+  /** Per service, lookup and whose values: the crosswalks that asked and the values asked, for the audit line. */
+  private readonly keysSent = new Map<string, { source: string; lookup: string; of: string; mappings: Set<string>; keys: number }>();
 
   constructor(
     private readonly tracer: Tracer,
@@ -70,6 +89,19 @@ export class OperationTrace {
     this.sources.add(call.source);
     this.onCall?.(call);
   };
+
+  readonly sentKeys = (sent: KeysSent): void => {
+    const id = `${sent.source}/${sent.lookup}/${sent.of}`;
+    let entry = this.keysSent.get(id);
+    if (!entry) this.keysSent.set(id, (entry = { source: sent.source, lookup: sent.lookup, of: sent.of, mappings: new Set(), keys: 0 }));
+    entry.mappings.add(sent.mapping);
+    entry.keys += sent.count;
+  };
+
+  /** For the audit line: which master-data service was asked for whose values, how many, by which crosswalks. */
+  keysSentSummary(): Array<{ source: string; lookup: string; of: string; mappings: string[]; keys: number }> {
+    return [...this.keysSent.values()].map((entry) => ({ ...entry, mappings: [...entry.mappings].sort() }));
+  }
 
   readonly delegate: DelegationRunner = <T>(delegation: Delegation, run: () => Promise<T>): Promise<T> => {
     this.entities.add(`${delegation.source}.${delegation.entity}`);

@@ -14,7 +14,7 @@ const defaults: CacheDefinition['upstream'] = { enabled: true, maxBytes: 1_000_0
  * A connector that answers `{ id: value }` for each value, and records every call. With `gated`,
  * each call waits until the test opens it (`release()`), so that a test holds calls in flight.
  */
-function fakeConnector(options: { gated?: boolean; fail?: (value: string) => boolean; cache?: SourceDefinition['cache']; maxAgeMs?: number } = {}) {
+function fakeConnector(options: { gated?: boolean; fail?: (value: string) => boolean; cache?: SourceDefinition['cache']; maxAgeMs?: number; crosswalkTtlMs?: number } = {}) {
   // `options` is read at each call: a test may change what the source says (maxAgeMs) between calls.
   const calls: string[][] = [];
   const gates: Array<() => void> = [];
@@ -22,6 +22,7 @@ function fakeConnector(options: { gated?: boolean; fail?: (value: string) => boo
   const connector = {
     name: 'fake',
     definition: { entities: { Thing: {} }, cache: options.cache } as unknown as SourceDefinition,
+    crosswalkTtlMs: new Map<string, number>(options.crosswalkTtlMs === undefined ? [] : [['Thing', options.crosswalkTtlMs]]),
     async lookup(_entity: string, _field: string, values: readonly string[], _observe: unknown, _normalize: unknown, onMaxAge?: (values: readonly string[], maxAgeMs: number) => void) {
       calls.push([...values]);
       if (options.maxAgeMs !== undefined) onMaxAge?.(values, options.maxAgeMs);
@@ -105,6 +106,25 @@ describe('upstream-call cache', () => {
     const again = await cache.lookup(connector, 'Thing', 'id', ['a']);
     expect(calls).toHaveLength(2);
     expect(version(again, 'a')).toBe(2);
+  });
+
+  it("keeps a master-data entity's answers for its crosswalks' cacheTtlMs, never stale while revalidating; 0 keeps nothing", async () => {
+    const cache = new UpstreamCache(defaults, { clock });
+    const { connector, calls } = fakeConnector({ cache: { ttlMs: 10_000, staleWhileRevalidateMs: 10_000 }, crosswalkTtlMs: 100 });
+    await cache.lookup(connector, 'Thing', 'id', ['a']);
+    clock.advance(100);
+    await cache.lookup(connector, 'Thing', 'id', ['a']);
+    expect(calls).toHaveLength(1);
+    clock.advance(1);
+    // Past cacheTtlMs: the source's stale-while-revalidate window does not serve it; the lookup waits for a new answer.
+    const again = await cache.lookup(connector, 'Thing', 'id', ['a']);
+    expect(calls).toHaveLength(2);
+    expect(version(again, 'a')).toBe(2);
+
+    const uncached = fakeConnector({ cache: { ttlMs: 10_000 }, crosswalkTtlMs: 0 });
+    await cache.lookup(uncached.connector, 'Thing', 'id', ['a']);
+    await cache.lookup(uncached.connector, 'Thing', 'id', ['a']);
+    expect(uncached.calls).toEqual([['a'], ['a']]);
   });
 
   it('answers at once, without waiting on anything, when every key is fresh or served stale', async () => {

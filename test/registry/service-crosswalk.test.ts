@@ -41,7 +41,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => mdm.listen(0, '127.0.0.1', resolve));
   mdmPort = (mdm.address() as AddressInfo).port;
-  h = await startRegistryHarness({ allowPrivate: [`127.0.0.1:${mdmPort}`] });
+  // The upstream-call cache keeps the service's answers for the crosswalk's cacheTtlMs; whole answers are not kept.
+  h = await startRegistryHarness({ allowPrivate: [`127.0.0.1:${mdmPort}`], cache: { upstream: { enabled: true }, responses: { enabled: false } } });
 
   const document = billingDocument();
   document.sources.mdm = {

@@ -56,12 +56,18 @@ export const mappingDefinition = z.strictObject({
       /**
        * A crosswalk served by a master-data service: an entity of some source whose lookup by
        * `from` answers, for each from-side value, its partners in `to` (one value or a list).
-       * Fetched in batches like any entity and cached for `cacheTtlMs`.
+       * Asked in batches like any lookup, and counted, predicted and logged like one: the
+       * crosswalks over one entity share its calls (one per batch of keys per request).
        */
       entity: typeName,
       from: fieldName,
       to: fieldName,
-      /** How long an answer is reused, in milliseconds; 0 reuses it within one request only. */
+      /**
+       * How long an answer is reused, in milliseconds; 0 reuses it within one request only (by every
+       * crosswalk of the request). Above 0 the upstream-call cache keeps it that long, in place of the
+       * entity's `cache.ttlMs` and with no stale-while-revalidate; crosswalks over one entity share
+       * the shortest.
+       */
       cacheTtlMs: z.number().int().min(0).max(86_400_000).default(60_000),
     }),
     z.strictObject({
