@@ -3,7 +3,7 @@
  * through the same composition root as `virtualize start`.
  *
  *   import { createRuntime, loadConfigFile } from 'virtualize';
- *   const runtime = await createRuntime(loadConfigFile('virtualization.config.js'), { baseDir: process.cwd(), env: process.env });
+ *   const runtime = await createRuntime(await loadConfigFile('virtualization.config.ts'), { baseDir: process.cwd(), env: process.env });
  *
  * Tracing, when wanted, starts before this module loads (see src/telemetry/register.ts).
  */

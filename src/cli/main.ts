@@ -1,16 +1,19 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { printSchema } from 'graphql';
 import type { VirtualizationConfig } from '../config/definition';
-import { loadConfigFile } from '../config/load';
+import { ConfigLoadError, loadConfigFile } from '../config/load';
 import { InvalidDefinitionError } from '../config/validate';
 import { priceDocument } from '../guard/price-document';
 import { QueryCostGuard } from '../guard/query-cost-guard';
+import type { Gateway } from '../federation/gateway';
+import { uncoveredFields } from '../federation/gateway-schema';
 import { createRuntime } from '../runtime/create-runtime';
 import { adminCredentials } from '../server/admin-auth';
 import { endpointBanner, productionMode } from '../server/graphiql-page';
 import { createGeneration } from '../runtime/generations';
+import { createLogger, destinationOf, type Logger } from '../telemetry/logger';
 import { stopTracing } from '../telemetry/tracing';
 import { ADMIN_COMMANDS, ADMIN_USAGE, runAdminCommand } from './admin-commands';
 import { costReport, formatPrice } from './cost-report';
@@ -30,7 +33,8 @@ Commands:
               register sources, mappings and trusted operations in a running gateway (below)
 
 Options:
-  --config <file>   configuration module or JSON (default: the project's virtualization.config)
+  --config <file>   configuration file: .ts, .js or .json (default: the project's
+                    virtualization.config.ts, read as it is on disk, no build needed)
   --root <dir>      directory that relative paths in the config resolve against (default: cwd)
   --port <n>        port for start (default: PORT or 4000)
   --sandbox         with start: also run the sandbox CRM, order and support systems, and the
@@ -47,10 +51,24 @@ Options:
 
 ${ADMIN_USAGE}`;
 
+/** The project's own `virtualization.config.ts`, read from disk as it is (never the compiled copy under dist/). */
 function defaultConfigPath(): string {
-  // Compiled layout: dist/src/cli/main.js next to dist/virtualization.config.js.
-  const compiled = join(__dirname, '../../virtualization.config.js');
-  return existsSync(compiled) ? compiled : join(__dirname, '../../virtualization.config.ts');
+  const root = basename(resolve(__dirname, '../..')) === 'dist' ? resolve(__dirname, '../../..') : resolve(__dirname, '../..');
+  const source = join(root, 'virtualization.config.ts');
+  return existsSync(source) ? source : join(root, 'virtualization.config.json');
+}
+
+/** The CLI's generations log nothing to stdout (`schema` prints the SDL there); what they leave out is said on stderr. */
+const quietLogger = (): Logger => createLogger('app', destinationOf('stderr')!, 'silent');
+
+function warnUncovered(gateway: Gateway): void {
+  const missing = uncoveredFields(gateway.schema, gateway.canonical);
+  if (missing.length > 0) {
+    process.stderr.write(
+      `Warning: the canonical schema defines what no source serves, left out of the schema: ${missing.join(', ')}. ` +
+        'Map them in a source, declare the join that provides them, or remove them from the schemaDir (canonical.strict: true refuses them).\n',
+    );
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -87,18 +105,20 @@ async function main(argv: string[]): Promise<number> {
     });
     return 0;
   }
-  const config = loadConfigFile(values.config ?? defaultConfigPath());
+  const config = await loadConfigFile(values.config ?? defaultConfigPath());
   const baseDir = resolve(values.root ?? process.cwd());
 
   switch (command) {
     case 'validate': {
-      const gateway = await createGeneration(config, { baseDir, env: process.env });
+      const gateway = await createGeneration(config, { baseDir, env: process.env, logger: quietLogger() });
+      warnUncovered(gateway);
       await gateway.close();
       process.stdout.write(`Configuration is valid: ${Object.keys(config.sources).length} sources, ${Object.keys(config.mappings).length} mappings.\n`);
       return 0;
     }
     case 'schema': {
-      const gateway = await createGeneration(config, { baseDir, env: process.env });
+      const gateway = await createGeneration(config, { baseDir, env: process.env, logger: quietLogger() });
+      warnUncovered(gateway);
       process.stdout.write(printSchema(gateway.schema));
       await gateway.close();
       return 0;
@@ -109,7 +129,7 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`cost needs a file: virtualize cost <file.graphql>\n\n${USAGE}`);
         return 2;
       }
-      const gateway = await createGeneration(config, { baseDir, env: process.env });
+      const gateway = await createGeneration(config, { baseDir, env: process.env, logger: quietLogger() });
       try {
         const variables = values.variables === undefined ? undefined : parseVariables(values.variables);
         const guard = QueryCostGuard.forGateway(gateway);
@@ -193,7 +213,7 @@ main(process.argv.slice(2)).then(
     if (code !== 0) process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof InvalidDefinitionError) process.stderr.write(`${error.message}\n`);
+    if (error instanceof InvalidDefinitionError || error instanceof ConfigLoadError) process.stderr.write(`${error.message}\n`);
     else process.stderr.write(`virtualize: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;
   },

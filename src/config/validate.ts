@@ -10,10 +10,12 @@ export class InvalidDefinitionError extends VirtualizeError<typeof CODES.INVALID
   constructor(
     readonly problems: DefinitionProblem[],
     what = 'configuration',
+    /** The file the definition was read from, when it was. */
+    readonly file?: string,
   ) {
     super(
       CODES.INVALID_DEFINITION,
-      `The ${what} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
+      `The ${what} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'})${file ? ` in ${file}` : ''}:\n` +
         problems.map((p) => `  - ${formatProblem(p)}`).join('\n'),
     );
     this.name = 'InvalidDefinitionError';

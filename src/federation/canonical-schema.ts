@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  GraphQLError,
   Kind,
   parse,
   visit,
@@ -39,10 +40,40 @@ export class CanonicalSchema {
     }
   }
 
+  /** No hand-written types: every type is as the sources declare it. */
+  static empty(): CanonicalSchema {
+    return new CanonicalSchema({ kind: Kind.DOCUMENT, definitions: [] });
+  }
+
+  /**
+   * The `*.graphql` files of `directory`, in name order; a directory without any is the empty
+   * model. The directives that the guard and authorization read (`@cost`, `@listSize`,
+   * `@authenticated`, ...) are the product's: the files need not define them.
+   */
   static fromDirectory(directory: string): CanonicalSchema {
-    const files = readdirSync(directory).filter((file) => file.endsWith('.graphql')).sort();
-    const text = files.map((file) => readFileSync(join(directory, file), 'utf8')).join('\n');
-    return new CanonicalSchema(parse(text, { noLocation: true }));
+    let entries: string[];
+    try {
+      entries = readdirSync(directory);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        throw new Error(`schemaDir ${directory} is not a directory: create it with the canonical types (*.graphql), or leave schemaDir out to serve the types as the sources declare them`);
+      }
+      throw error;
+    }
+    const files = entries.filter((file) => file.endsWith('.graphql')).sort();
+    const parts = files.map((file) => ({ file, text: readFileSync(join(directory, file), 'utf8') }));
+    if (parts.every((part) => part.text.trim() === '')) return CanonicalSchema.empty();
+    const definitions = parts.flatMap(({ file, text }) => {
+      if (text.trim() === '') return [];
+      try {
+        return [...parse(text, { noLocation: true }).definitions];
+      } catch (error) {
+        const line = error instanceof GraphQLError ? error.locations?.[0]?.line : undefined;
+        throw new Error(`${join(directory, file)}${line ? `:${line}` : ''}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    });
+    return new CanonicalSchema({ kind: Kind.DOCUMENT, definitions });
   }
 
   type(name: string): TypeDefinitionNode | undefined {

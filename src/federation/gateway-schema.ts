@@ -7,7 +7,7 @@ import { CODES, VirtualizeError } from '../errors';
 import type { CanonicalSchema } from './canonical-schema';
 import { buildSourceSubschemas, INTERNAL_FIELD_PREFIX } from './source-subschemas';
 
-/** The canonical schema declares what no source serves: the gateway does not start. */
+/** The canonical schema declares what no source serves, and the configuration is strict about it (`canonical.strict`). */
 export class SchemaCoverageError extends VirtualizeError<typeof CODES.SCHEMA_COVERAGE> {
   constructor(message: string) {
     super(CODES.SCHEMA_COVERAGE, message);
@@ -19,7 +19,7 @@ export class SchemaCoverageError extends VirtualizeError<typeof CODES.SCHEMA_COV
  * merge (Customer from the CRM gains `orders` from the order system), then the merge-only entry
  * points and join-only key fields are removed from what consumers see.
  */
-export function buildGatewaySchema(catalog: Catalog, canonical: CanonicalSchema): GraphQLSchema {
+export function buildGatewaySchema(catalog: Catalog, canonical: CanonicalSchema, coverage: CoverageOptions = {}): GraphQLSchema {
   const { subschemas, internalFields } = buildSourceSubschemas(catalog, canonical);
   const stitched = locateMergedErrors(stitchSchemas({ subschemas, mergeTypes: true }));
   const schema = filterSchema({
@@ -27,8 +27,23 @@ export function buildGatewaySchema(catalog: Catalog, canonical: CanonicalSchema)
     rootFieldFilter: (_operation, fieldName) => !fieldName.startsWith(INTERNAL_FIELD_PREFIX),
     objectFieldFilter: (typeName, fieldName) => !internalFields.has(`${typeName}.${fieldName}`),
   });
-  checkCoverage(schema, canonical);
+  const missing = uncoveredFields(schema, canonical);
+  if (missing.length > 0 && coverage.strict) {
+    throw new SchemaCoverageError(
+      `The canonical schema defines fields that no source serves: ${missing.join(', ')}. ` +
+        'Map them in a source definition, declare the join that provides them, remove them from the schemaDir, or set canonical.strict to false.',
+    );
+  }
+  if (missing.length > 0) coverage.warn?.(missing);
   return schema;
+}
+
+/** What the canonical types that no source serves make of a generation. */
+export interface CoverageOptions {
+  /** Refuse the generation (`canonical.strict`); otherwise they are left out of the served schema. */
+  strict?: boolean;
+  /** Told what is left out, e.g. `Customer (the whole type)`, `Customer.tickets`. */
+  warn?: (missing: string[]) => void;
 }
 
 /**
@@ -57,8 +72,8 @@ function isPromise(value: unknown): value is Promise<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
-/** Every field of the canonical model must be served by some source or join. */
-function checkCoverage(schema: GraphQLSchema, canonical: CanonicalSchema): void {
+/** The types and fields of the canonical model that no source or join serves. */
+export function uncoveredFields(schema: GraphQLSchema, canonical: CanonicalSchema): string[] {
   const missing: string[] = [];
   for (const type of canonical.objectTypes()) {
     const served = schema.getType(type.name.value);
@@ -69,10 +84,5 @@ function checkCoverage(schema: GraphQLSchema, canonical: CanonicalSchema): void 
     const fields = served.getFields();
     for (const field of type.fields ?? []) if (!fields[field.name.value]) missing.push(`${type.name.value}.${field.name.value}`);
   }
-  if (missing.length > 0) {
-    throw new SchemaCoverageError(
-      `The canonical schema defines fields that no source serves: ${missing.join(', ')}. ` +
-        'Map them in a source definition, declare the join that provides them, or remove them from schema/.',
-    );
-  }
+  return missing;
 }

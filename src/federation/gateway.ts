@@ -74,8 +74,12 @@ function logRejections(logger: Logger): RejectionListener {
 export function createGateway(config: VirtualizationConfig, options: GatewayOptions): Gateway {
   const { canonical, env, upstreamCache } = options;
   const catalog = compileCatalog(config);
-  const schema = buildGatewaySchema(catalog, canonical);
-  const onReject = options.onReject ?? logRejections(options.logger ?? defaultLogger());
+  const logger = options.logger ?? defaultLogger();
+  const schema = buildGatewaySchema(catalog, canonical, {
+    strict: config.canonical.strict,
+    warn: (missing) => logger.warn({ missing }, 'canonical types and fields that no source serves are left out of the schema (canonical.strict refuses them)'),
+  });
+  const onReject = options.onReject ?? logRejections(logger);
   const connectors = new Map(
     [...catalog.sources.values()].map((source) => [
       source.name,

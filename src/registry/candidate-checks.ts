@@ -142,7 +142,7 @@ export class CandidateChecks {
         ({ schema, catalog } = gateway);
       } else {
         catalog = compileCatalog(config);
-        schema = buildGatewaySchema(catalog, this.options.canonical);
+        schema = buildGatewaySchema(catalog, this.options.canonical, { strict: config.canonical.strict });
       }
     } catch (error) {
       problems.push(...schemaProblems(error));

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { accessModelOf } from '../auth/generation-access';
 import { UpstreamCache } from '../cache/upstream-cache';
 import type { VirtualizationConfig } from '../config/definition';
@@ -42,8 +43,16 @@ export function generationBuilder(parts: GenerationParts): (config: Virtualizati
   };
 }
 
-/** The model in `schema/` that the configuration names. */
+/**
+ * The hand-written canonical types the configuration names (`schemaDir`; a config file resolves it
+ * against its own directory). Left out: `schema/` under `baseDir` when it exists, else none.
+ */
 export function loadCanonical(config: VirtualizationConfig, baseDir: string): CanonicalSchema {
+  if (config.schemaDir === false) return CanonicalSchema.empty();
+  if (config.schemaDir === undefined) {
+    const beside = pathIn(baseDir)('schema');
+    return existsSync(beside) ? CanonicalSchema.fromDirectory(beside) : CanonicalSchema.empty();
+  }
   return CanonicalSchema.fromDirectory(pathIn(baseDir)(config.schemaDir));
 }
 

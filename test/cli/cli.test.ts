@@ -90,7 +90,7 @@ describe('virtualize command', () => {
       expect(await exited).toBe(0);
       // Only the sandbox credentials that the built-in configuration's defaults name: no sandbox system.
       const modules = JSON.parse(/^modules (.*)$/m.exec(stderr)![1]!) as string[];
-      expect(modules.map((path) => path.slice(path.indexOf('/sources/')))).toEqual(['/sources/sandbox/auth.js']);
+      expect(modules.map((path) => path.slice(path.indexOf('/sources/')))).toEqual(['/sources/sandbox/auth.ts']);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       await sandboxes.close();

@@ -26,7 +26,7 @@ export interface GatewayProcess {
 
 /**
  * A configuration module for `virtualize start --config`: the built-in configuration (compiled)
- * with the registry's egress opened to loopback hosts the test names, and top-level sections
+ * with the project's canonical schema (a config file's schemaDir is relative to the file), the registry's egress opened to loopback hosts the test names, and top-level sections
  * replaced by `sections` (JSON). Removed with `cleanup`.
  */
 export function writeTestConfig(allowPrivate: string[], sections: Record<string, unknown> = {}): { file: string; cleanup(): void } {
@@ -35,7 +35,7 @@ export function writeTestConfig(allowPrivate: string[], sections: Record<string,
   writeFileSync(
     file,
     `const base = require(${JSON.stringify(join(PROJECT_ROOT, 'dist/virtualization.config.js'))}).default;
-module.exports = { ...base, registry: { ...base.registry, egress: { allowedHosts: ['*'], allowPrivate: ${JSON.stringify(allowPrivate)} } }, ...${JSON.stringify(sections)} };
+module.exports = { ...base, schemaDir: ${JSON.stringify(join(PROJECT_ROOT, 'schema'))}, registry: { ...base.registry, egress: { allowedHosts: ['*'], allowPrivate: ${JSON.stringify(allowPrivate)} } }, ...${JSON.stringify(sections)} };
 `,
   );
   return { file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };

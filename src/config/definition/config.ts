@@ -10,9 +10,20 @@ import { sourceDefinition } from './source';
 
 /** The whole configuration of a gateway, as `virtualization.config.ts` declares it. */
 export const configDefinition = z.strictObject({
+  /** The JSON Schema of this file, for editors: `schema/virtualize-config.schema.json`. */
+  $schema: z.string().optional(),
   server: serverDefinition.prefault({}),
-  /** Where the canonical schema's SDL files live (relative to the config file). */
-  schemaDir: z.string().default('schema'),
+  /**
+   * Where the hand-written canonical types (`*.graphql`) live, relative to the config file. Left
+   * out: the `schema` directory beside the config file when there is one, else none (every type
+   * is as the sources declare it). `false`: none.
+   */
+  schemaDir: z.union([z.string().min(1), z.literal(false)]).optional(),
+  /**
+   * `strict`: a canonical type or field that no source serves refuses the configuration. By
+   * default it is a warning that names it, and the type is left out of the served schema.
+   */
+  canonical: z.strictObject({ strict: z.boolean().default(false) }).prefault({}),
   sources: z.record(identifier, sourceDefinition),
   mappings: z.record(identifier, mappingDefinition).default({}),
   guard: guardDefinition.prefault({}),
