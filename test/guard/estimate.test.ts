@@ -153,3 +153,50 @@ describe('upstream calls', () => {
     expect(price('query($ids: [ID!]!) { customersByIds(ids: $ids) { id } }', { ids }).cost).toBe(250);
   });
 });
+
+describe('upstream calls through a master-data service', () => {
+  /** Both joins of the customer through one master-data entity, its lookup by CRM id batched by `batchSize`. */
+  async function serviceGuard(batchSize: number) {
+    const input = structuredClone(baseConfig);
+    input.sources.mdm = {
+      baseUrl: 'http://127.0.0.1:1/mdm',
+      entities: {
+        CustomerLink: {
+          key: 'crmId',
+          fields: { crmId: 'crm_id', orderRefs: { from: 'order_refs', type: '[ID!]' }, emails: { from: 'emails', type: '[String!]' } },
+          lookups: {
+            crmId: { method: 'POST', path: '/by-crm', body: { ids: '{values}' }, unique: true, batch: { maxSize: batchSize } },
+            orderRefs: { method: 'POST', path: '/by-ref', body: { refs: '{values}' }, unique: false, batch: { maxSize: 100 } },
+            emails: { method: 'POST', path: '/by-email', body: { emails: '{values}' }, unique: false, batch: { maxSize: 100 } },
+          },
+          query: { one: false, many: false, list: false },
+        },
+      },
+    };
+    input.mappings!.customerOrders!.via = { kind: 'service', entity: 'CustomerLink', from: 'crmId', to: 'orderRefs', cacheTtlMs: 0 };
+    input.mappings!.customerTickets = { ...input.mappings!.customerTickets!, from: { entity: 'Customer', field: 'id' }, via: { kind: 'service', entity: 'CustomerLink', from: 'crmId', to: 'emails', cacheTtlMs: 0 } };
+    const serviceConfig = validateConfig(input);
+    const generation = await createGeneration(serviceConfig, { baseDir: PROJECT_ROOT, env: process.env });
+    const serviceGuard = QueryCostGuard.forGateway(generation);
+    const estimate = (query: string) => priceDocument(serviceGuard, serviceConfig.guard.limits, query, {}).estimate!;
+    return { generation, estimate };
+  }
+
+  it('counts one set of calls for every crosswalk over the entity, by its catalog loader: a batch size moves the prediction', async () => {
+    for (const [batchSize, calls] of [[100, 1], [25, 4]] as const) {
+      const { generation, estimate } = await serviceGuard(batchSize);
+      try {
+        const both = estimate('{ customers(first: 100) { nodes { orders { id } tickets { id } } } }');
+        expect(both.upstreamCalls.mdm).toBe(calls);
+        expect(both.upstreamCalls.orders).toBe(2);
+        expect(estimate('{ customers(first: 100) { nodes { orders { id } } } }').upstreamCalls.mdm).toBe(calls);
+        // The way back asks the service by the 100 orders' refs (not unique: not held), then finds the customer already fetched.
+        const back = estimate('{ customers(first: 100) { nodes { orders(first: 1) { customer { id } } } } }');
+        expect(back.upstreamCalls.mdm).toBe(calls + 1);
+        expect(back.upstreamCalls.crm).toBe(1);
+      } finally {
+        await generation.close();
+      }
+    }
+  });
+});
