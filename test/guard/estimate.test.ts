@@ -15,6 +15,7 @@ import { CostModel } from '../../src/guard/cost-model';
 import { buildFetchPlan } from '../../src/guard/fetch-plan';
 import { priceDocument } from '../../src/guard/price-document';
 import { QueryCostGuard } from '../../src/guard/query-cost-guard';
+import { formatPrice } from '../../src/cli/cost-report';
 import { PROJECT_ROOT } from '../support/harness';
 
 let gateway: Gateway;
@@ -179,15 +180,18 @@ describe('upstream calls through a master-data service', () => {
     const generation = await createGeneration(serviceConfig, { baseDir: PROJECT_ROOT, env: process.env });
     const serviceGuard = QueryCostGuard.forGateway(generation);
     const estimate = (query: string) => priceDocument(serviceGuard, serviceConfig.guard.limits, query, {}).estimate!;
-    return { generation, estimate };
+    const printed = (query: string) => formatPrice(serviceGuard, priceDocument(serviceGuard, serviceConfig.guard.limits, query, {}));
+    return { generation, estimate, printed };
   }
 
   it('counts one set of calls for every crosswalk over the entity, by its catalog loader: a batch size moves the prediction', async () => {
     for (const [batchSize, calls] of [[100, 1], [25, 4]] as const) {
-      const { generation, estimate } = await serviceGuard(batchSize);
+      const { generation, estimate, printed } = await serviceGuard(batchSize);
       try {
         const both = estimate('{ customers(first: 100) { nodes { orders { id } tickets { id } } } }');
         expect(both.upstreamCalls.mdm).toBe(calls);
+        // What `virtualize cost` prints names the service's calls beside the others.
+        expect(printed('{ customers(first: 100) { nodes { orders { id } tickets { id } } } }')).toMatch(new RegExp(`^upstream calls: .*\\bmdm ${calls}\\b`, 'm'));
         expect(both.upstreamCalls.orders).toBe(2);
         expect(estimate('{ customers(first: 100) { nodes { orders { id } } } }').upstreamCalls.mdm).toBe(calls);
         // The way back asks the service by the 100 orders' refs (not unique: not held), then finds the customer already fetched.
