@@ -7,6 +7,8 @@ import { z } from 'zod';
 import {
   aggregateDefinition,
   authDefinition,
+  cacheDefinition,
+  configDefinition,
   definitionDocument,
   entityDefinition,
   envRef,
@@ -103,6 +105,19 @@ const DOCS: ReadonlyArray<readonly [z.ZodType, Documented]> = [
       },
     },
   ],
+  [
+    cacheDefinition,
+    {
+      id: 'Cache',
+      description: 'The cache tiers, all on by default. Turn one off with cache.upstream.enabled: false or cache.responses.enabled: false.',
+      properties: {
+        upstream: 'What sources answered, per record, across requests: enabled (default true), maxBytes (64 MiB), ttlMs (30 s), staleWhileRevalidateMs (30 s), staleIfErrorMs (5 min). Sources and entities override the TTLs (cache.ttlMs: 0 turns it off for them).',
+        responses: 'Whole answers of operations asked often: enabled (default true), maxBytes (32 MiB), ttlMs (10 s), cached from the admitAfter-th time (2) within windowMs (60 s).',
+        shared: 'The tier replicas share: memory (default, none) or redis.',
+        webhooks: 'Change notifications from sources (POST /webhooks/<source>), signed with each source\'s secret.',
+      },
+    },
+  ],
   [aggregateDefinition, { id: 'Aggregate', description: 'A summary over joined records: count, sum, min, max, or single (the value when all records agree).' }],
   [
     mappingDefinition,
@@ -118,15 +133,15 @@ const DOCS: ReadonlyArray<readonly [z.ZodType, Documented]> = [
   ],
 ];
 
-/** The JSON Schema (draft 2020-12) of a definition document, with the format's input defaults. */
-function definitionJsonSchema(): Record<string, unknown> {
+/** The JSON Schema (draft 2020-12) of one zod schema of the format, with its input defaults. */
+function generate(root: z.ZodType, head: { $id: string; title: string; description: string }): Record<string, unknown> {
   const metadata = z.registry<{ id: string; description: string }>();
   const properties = new Map<z.ZodType, Record<string, string>>();
   for (const [schema, docs] of DOCS) {
     metadata.add(schema, { id: docs.id, description: docs.description });
     if (docs.properties) properties.set(schema, docs.properties);
   }
-  const generated = z.toJSONSchema(definitionDocument, {
+  const generated = z.toJSONSchema(root, {
     io: 'input',
     metadata,
     unrepresentable: 'any',
@@ -139,16 +154,27 @@ function definitionJsonSchema(): Record<string, unknown> {
       for (const [name, description] of Object.entries(words)) if (props[name]) props[name].description ??= description;
     },
   });
-  return {
-    $schema: generated.$schema,
+  return { $schema: generated.$schema, ...head, ...Object.fromEntries(Object.entries(generated).filter(([key]) => key !== '$schema')) };
+}
+
+/** The definition file's exact text. */
+export function definitionJsonSchemaText(): string {
+  const schema = generate(definitionDocument, {
     $id: 'https://virtualize.dev/schema/virtualize-definition.schema.json',
     title: 'virtualize definition',
     description: 'Sources and id mappings registered at run time (virtualize sources add <file>), in the format of virtualization.config.ts. Generated from src/config/definition.ts.',
-    ...Object.fromEntries(Object.entries(generated).filter(([key]) => key !== '$schema')),
-  };
+  });
+  return `${JSON.stringify(schema, null, 2)}\n`;
 }
 
-/** The file's exact text. */
-export function definitionJsonSchemaText(): string {
-  return `${JSON.stringify(definitionJsonSchema(), null, 2)}\n`;
+export const CONFIG_SCHEMA_FILE = 'schema/virtualize-config.schema.json';
+
+/** The whole configuration file's exact text: every key `--config` reads. */
+export function configJsonSchemaText(): string {
+  const schema = generate(configDefinition, {
+    $id: 'https://virtualize.dev/schema/virtualize-config.schema.json',
+    title: 'virtualize configuration',
+    description: 'The configuration file virtualize --config reads (virtualization.config.ts, or the same as JSON). Generated from src/config/definition/config.ts.',
+  });
+  return `${JSON.stringify(schema, null, 2)}\n`;
 }

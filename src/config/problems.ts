@@ -82,7 +82,8 @@ function closest(key: string, allowed: readonly string[]): string | undefined {
   let best: { key: string; d: number } | undefined;
   for (const candidate of allowed) {
     const d = distance(key.toLowerCase(), candidate.toLowerCase());
-    if (d <= Math.max(1, Math.floor(candidate.length / 4)) && (!best || d < best.d)) best = { key: candidate, d };
+    // Two edits from five letters on: a swapped pair (`cahce`) is two.
+    if (d <= Math.max(candidate.length >= 5 ? 2 : 1, Math.floor(candidate.length / 4)) && (!best || d < best.d)) best = { key: candidate, d };
   }
   return best?.key;
 }

@@ -1,0 +1,51 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
+import { createJiti } from 'jiti';
+import { CONFIG_SCHEMA_FILE, configJsonSchemaText } from '../../src/config/json-schema';
+import { PROJECT_ROOT } from '../support/harness';
+
+const FILE = join(PROJECT_ROOT, CONFIG_SCHEMA_FILE);
+
+// After changing the configuration's format, regenerate the committed file with:
+//   UPDATE_JSON_SCHEMA=1 npx jest test/config/config-json-schema
+if (process.env.UPDATE_JSON_SCHEMA === '1') writeFileSync(FILE, configJsonSchemaText());
+
+/** The project's own configuration file as JSON: what its default export declares, functions and all left out. */
+async function projectConfigAsJson(): Promise<Record<string, unknown>> {
+  const declared = await createJiti(__filename, { fsCache: false }).import(join(PROJECT_ROOT, 'virtualization.config.ts'), { default: true });
+  return JSON.parse(JSON.stringify(declared)) as Record<string, unknown>;
+}
+
+describe('the JSON Schema of the configuration file', () => {
+  const committed = readFileSync(FILE, 'utf8');
+  const validate = new Ajv2020({ strict: false, allErrors: true }).compile(JSON.parse(committed) as object);
+
+  it('is what the zod schema generates today (regenerate with UPDATE_JSON_SCHEMA=1)', () => {
+    expect(committed).toBe(configJsonSchemaText());
+  });
+
+  it('describes every key of a runnable configuration, the cache switches among them', () => {
+    type Node = { $ref?: string; properties?: Record<string, Node>; default?: unknown };
+    const schema = JSON.parse(committed) as { properties: Record<string, Node>; $defs: Record<string, Node> };
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(['$schema', 'server', 'schemaDir', 'canonical', 'sources', 'mappings', 'guard', 'cache', 'registry', 'auth']),
+    );
+    const cache = schema.$defs[schema.properties.cache!.$ref!.replace('#/$defs/', '')]!;
+    expect(cache.properties!.upstream!.properties!.enabled!.default).toBe(true);
+    expect(cache.properties!.responses!.properties!.enabled!.default).toBe(true);
+  });
+
+  it("accepts the project's own configuration as JSON, with a $schema key pointing editors at it", async () => {
+    const config = { $schema: `./${CONFIG_SCHEMA_FILE}`, ...(await projectConfigAsJson()) };
+    expect(validate(config)).toBe(true);
+    expect(validate.errors ?? []).toEqual([]);
+  });
+
+  it('refuses a mistyped key where an editor should underline it', async () => {
+    const config = await projectConfigAsJson();
+    const cache = { upstream: { enabeld: false } };
+    expect(validate({ ...config, cache })).toBe(false);
+    expect((validate.errors ?? []).map((error) => `${error.instancePath} ${JSON.stringify(error.params)}`)).toContainEqual('/cache/upstream {"additionalProperty":"enabeld"}');
+  });
+});
