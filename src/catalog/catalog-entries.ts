@@ -73,7 +73,7 @@ export interface CatalogList {
   readonly entity: string;
   readonly route: string;
   readonly paging: Exclude<PagingKind, 'none'>;
-  /** Records per upstream call: cursor paging's `maxPageSize`, page-number paging's `pageSize`. */
+  /** Records per upstream call at most: `maxPageSize` (cursor, offset, link, nextUrl), page-number paging's `pageSize`. */
   readonly pageSize: number;
   /** The largest `first` the list root accepts; a larger one is refused as bad input before any call. */
   readonly maxFirst: number;

@@ -15,9 +15,18 @@ export {
   lookupDefinition,
   cursorPaging,
   pageNumberPaging,
+  offsetPaging,
+  linkHeaderPaging,
+  nextUrlPaging,
+  listPaging,
   listDefinition,
   type LookupDefinition,
   type PageNumberPaging,
+  type CursorPaging,
+  type OffsetPaging,
+  type LinkHeaderPaging,
+  type NextUrlPaging,
+  type ListPaging,
   type ListDefinition,
 } from './definition/endpoints';
 export { cachePolicyDefinition, cacheDefinition, type CachePolicy, type CacheDefinition } from './definition/cache';

@@ -74,8 +74,11 @@ const DOCS: ReadonlyArray<readonly [z.ZodType, Documented]> = [
     listDefinition,
     {
       id: 'List',
-      description: 'The endpoint that pages through all records: by cursor or by page number.',
-      properties: { paging: 'Cursor paging ({ "type": "cursor", ... }) or page numbers ({ "type": "page", "pageParam", "sizeParam", "pageSize" }).', filters: 'GraphQL argument -> query parameter and the field it filters.' },
+      description: 'The endpoint that pages through all records: by cursor, page number, offset, Link header or next-page URL.',
+      properties: {
+        paging:
+          'cursor (a cursor in the body, or the last record\'s id with has_more), page (page numbers), offset (offset and limit), link (RFC 8288 Link header, rel="next"), nextUrl (the next page\'s URL in the body).', filters: 'GraphQL argument -> query parameter and the field it filters.',
+      },
     },
   ],
   [

@@ -19,6 +19,8 @@ export interface JsonResponse {
   body: unknown;
   /** How long the source says the answer stays fresh (`Cache-Control`): 0 for no-store or no-cache; absent when it says nothing. */
   maxAgeMs?: number;
+  /** The RFC 8288 `Link` header, for lists that page by it. */
+  link?: string;
 }
 
 /**
@@ -28,7 +30,9 @@ export interface JsonResponse {
  */
 export class SourceHttpClient {
   private readonly sourceDispatcher: SourceDispatcher;
-  private readonly basePath: string;
+  /** The base URL's path (no trailing slash) and origin: every call's URL starts with them. */
+  readonly basePath: string;
+  readonly origin: string;
   private readonly classified: ClassifiedSource;
   private readonly healthRecorder = new SourceHealthRecorder();
 
@@ -43,6 +47,7 @@ export class SourceHttpClient {
   ) {
     const base = new URL(resolveEnv(definition.baseUrl, env));
     this.basePath = base.pathname.replace(/\/$/, '');
+    this.origin = base.origin;
     const { timeoutMs, maxResponseBytes } = definition.limits;
     this.classified = { name: source, timeoutMs, maxResponseBytes, secrets: secretNames(definition.auth) };
     this.sourceDispatcher = createSourceDispatcher(source, definition, base.origin, env, clock, egress);
@@ -80,7 +85,8 @@ export class SourceHttpClient {
       const body = safeParse(text);
       if (body === undefined) throw new SourceError(CODES.SOURCE_BAD_RESPONSE, this.source, route, `Source ${this.source} sent a body that is not JSON (${route})`, status);
       const maxAgeMs = maxAgeOf(response.headers['cache-control']);
-      return maxAgeMs === undefined ? { status, body } : { status, body, maxAgeMs };
+      const link = response.headers.link;
+      return { status, body, ...(maxAgeMs === undefined ? {} : { maxAgeMs }), ...(link === undefined ? {} : { link: Array.isArray(link) ? link.join(', ') : link }) };
     } catch (error) {
       failure = classifyFailure(this.classified, error, route, record);
       if (failure.status !== undefined) status = failure.status;

@@ -13,7 +13,9 @@ import { itemErrors } from './item-errors';
 import { keyString } from './key-string';
 import { listByCursor } from './paging/cursor-paging';
 import type { ListPage, ListRequest, PageSource } from './paging/list-page';
+import { listByOffset } from './paging/offset-paging';
 import { listByPageNumber } from './paging/page-number-paging';
+import { listByUrl } from './paging/url-paging';
 import { compileRecordMapper, fieldSource, pathReader, readPath, type CanonicalRecord, type RecordMapper, type Rejection } from './record-mapper';
 import type { RejectionSink } from './record-rejections';
 import { buildPathAndQuery, fillBody, propertyNames, textValues, type CallValues } from './request-template';
@@ -284,26 +286,44 @@ export class SourceConnector {
     const foreignCursor = (error: unknown, cursor: string): unknown =>
       error instanceof SourceError && error.code === CODES.SOURCE_REJECTED_REQUEST && error.status === 400 ? new ForeignCursorError(this.name, route, cursor, { cause: error }) : error;
     const rejected = onRejected && request.first > 0 ? (_item: unknown, reason: string) => onRejected({ source: this.name, entity: entityName, reason }, 1) : undefined;
+    const path = buildPathAndQuery(list.path, list.query, text);
+    const withPaging = (paging: Record<string, string>) => {
+      const params = new URLSearchParams({ ...filters, ...paging });
+      const separator = path.includes('?') ? '&' : '?';
+      return `${path}${separator}${params.toString()}`;
+    };
+    const listUrl = new URL(this.http.basePath + list.path.replace(/[?#].*$/, '').replace(/\{[^}]*\}.*$/, ''), this.http.origin);
+    const body = list.method === 'POST' ? fillBody(list.body ?? {}, call, text) : undefined;
     const pages: PageSource = {
       route,
+      listUrl,
+      firstUrl: (paging) => new URL(this.http.basePath + withPaging(paging), this.http.origin),
       fetchPage: (paging, pageSize) => {
-        const params = new URLSearchParams({ ...filters, ...paging });
-        const path = buildPathAndQuery(list.path, list.query, text);
-        const separator = path.includes('?') ? '&' : '?';
-        const body = list.method === 'POST' ? fillBody(list.body ?? {}, call, text) : undefined;
-        const answer = this.http.getJson(`${path}${separator}${params.toString()}`, route, pageSize, observe, body, headers);
+        const answer = this.http.getJson(withPaging(paging), route, pageSize, observe, body, headers);
         // Only the page that carries the caller's own cursor can be refused for it: a 400 to a later
         // page (the source's cursor) or to a page-number call is the source's or the definition's.
         const cursorParam = list.paging.type === 'cursor' ? list.paging.cursorParam : undefined;
         if (!after || cursorParam === undefined || paging[cursorParam] !== after) return answer;
         return answer.catch((error: unknown) => Promise.reject(foreignCursor(error, after)));
       },
+      // A next-page URL is the source's own (checked to be on its origin and under the list's path).
+      fetchUrl: (url, pageSize) => this.http.getJson(url.pathname.slice(this.http.basePath.length) + url.search, route, pageSize, observe, body, headers),
       rawRecords: (body) => this.rawRecords(body, list.resultPath, route),
       // `first: 0` maps a record only to learn totalCount: none of the answer's records is left out.
       mapRecord: (item) => this.mapRecord(entity, item, rejected),
     };
     const paging = list.paging;
-    return paging.type === 'page' ? listByPageNumber(this.name, pages, paging, entry.pageSize, request) : listByCursor(pages, paging, entry.pageSize, request);
+    switch (paging.type) {
+      case 'page':
+        return listByPageNumber(this.name, pages, paging, entry.pageSize, request);
+      case 'offset':
+        return listByOffset(this.name, pages, paging, entry.pageSize, request);
+      case 'link':
+      case 'nextUrl':
+        return listByUrl(this.name, pages, paging, entry.pageSize, request);
+      case 'cursor':
+        return listByCursor(pages, paging, entry.pageSize, request);
+    }
   }
 
   close(): Promise<void> {

@@ -72,15 +72,41 @@ export const lookupDefinition = z.strictObject({
 });
 export type LookupDefinition = z.infer<typeof lookupDefinition>;
 
-export const cursorPaging = z.strictObject({
-  type: z.literal('cursor'),
-  cursorParam: z.string().min(1),
-  limitParam: z.string().min(1),
-  maxPageSize: z.number().int().min(1),
-  defaultPageSize: z.number().int().min(1).optional(),
-  nextCursorPath: z.string().min(1),
-  totalPath: z.string().optional(),
-});
+/** Records per upstream call at most: what the source allows, and what the guard predicts calls by. */
+const maxPageSize = z.number().int().min(1).max(10_000);
+
+/**
+ * A cursor the source hands out, sent back as a query parameter. Either the body carries the next
+ * cursor (`nextCursorPath`, HubSpot `paging.next.after`), or it only says that more follow
+ * (`hasMorePath`, Stripe `has_more`) and the cursor is a field of the page's last raw record
+ * (`lastRecordCursorPath`, Stripe `id` sent as `starting_after`). Source cursors reach clients as they are.
+ */
+export const cursorPaging = z
+  .strictObject({
+    type: z.literal('cursor'),
+    /** Query parameter of the cursor, e.g. `after` (HubSpot) or `starting_after` (Stripe). */
+    cursorParam: z.string().min(1),
+    /** Query parameter of the page size, e.g. `limit`. */
+    limitParam: z.string().min(1),
+    maxPageSize,
+    defaultPageSize: z.number().int().min(1).optional(),
+    /** Dot path of the next cursor in the body, e.g. `paging.next.after`; absent or empty at the end. */
+    nextCursorPath: z.string().min(1).optional(),
+    /** Dot path of a boolean that is true while more records follow, e.g. `has_more`. */
+    hasMorePath: z.string().min(1).optional(),
+    /** Instead of `nextCursorPath`: dot path, in the page's last raw record, of the next cursor, e.g. `id`. Needs `hasMorePath`. */
+    lastRecordCursorPath: z.string().min(1).optional(),
+    /** Dot path of the total number of records, when the source tells. */
+    totalPath: z.string().optional(),
+  })
+  .superRefine((paging, ctx) => {
+    if ((paging.nextCursorPath === undefined) === (paging.lastRecordCursorPath === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'cursor paging needs exactly one of nextCursorPath (the body carries the cursor) or lastRecordCursorPath (the last record carries it, e.g. Stripe "id")' });
+    }
+    if (paging.lastRecordCursorPath !== undefined && paging.hasMorePath === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['hasMorePath'], message: 'lastRecordCursorPath needs hasMorePath (e.g. "has_more"): without it the end of the list cannot be told' });
+    }
+  });
 
 /**
  * Paging by page number. Every upstream page has the same size, so that the cursor handed to
@@ -102,9 +128,66 @@ export const pageNumberPaging = z.strictObject({
 
 export type PageNumberPaging = z.infer<typeof pageNumberPaging>;
 
+/** Paging by offset and limit: `offset` records are skipped, `limit` returned. Clients get opaque cursors standing for offsets. */
+export const offsetPaging = z.strictObject({
+  type: z.literal('offset'),
+  /** Query parameter of the number of records to skip, e.g. `offset`. */
+  offsetParam: z.string().min(1),
+  /** Query parameter of the page size, e.g. `limit`. */
+  limitParam: z.string().min(1),
+  maxPageSize,
+  /** Dot path of the total number of records, when the source tells. */
+  totalPath: z.string().optional(),
+});
+
+/**
+ * RFC 8288 `Link` header paging (Shopify Admin REST): the first call carries the list's query, its
+ * filters and the limit; every later call is the `rel="next"` link as given, with only the limit
+ * set. The link must stay on the source's origin and under the list's path.
+ */
+export const linkHeaderPaging = z.strictObject({
+  type: z.literal('link'),
+  /** Query parameter of the page size, e.g. `limit`; set on the first call and on every link followed. */
+  limitParam: z.string().min(1),
+  maxPageSize,
+  /** The relation of the next page's link. */
+  rel: z.string().min(1).default('next'),
+});
+
+/**
+ * The next page's URL in the body: absolute or a path from the origin, followed as given. Zendesk
+ * `next_page` (null at the end), Zendesk cursor paging `links.next` with `meta.has_more`,
+ * Salesforce SOQL `nextRecordsUrl` with `done`. It must stay on the source's origin and under the
+ * list's path.
+ */
+export const nextUrlPaging = z.strictObject({
+  type: z.literal('nextUrl'),
+  /** Dot path of the next page's URL, e.g. `next_page`, `links.next`, `nextRecordsUrl`; absent, null or empty at the end. */
+  nextUrlPath: z.string().min(1),
+  /** Dot path of a boolean that is true while more records follow, e.g. `meta.has_more`. */
+  hasMorePath: z.string().min(1).optional(),
+  /** Dot path of a boolean that is true on the last page, e.g. `done` (Salesforce). */
+  donePath: z.string().min(1).optional(),
+  /**
+   * Query parameter of the page size, e.g. `per_page` or `page[size]`, set on every call. Absent
+   * when the source decides (Salesforce): a client page may then end inside a source page.
+   */
+  limitParam: z.string().min(1).optional(),
+  maxPageSize,
+  /** Dot path of the total number of records, when the source tells, e.g. `count` or `totalSize`. */
+  totalPath: z.string().optional(),
+});
+
+export const listPaging = z.discriminatedUnion('type', [cursorPaging, pageNumberPaging, offsetPaging, linkHeaderPaging, nextUrlPaging]);
+export type ListPaging = z.infer<typeof listPaging>;
+export type CursorPaging = Extract<ListPaging, { type: 'cursor' }>;
+export type OffsetPaging = z.infer<typeof offsetPaging>;
+export type LinkHeaderPaging = z.infer<typeof linkHeaderPaging>;
+export type NextUrlPaging = z.infer<typeof nextUrlPaging>;
+
 export const listDefinition = z.strictObject({
   ...endpointBase,
-  paging: z.discriminatedUnion('type', [cursorPaging, pageNumberPaging]),
+  paging: listPaging,
   /** Canonical argument name -> the query parameter it becomes and the canonical field it filters. */
   filters: z
     .record(fieldName, z.strictObject({ param: z.string().min(1), field: fieldName }))

@@ -1,8 +1,17 @@
-import type { ListDefinition } from '../../config/definition';
+import type { CursorPaging } from '../../config/definition';
 import { readPath, type CanonicalRecord } from '../record-mapper';
 import type { ListPage, ListRequest, PageSource } from './list-page';
 
-export type CursorPaging = Extract<ListDefinition['paging'], { type: 'cursor' }>;
+/**
+ * The next cursor a page hands out: the body's (`nextCursorPath`), or, for a source that only says
+ * more follow (`hasMorePath`, Stripe `has_more`), the last raw record's (`lastRecordCursorPath`, `id`).
+ */
+function nextCursor(paging: CursorPaging, body: unknown, items: readonly unknown[]): string | null {
+  if (paging.hasMorePath !== undefined && readPath(body, paging.hasMorePath) !== true) return null;
+  const next = paging.lastRecordCursorPath !== undefined ? readPath(items[items.length - 1], paging.lastRecordCursorPath) : readPath(body, paging.nextCursorPath ?? '');
+  if (typeof next === 'number' && Number.isFinite(next)) return String(next);
+  return typeof next === 'string' && next !== '' ? next : null;
+}
 
 /**
  * Cursor paging: the source hands out its own cursors, which are passed to clients as they are.
@@ -19,12 +28,12 @@ export async function listByCursor(pages: PageSource, paging: CursorPaging, maxP
     const pageSize = Math.max(1, Math.min(remaining, maxPageSize));
     const response = await pages.fetchPage({ [paging.limitParam]: String(pageSize), ...(cursor ? { [paging.cursorParam]: cursor } : {}) }, pageSize);
     const body = response.body;
-    for (const item of pages.rawRecords(body)) {
+    const items = pages.rawRecords(body);
+    for (const item of items) {
       const record = pages.mapRecord(item);
       if (record) records.push(record);
     }
-    const next = readPath(body, paging.nextCursorPath);
-    cursor = typeof next === 'string' && next !== '' ? next : null;
+    cursor = items.length > 0 || paging.lastRecordCursorPath === undefined ? nextCursor(paging, body, items) : null;
     if (paging.totalPath) {
       const total = readPath(body, paging.totalPath);
       totalCount = typeof total === 'number' ? total : null;

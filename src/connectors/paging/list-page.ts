@@ -24,6 +24,12 @@ export interface PageSource {
   route: string;
   /** One upstream page, with the strategy's paging parameters added to the list's own query. */
   fetchPage(paging: Record<string, string>, pageSize: number): Promise<JsonResponse>;
+  /** One upstream page at a URL the source handed out (checked by the caller to be on its origin), as given. */
+  fetchUrl(url: URL, pageSize: number): Promise<JsonResponse>;
+  /** The list's own URL (base URL and path) that next-page URLs must stay on the origin of, and under. */
+  listUrl: URL;
+  /** The URL `fetchPage` calls with these paging parameters. */
+  firstUrl(paging: Record<string, string>): URL;
   /** The raw records of a page's body (SOURCE_BAD_RESPONSE when there are none where they should be). */
   rawRecords(body: unknown): unknown[];
   /** One raw record in canonical terms; undefined for one that does not fit the mapping (it has been reported). */
