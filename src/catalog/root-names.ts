@@ -8,8 +8,9 @@ function lowerFirst(name: string): string {
 /**
  * The root fields an entity publishes. Defaults: one = camelCase(Entity), many = plural + `ByIds`,
  * list = plural (plural defaults to camelCase(Entity) + `s`); `query` renames or withholds each.
- * `many` needs a batch endpoint of the key lookup and `list` a list endpoint: without them the
- * field is not published, whatever `query` says.
+ * `list` needs a list endpoint: without one the field is not published, whatever `query` says.
+ * `many` is published with or without a batch endpoint of the key lookup: without one it costs one
+ * call per key (bounded by the source's pool, as single lookups are), and the guard predicts that.
  */
 export function rootFieldNames(entityName: string, entity: EntityDefinition): RootFieldNames {
   const plural = entity.plural ?? `${lowerFirst(entityName)}s`;
@@ -18,7 +19,7 @@ export function rootFieldNames(entityName: string, entity: EntityDefinition): Ro
   const list = entity.query?.list ?? plural;
   return {
     one,
-    many: entity.lookups[entity.key]?.batch ? many : false,
+    many,
     list: entity.list ? list : false,
   };
 }

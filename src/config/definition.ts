@@ -20,6 +20,7 @@ export {
   nextUrlPaging,
   listPaging,
   listDefinition,
+  isRepeatedTemplate,
   type LookupDefinition,
   type PageNumberPaging,
   type CursorPaging,

@@ -1,4 +1,4 @@
-import type { EntityDefinition, VirtualizationConfig } from './definition';
+import { isRepeatedTemplate, type EntityDefinition, type VirtualizationConfig } from './definition';
 import { entityOwners } from './entity-owners';
 import { declaredKeyShape, listKeyProblems, type KeyFacts } from './list-keys';
 import type { DefinitionProblem } from './validate';
@@ -90,6 +90,13 @@ function placeholders(...templates: unknown[]): Set<string> {
   return found;
 }
 
+/** Whether a query or body holds a template repeated once per key. */
+function sendsKeysRepeated(...templates: unknown[]): boolean {
+  const visit = (template: unknown): boolean =>
+    isRepeatedTemplate(template) || (template !== null && typeof template === 'object' && Object.values(template).some(visit));
+  return templates.some(visit);
+}
+
 /** Each endpoint says where its keys go, sends a body only by POST, and asks for properties only when the entity names them. */
 function checkEndpoints(at: string, entity: EntityDefinition): DefinitionProblem[] {
   const problems: DefinitionProblem[] = [];
@@ -107,11 +114,12 @@ function checkEndpoints(at: string, entity: EntityDefinition): DefinitionProblem
     }
     if ('unique' in endpoint) {
       const wanted = endpoint.batch ? 'values' : 'value';
-      if (!used.has(wanted)) {
+      // A batch also sends its keys through a template repeated per key (`[{ "id": "{value}" }]`, `["{value}"]`).
+      if (!used.has(wanted) && !(endpoint.batch && sendsKeysRepeated(endpoint.query, endpoint.body))) {
         problems.push({
           path,
           message: endpoint.batch
-            ? 'a batch lookup must send its keys: put {values} in its path, query or body'
+            ? 'a batch lookup must send its keys: put {values} in its path, query or body, or repeat a template per key (body [{ "id": "{value}" }], query ["{value}"])'
             : 'a lookup without batch must send its key: put {value} in its path, query or body',
           expected: `{${wanted}} in path, query or body`,
           found: used.size > 0 ? [...used].map((name) => `{${name}}`).join(', ') : 'no placeholder',

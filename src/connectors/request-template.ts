@@ -2,7 +2,7 @@
  * Request templating: how the placeholders of an endpoint's path, query and JSON body
  * (`{value}`, `{values}`, `{properties}`) become the request of one call.
  */
-import type { EntityDefinition } from '../config/definition';
+import { isRepeatedTemplate, type EntityDefinition } from '../config/definition';
 import { fieldSource } from './record-mapper';
 
 /** The values of one call, for the placeholders of its templates. */
@@ -20,7 +20,9 @@ export function textValues(call: CallValues): Record<string, string> {
 
 /**
  * Fills a JSON body template. `{values}`, `{value}` and `{properties}` standing alone become JSON
- * values (numbers for numeric ids), so that `{ "ids": "{values}" }` sends `{ "ids": [1, 2] }`.
+ * values (numbers for numeric ids), so that `{ "ids": "{values}" }` sends `{ "ids": [1, 2] }`. An
+ * array whose single element contains `{value}` is repeated once per key, that key in place of
+ * `{value}`: `{ "inputs": [{ "id": "{value}" }] }` sends `{ "inputs": [{ "id": 1 }, { "id": 2 }] }`.
  */
 export function fillBody(template: unknown, call: CallValues, text: Record<string, string>): unknown {
   const typed = (key: string) => (call.valueType === 'number' ? Number(key) : key);
@@ -29,6 +31,12 @@ export function fillBody(template: unknown, call: CallValues, text: Record<strin
     if (template === '{value}') return typed(call.keys[0] ?? '');
     if (template === '{properties}') return [...call.properties];
     return template.replace(/\{(\w+)\}/g, (_, name: string) => text[name] ?? '');
+  }
+  if (isRepeatedTemplate(template)) {
+    return call.keys.map((key) => {
+      const one = { ...call, keys: [key] };
+      return fillBody(template[0], one, textValues(one));
+    });
   }
   if (Array.isArray(template)) return template.map((item) => fillBody(item, call, text));
   if (template !== null && typeof template === 'object') {
@@ -53,13 +61,27 @@ function fillTemplate(template: string, values: Record<string, string>): string 
   return template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(values[name] ?? ''));
 }
 
-/** The path and query string of a call; a query parameter that fills to nothing is left out. */
-export function buildPathAndQuery(path: string, query: Record<string, string> | undefined, values: Record<string, string>): string {
+/** A query template: a parameter's template, or a list of one template repeated per key. */
+export type QueryTemplate = Record<string, string | readonly [string]>;
+
+/**
+ * The path and query string of a call; a query parameter that fills to nothing is left out. A
+ * parameter declared as `["{value}"]` is repeated once per key of `call` (`?id=1&id=2`).
+ */
+export function buildPathAndQuery(path: string, query: QueryTemplate | undefined, values: Record<string, string>, call?: CallValues): string {
   const filledPath = fillTemplate(path, values);
   const params = new URLSearchParams();
+  const fill = (template: string, from: Record<string, string>) => template.replace(/\{(\w+)\}/g, (_, key: string) => from[key] ?? '');
   for (const [name, template] of Object.entries(query ?? {})) {
-    const filled = template.replace(/\{(\w+)\}/g, (_, key: string) => values[key] ?? '');
-    if (filled !== '') params.set(name, filled);
+    if (typeof template === 'string') {
+      const filled = fill(template, values);
+      if (filled !== '') params.set(name, filled);
+      continue;
+    }
+    for (const key of call?.keys ?? []) {
+      const filled = fill(template[0], textValues({ ...call!, keys: [key] }));
+      if (filled !== '') params.append(name, filled);
+    }
   }
   const search = params.toString();
   return search ? `${filledPath}?${search}` : filledPath;

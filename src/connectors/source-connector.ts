@@ -9,7 +9,7 @@ import { forwardedHeaders, type CallerCredential } from './caller-credential';
 import type { EgressGuard } from './egress-guard';
 import { ForeignCursorError, SourceError } from './errors';
 import { SourceHttpClient, type JsonResponse } from './http-client';
-import { itemErrors } from './item-errors';
+import { itemErrors, unaccountedFailure } from './item-errors';
 import { keyString } from './key-string';
 import { listByCursor } from './paging/cursor-paging';
 import type { ListPage, ListRequest, PageSource } from './paging/list-page';
@@ -33,6 +33,12 @@ export type RejectionListener = (event: Rejection & { source: string; entity: st
  * error the source reported for that value alone (a partial batch answer).
  */
 export type LookupResult = Map<string, CanonicalRecord[] | SourceError>;
+
+/** The records of one lookup answer; `sentAs` is the key a record answers when matched by position, `nulls` the keys it says have none. */
+interface LookupAnswer {
+  records: Array<{ record: CanonicalRecord; sentAs?: string }>;
+  nulls: Set<string>;
+}
 
 interface CompiledEntity {
   name: string;
@@ -151,6 +157,28 @@ export class SourceConnector {
     return records;
   }
 
+  /**
+   * The records of a lookup's answer. Matched by position, each carries the key sent in its place,
+   * and a `null` there says that key has no record.
+   */
+  private lookupRecords(entity: CompiledEntity, lookup: CatalogLookup, body: unknown, sent: readonly string[], rejected?: (item: unknown, reason: string) => void): LookupAnswer {
+    const route = lookup.route;
+    if (lookup.endpoint.matchBy !== 'position') return { records: this.mapRecords(entity, body, lookup.endpoint.resultPath, route, rejected).map((record) => ({ record })), nulls: new Set() };
+    const raw = lookup.endpoint.resultPath ? readPath(body, lookup.endpoint.resultPath) : body;
+    if (!Array.isArray(raw)) {
+      throw new SourceError(CODES.SOURCE_BAD_RESPONSE, this.name, route, `Source ${this.name} sent no array of records aligned with the keys for ${route} (matchBy: position); check the lookup's resultPath and matchBy`);
+    }
+    const answer: LookupAnswer = { records: [], nulls: new Set() };
+    sent.forEach((key, index) => {
+      const item: unknown = raw[index];
+      if (item === null) answer.nulls.add(key);
+      if (item === null || item === undefined) return;
+      const record = this.mapRecord(entity, item, rejected);
+      if (record) answer.records.push({ record, sentAs: key });
+    });
+    return answer;
+  }
+
   /** The call's values for an endpoint's templates. */
   private callValues(entity: CompiledEntity, keys: readonly string[], lookup?: CatalogLookup): CallValues {
     return { keys, separator: lookup?.batch?.separator ?? ',', valueType: lookup?.valueType ?? 'string', properties: entity.properties };
@@ -185,16 +213,17 @@ export class SourceConnector {
     const groups: LookupResult = new Map(values.map((value) => [value, []]));
     const itemFailures = new Map<string, SourceError>();
     const asked = values.filter(compiled.askable);
+    const call = { source: this.name, entity: entityName, field, route };
     // The catalog entry's batch size: the one the guard divides the asked values by.
     const batches = chunk(asked, lookup.batchSize);
     await Promise.all(
       batches.map(async (batch) => {
         let response: JsonResponse | typeof NOT_FOUND;
-        let records: CanonicalRecord[];
+        let answer: LookupAnswer;
         try {
           response = await this.callLookup(entity, lookup, batch, route, observe, caller);
           if (response !== NOT_FOUND && response.maxAgeMs !== undefined) onMaxAge?.(batch, response.maxAgeMs);
-          records = response === NOT_FOUND ? [] : this.mapRecords(entity, response.body, lookup.endpoint.resultPath, route, onRejected && this.rejectedIn(entity, field, batch, normalize, onRejected));
+          answer = response === NOT_FOUND ? { records: [], nulls: new Set() } : this.lookupRecords(entity, lookup, response.body, batch, onRejected && this.rejectedIn(entity, field, batch, normalize, onRejected));
         } catch (error) {
           if (!(error instanceof SourceError)) throw error;
           for (const value of batch) groups.set(value, error);
@@ -209,15 +238,24 @@ export class SourceConnector {
           const value = keyString(raw);
           return value === undefined ? undefined : normalizeKey(normalize, value);
         };
-        for (const record of records) {
+        for (const { record, sentAs } of answer.records) {
           const found = record[field];
-          if (!Array.isArray(found)) addTo(normalized(found), record);
+          // Matched by position: the record answers the key sent in its place.
+          if (sentAs !== undefined) addTo(sentAs, record);
+          else if (!Array.isArray(found)) addTo(normalized(found), record);
           // A record whose field is a list (a master-data link to several partners) is found by each value, once.
           else for (const key of new Set(found.map(normalized))) addTo(key, record);
         }
         if (response === NOT_FOUND) return;
-        const call = { source: this.name, entity: entityName, field, route };
-        for (const [key, failure] of itemErrors(call, lookup.endpoint, response)) itemFailures.set(key, failure);
+        const report = itemErrors(call, lookup.endpoint, response, batch);
+        for (const [key, failure] of report.failures) itemFailures.set(key, failure);
+        if (!report.reported) return;
+        // An answer that reported errors accounts for every key: found, not found, or failed; never a silent null.
+        for (const key of batch) {
+          if (report.notFound.has(key) || answer.nulls.has(key) || report.failures.has(key)) continue;
+          const group = groups.get(key);
+          if (Array.isArray(group) && group.length === 0) itemFailures.set(key, unaccountedFailure(call, key, response.status));
+        }
       }),
     );
     for (const [key, failure] of itemFailures) {
@@ -256,7 +294,7 @@ export class SourceConnector {
     const text = textValues(call);
     const endpoint = lookup.endpoint;
     const body = endpoint.method === 'POST' ? fillBody(endpoint.body ?? {}, call, text) : undefined;
-    const response = await this.http.getJson(buildPathAndQuery(endpoint.path, endpoint.query, text), route, batch.length, observe, body, headers);
+    const response = await this.http.getJson(buildPathAndQuery(endpoint.path, endpoint.query, text, call), route, batch.length, observe, body, headers);
     if (response.status !== 404) return response;
     if (!lookup.batch) return NOT_FOUND;
     throw new SourceError(CODES.SOURCE_REJECTED_REQUEST, this.name, route, `Source ${this.name} answered 404 to a batch lookup (${route}); check the lookup's path`, 404);

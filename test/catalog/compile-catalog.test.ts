@@ -33,7 +33,7 @@ describe('the catalog of the built-in configuration', () => {
     expect(catalog.entity('Order').roots).toEqual({ one: 'order', many: false, list: false });
   });
 
-  it('names root fields by default from the entity and its plural; many only with a batch key lookup, list only with a list', () => {
+  it('names root fields by default from the entity and its plural; many with or without a batch key lookup, list only with a list', () => {
     const renamed = compileCatalog(
       configured((input) => {
         const customer = input.sources.crm!.entities.Customer!;
@@ -44,8 +44,8 @@ describe('the catalog of the built-in configuration', () => {
       }),
     );
     expect(renamed.entity('Customer').roots).toEqual({ one: 'customer', many: 'peopleByIds', list: 'people' });
-    // The desk's key lookup takes one id per call, and tickets have no list.
-    expect(renamed.entity('Ticket').roots).toEqual({ one: 'ticket', many: false, list: false });
+    // The desk's key lookup takes one id per call (ticketsByIds calls once per id), and tickets have no list.
+    expect(renamed.entity('Ticket').roots).toEqual({ one: 'ticket', many: 'ticketsByIds', list: false });
   });
 
   it('gives each lookup its route, batch size, value type and pattern', () => {

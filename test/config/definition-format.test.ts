@@ -85,7 +85,7 @@ describe('the definition format', () => {
       expect.arrayContaining([
         expect.objectContaining({ path: `${at}.lookups.id.body`, message: expect.stringContaining('a body is sent only with method POST') }),
         expect.objectContaining({ path: `${at}.lookups.id`, message: expect.stringContaining('{properties} needs the entity to say where properties live') }),
-        expect.objectContaining({ path: `${at}.lookups.customerNumber`, message: 'a batch lookup must send its keys: put {values} in its path, query or body', found: '{value}' }),
+        expect.objectContaining({ path: `${at}.lookups.customerNumber`, message: 'a batch lookup must send its keys: put {values} in its path, query or body, or repeat a template per key (body [{ "id": "{value}" }], query ["{value}"])', found: '{value}' }),
       ]),
     );
   });

@@ -12,6 +12,14 @@ function isRegExp(source: string): boolean {
 }
 
 /**
+ * An array template repeated once per key of the call: an array whose single element contains
+ * `{value}` somewhere inside it, e.g. `[{ "id": "{value}" }]` in a body or `["{value}"]` in a query.
+ */
+export function isRepeatedTemplate(template: unknown): template is [unknown] {
+  return Array.isArray(template) && template.length === 1 && JSON.stringify(template[0]).includes('{value}');
+}
+
+/**
  * A templated HTTP call. `{value}` stands for one key value, `{values}` for a batch joined by the
  * batch separator; any other `{name}` is an argument (for example a page cursor).
  */
@@ -19,11 +27,22 @@ const endpointBase = {
   /** POST for reads that take their keys in a JSON body (vendor "batch read" and "search" endpoints). */
   method: z.enum(['GET', 'POST']).default('GET'),
   path: z.string().startsWith('/', 'a path starting with /, relative to the source base URL'),
-  query: z.record(z.string(), z.string()).optional(),
+  /**
+   * Query parameters by name. A string is filled like the path (`{ "ids": "{values}" }` sends
+   * `?ids=1,2` with the batch separator); a parameter that fills to nothing is left out. A list of
+   * one template containing `{value}` repeats the parameter once per key of the call:
+   * `{ "id": ["{value}"] }` sends `?id=1&id=2`.
+   */
+  query: z.record(z.string(), z.union([z.string(), z.tuple([z.string().includes('{value}', { message: 'a repeated query parameter is a list of one template containing {value}, e.g. ["{value}"]' })])])).optional(),
   /**
    * POST only: the JSON body. A string that is exactly `{values}` becomes the array of key values
    * (typed by the lookup's `valueType`), `{value}` one value, `{properties}` the array of property
-   * names the entity reads; other strings are filled like the path.
+   * names the entity reads; other strings are filled like the path. An array whose single element
+   * contains `{value}` anywhere inside it is repeated once per key of the call, that key in place
+   * of `{value}`, beside the fixed and templated members around it: the HubSpot batch read
+   * `{ "inputs": [{ "id": "{value}" }], "properties": "{properties}" }` sends
+   * `{ "inputs": [{ "id": "1" }, { "id": "2" }], "properties": ["email", "firstname"] }`
+   * (`[{ "id": 1 }, { "id": 2 }]` with `valueType: "number"`).
    */
   body: z.json().optional(),
   /** Dot path of the records in the response body (envelope), e.g. `records`; absent when the body is the record(s). */
@@ -52,20 +71,35 @@ export const lookupDefinition = z.strictObject({
    */
   valueType: z.enum(['string', 'number']).default('string'),
   /**
+   * How the records of an answer are matched to the keys sent. `key` (the default): by the value
+   * of the lookup's field in each record, in whatever order the source answers. `position`: the
+   * answer is an array aligned with the keys sent, its i-th item the record of the i-th key and
+   * `null` where there is none (Salesforce sObject Collections,
+   * `GET /composite/sobjects/Contact?ids=a,b&fields=Id,Email`).
+   */
+  matchBy: z.enum(['key', 'position']).optional(),
+  /**
    * Errors about single values inside a successful answer (a 207 Multi-Status, or a 200 with an
-   * `errors` list): each fails only the values it names, the rest of the batch is served.
+   * `errors` list): each fails only the values it names, the rest of the batch is served. A key
+   * that such an answer neither returns nor names as not found fails with SOURCE_PARTIAL_FAILURE
+   * (never a silent null), also when the errors name no key; after a clean 200 it finds nothing.
    */
   itemErrors: z
     .strictObject({
       /** Dot path of the list of errors in the body, e.g. `errors`. */
       path: z.string().min(1),
-      /** In each error, the dot path of the value (or list of values) it concerns, e.g. `id` or `context.ids`. */
-      keyPath: z.string().min(1),
+      /**
+       * In each error, the dot path of the value (or list of values) it concerns, e.g. `id` or
+       * `context.ids` (HubSpot). Absent, with no `indexPath`: errors name no key.
+       */
+      keyPath: z.string().min(1).optional(),
+      /** In each error, the dot path of the position (from 0) of the key it concerns among the keys of the call, e.g. `index`. */
+      indexPath: z.string().min(1).optional(),
       /** In each error, the dot path of its code, e.g. `code`. */
       codePath: z.string().min(1).optional(),
       /** In each error, the dot path of its message. */
       messagePath: z.string().min(1).optional(),
-      /** Codes that mean "no such record": the value finds nothing, and that is not an error. */
+      /** Codes that mean "no such record", e.g. HubSpot's `OBJECT_NOT_FOUND` at `category`: the keys named find nothing, and that is not an error. */
       notFoundCodes: z.array(z.string()).optional(),
     })
     .optional(),
