@@ -10,7 +10,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import type { Catalog } from '../catalog/catalog';
-import type { VirtualizationConfig } from '../config/definition';
+import type { FieldMapping, VirtualizationConfig } from '../config/definition';
 import { CostDirectiveError, readCostDirectives, type DeclaredCosts, type ListSize } from './cost-directives';
 import { buildFetchPlan, type FetchPlan, type FetchRole } from './fetch-plan';
 
@@ -29,13 +29,54 @@ export interface FieldCost {
   role: FetchRole | undefined;
 }
 
+/** What the definition says of the sizes and weights of its fields, by `Type.field`. */
+export interface DefinitionSizes {
+  /** Object fields mapped from the parent record (an order's lines): no call fetches them, so their items weigh 0 unless `schema/` says otherwise. */
+  inPayload: ReadonlySet<string>;
+  /** `assumedSize` declared on an entity's list field or a mapping's forward side. */
+  assumed: ReadonlyMap<string, number>;
+  /** Forward joins that find at most one record per parent (a field-key join to a unique lookup): sized 1. */
+  unique: ReadonlySet<string>;
+}
+
+const NO_DEFINITION_SIZES: DefinitionSizes = { inPayload: new Set(), assumed: new Map(), unique: new Set() };
+
+/** Reads the sizes the definition declares or implies, from the catalog's entities and mappings. */
+export function definitionSizes(catalog: Catalog): DefinitionSizes {
+  const inPayload = new Set<string>();
+  const assumed = new Map<string, number>();
+  const unique = new Set<string>();
+  const walk = (typeName: string, fields: Readonly<Record<string, FieldMapping>>, depth: number) => {
+    if (depth > 32) return; // nested items are declared by hand; the bound keeps a cycle of names from looping
+    for (const [name, mapping] of Object.entries(fields)) {
+      if (typeof mapping === 'string') continue;
+      const key = `${typeName}.${name}`;
+      if (mapping.assumedSize !== undefined) assumed.set(key, mapping.assumedSize);
+      if (mapping.items) {
+        inPayload.add(key);
+        walk(mapping.items.type, mapping.items.fields, depth + 1);
+      }
+    }
+  };
+  for (const entity of catalog.entities.values()) walk(entity.name, entity.definition.fields, 0);
+  for (const mapping of catalog.mappings.values()) {
+    const key = `${mapping.from.entity}.${mapping.forward.field}`;
+    if (mapping.definition.forward.assumedSize !== undefined) assumed.set(key, mapping.definition.forward.assumedSize);
+    if (mapping.kind === 'fieldKey' && mapping.forward.loader.lookup.unique) unique.add(key);
+  }
+  return { inPayload, assumed, unique };
+}
+
 /**
  * The price list of the served schema. Weights and list sizes come from the cost directives in
  * `schema/`, read from the SDL as written rather than from the stitched schema (which does not
  * carry applied directives through stitching); fields that `schema/` does not describe (types
  * generated from a source declaration, such as a fourth source's joins) get sizes derived from the
  * configuration: a list root is sized by `first`, a lookup by its ids, a join by its slicing
- * argument or `guard.listSizes.join`, any other list by `guard.listSizes.list`.
+ * argument, else its declared `assumedSize`, else 1 when it finds one partner at most, else
+ * `guard.listSizes.join`; any other list by its declared `assumedSize` or `guard.listSizes.list`.
+ * Objects that arrive inside their parent's payload (an order's lines) weigh 0: no call is made
+ * for them.
  */
 export class CostModel {
   private readonly fields = new Map<string, Map<string, FieldCost>>();
@@ -45,9 +86,10 @@ export class CostModel {
     declared: DeclaredCosts,
     readonly plan: FetchPlan,
     listSizes: VirtualizationConfig['guard']['listSizes'],
+    sizes: DefinitionSizes = NO_DEFINITION_SIZES,
   ) {
     checkDeclaredCosts(schema, declared);
-    const typeWeight = (type: GraphQLNamedType) => declared.typeWeights.get(type.name) ?? (isCompositeType(type) ? 1 : 0);
+    const typeWeight = (type: GraphQLNamedType, inPayload: boolean) => declared.typeWeights.get(type.name) ?? (isCompositeType(type) && !inPayload ? 1 : 0);
     for (const type of Object.values(schema.getTypeMap())) {
       if (!isObjectType(type) || type.name.startsWith('__')) continue;
       const costs = new Map<string, FieldCost>();
@@ -57,14 +99,15 @@ export class CostModel {
         const isList = isListType(getNullableType(field.type));
         const role = plan.roles.get(key);
         const declaredSize = declared.listSizes.get(key);
-        const size = declaredSize ?? derivedListSize(field, role, listSizes);
+        const assumed = sizes.assumed.get(key) ?? (sizes.unique.has(key) ? 1 : undefined);
+        const size = declaredSize ?? derivedListSize(field, role, listSizes, assumed);
         costs.set(field.name, {
-          weight: declared.fieldWeights.get(key) ?? typeWeight(named),
+          weight: declared.fieldWeights.get(key) ?? typeWeight(named, sizes.inPayload.has(key)),
           argumentWeights: field.args.flatMap((arg) => {
             const weight = declared.argumentWeights.get(`${key}(${arg.name})`);
             return weight === undefined ? [] : [[arg.name, weight] as const];
           }),
-          listSize: size && { ...size, assumedSize: size.assumedSize ?? listSizes.list },
+          listSize: size && { ...size, assumedSize: size.assumedSize ?? assumed ?? listSizes.list },
           isList,
           composite: isCompositeType(named),
           role,
@@ -76,7 +119,7 @@ export class CostModel {
 
   static fromSchema(schema: GraphQLSchema, canonicalDocument: DocumentNode, catalog: Catalog, listSizes: VirtualizationConfig['guard']['listSizes']): CostModel {
     const plan = buildFetchPlan(catalog, (field) => schema.getQueryType()?.getFields()[field]?.args[0]?.name);
-    return new CostModel(schema, readCostDirectives(canonicalDocument), plan, listSizes);
+    return new CostModel(schema, readCostDirectives(canonicalDocument), plan, listSizes, definitionSizes(catalog));
   }
 
   field(typeName: string, fieldName: string): FieldCost | undefined {
@@ -84,13 +127,18 @@ export class CostModel {
   }
 }
 
-function derivedListSize(field: GraphQLField<unknown, unknown>, role: FetchRole | undefined, listSizes: VirtualizationConfig['guard']['listSizes']): ListSize | undefined {
+function derivedListSize(
+  field: GraphQLField<unknown, unknown>,
+  role: FetchRole | undefined,
+  listSizes: VirtualizationConfig['guard']['listSizes'],
+  assumed: number | undefined,
+): ListSize | undefined {
   const isList = isListType(getNullableType(field.type));
   if (role?.kind === 'list') return { slicingArguments: ['first'], sizedFields: ['nodes'], requireOneSlicingArgument: true };
   if (!isList) return undefined;
   if (role?.kind === 'lookup') return { slicingArguments: [role.argument], sizedFields: [], requireOneSlicingArgument: true };
-  if (role?.kind === 'join') return { assumedSize: listSizes.join, slicingArguments: role.slicingArguments, sizedFields: [], requireOneSlicingArgument: false };
-  return { assumedSize: listSizes.list, slicingArguments: [], sizedFields: [], requireOneSlicingArgument: false };
+  if (role?.kind === 'join') return { assumedSize: assumed ?? listSizes.join, slicingArguments: role.slicingArguments, sizedFields: [], requireOneSlicingArgument: false };
+  return { assumedSize: assumed ?? listSizes.list, slicingArguments: [], sizedFields: [], requireOneSlicingArgument: false };
 }
 
 /** Every directive must name fields and arguments the served schema has; all problems at once. */

@@ -48,6 +48,11 @@ export const fieldMappingObject = z.strictObject({
       },
     })
     .optional(),
+  /**
+   * For a list (an array of values or of `items`): the items the guard assumes it holds. Absent:
+   * `guard.listSizes.list`. It arrives in the parent record's payload, so its items weigh 0 points.
+   */
+  assumedSize: z.number().int().min(0).max(100_000).optional(),
   /** A record missing this value is rejected rather than served with a null. Defaults to true for the entity key. */
   required: z.boolean().optional(),
   /** What a caller needs to select this field. */
@@ -64,6 +69,7 @@ export type FieldMapping =
       type?: string;
       description?: string;
       items?: { type: string; description?: string; fields: Record<string, FieldMapping> };
+      assumedSize?: number;
       required?: boolean;
       access?: AccessDefinition;
       mask?: MaskDefinition;

@@ -82,6 +82,11 @@ export const mappingDefinition = z.strictObject({
     args: z.record(fieldName, z.union([sliceArg, filterArg])).optional(),
     orderBy: z.strictObject({ field: fieldName, direction: z.enum(['asc', 'desc']) }).optional(),
     summaries: z.record(fieldName, summaryDefinition).optional(),
+    /**
+     * Records the guard assumes per parent when the query passes no slicing argument. Absent: 1
+     * for a field-key join to a unique lookup (one partner at most), else `guard.listSizes.join`.
+     */
+    assumedSize: z.number().int().min(0).max(100_000).optional(),
   }),
   inverse: z.strictObject({ field: fieldName, description: z.string().optional() }).optional(),
 });
