@@ -259,7 +259,8 @@ query Customer360($first: Int = 5) {
     credentials: { admin: { token: env('VIRTUALIZE_ADMIN_TOKEN'), scopes: ['registry:read', 'registry:write'] } },
     // Registered sources may call public hosts only, and the billing sandbox on this machine.
     egress: { allowedHosts: ['*'], allowPrivate: [`127.0.0.1:${SANDBOX_PORTS.billing}`, `localhost:${SANDBOX_PORTS.billing}`] },
-    // The environment variables registered definitions may name: billing's URL and key (BILLING_URL, BILLING_API_KEY).
-    env: { allowed: ['BILLING_*'] },
+    // The environment variables registered definitions may name: billing's URL and key (BILLING_URL,
+    // BILLING_API_KEY), and those of the vendor catalog in examples/ (README, "Point it at your real systems").
+    env: { allowed: ['BILLING_*', 'HUBSPOT_*', 'SALESFORCE_*', 'SHOPIFY_*', 'ZENDESK_*', 'STRIPE_*'] },
   },
 });
