@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandboxes } from '../../sources/sandbox';
@@ -136,6 +136,21 @@ describe('virtualize command', () => {
     const invalid = run(['cost', file]);
     expect(invalid.status).toBe(1);
     expect(invalid.stdout).toContain('Cannot query field "nope" on type "Customer"');
+  });
+
+  it("prints the README's worked example over generated types, figure for figure", () => {
+    const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+    const shown = /```sh\n\$ npx virtualize cost customer360\.graphql --config generated\.config\.ts --variables '(.*)'\n([\s\S]*?)```/.exec(readme);
+    const query = /where `customer360\.graphql` is\n\n```\n([\s\S]*?)```/.exec(readme);
+    expect(shown).not.toBeNull();
+    expect(query).not.toBeNull();
+    const dir = mkdtempSync(join(tmpdir(), 'virtualize-cost-'));
+    writeFileSync(join(dir, 'customer360.graphql'), query![1]!);
+    writeFileSync(join(dir, 'generated.config.ts'), `import base from ${JSON.stringify(join(PROJECT_ROOT, 'virtualization.config'))};\nexport default { ...base, schemaDir: false };\n`);
+    const result = run(['cost', join(dir, 'customer360.graphql'), '--config', join(dir, 'generated.config.ts'), '--root', PROJECT_ROOT, '--variables', shown![1]!]);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe(shown![2]);
+    expect(result.status).toBe(0);
   });
 
   it('runs the sandbox systems alone, says where, and stops on SIGTERM', async () => {
