@@ -203,8 +203,8 @@ export const nextUrlPaging = z.strictObject({
   /** Dot path of a boolean that is true on the last page, e.g. `done` (Salesforce). */
   donePath: z.string().min(1).optional(),
   /**
-   * Query parameter of the page size, e.g. `per_page` or `page[size]`, set on every call. Absent
-   * when the source decides (Salesforce): a client page may then end inside a source page.
+   * Query parameter of the page size, e.g. `per_page` or `page[size]`, set to `maxPageSize` on the
+   * first call (next URLs carry it on). Absent when the source decides (Salesforce).
    */
   limitParam: z.string().min(1).optional(),
   maxPageSize,

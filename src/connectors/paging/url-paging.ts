@@ -64,7 +64,8 @@ function nextLink(paging: UrlPaging, response: JsonResponse): string | null {
 /**
  * Paging by next-page URLs the source hands out (a `Link` header, or a URL in the body). The first
  * call is the list's own, with its query and filters; later calls follow the source's URL as
- * given, with only the limit set when the source takes one. A URL off the source's origin or
+ * given (a Link header's with only the limit set). A client page may end inside a source page:
+ * its cursor then starts on that page again, past the records already served. A URL off the source's origin or
  * outside the list's path is refused (SOURCE_BAD_RESPONSE) and never followed. Clients get an
  * opaque cursor (the page's URL and the records of it already served), checked the same way when it
  * comes back. At most ceil(first / maxPageSize) calls, as the guard predicts.
@@ -83,11 +84,13 @@ export async function listByUrl(source: string, pages: PageSource, paging: UrlPa
   let next: { url: URL; skip: number } | null = null;
   while (remaining > 0 && calls > 0) {
     calls -= 1;
-    const limit = paging.limitParam ? Math.min(remaining + (at?.skip ?? 0), maxPageSize) : maxPageSize;
+    // A Link header's URL (Shopify page_info) takes a new limit; a body's next URL may be a page
+    // number (Zendesk next_page), so its page size stays the first call's.
+    const limit = paging.type === 'link' ? Math.min(remaining + (at?.skip ?? 0), maxPageSize) : maxPageSize;
     let response: JsonResponse;
     if (at) {
       const url = new URL(at.url);
-      if (paging.limitParam) url.searchParams.set(paging.limitParam, String(limit));
+      if (paging.type === 'link') url.searchParams.set(paging.limitParam, String(limit));
       response = await pages.fetchUrl(url, limit);
     } else {
       response = await pages.fetchPage(paging.limitParam ? { [paging.limitParam]: String(limit) } : {}, limit);

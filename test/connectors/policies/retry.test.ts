@@ -47,6 +47,9 @@ describe('decideRetry', () => {
     const now = Date.parse('2026-01-01T00:00:00Z');
     expect(decideRetry({ error: answered(429, { 'retry-after': '1' }), attempt: 1, method: 'GET' }, policy, roomy(), { now })).toEqual({ retry: true, delayMs: 1_000 });
     expect(decideRetry({ error: answered(503, { 'retry-after': 'Thu, 01 Jan 2026 00:00:01 GMT' }), attempt: 1, method: 'GET' }, policy, roomy(), { now })).toEqual({ retry: true, delayMs: 1_000 });
+    // Shopify sends fractional seconds: 2.0 and 1.25 are waits, not HTTP dates of the year 2000.
+    expect(decideRetry({ error: answered(429, { 'retry-after': '1.25' }), attempt: 1, method: 'GET' }, policy, roomy(), { now })).toEqual({ retry: true, delayMs: 1_250 });
+    expect(decideRetry({ error: answered(429, { 'retry-after': '2.0' }), attempt: 1, method: 'GET' }, policy, roomy(), { now })).toMatchObject({ retry: false });
     expect(decideRetry({ error: answered(429, { 'retry-after': '60' }), attempt: 1, method: 'GET' }, policy, roomy(), { now })).toEqual({
       retry: false,
       because: 'the source asked to wait 60 s (Retry-After), longer than maxRetryAfterMs',
@@ -105,6 +108,18 @@ describe('retry interceptor over undici', () => {
     clock.advance(999);
     expect(source.requests).toHaveLength(1);
     expect(clock.pendingTimers()).toBe(1);
+    clock.advance(1);
+    expect((await answer).outcome).toMatchObject({ status: 200 });
+    expect(source.requests).toHaveLength(2);
+  });
+
+  it('waits a fractional Retry-After (Shopify 429 with 1.5) on the clock before it repeats', async () => {
+    source = await startFakeSource(({ n }) => (n === 1 ? { status: 429, headers: { 'retry-after': '1.5' } } : {}));
+    const clock = new ManualClock();
+    const answer = get(source.origin, roomy(), clock);
+    await clock.untilTimers(1);
+    clock.advance(1_499);
+    expect(source.requests).toHaveLength(1);
     clock.advance(1);
     expect((await answer).outcome).toMatchObject({ status: 200 });
     expect(source.requests).toHaveLength(2);
