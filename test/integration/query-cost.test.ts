@@ -123,6 +123,38 @@ describe('the dashboard queries', () => {
   });
 });
 
+describe('generated types at the default prices (schemaDir: false)', () => {
+  let h: Harness;
+  const clients = testKeys({ dashboard: undefined });
+  beforeAll(async () => {
+    h = await startHarness({ configure: (config) => ({ ...clients.configure(config), schemaDir: false }), env: clients.env });
+  });
+  afterAll(() => h.close());
+  beforeEach(() => h.resetUpstream());
+
+  const PAGE = `query($first: Int) { customers(first: $first) { nodes { id orders { number lines { sku quantity } } tickets { subject } } } }`;
+
+  it('a dashboard refreshing four pages of 50 customer 360s at once keeps its budget; each costs what was estimated or less', async () => {
+    const key = clients.headers('dashboard');
+    const answers = await Promise.all([1, 2, 3, 4].map(() => post(h.url, PAGE, { first: 50 }, key)));
+    expect(answers.map((a) => a.response.status)).toEqual([200, 200, 200, 200]);
+    for (const { body } of answers) {
+      expect(body.errors).toBeUndefined();
+      const cost = costOf({ status: 200, ...body });
+      // 1 page + 50 customers + 50 × 20 orders (lines inside the order weigh 0) + 50 × 20 tickets.
+      expect(cost.requestedQueryCost).toBe(2_051);
+      expect(cost.actualQueryCost).toBeLessThanOrEqual(cost.requestedQueryCost);
+      expect((body.data as { customers: { nodes: unknown[] } }).customers.nodes).toHaveLength(50);
+    }
+  });
+
+  it('a hostile query is still refused before any call: a page of 1,000 with every join', async () => {
+    const refused = await post(h.url, PAGE, { first: 1_000 }, clients.headers('dashboard'));
+    expect(refused.body.errors?.map((e) => e.extensions?.code)).toEqual(['COST_LIMIT_EXCEEDED']);
+    expect(h.upstream().total).toBe(0);
+  });
+});
+
 describe('per-client budgets', () => {
   let h: Harness;
   // Separate clients are separate keys the gateway knows; anonymous callers are declared here so
