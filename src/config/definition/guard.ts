@@ -56,7 +56,10 @@ export const guardDefinition = z
     /** The most points one operation may be estimated at before it runs. */
     maxCost: z.number().min(1).default(10_000),
     limits: shapeLimitsDefinition.prefault({}),
-    /** Assumed sizes of list fields that `schema/` does not size (types generated from a source declaration). */
+    /**
+     * Assumed sizes of list fields that neither `schema/` nor the definition's `assumedSize` sizes
+     * (types generated from a source declaration). A field-key join to a unique lookup is sized 1.
+     */
     listSizes: z
       .strictObject({
         /** A forward join (`Customer.invoices`) without a slicing argument. */
