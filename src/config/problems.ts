@@ -163,6 +163,12 @@ export function explainIssue(root: Schema, rootInput: unknown, issue: Issue, pre
         const at = issue.path[issue.path.length - 1] === issue.discriminator ? path : tagPath;
         return [{ path: at, message: `"${issue.discriminator}" must be ${expected}, found ${describeValue(tag)}`, expected, found: describeValue(tag) }];
       }
+      // One form the value has the type of (an object, where a string or an object is allowed):
+      // what is wrong inside it, at its own path (a transform name, with the names allowed).
+      const fitting = issue.errors.filter((branch) => !(branch.length > 0 && branch.every((inner) => inner.path.length === 0 && inner.code === 'invalid_type')));
+      if (fitting.length === 1 && fitting[0]!.length > 0) {
+        return fitting[0]!.flatMap((inner) => explainIssue(root, rootInput, { ...inner, path: [...issue.path, ...inner.path] } as Issue, prefix));
+      }
       // Each form the value could have taken, as the first thing it broke there says.
       const forms = [
         ...new Set(

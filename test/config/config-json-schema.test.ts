@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { createJiti } from 'jiti';
 import { CONFIG_SCHEMA_FILE, configJsonSchemaText } from '../../src/config/json-schema';
+import { validateConfig } from '../../src/config/validate';
 import { PROJECT_ROOT } from '../support/harness';
 
 const FILE = join(PROJECT_ROOT, CONFIG_SCHEMA_FILE);
@@ -47,5 +48,28 @@ describe('the JSON Schema of the configuration file', () => {
     const cache = { upstream: { enabeld: false } };
     expect(validate({ ...config, cache })).toBe(false);
     expect((validate.errors ?? []).map((error) => `${error.instancePath} ${JSON.stringify(error.params)}`)).toContainEqual('/cache/upstream {"additionalProperty":"enabeld"}');
+  });
+});
+
+describe('what a configuration mistake says', () => {
+  it('lists the transform names, names the source whose baseUrl is not a URL, and reports every mistake at once', () => {
+    const config = {
+      sources: {
+        shop: {
+          baseUrl: 'shop.example.com/api',
+          entities: { Widget: { key: 'id', fields: { id: 'id', price: { from: 'price', transform: 'intt' } }, lookups: { id: { path: '/w/{value}', unique: true, methd: 'GET' } } } },
+        },
+      },
+    };
+    let message = '';
+    try {
+      validateConfig(config);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('(3 problems)');
+    expect(message).toContain('sources.shop.baseUrl: not a URL: write the API\'s absolute base URL, e.g. https://api.example.com/v1');
+    expect(message).toContain('sources.shop.entities.Widget.fields.price.transform: expected one of "string", "int", "float", "boolean", "id", "minorUnits"');
+    expect(message).toContain('sources.shop.entities.Widget.lookups.id.methd: unknown key "methd": did you mean "method"?');
   });
 });

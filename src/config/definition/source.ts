@@ -42,7 +42,13 @@ function ownCredentialHeader(auth: z.infer<typeof authDefinition>): string | und
 export const sourceDefinition = z
   .strictObject({
     description: z.string().optional(),
-    baseUrl: stringOrEnv,
+    baseUrl: stringOrEnv.superRefine((baseUrl, context) => {
+      // Checked as written (or as its environment reference's default): a variable set at start is checked when the source starts.
+      const written = typeof baseUrl === 'string' ? { url: baseUrl, path: [] } : baseUrl.default === undefined ? undefined : { url: baseUrl.default, path: ['default'] };
+      if (written && !isUrl(written.url)) {
+        context.addIssue({ code: 'custom', path: written.path, input: written.url, message: `not a URL: write the API's absolute base URL, e.g. https://api.example.com/v1` });
+      }
+    }),
     auth: authDefinition.default({ type: 'none' }),
     /** Forward the calling client's bearer token to this source (off by default). */
     forwardCaller: forwardCallerDefinition.optional(),
@@ -65,3 +71,12 @@ export const sourceDefinition = z
   });
 export type SourceDefinition = z.infer<typeof sourceDefinition>;
 export type SourceDefinitionInput = z.input<typeof sourceDefinition>;
+
+function isUrl(text: string): boolean {
+  try {
+    // Which schemes and hosts a source may have is the egress policy's to say; here, only that it is a URL.
+    return new URL(text).protocol !== '';
+  } catch {
+    return false;
+  }
+}
