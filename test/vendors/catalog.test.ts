@@ -212,3 +212,50 @@ describe('Stripe', () => {
     expect(answer.errors).toBeUndefined();
   });
 });
+
+describe('lists as each vendor pages them', () => {
+  const ids = async (root: string, first: number) => {
+    const answer = await h.graphql<Record<string, { nodes: Array<{ id: string }>; pageInfo: { hasNextPage: boolean } }>>(`{ ${root}(first: ${first}) { nodes { id } pageInfo { hasNextPage } } }`);
+    expect(answer.errors).toBeUndefined();
+    return answer.data![root]!;
+  };
+
+  it('Stripe: starting_after the last record id while has_more, newest first', async () => {
+    const page = await ids('stripeCustomers', 230);
+    expect(page.nodes.map((n) => n.id)).toEqual(stripe.customers.slice(0, 230).map((c) => c.id));
+    expect(page.pageInfo.hasNextPage).toBe(true);
+    expect(stripe.calls()).toEqual({ 'GET /v1/customers': 3 });
+  });
+
+  it('Zendesk: links.next while meta.has_more (links.next is there on the last page too)', async () => {
+    const page = await ids('zendeskUsers', 500);
+    expect(page.nodes.map((n) => n.id)).toEqual(DESK_USERS.map((u) => String(u.id)));
+    expect(page.pageInfo.hasNextPage).toBe(false);
+    expect(zendesk.calls()).toEqual({ 'GET /api/v2/users.json': 2 });
+  });
+
+  it('Salesforce: SOQL batches of 2,000 behind nextRecordsUrl until done, read by clients 1,000 at a time', async () => {
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 6; page++) {
+      const answer: { errors?: unknown; data?: { salesforceContacts: { nodes: Array<{ id: string }>; pageInfo: { hasNextPage: boolean; endCursor: string } } } | null } = await h.graphql(
+        'query($after: String) { salesforceContacts(first: 1000, after: $after) { nodes { id } pageInfo { hasNextPage endCursor } } }',
+        { after },
+      );
+      expect(answer.errors).toBeUndefined();
+      seen.push(...answer.data!.salesforceContacts.nodes.map((n) => n.id));
+      if (!answer.data!.salesforceContacts.pageInfo.hasNextPage) break;
+      after = answer.data!.salesforceContacts.pageInfo.endCursor;
+    }
+    expect(seen).toEqual(salesforce.contacts.map((c) => c.Id));
+    // 5 client pages over 3 SOQL batches: one call per client page, a batch read again where a
+    // client page starts inside it (the query itself twice: 5 calls where the API needs 3).
+    expect(salesforce.calls()).toEqual({ 'GET /services/data/v59.0/query': 2, 'GET /services/data/v59.0/query/{cursor}': 3 });
+  });
+
+  it('Shopify: the Link header, later calls carrying only page_info and limit', async () => {
+    const page = await ids('shopifyOrders', shopify.orders.length);
+    expect(page.nodes.map((n) => n.id)).toEqual(shopify.orders.map((o) => String(o.id)));
+    expect(shopify.log.slice(1).every((call) => /^[^?]+\?limit=\d+&page_info=/.test(call.url) && !call.url.includes('status='))).toBe(true);
+  });
+});
