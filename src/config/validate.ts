@@ -52,8 +52,26 @@ export function checkShape<T extends z.ZodType>(
  */
 export function validateConfig(input: unknown): VirtualizationConfig {
   const shape = checkShape(configDefinition, input);
-  if (!shape.ok) throw new InvalidDefinitionError(shape.problems);
+  if (!shape.ok) throw new InvalidDefinitionError([...shape.problems, ...referencesOfSoundParts(input, shape.problems)]);
   const problems = checkReferences(shape.value);
   if (problems.length > 0) throw new InvalidDefinitionError(problems);
   return shape.value;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * With problems of shape, the references between the parts that have none, so that one report
+ * holds both: the mappings without a problem of their own, checked against the sources, when
+ * every source is sound (a broken source's entities are unknown, and a reference to them a guess).
+ */
+function referencesOfSoundParts(input: unknown, problems: readonly DefinitionProblem[]): DefinitionProblem[] {
+  if (!isRecord(input) || !isRecord(input.sources)) return [];
+  const broken = (prefix: string) => problems.some((problem) => problem.path === prefix || problem.path.startsWith(`${prefix}.`));
+  if (broken('sources')) return [];
+  const mappings = isRecord(input.mappings) ? Object.fromEntries(Object.entries(input.mappings).filter(([name]) => !broken(`mappings.${name}`))) : {};
+  const parts = configDefinition.safeParse({ sources: input.sources, mappings });
+  return parts.success ? checkReferences(parts.data) : [];
 }

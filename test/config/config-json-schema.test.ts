@@ -73,3 +73,12 @@ describe('what a configuration mistake says', () => {
     expect(message).toContain('sources.shop.entities.Widget.lookups.id.methd: unknown key "methd": did you mean "method"?');
   });
 });
+
+it('reports a problem of shape and one of references in the same report', () => {
+  const config = {
+    cahce: {},
+    sources: { shop: { baseUrl: 'https://shop.example.com', entities: { Widget: { key: 'id', fields: { id: 'id' }, lookups: { id: { path: '/w/{value}', unique: true } } } } } },
+    mappings: { widgetInvoices: { from: { entity: 'Widget', field: 'id' }, to: { entity: 'Invoice', field: 'widgetId' }, via: { kind: 'fieldKey' }, forward: { field: 'invoices' } } },
+  };
+  expect(() => validateConfig(config)).toThrow(/\(2 problems\)[\s\S]*cahce: unknown key "cahce": did you mean "cache"\?[\s\S]*no source serves an entity named Invoice/);
+});
