@@ -207,15 +207,26 @@ function badArgument(argument: string, message: string): GraphQLError {
   return toGraphQLError(new VirtualizeError(CODES.BAD_USER_INPUT, message, { argument }), { phase: 'field' });
 }
 
-/** The stand-in a join field's resolvers receive: the key values stitching fetched for them. */
+/** The stand-in a join field's resolvers receive in a source that does not own the type: the key values stitching fetched for them. */
 interface JoinParent {
   __key: Record<string, unknown>;
-  /**
-   * The records each join found for this parent, by mapping: every field that reads them (`orders`
-   * and `orderSummary`) shares one lookup, as it shares one parent within one delegation.
-   */
-  __related?: Map<string, Promise<CanonicalRecord[]>>;
 }
+
+/**
+ * What a join reads of its parent: the key values stitching fetched (`JoinParent`), or, where the
+ * source owns the parent's entity too (users and their tickets in one help desk), the record itself.
+ */
+function parentKey(parent: unknown, field: string): unknown {
+  const object = parent as Partial<JoinParent> & CanonicalRecord;
+  return object.__key ? object.__key[field] : object[field];
+}
+
+/**
+ * The records each join found for a parent, per request, by mapping: every field that reads them
+ * (`orders` and `orderSummary`) shares one lookup, as it shares one parent within one delegation.
+ * Kept beside the parent rather than on it: an owned parent is a record the loaders may share.
+ */
+const relatedByRequest = new WeakMap<FederationContext, WeakMap<object, Map<string, Promise<CanonicalRecord[]>>>>();
 
 /**
  * A type that a source does not own but adds fields to (the orders source adds `orders` to
@@ -223,6 +234,8 @@ interface JoinParent {
  * through one batched merge field.
  */
 function contributedType(plan: Plan, builder: SubschemaBuilder, typeName: string, keyField: string): void {
+  // A type of the source's own: its records reach the join with every field (`addEntity` merges them).
+  if (plan.catalog.entity(typeName).source === builder.source) return;
   const mergeField = `${INTERNAL_FIELD_PREFIX}${builder.source}_${typeName}`;
   const existing = plan.contributedKeys.get(`${builder.source}.${typeName}`);
   if (existing) {
@@ -291,20 +304,23 @@ function addJoin(plan: Plan, join: CatalogMapping): void {
   const forwardBuilder = plan.builders.get(toSource)!;
   contributedType(plan, forwardBuilder, mapping.from.entity, mapping.from.field);
   // A key that holds a list joins by each of its values: the union of their partners, each once.
-  const fetchRelated = async (parent: JoinParent, context: unknown): Promise<CanonicalRecord[]> => {
-    const values = keyValues(parent.__key[mapping.from.field]);
+  const fetchRelated = async (parent: unknown, ctx: FederationContext): Promise<CanonicalRecord[]> => {
+    const values = keyValues(parentKey(parent, mapping.from.field));
     if (values.length === 0) return [];
-    const ctx = federationContext(context);
     const targets = await partnerKeys(ctx, join, 'forward', values);
     const groups = await ctx.loaders.loadMany(forwardLoader, targets);
     return distinctRecords(groups.flat(), toEntity.key);
   };
   // Shared by the fields of one parent; callers copy before they filter, sort or slice.
-  const relatedRecords = (parent: JoinParent, context: unknown): Promise<CanonicalRecord[]> => {
-    const related = (parent.__related ??= new Map());
+  const relatedRecords = (parent: unknown, context: unknown): Promise<CanonicalRecord[]> => {
+    const ctx = federationContext(context);
+    let parents = relatedByRequest.get(ctx);
+    if (!parents) relatedByRequest.set(ctx, (parents = new WeakMap()));
+    let related = parents.get(parent as object);
+    if (!related) parents.set(parent as object, (related = new Map()));
     let records = related.get(mappingName);
     if (!records) {
-      records = fetchRelated(parent, context);
+      records = fetchRelated(parent, ctx);
       related.set(mappingName, records);
     }
     return records;
@@ -324,7 +340,7 @@ function addJoin(plan: Plan, join: CatalogMapping): void {
       ? fieldSdl(canonicalForward)
       : `${describe(forward.description ?? `${mapping.to.entity} records joined through ${mappingName}; empty when there are none, null when the source failed.`)}${forward.field}${argSdl ? `(${argSdl})` : ''}: [${mapping.to.entity}!]`,
     resolve: async (parent, args, context) => {
-      let records = await relatedRecords(parent as JoinParent, context);
+      let records = await relatedRecords(parent, context);
       for (const [arg, def] of forwardArgs) {
         const value = args[arg];
         if (value === undefined || value === null) continue;
@@ -365,7 +381,7 @@ function addJoin(plan: Plan, join: CatalogMapping): void {
     } else summarize = (records) => aggregate(records, summary);
     forwardBuilder.addField(mapping.from.entity, summaryName, {
       sdl,
-      resolve: async (parent, _args, context) => summarize(await relatedRecords(parent as JoinParent, context)),
+      resolve: async (parent, _args, context) => summarize(await relatedRecords(parent, context)),
     });
   }
 
@@ -384,7 +400,7 @@ function addJoin(plan: Plan, join: CatalogMapping): void {
     inverseBuilder.addField(mapping.to.entity, mapping.inverse.field, {
       sdl: canonicalInverse ? fieldSdl(canonicalInverse) : generated,
       resolve: async (parent, _args, context) => {
-        const values = keyValues((parent as JoinParent).__key[mapping.to.field]);
+        const values = keyValues(parentKey(parent, mapping.to.field));
         const ctx = federationContext(context);
         const keys = await partnerKeys(ctx, join, 'reverse', values);
         if (many) return distinctRecords((await ctx.loaders.loadMany(inverseLoader, keys)).flat(), fromKey);
