@@ -37,10 +37,12 @@ export {
   retryPolicyDefinition,
   breakerPolicyDefinition,
   rateLimitPolicyDefinition,
+  remainingHeaderDefinition,
   limitsDefinition,
   type RetryPolicy,
   type BreakerPolicy,
   type RateLimitPolicy,
+  type RemainingHeader,
   type Limits,
   type LimitsInput,
 } from './definition/limits';

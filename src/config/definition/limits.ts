@@ -79,9 +79,42 @@ export const breakerPolicyDefinition = z.strictObject({
 export type BreakerPolicy = z.infer<typeof breakerPolicyDefinition>;
 
 /**
+ * The quota a source reports left on every answer, read so that calls pause before the source's
+ * own bucket is empty: once at most `reserve` calls remain, further calls wait until room frees
+ * (on the gateway's clock, within `maxQueueWaitMs`; a longer wait fails the call with
+ * SOURCE_RATE_LIMITED naming the header). An unreadable value is ignored and counted, never fatal.
+ *
+ * One header says what is left, in one of two forms, and exactly one of `leakPerSecond`,
+ * `resetHeader` or `intervalHeader` says when room frees:
+ * - Shopify: `{ "header": "X-Shopify-Shop-Api-Call-Limit", "form": "used/size", "leakPerSecond": 2 }`
+ * - HubSpot: `{ "header": "X-HubSpot-RateLimit-Remaining", "intervalHeader": "X-HubSpot-RateLimit-Interval-Milliseconds" }`
+ * - Zendesk (IETF RateLimit): `{ "header": "ratelimit-remaining", "resetHeader": "ratelimit-reset" }`
+ */
+export const remainingHeaderDefinition = z
+  .strictObject({
+    /** The answer header carrying what is left of the quota, e.g. `X-HubSpot-RateLimit-Remaining` (any case). */
+    header: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'an HTTP header name').max(100),
+    /** `remaining`: a count of calls left (`37`); `used/size`: calls used of the bucket's size (Shopify's `32/40`). */
+    form: z.enum(['remaining', 'used/size']).default('remaining'),
+    /** Calls kept in hand: calls pause once at most this many remain, leaving room for other clients of the same quota. */
+    reserve: z.number().int().min(0).max(100_000).default(1),
+    /** A leaky bucket: calls freed per second (Shopify: 2 on standard plans). */
+    leakPerSecond: z.number().positive().max(100_000).optional(),
+    /** A header giving the seconds until the quota resets whole (IETF `ratelimit-reset`). */
+    resetHeader: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'an HTTP header name').max(100).optional(),
+    /** A header giving the quota's window in milliseconds (HubSpot): a call waits one whole window from the answer that left the reserve. */
+    intervalHeader: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'an HTTP header name').max(100).optional(),
+  })
+  .refine((quota) => [quota.leakPerSecond, quota.resetHeader, quota.intervalHeader].filter((v) => v !== undefined).length === 1, {
+    message: 'declare exactly one of leakPerSecond (a leaky bucket), resetHeader (seconds until reset) or intervalHeader (a window in milliseconds): it says when room frees',
+  });
+export type RemainingHeader = z.infer<typeof remainingHeaderDefinition>;
+
+/**
  * A client-side token bucket per source, set below the source's own limit, so that bursts queue
  * briefly in the gateway instead of collecting 429s. Every attempt takes a token, retries included.
- * A 429 with `Retry-After` also holds back every call to the source until then.
+ * A 429 with `Retry-After` also holds back every call to the source until then, and a declared
+ * `remainingHeader` pauses calls before the source's own quota runs out.
  */
 export const rateLimitPolicyDefinition = z.strictObject({
   /** Sustained rate, in requests per second. */
@@ -90,6 +123,8 @@ export const rateLimitPolicyDefinition = z.strictObject({
   burst: z.number().int().min(1).max(100_000).optional(),
   /** Longest a call may queue for its turn, in milliseconds; one that would wait longer fails at once with SOURCE_RATE_LIMITED. */
   maxQueueWaitMs: z.number().int().min(0).max(MAX_WAIT_MS).default(1_000),
+  /** The quota left as the source reports it on each answer; calls pause before it runs out. */
+  remainingHeader: remainingHeaderDefinition.optional(),
 });
 export type RateLimitPolicy = z.infer<typeof rateLimitPolicyDefinition>;
 

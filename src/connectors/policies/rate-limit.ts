@@ -6,7 +6,8 @@
  * bounded: a call that would queue longer than `maxQueueWaitMs` fails at once with a
  * `RateLimitWaitError` (SOURCE_RATE_LIMITED) rather than piling up. And when the source answers
  * 429 or 503 with `Retry-After`, every call to it is held back until then, not only the one that
- * was told.
+ * was told. A declared `remainingHeader` holds calls back likewise, before the source's own quota
+ * is spent (`vendor-quota.ts`).
  *
  * The bucket fills and its calls wait on the source's clock (the `limiter` package's TokenBucket
  * reads the process's clock and sleeps on its own timers, which a test cannot move).
@@ -17,9 +18,12 @@ import { systemClock, type TimerClock } from '../../time/clock';
 import { RateLimitWaitError } from '../errors';
 import { retryAfterMs } from '../failures';
 import { ForwardingHandler, refuse, type Headers } from './forwarding-handler';
+import { QuotaWaitError, VendorQuota } from './vendor-quota';
 
-/** Watches the answers for a source asking to be left alone for a while. */
+/** Watches the answers for a source asking to be left alone for a while, and for the quota it reports left. */
 class RetryAfterHandler extends ForwardingHandler {
+  private answered = false;
+
   constructor(
     handler: Dispatcher.DispatchHandler,
     private readonly limiter: SourceRateLimiter,
@@ -28,8 +32,24 @@ class RetryAfterHandler extends ForwardingHandler {
   }
 
   override onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Headers, statusMessage?: string): void {
+    if (!this.answered) {
+      this.answered = true;
+      this.limiter.sourceAnswered(headers);
+    }
     if (statusCode === 429 || statusCode === 503) this.limiter.sourceAsked(headers['retry-after']);
     super.onResponseStart(controller, statusCode, headers, statusMessage);
+  }
+
+  override onResponseError(controller: Dispatcher.DispatchController, error: Error): void {
+    this.settle();
+    super.onResponseError(controller, error);
+  }
+
+  /** The call ended without an answer (an error, or a dispatch that threw). */
+  settle(): void {
+    if (this.answered) return;
+    this.answered = true;
+    this.limiter.quota?.settled();
   }
 }
 
@@ -45,6 +65,8 @@ export class SourceRateLimiter {
   private drippedAt: number;
   /** Before this (the clock's monotonic ms) nothing is sent: the source's own Retry-After. */
   private holdUntil = Number.NEGATIVE_INFINITY;
+  /** The quota the source reports left, when the definition declares its header. */
+  readonly quota: VendorQuota | undefined;
 
   constructor(
     readonly source: string,
@@ -57,6 +79,12 @@ export class SourceRateLimiter {
     this.drippedAt = clock.now();
     this.tokensPerMs = policy.perSecond / 1000;
     this.maxQueueWaitMs = policy.maxQueueWaitMs;
+    this.quota = policy.remainingHeader ? new VendorQuota(policy.remainingHeader) : undefined;
+  }
+
+  /** An answer began: the quota it reports left, if declared. */
+  sourceAnswered(headers: Headers): void {
+    this.quota?.answered(headers, this.clock.now());
   }
 
   /** Holds every call back for `ms` from now (never shortens a hold already in place). */
@@ -89,36 +117,47 @@ export class SourceRateLimiter {
    */
   private take(): number | RateLimitWaitError {
     const now = this.clock.now();
-    // Nothing leaves before the hold ends; the bucket is read as it will be then.
-    const from = Math.max(now, this.holdUntil);
+    // Nothing leaves before the hold ends, nor before the source's quota has room above the
+    // reserve; the bucket is read as it will be then.
+    const quotaAt = this.quota?.earliest(now) ?? now;
+    const from = Math.max(now, this.holdUntil, quotaAt);
     this.dripUntil(from);
     // Tokens that the calls already waiting, and this one, still lack, at the bucket's rate.
     const lacking = 1 - this.tokens;
     const waitMs = from - now + (lacking > 0 ? lacking / this.tokensPerMs : 0);
     if (waitMs > this.maxQueueWaitMs) {
       const holdMs = from - now;
+      if (this.quota && quotaAt > this.holdUntil && holdMs > waitMs - holdMs) return new QuotaWaitError(this.source, waitMs, this.maxQueueWaitMs, this.quota.declaredHeader);
       return new RateLimitWaitError(this.source, waitMs, this.maxQueueWaitMs, holdMs > waitMs - holdMs);
     }
     this.tokens -= 1;
+    this.quota?.took();
     return waitMs;
   }
 
   interceptor(): Dispatcher.DispatcherComposeInterceptor {
     return (dispatch) => (opts, handler) => {
-      const watched = new RetryAfterHandler(handler, this);
       const waitMs = this.take();
       if (waitMs instanceof RateLimitWaitError) {
         refuse(handler, waitMs);
         return true;
       }
-      if (waitMs === 0) return dispatch(opts, watched);
+      const watched = new RetryAfterHandler(handler, this);
+      if (waitMs === 0) {
+        try {
+          return dispatch(opts, watched);
+        } catch (error) {
+          watched.settle();
+          throw error;
+        }
+      }
       this.clock.setTimer(waitMs, () => {
         // No caller is on the stack to catch a throw from the layers below by now: the call fails
         // through its handler, as a refusal does.
         try {
           dispatch(opts, watched);
         } catch (error) {
-          refuse(handler, error instanceof Error ? error : new Error(String(error)));
+          refuse(watched, error instanceof Error ? error : new Error(String(error)));
         }
       });
       return true;
