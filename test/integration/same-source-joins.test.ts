@@ -3,7 +3,8 @@
  * name their requester by `requester_id`. The join is declared both ways (a user's tickets, a
  * ticket's requester) against a fixture desk on loopback that counts its calls by route; answers
  * are compared with the fixture's data, calls with one per batch of distinct keys per level, and
- * the guard's prediction with the calls made.
+ * the guard's prediction with the calls made. And one entity joined to itself: a user's manager and
+ * reports.
  */
 import type { SourceDefinitionInput, VirtualizationConfigInput } from '../../src/config/definition';
 import { startFakeSource, type FakeSource } from '../support/fake-source';
@@ -13,6 +14,7 @@ import { dataOf } from './compare';
 interface RawUser {
   id: number;
   name: string;
+  manager_id: number | null;
 }
 interface RawTicket {
   id: number;
@@ -21,7 +23,8 @@ interface RawTicket {
 }
 
 /** 40 users; user n asks n % 4 tickets (0 to 3), and every 9th ticket has no requester. */
-const USERS: RawUser[] = Array.from({ length: 40 }, (_, i) => ({ id: 1000 + i, name: `User ${i}` }));
+/** Every fifth user manages the four after them. */
+const USERS: RawUser[] = Array.from({ length: 40 }, (_, i) => ({ id: 1000 + i, name: `User ${i}`, manager_id: i % 5 === 0 ? null : 1000 + i - (i % 5) }));
 const TICKETS: RawTicket[] = USERS.flatMap((user, i) =>
   Array.from({ length: i % 4 }, (_, j) => ({ id: 5000 + i * 10 + j, subject: `Ticket ${j} of ${user.name}`, requester_id: user.id })),
 );
@@ -35,6 +38,7 @@ const BATCH = 10;
 function answer(path: string, body: string): unknown {
   const values = new Set(((JSON.parse(body || '{}') as { ids?: unknown[] }).ids ?? []).map(String));
   if (path === '/users/by-id') return { users: USERS.filter((u) => values.has(String(u.id))) };
+  if (path === '/users/by-manager') return { users: USERS.filter((u) => u.manager_id !== null && values.has(String(u.manager_id))) };
   if (path === '/tickets/by-id') return { tickets: TICKETS.filter((t) => values.has(String(t.id))) };
   if (path === '/tickets/by-requester') return { tickets: TICKETS.filter((t) => t.requester_id !== null && values.has(String(t.requester_id))) };
   return undefined;
@@ -51,8 +55,8 @@ function deskSource(origin: string): SourceDefinitionInput {
     entities: {
       DeskUser: {
         key: 'id',
-        fields: { id: { from: 'id', type: 'ID', transform: 'id' }, name: 'name' },
-        lookups: { id: lookup('/users/by-id', 'users', true) },
+        fields: { id: { from: 'id', type: 'ID', transform: 'id' }, name: 'name', managerId: { from: 'manager_id', type: 'ID', transform: 'id' } },
+        lookups: { id: lookup('/users/by-id', 'users', true), managerId: lookup('/users/by-manager', 'users', false) },
         query: { one: 'deskUser', many: 'deskUsers', list: false },
       },
       DeskTicket: {
@@ -73,6 +77,14 @@ const DESK_JOIN: VirtualizationConfigInput['mappings'] = {
     via: { kind: 'fieldKey' },
     forward: { field: 'tickets', orderBy: { field: 'id', direction: 'asc' }, summaries: { ticketCount: { op: 'count' } } },
     inverse: { field: 'requester' },
+  },
+  deskReports: {
+    description: 'A desk user manages the users that name them: one entity joined to itself.',
+    from: { entity: 'DeskUser', field: 'id' },
+    to: { entity: 'DeskUser', field: 'managerId' },
+    via: { kind: 'fieldKey' },
+    forward: { field: 'reports', orderBy: { field: 'id', direction: 'asc' } },
+    inverse: { field: 'manager' },
   },
 };
 
@@ -177,5 +189,23 @@ describe('a mapping between two entities of one source', () => {
     // The requesters are the users this request loaded already: the third level asks nothing.
     expect(deskCalls()).toEqual({ '/users/by-id': [5], '/tickets/by-requester': [5] });
     expect((response.extensions?.cost as Cost).upstreamCalls.desk).toEqual({ predicted: 2, actual: 2 });
+  });
+
+  it('one entity joined to itself: each user with their manager and their reports', async () => {
+    const ids = USERS.slice(3, 13).map((u) => String(u.id));
+    const response: GraphQLResponse<{ deskUsers: Array<{ id: string; manager: { id: string; name: string } | null; reports: Array<{ id: string }> }> }> = await h.query(
+      'query ($ids: [ID!]!) { deskUsers(ids: $ids) { id manager { id name } reports { id } } }',
+      { ids },
+    );
+    expect(dataOf(response).deskUsers).toEqual(
+      USERS.slice(3, 13).map((u) => ({
+        id: String(u.id),
+        manager: u.manager_id === null ? null : { id: String(u.manager_id), name: userById.get(u.manager_id)!.name },
+        reports: USERS.filter((r) => r.manager_id === u.id).map((r) => ({ id: String(r.id) })),
+      })),
+    );
+    // Ten users, then the managers not among them (1000, not 1005 or 1010) and everyone's reports, one call each.
+    expect(deskCalls()).toEqual({ '/users/by-id': [10, 1], '/users/by-manager': [10] });
+    expect((response.extensions?.cost as Cost).upstreamCalls.desk).toEqual({ predicted: 3, actual: 3 });
   });
 });
