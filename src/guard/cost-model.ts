@@ -12,7 +12,7 @@ import {
 import type { Catalog } from '../catalog/catalog';
 import type { FieldMapping, VirtualizationConfig } from '../config/definition';
 import { CostDirectiveError, readCostDirectives, type DeclaredCosts, type ListSize } from './cost-directives';
-import { buildFetchPlan, type FetchPlan, type FetchRole } from './fetch-plan';
+import { buildFetchPlan, type FetchPlan, type FetchRole, type KeyElements } from './fetch-plan';
 
 /** What the guard knows about one field of the served schema. */
 export interface FieldCost {
@@ -35,7 +35,7 @@ export interface DefinitionSizes {
   inPayload: ReadonlySet<string>;
   /** `assumedSize` declared on an entity's list field or a mapping's forward side. */
   assumed: ReadonlyMap<string, number>;
-  /** Forward joins that find at most one record per parent (a field-key join to a unique lookup): sized 1. */
+  /** Forward joins that find at most one record per key (a field-key join to a unique lookup): sized 1, or the elements of a list-valued key. */
   unique: ReadonlySet<string>;
 }
 
@@ -73,8 +73,11 @@ export function definitionSizes(catalog: Catalog): DefinitionSizes {
  * carry applied directives through stitching); fields that `schema/` does not describe (types
  * generated from a source declaration, such as a fourth source's joins) get sizes derived from the
  * configuration: a list root is sized by `first`, a lookup by its ids, a join by its slicing
- * argument, else its declared `assumedSize`, else 1 when it finds one partner at most, else
- * `guard.listSizes.join`; any other list by its declared `assumedSize` or `guard.listSizes.list`.
+ * argument, else its declared `assumedSize`, else 1 when it finds one partner at most per key (as
+ * many as the elements of a list-valued key), an inverse from a list-valued `to` field by that
+ * field's elements, else `guard.listSizes.join`; any other list by its declared `assumedSize` or
+ * `guard.listSizes.list`. A list-valued key field's elements are its `assumedSize`, else
+ * `guard.listSizes.list`: the calls a join makes are predicted for each of them.
  * Objects that arrive inside their parent's payload (an order's lines) weigh 0: no call is made
  * for them.
  */
@@ -99,7 +102,7 @@ export class CostModel {
         const isList = isListType(getNullableType(field.type));
         const role = plan.roles.get(key);
         const declaredSize = declared.listSizes.get(key);
-        const assumed = sizes.assumed.get(key) ?? (sizes.unique.has(key) ? 1 : undefined);
+        const assumed = sizes.assumed.get(key) ?? joinSize(role, sizes.unique.has(key));
         const size = declaredSize ?? derivedListSize(field, role, listSizes, assumed);
         costs.set(field.name, {
           weight: declared.fieldWeights.get(key) ?? typeWeight(named, sizes.inPayload.has(key)),
@@ -118,13 +121,29 @@ export class CostModel {
   }
 
   static fromSchema(schema: GraphQLSchema, canonicalDocument: DocumentNode, catalog: Catalog, listSizes: VirtualizationConfig['guard']['listSizes']): CostModel {
-    const plan = buildFetchPlan(catalog, (field) => schema.getQueryType()?.getFields()[field]?.args[0]?.name);
-    return new CostModel(schema, readCostDirectives(canonicalDocument), plan, listSizes, definitionSizes(catalog));
+    const sizes = definitionSizes(catalog);
+    const elements: KeyElements = (entity, field) => {
+      const type = schema.getType(entity);
+      const served = isObjectType(type) ? type.getFields()[field] : undefined;
+      return served && isListType(getNullableType(served.type)) ? (sizes.assumed.get(`${entity}.${field}`) ?? listSizes.list) : undefined;
+    };
+    const plan = buildFetchPlan(catalog, (field) => schema.getQueryType()?.getFields()[field]?.args[0]?.name, elements);
+    return new CostModel(schema, readCostDirectives(canonicalDocument), plan, listSizes, sizes);
   }
 
   field(typeName: string, fieldName: string): FieldCost | undefined {
     return this.fields.get(typeName)?.get(fieldName);
   }
+}
+
+/**
+ * A join's size the definition implies: one partner per key for a unique field-key join (1, or the
+ * elements of a list-valued key), and an inverse from a list-valued `to` field one record per element.
+ */
+function joinSize(role: FetchRole | undefined, unique: boolean): number | undefined {
+  if (role?.kind !== 'join') return undefined;
+  if (unique) return role.keysPerParent;
+  return role.direction === 'inverse' && role.listKey ? role.keysPerParent : undefined;
 }
 
 function derivedListSize(

@@ -101,7 +101,9 @@ function sortedShares(amounts: ReadonlyMap<string, number>, total: number): Path
  *   batched per round trip by the catalog lookup's `batchSize` (1 without a batch endpoint).
  *   A service crosswalk first asks its master-data lookup (by its catalog loader, shared by every
  *   crosswalk over that entity) for the parents' keys, one round trip earlier.
- *   Crosswalks are assumed to give one partner per key.
+ *   A key field that holds a list asks for each element: its parent's keys are its assumed
+ *   element count (the field's `assumedSize`, else `guard.listSizes.list`). Crosswalks are assumed
+ *   to give one partner per key; a service as many as the list its records hold the keys in.
  */
 export function estimateCost(model: CostModel, priced: PricedOperation): CostEstimate {
   const walk = new CostWalk(model, priced);
@@ -197,13 +199,15 @@ class CostWalk {
         // A service crosswalk asks its master-data lookup first, one round trip before the records
         // (unless that lookup is unique and already holds the records a forward join fetched).
         const service = role.service && !(back && role.service.loader.lookup.unique) ? role.service : undefined;
-        if (service) this.demand(service.loader, `${parents.id}.${service.keyField}`, parents.wave + 1, parents.count, path);
+        // A key that holds a list asks for each of its elements.
+        const keys = parents.count * role.keysPerParent;
+        if (service) this.demand(service.loader, `${parents.id}.${service.keyField}`, parents.wave + 1, keys, path);
         // The records a forward join came from are already held: the way back is primed.
         if (back && role.loader.lookup.unique) return back;
         const wave = parents.wave + (service ? 2 : 1);
-        this.demand(role.loader, parents.id, wave, parents.count, path);
+        this.demand(role.loader, parents.id, wave, keys * (service?.partnersPerKey ?? 1), path);
         if (!role.yieldsRecords) return undefined;
-        if (role.direction === 'inverse') return { id: `${role.mapping}<${parents.id}`, wave, count: parents.count };
+        if (role.direction === 'inverse') return { id: `${role.mapping}<${parents.id}`, wave, count: keys };
         return { id: `${role.mapping}>${parents.id}`, wave, count: parents.count * size, via: { mapping: role.mapping, parents } };
       }
     }

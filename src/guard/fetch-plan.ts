@@ -30,11 +30,19 @@ export type FetchRole =
       yieldsRecords: boolean;
       slicingArguments: readonly string[];
       /**
+       * The values each parent's key field holds (`from.field` forward, `to.field` inverse): 1 for
+       * a value; for a list (`type: '[ID!]'`), each element is asked, so its assumed element count.
+       */
+      keysPerParent: number;
+      /** The parent's key field holds a list. */
+      listKey: boolean;
+      /**
        * A service crosswalk's: the master-data lookup asked first for the partners of the parents'
        * `keyField` values (the catalog's loader, shared by every crosswalk over that entity), one
-       * round trip before `loader`.
+       * round trip before `loader`; each of its records gives `partnersPerKey` keys of the other
+       * side (the assumed element count when the field it reads them from holds a list, else 1).
        */
-      service?: { loader: LoaderRef; keyField: string };
+      service?: { loader: LoaderRef; keyField: string; partnersPerKey: number };
     };
 
 /** Fetch roles by `Type.field`. */
@@ -45,10 +53,16 @@ export interface FetchPlan {
 }
 
 /**
+ * How many values a key field holds: undefined for one value, the assumed element count for a list
+ * (`CostModel.fromSchema` reads it from the served schema and the field's `assumedSize`).
+ */
+export type KeyElements = (entity: string, field: string) => number | undefined;
+
+/**
  * Which fields call which source, read from the catalog entries that federation builds the same
  * fields from: list and lookup root fields of each entity, and the two sides of each id mapping.
  */
-export function buildFetchPlan(catalog: Catalog, rootArgument: (field: string) => string | undefined): FetchPlan {
+export function buildFetchPlan(catalog: Catalog, rootArgument: (field: string) => string | undefined, elements: KeyElements = () => undefined): FetchPlan {
   const roles = new Map<string, FetchRole>();
   const callCaps = new Map<string, number>();
 
@@ -66,13 +80,35 @@ export function buildFetchPlan(catalog: Catalog, rootArgument: (field: string) =
 
   for (const mapping of catalog.mappings.values()) {
     const { forward, inverse, service } = mapping;
-    const forwardService = service ? { service: { loader: service.fromLoader, keyField: mapping.from.field } } : {};
-    const join = { kind: 'join', loader: forward.loader, mapping: mapping.name, direction: 'forward', slicingArguments: forward.slicingArguments, ...forwardService } as const;
+    const keys = (entity: string, field: string) => {
+      const count = elements(entity, field);
+      return { keysPerParent: count ?? 1, listKey: count !== undefined };
+    };
+    const partners = (field: string) => (service ? (elements(service.entity, field) ?? 1) : 1);
+    const forwardService = service ? { service: { loader: service.fromLoader, keyField: mapping.from.field, partnersPerKey: partners(service.toField) } } : {};
+    const join = {
+      kind: 'join',
+      loader: forward.loader,
+      mapping: mapping.name,
+      direction: 'forward',
+      slicingArguments: forward.slicingArguments,
+      ...keys(mapping.from.entity, mapping.from.field),
+      ...forwardService,
+    } as const;
     roles.set(`${mapping.from.entity}.${forward.field}`, { ...join, yieldsRecords: true });
     for (const summary of forward.summaries) roles.set(`${mapping.from.entity}.${summary}`, { ...join, yieldsRecords: false });
     if (inverse) {
-      const inverseService = service?.toLoader ? { service: { loader: service.toLoader, keyField: mapping.to.field } } : {};
-      roles.set(`${mapping.to.entity}.${inverse.field}`, { kind: 'join', loader: inverse.loader, mapping: mapping.name, direction: 'inverse', yieldsRecords: true, slicingArguments: [], ...inverseService });
+      const inverseService = service?.toLoader ? { service: { loader: service.toLoader, keyField: mapping.to.field, partnersPerKey: partners(service.fromField) } } : {};
+      roles.set(`${mapping.to.entity}.${inverse.field}`, {
+        kind: 'join',
+        loader: inverse.loader,
+        mapping: mapping.name,
+        direction: 'inverse',
+        yieldsRecords: true,
+        slicingArguments: [],
+        ...keys(mapping.to.entity, mapping.to.field),
+        ...inverseService,
+      });
     }
   }
   return { roles, callCaps };

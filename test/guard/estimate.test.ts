@@ -157,14 +157,14 @@ describe('upstream calls', () => {
 
 describe('upstream calls through a master-data service', () => {
   /** Both joins of the customer through one master-data entity, its lookup by CRM id batched by `batchSize`. */
-  async function serviceGuard(batchSize: number) {
+  async function serviceGuard(batchSize: number, orderRefsSize?: number) {
     const input = structuredClone(baseConfig);
     input.sources.mdm = {
       baseUrl: 'http://127.0.0.1:1/mdm',
       entities: {
         CustomerLink: {
           key: 'crmId',
-          fields: { crmId: 'crm_id', orderRefs: { from: 'order_refs', type: '[ID!]' }, emails: { from: 'emails', type: '[String!]' } },
+          fields: { crmId: 'crm_id', orderRefs: { from: 'order_refs', type: '[ID!]', assumedSize: orderRefsSize }, emails: { from: 'emails', type: '[String!]' } },
           lookups: {
             crmId: { method: 'POST', path: '/by-crm', body: { ids: '{values}' }, unique: true, batch: { maxSize: batchSize } },
             orderRefs: { method: 'POST', path: '/by-ref', body: { refs: '{values}' }, unique: false, batch: { maxSize: 100 } },
@@ -186,7 +186,7 @@ describe('upstream calls through a master-data service', () => {
 
   it('counts one set of calls for every crosswalk over the entity, by its catalog loader: a batch size moves the prediction', async () => {
     for (const [batchSize, calls] of [[100, 1], [25, 4]] as const) {
-      const { generation, estimate, printed } = await serviceGuard(batchSize);
+      const { generation, estimate, printed } = await serviceGuard(batchSize, 1);
       try {
         const both = estimate('{ customers(first: 100) { nodes { orders { id } tickets { id } } } }');
         expect(both.upstreamCalls.mdm).toBe(calls);
@@ -198,6 +198,18 @@ describe('upstream calls through a master-data service', () => {
         const back = estimate('{ customers(first: 100) { nodes { orders(first: 1) { customer { id } } } } }');
         expect(back.upstreamCalls.mdm).toBe(calls + 1);
         expect(back.upstreamCalls.crm).toBe(1);
+      } finally {
+        await generation.close();
+      }
+    }
+  });
+
+  it('asks for every order account a link lists: its declared assumedSize, else guard.listSizes.list', async () => {
+    for (const [orderRefsSize, calls] of [[3, 6], [undefined, 20]] as const) {
+      const { generation, estimate } = await serviceGuard(100, orderRefsSize);
+      try {
+        // 100 customers, one link each by CRM id, each listing orderRefsSize accounts (10 undeclared), asked 50 per call.
+        expect(estimate('{ customers(first: 100) { nodes { orders { id } } } }').upstreamCalls).toMatchObject({ mdm: 1, orders: calls });
       } finally {
         await generation.close();
       }

@@ -77,6 +77,25 @@ const MASTER_JOINS: VirtualizationConfigInput['mappings'] = {
   },
 };
 
+/** The most support calls one request may make here. */
+const SUPPORT_CAP = 400;
+
+/** The master-data source with the element counts its lists are declared to hold (what most golden records hold, at most). */
+function sizedMasterData(url: string) {
+  const source = masterDataSource(url);
+  const sized = (entity: string, sizes: Record<string, number>) => {
+    const fields = source.entities[entity]!.fields;
+    for (const [field, assumedSize] of Object.entries(sizes)) {
+      const mapping = fields[field];
+      if (typeof mapping !== 'object') throw new Error(`${entity}.${field} is declared without a type`);
+      fields[field] = { ...mapping, assumedSize };
+    }
+  };
+  sized('MasterRecord', { crmIds: 3, shop: 3, desk: 3 });
+  sized('AccountLink', { accounts: 2 });
+  return source;
+}
+
 let service: MasterDataService;
 let h: Harness;
 beforeAll(async () => {
@@ -84,8 +103,8 @@ beforeAll(async () => {
   h = await startHarness({
     configure: (config) => ({
       ...config,
-      // The guard prices each join at guard.listSizes.join records: calls far above what these pages make.
-      sources: { ...config.sources, support: { ...config.sources.support!, limits: { ...config.sources.support!.limits, maxCallsPerRequest: 5_000 } }, mdm: masterDataSource(service.url) },
+      // The guard predicts a desk call per requester a golden record lists (desk's assumedSize, 3): a page of 100 is 300.
+      sources: { ...config.sources, support: { ...config.sources.support!, limits: { ...config.sources.support!.limits, maxCallsPerRequest: SUPPORT_CAP } }, mdm: sizedMasterData(service.url) },
       mappings: { ...config.mappings, ...MASTER_JOINS },
       // Pages of 100 customers with three joins each: priced far above the default limit, which these tests are not about.
       guard: { ...config.guard, maxCost: 10_000_000, budget: { capacity: 100_000_000, restoreRate: 10_000_000 } },
@@ -243,5 +262,55 @@ describe('inverse joins on list-valued keys', () => {
     expect(answer.masterRecords.map((m) => m.customers)).toEqual(masters.map((m) => m.crm_ids.map((id) => ({ id, name: data.crm.byId.get(id)!.Name }))));
     expect(h.upstream().crm).toEqual({ 'GET /services/data/v58.0/composite/sobjects/Contact': Math.ceil(distinct(masters.flatMap((m) => m.crm_ids)).length / 100) });
     expect(masterById.get('M-99999')!.crm_ids).toEqual([]);
+  });
+});
+
+describe('the guard predicts every element of a list-valued key', () => {
+  const query = `query($ids: [ID!]!) { masterRecords(ids: $ids) { id orders { id } tickets { id } } }`;
+  const callsOf = (answer: { extensions?: Record<string, unknown> }) => (answer.extensions?.cost as { upstreamCalls: Record<string, { predicted: number; actual: number }> }).upstreamCalls;
+
+  it('predicts at least the calls made for 60 golden records of 2 or 3 contacts (140 requesters, about 140 accounts), by the declared sizes', async () => {
+    const masters = mdm.masters.filter((m) => m.crm_ids.length > 1).slice(0, 60);
+    const answer = await h.query<{ masterRecords: MasterView[] }>(query, { ids: masters.map((m) => m.master_id) });
+    dataOf(answer).masterRecords.forEach((view, i) => expect(view.tickets.map((t) => t.id).sort()).toEqual(ticketsOf(masters[i]!).map((t) => t.id).sort()));
+    const emails = distinct(masters.flatMap(emailsOf));
+    const accounts = distinct(masters.flatMap((m) => m.shop_accounts));
+    expect(emails.length).toBe(140);
+    const calls = callsOf(answer);
+    // Made as the sources counted them; predicted as 60 golden records of 3 requesters and 3 accounts each.
+    expect(calls.support).toEqual({ predicted: 60 * 3, actual: emails.length });
+    expect(h.upstream().support['GET /api/v2/tickets']).toBe(emails.length);
+    expect(calls.orders).toEqual({ predicted: Math.ceil((60 * 3) / 50), actual: Math.ceil(accounts.length / 50) });
+    expect(calls.orders!.predicted).toBeGreaterThanOrEqual(calls.orders!.actual);
+  });
+
+  it('predicts exactly the calls made when the declared size is what the data holds: 60 golden records of 3 distinct requesters', async () => {
+    const masters = mdm.masters.filter((m) => emailsOf(m).length === 3).slice(0, 60);
+    expect(masters).toHaveLength(60);
+    const answer = await h.query<{ masterRecords: MasterView[] }>(query, { ids: masters.map((m) => m.master_id) });
+    dataOf(answer);
+    expect(distinct(masters.flatMap(emailsOf))).toHaveLength(180);
+    expect(callsOf(answer).support).toEqual({ predicted: 180, actual: 180 });
+  });
+
+  it('sizes the inverse from a list-valued key by the same elements: golden records back to the 3 contacts each merges', async () => {
+    const masters = mdm.masters.filter((m) => m.crm_ids.length === 3).slice(0, 40);
+    const answer = await h.query<{ masterRecords: Array<{ customers: Array<{ id: string }> }> }>(`query($ids: [ID!]!) { masterRecords(ids: $ids) { customers { id } } }`, {
+      ids: masters.map((m) => m.master_id),
+    });
+    expect(dataOf(answer).masterRecords.map((m) => m.customers.map((c) => c.id))).toEqual(masters.map((m) => m.crm_ids));
+    // 40 golden records and 3 contacts each (crmIds' assumedSize), asked 100 per call: as made.
+    expect(answer.extensions?.cost).toMatchObject({ requestedQueryCost: 40 + 40 * 3, upstreamCalls: { crm: { predicted: 2, actual: 2 } } });
+  });
+
+  it('refuses before any call a request whose list-valued keys would make more calls than a source allows', async () => {
+    const masters = mdm.masters.slice(0, 150);
+    const answer = await h.query(query, { ids: masters.map((m) => m.master_id) });
+    expect(answer.errors?.[0]?.extensions).toMatchObject({ code: 'COST_LIMIT_EXCEEDED', source: 'support', predictedCalls: 150 * 3, maximumCalls: SUPPORT_CAP });
+    expect(service.calls).toEqual([]);
+    expect(h.upstream().support).toEqual({});
+    expect(h.upstream().orders).toEqual({});
+    // Fewer golden records, the same query: answered.
+    dataOf(await h.query(query, { ids: masters.slice(0, 100).map((m) => m.master_id) }));
   });
 });

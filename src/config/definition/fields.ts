@@ -51,6 +51,8 @@ export const fieldMappingObject = z.strictObject({
   /**
    * For a list (an array of values or of `items`): the items the guard assumes it holds. Absent:
    * `guard.listSizes.list`. It arrives in the parent record's payload, so its items weigh 0 points.
+   * On a list-valued key field (`type: '[ID!]'`), the values a join asks for per record: the
+   * guard predicts the calls of each, and sizes an inverse from it to as many records.
    */
   assumedSize: z.number().int().min(0).max(100_000).optional(),
   /** A record missing this value is rejected rather than served with a null. Defaults to true for the entity key. */
