@@ -16,7 +16,8 @@ const BIN = join(PROJECT_ROOT, 'bin/virtualize.js');
 
 function validate(config: VirtualizationConfigInput): { status: number | null; stdout: string; stderr: string } {
   const file = join(mkdtempSync(join(tmpdir(), 'virtualize-list-keys-')), 'config.json');
-  writeFileSync(file, JSON.stringify(config));
+  // schemaDir resolves against the config file: point it at the project's canonical schema.
+  writeFileSync(file, JSON.stringify({ ...config, schemaDir: join(PROJECT_ROOT, 'schema') }));
   const result = spawnSync(process.execPath, [BIN, 'validate', '--config', file], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 20_000, env: { ...process.env, DATABASE_URL: '' } });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
