@@ -20,6 +20,7 @@ function fakeConnector(options: { keyless?: boolean } = {}) {
   const connector = {
     name: 'crm',
     definition: { entities: { Customer: {} } } as unknown as SourceDefinition,
+    crosswalkTtlMs: new Map<string, number>(),
     async lookup(entity: string, _field: string, values: readonly string[], _observe: unknown, _normalize: unknown, _onMaxAge: unknown, _caller: unknown, onRejected?: RejectionSink) {
       calls.push([...values]);
       const answer = new Map<string, CanonicalRecord[]>();
