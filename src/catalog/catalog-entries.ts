@@ -45,6 +45,8 @@ export interface CatalogLookup {
   readonly batch: { readonly maxSize: number; readonly separator: string } | undefined;
   /** Values per upstream call: `batch.maxSize`, or 1 without a batch endpoint. */
   readonly batchSize: number;
+  /** Upstream pages per call at most: a paged lookup's `maxPages` (default 10), else 1. The guard predicts this many. */
+  readonly pagesPerCall: number;
   /** A value names at most one record (an id, a unique email). */
   readonly unique: boolean;
   /** How values are written into a JSON body. */

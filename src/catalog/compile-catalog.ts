@@ -25,6 +25,9 @@ const NORMALIZATIONS = ['none', 'email', 'trim', 'lowercase'] as const satisfies
 const everyNormalizationListed: Exclude<KeyNormalization, (typeof NORMALIZATIONS)[number]> extends never ? true : never = true;
 void everyNormalizationListed;
 
+/** The most pages a paged lookup reads per call when it declares no `maxPages`. */
+export const DEFAULT_LOOKUP_PAGES = 10;
+
 function compileLookup(source: string, entity: string, field: string, endpoint: LookupDefinition): CatalogLookup {
   return Object.freeze({
     source,
@@ -33,6 +36,7 @@ function compileLookup(source: string, entity: string, field: string, endpoint: 
     route: `${endpoint.method} ${endpoint.path}`,
     batch: endpoint.batch ? Object.freeze({ maxSize: endpoint.batch.maxSize, separator: endpoint.batch.separator }) : undefined,
     batchSize: endpoint.batch?.maxSize ?? 1,
+    pagesPerCall: endpoint.paging ? (endpoint.maxPages ?? DEFAULT_LOOKUP_PAGES) : 1,
     unique: endpoint.unique,
     valueType: endpoint.valueType,
     pattern: endpoint.pattern,

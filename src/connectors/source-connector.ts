@@ -11,6 +11,7 @@ import { ForeignCursorError, SourceError } from './errors';
 import { SourceHttpClient, type JsonResponse } from './http-client';
 import { itemErrors, unaccountedFailure } from './item-errors';
 import { keyString } from './key-string';
+import { announcesMore, followLookupPages, NoRecords, pageLimitError } from './lookup-pages';
 import { listByCursor } from './paging/cursor-paging';
 import type { ListPage, ListRequest, PageSource } from './paging/list-page';
 import { listByOffset } from './paging/offset-paging';
@@ -221,9 +222,17 @@ export class SourceConnector {
         let response: JsonResponse | typeof NOT_FOUND;
         let answer: LookupAnswer;
         try {
-          response = await this.callLookup(entity, lookup, batch, route, observe, caller);
-          if (response !== NOT_FOUND && response.maxAgeMs !== undefined) onMaxAge?.(batch, response.maxAgeMs);
-          answer = response === NOT_FOUND ? { records: [], nulls: new Set() } : this.lookupRecords(entity, lookup, response.body, batch, onRejected && this.rejectedIn(entity, field, batch, normalize, onRejected));
+          const rejected = onRejected && this.rejectedIn(entity, field, batch, normalize, onRejected);
+          if (lookup.endpoint.paging) {
+            // A paged answer is matched by key; its item errors are not read (no answer to report them on).
+            answer = { records: (await this.pagedLookup(entity, lookup, batch, observe, caller, rejected)).map((record) => ({ record })), nulls: new Set() };
+            response = NOT_FOUND;
+          } else {
+            response = await this.callLookup(entity, lookup, batch, route, observe, caller);
+            if (response !== NOT_FOUND && announcesMore(response)) throw pageLimitError(this.name, route, batch, "its answer links a next page and the lookup declares no paging; declare the lookup's paging");
+            if (response !== NOT_FOUND && response.maxAgeMs !== undefined) onMaxAge?.(batch, response.maxAgeMs);
+            answer = response === NOT_FOUND ? { records: [], nulls: new Set() } : this.lookupRecords(entity, lookup, response.body, batch, rejected);
+          }
         } catch (error) {
           if (!(error instanceof SourceError)) throw error;
           for (const value of batch) groups.set(value, error);
@@ -298,6 +307,41 @@ export class SourceConnector {
     if (response.status !== 404) return response;
     if (!lookup.batch) return NOT_FOUND;
     throw new SourceError(CODES.SOURCE_REJECTED_REQUEST, this.name, route, `Source ${this.name} answered 404 to a batch lookup (${route}); check the lookup's path`, 404);
+  }
+
+  /** Every record of one paged lookup call, its pages followed up to the catalog's `pagesPerCall`. */
+  private pagedLookup(entity: CompiledEntity, lookup: CatalogLookup, batch: string[], observe?: CallObserver, caller?: CallerCredential, rejected?: (item: unknown, reason: string) => void): Promise<CanonicalRecord[]> {
+    const { endpoint, route } = lookup;
+    const headers = this.callerHeaders(caller, route);
+    const call = this.callValues(entity, batch, lookup);
+    const text = textValues(call);
+    const body = endpoint.method === 'POST' ? fillBody(endpoint.body ?? {}, call, text) : undefined;
+    const path = buildPathAndQuery(endpoint.path, endpoint.query, text, call);
+    // The paging's parameters replace the lookup's own of the same name (a declared `limit`).
+    const withPaging = (paging: Record<string, string>) => {
+      const url = new URL(path, 'http://paging.invalid');
+      for (const [name, value] of Object.entries(paging)) url.searchParams.set(name, value);
+      return url.pathname + url.search;
+    };
+    let first = true;
+    const answered = async (answer: Promise<JsonResponse>): Promise<JsonResponse> => {
+      const response = await answer;
+      const wasFirst = first;
+      first = false;
+      if (response.status !== 404) return response;
+      if (wasFirst && !lookup.batch) throw new NoRecords();
+      throw new SourceError(CODES.SOURCE_REJECTED_REQUEST, this.name, route, `Source ${this.name} answered 404 to a page of a paged lookup (${route}); check the lookup's path and paging`, 404);
+    };
+    const pages: PageSource = {
+      route,
+      listUrl: new URL(this.http.basePath + path.replace(/[?#].*$/, ''), this.http.origin),
+      firstUrl: (paging) => new URL(this.http.basePath + withPaging(paging), this.http.origin),
+      fetchPage: (paging, size) => answered(this.http.getJson(withPaging(paging), route, size, observe, body, headers)),
+      fetchUrl: (url, size) => answered(this.http.getJson(url.pathname.slice(this.http.basePath.length) + url.search, route, size, observe, body, headers)),
+      rawRecords: (page) => this.rawRecords(page, endpoint.resultPath, route),
+      mapRecord: (item) => this.mapRecord(entity, item, rejected),
+    };
+    return followLookupPages(this.name, pages, endpoint.paging!, lookup.pagesPerCall, batch);
   }
 
   /**

@@ -240,7 +240,7 @@ class CostWalk {
       }
       for (const values of waves.values()) {
         const total = [...values.values()].reduce((a, b) => a + b, 0);
-        const calls = Math.ceil(total / loader.lookup.batchSize);
+        const calls = Math.ceil(total / loader.lookup.batchSize) * loader.lookup.pagesPerCall;
         for (const [path, count] of values) if (total > 0) this.add(paths, path, (calls * count) / total);
       }
     }

@@ -49,62 +49,8 @@ const endpointBase = {
   resultPath: z.string().optional(),
 };
 
-export const lookupDefinition = z.strictObject({
-  ...endpointBase,
-  /** Absent: the endpoint takes one value per call (the gateway bounds its concurrency instead). */
-  batch: z
-    .strictObject({
-      maxSize: z.number().int().min(1).max(10_000),
-      separator: z.string().min(1).default(','),
-    })
-    .optional(),
-  /** true when a value identifies at most one record (an id or a unique email); false for a foreign key. */
-  unique: z.boolean(),
-  /**
-   * A regular expression that every value this endpoint can find matches, e.g. `^[0-9]+$` for
-   * numeric ids. Other values find nothing and are never sent: sources reject them with a 400.
-   */
-  pattern: z.string().refine(isRegExp, 'a valid regular expression, e.g. ^[0-9]+$').optional(),
-  /**
-   * How key values are written into a JSON body: `number` for ids that are numbers in this source
-   * (values that are not numbers are then never sent). Answers are matched back by value either way.
-   */
-  valueType: z.enum(['string', 'number']).default('string'),
-  /**
-   * How the records of an answer are matched to the keys sent. `key` (the default): by the value
-   * of the lookup's field in each record, in whatever order the source answers. `position`: the
-   * answer is an array aligned with the keys sent, its i-th item the record of the i-th key and
-   * `null` where there is none (Salesforce sObject Collections,
-   * `GET /composite/sobjects/Contact?ids=a,b&fields=Id,Email`).
-   */
-  matchBy: z.enum(['key', 'position']).optional(),
-  /**
-   * Errors about single values inside a successful answer (a 207 Multi-Status, or a 200 with an
-   * `errors` list): each fails only the values it names, the rest of the batch is served. A key
-   * that such an answer neither returns nor names as not found fails with SOURCE_PARTIAL_FAILURE
-   * (never a silent null), also when the errors name no key; after a clean 200 it finds nothing.
-   */
-  itemErrors: z
-    .strictObject({
-      /** Dot path of the list of errors in the body, e.g. `errors`. */
-      path: z.string().min(1),
-      /**
-       * In each error, the dot path of the value (or list of values) it concerns, e.g. `id` or
-       * `context.ids` (HubSpot). Absent, with no `indexPath`: errors name no key.
-       */
-      keyPath: z.string().min(1).optional(),
-      /** In each error, the dot path of the position (from 0) of the key it concerns among the keys of the call, e.g. `index`. */
-      indexPath: z.string().min(1).optional(),
-      /** In each error, the dot path of its code, e.g. `code`. */
-      codePath: z.string().min(1).optional(),
-      /** In each error, the dot path of its message. */
-      messagePath: z.string().min(1).optional(),
-      /** Codes that mean "no such record", e.g. HubSpot's `OBJECT_NOT_FOUND` at `category`: the keys named find nothing, and that is not an error. */
-      notFoundCodes: z.array(z.string()).optional(),
-    })
-    .optional(),
-});
-export type LookupDefinition = z.infer<typeof lookupDefinition>;
+/** The most pages a paged lookup may follow per call. */
+export const MAX_LOOKUP_PAGES = 100;
 
 /** Records per upstream call at most: what the source allows, and what the guard predicts calls by. */
 const maxPageSize = z.number().int().min(1).max(10_000);
@@ -218,6 +164,72 @@ export type CursorPaging = Extract<ListPaging, { type: 'cursor' }>;
 export type OffsetPaging = z.infer<typeof offsetPaging>;
 export type LinkHeaderPaging = z.infer<typeof linkHeaderPaging>;
 export type NextUrlPaging = z.infer<typeof nextUrlPaging>;
+
+export const lookupDefinition = z.strictObject({
+  ...endpointBase,
+  /** Absent: the endpoint takes one value per call (the gateway bounds its concurrency instead). */
+  batch: z
+    .strictObject({
+      maxSize: z.number().int().min(1).max(10_000),
+      separator: z.string().min(1).default(','),
+    })
+    .optional(),
+  /** true when a value identifies at most one record (an id or a unique email); false for a foreign key. */
+  unique: z.boolean(),
+  /**
+   * A regular expression that every value this endpoint can find matches, e.g. `^[0-9]+$` for
+   * numeric ids. Other values find nothing and are never sent: sources reject them with a 400.
+   */
+  pattern: z.string().refine(isRegExp, 'a valid regular expression, e.g. ^[0-9]+$').optional(),
+  /**
+   * How key values are written into a JSON body: `number` for ids that are numbers in this source
+   * (values that are not numbers are then never sent). Answers are matched back by value either way.
+   */
+  valueType: z.enum(['string', 'number']).default('string'),
+  /**
+   * How the records of an answer are matched to the keys sent. `key` (the default): by the value
+   * of the lookup's field in each record, in whatever order the source answers. `position`: the
+   * answer is an array aligned with the keys sent, its i-th item the record of the i-th key and
+   * `null` where there is none (Salesforce sObject Collections,
+   * `GET /composite/sobjects/Contact?ids=a,b&fields=Id,Email`).
+   */
+  matchBy: z.enum(['key', 'position']).optional(),
+  /**
+   * Errors about single values inside a successful answer (a 207 Multi-Status, or a 200 with an
+   * `errors` list): each fails only the values it names, the rest of the batch is served. A key
+   * that such an answer neither returns nor names as not found fails with SOURCE_PARTIAL_FAILURE
+   * (never a silent null), also when the errors name no key; after a clean 200 it finds nothing.
+   */
+  itemErrors: z
+    .strictObject({
+      /** Dot path of the list of errors in the body, e.g. `errors`. */
+      path: z.string().min(1),
+      /**
+       * In each error, the dot path of the value (or list of values) it concerns, e.g. `id` or
+       * `context.ids` (HubSpot). Absent, with no `indexPath`: errors name no key.
+       */
+      keyPath: z.string().min(1).optional(),
+      /** In each error, the dot path of the position (from 0) of the key it concerns among the keys of the call, e.g. `index`. */
+      indexPath: z.string().min(1).optional(),
+      /** In each error, the dot path of its code, e.g. `code`. */
+      codePath: z.string().min(1).optional(),
+      /** In each error, the dot path of its message. */
+      messagePath: z.string().min(1).optional(),
+      /** Codes that mean "no such record", e.g. HubSpot's `OBJECT_NOT_FOUND` at `category`: the keys named find nothing, and that is not an error. */
+      notFoundCodes: z.array(z.string()).optional(),
+    })
+    .optional(),
+  /**
+   * For a lookup by a non-unique key (a customer's orders): how the answer pages, in the list
+   * paging kinds (Shopify `{ "type": "link", "limitParam": "limit", "maxPageSize": 250 }`). The
+   * pages are followed up to `maxPages`; a key with more fails with SOURCE_PAGE_LIMIT, never a
+   * short list. Without it, an answer carrying a `Link` rel="next" fails its keys the same way.
+   */
+  paging: listPaging.optional(),
+  /** With `paging`: the most pages read per call (default 10); the guard predicts this many calls per key. */
+  maxPages: z.number().int().min(1).max(MAX_LOOKUP_PAGES).optional(),
+});
+export type LookupDefinition = z.infer<typeof lookupDefinition>;
 
 export const listDefinition = z.strictObject({
   ...endpointBase,
