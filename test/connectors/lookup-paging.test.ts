@@ -150,6 +150,17 @@ describe('a lookup by a non-unique key that spans pages', () => {
     expect(source.count()).toBe(3 + 1);
   });
 
+  it('refuses maxPages without paging, and paging on an answer matched by position, saying what to do', () => {
+    const problems = (lookup: Record<string, unknown>) => {
+      const parsed = sourceDefinition.safeParse(shopDefinition('http://127.0.0.1:1', lookup));
+      return parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    };
+    expect(problems({ maxPages: 3 })).toEqual([expect.stringMatching(/^entities\.Order\.lookups\.customerId\.maxPages: maxPages bounds a paged lookup: declare its paging too/)]);
+    expect(problems({ paging: LINK_PAGING, matchBy: 'position' })).toEqual([expect.stringMatching(/lookups\.customerId\.paging: a paged lookup is matched by key/)]);
+    expect(problems({ paging: LINK_PAGING, maxPages: 101 })).toHaveLength(1);
+    expect(problems({ paging: LINK_PAGING, maxPages: 100 })).toEqual([]);
+  });
+
   it('tells the guard the pages a paged lookup may read per call: maxPages, 10 by default, 1 without paging', () => {
     const catalog = (lookup: Record<string, unknown>) => compileCatalog({ sources: { shop: sourceDefinition.parse(shopDefinition('http://127.0.0.1:1', lookup)) }, mappings: {} });
     const pagesOf = (lookup: Record<string, unknown>) => catalog(lookup).entity('Order').lookups.get('customerId')!.pagesPerCall;

@@ -228,6 +228,9 @@ export const lookupDefinition = z.strictObject({
   paging: listPaging.optional(),
   /** With `paging`: the most pages read per call (default 10); the guard predicts this many calls per key. */
   maxPages: z.number().int().min(1).max(MAX_LOOKUP_PAGES).optional(),
+}).superRefine((lookup, ctx) => {
+  if (lookup.maxPages !== undefined && !lookup.paging) ctx.addIssue({ code: 'custom', path: ['maxPages'], message: 'maxPages bounds a paged lookup: declare its paging too, e.g. { "type": "link", "limitParam": "limit", "maxPageSize": 250 }' });
+  if (lookup.paging && lookup.matchBy === 'position') ctx.addIssue({ code: 'custom', path: ['paging'], message: 'a paged lookup is matched by key: an answer aligned with the keys sent (matchBy: position) has no pages; remove one of them' });
 });
 export type LookupDefinition = z.infer<typeof lookupDefinition>;
 
