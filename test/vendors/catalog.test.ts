@@ -31,7 +31,7 @@ const SHOP_CUSTOMERS = Array.from({ length: 40 }, (_, i) => String(7_100_000_000
 const DESK_USERS = zendeskUsers(Array.from({ length: 150 }, (_, i) => String(900_000 + i * 3)));
 
 beforeAll(async () => {
-  hubspot = await startHubSpot(hubspotContacts(250));
+  hubspot = await startHubSpot(hubspotContacts(350));
   salesforce = await startSalesforce();
   shopify = await startShopify(shopifyOrders(SHOP_CUSTOMERS));
   zendesk = await startZendesk(DESK_USERS, zendeskTickets(DESK_USERS));
@@ -85,11 +85,34 @@ describe('HubSpot CRM v3', () => {
     expect(hubspot.log.every((call) => new URL(call.url, hubspot.origin).searchParams.get('properties')?.split(',').includes('lifecyclestage'))).toBe(true);
   });
 
-  it('finds one contact by id, and null for an id HubSpot does not know (404 OBJECT_NOT_FOUND)', async () => {
+  it('finds one contact by id through batch read, and null for an id HubSpot does not know (207 OBJECT_NOT_FOUND)', async () => {
     const contact = hubspot.contacts[17]!;
     const answer = await h.graphql<{ a: Record<string, unknown> | null; b: Record<string, unknown> | null }>(`{ a: hubspotContact(id: "${contact.id}") { id email } b: hubspotContact(id: "999999") { id } }`);
     expect(answer.errors).toBeUndefined();
     expect(answer.data).toEqual({ a: { id: contact.id, email: contact.properties.email }, b: null });
+  });
+
+  it('reads 300 contacts by ids through batch read in 3 calls of 100 inputs; an id the 207 names OBJECT_NOT_FOUND is null', async () => {
+    const ids = [...hubspot.contacts.slice(0, 300).map((c) => c.id), '999999'];
+    const answer = await h.graphql<{ hubspotContactsByIds: Array<Record<string, unknown> | null> }>('query($ids: [ID!]!) { hubspotContactsByIds(ids: $ids) { id email lastName } }', { ids });
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data!.hubspotContactsByIds).toEqual([...hubspot.contacts.slice(0, 300).map((c) => ({ id: c.id, email: c.properties.email, lastName: c.properties.lastname })), null]);
+    expect(hubspot.calls()).toEqual({ 'POST /crm/v3/objects/contacts/batch/read': 4 });
+    const sent = hubspot.log.map((call) => (JSON.parse(call.body ?? '{}') as { inputs: unknown[] }).inputs.length).sort((a, b) => b - a);
+    expect(sent).toEqual([100, 100, 100, 1]);
+  });
+
+  it('fails an id the 207 refuses with another category with SOURCE_PARTIAL_FAILURE at its path, the others served', async () => {
+    const [a, b, c] = hubspot.contacts.slice(0, 3);
+    hubspot.refused.add(b!.id);
+    try {
+      const answer = await h.graphql<{ hubspotContactsByIds: Array<Record<string, unknown> | null> }>('query($ids: [ID!]!) { hubspotContactsByIds(ids: $ids) { id } }', { ids: [a!.id, b!.id, c!.id] });
+      expect(answer.data!.hubspotContactsByIds).toEqual([{ id: a!.id }, null, { id: c!.id }]);
+      expect(answer.errors).toEqual([expect.objectContaining({ path: ['hubspotContactsByIds', 1], extensions: expect.objectContaining({ code: 'SOURCE_PARTIAL_FAILURE' }) })]);
+      expect(hubspot.calls()).toEqual({ 'POST /crm/v3/objects/contacts/batch/read': 1 });
+    } finally {
+      hubspot.refused.clear();
+    }
   });
 
   it('retries a 429 RATE_LIMITS (no Retry-After) after its own backoff on the injected clock', async () => {

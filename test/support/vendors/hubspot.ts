@@ -35,6 +35,8 @@ export interface HubSpotContact {
 export interface HubSpotFixture extends VendorFixture {
   readonly contacts: readonly HubSpotContact[];
   readonly byId: ReadonlyMap<string, HubSpotContact>;
+  /** Ids the batch read refuses with category `VALIDATION_ERROR` (as HubSpot does for an id it cannot read), in their own error. */
+  readonly refused: Set<string>;
 }
 
 const FIRST = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Frances', 'Ken', 'Radia', 'Leslie'];
@@ -83,6 +85,7 @@ const error = (status: number, category: string, message: string, extra: Record<
 
 export async function startHubSpot(contacts: readonly HubSpotContact[] = hubspotContacts(1_200)): Promise<HubSpotFixture> {
   const byId = new Map(contacts.map((contact) => [contact.id, contact]));
+  const refused = new Set<string>();
   const fixture = await startVendorFixture({
     authorize: bearer(HUBSPOT_TOKEN, () => error(401, 'INVALID_AUTHENTICATION', 'Authentication credentials not found. This API supports OAuth 2.0 authentication.')),
     throttled: () => error(429, 'RATE_LIMITS', 'You have reached your secondly limit.', { errorType: 'RATE_LIMIT', policyName: 'SECONDLY', groupName: 'publicapi' }),
@@ -141,11 +144,19 @@ export async function startHubSpot(contacts: readonly HubSpotContact[] = hubspot
           const properties = Array.isArray(body.properties) ? body.properties.filter((p): p is string => typeof p === 'string') : undefined;
           const ids = (inputs as Array<{ id: string }>).map((input) => input.id);
           const found = [...new Set(ids)].flatMap((id) => {
-            const contact = byId.get(id);
+            const contact = refused.has(id) ? undefined : byId.get(id);
             return contact ? [shaped(contact, properties)] : [];
           });
           const missing = [...new Set(ids.filter((id) => !byId.has(id)))];
+          const unreadable = [...new Set(ids.filter((id) => refused.has(id) && byId.has(id)))];
           const stamp = { startedAt: '2026-01-01T00:00:00.000Z', completedAt: '2026-01-01T00:00:00.042Z' };
+          if (unreadable.length > 0) {
+            const errors = [
+              ...(missing.length > 0 ? [{ status: 'error', category: 'OBJECT_NOT_FOUND', message: 'Could not get some CONTACT objects, they may be deleted or not exist.', context: { ids: missing } }] : []),
+              { status: 'error', category: 'VALIDATION_ERROR', message: 'Could not read some CONTACT objects.', context: { ids: unreadable } },
+            ];
+            return { status: 207, body: { status: 'COMPLETE', results: found, numErrors: errors.length, errors, ...stamp } };
+          }
           if (missing.length === 0) return { status: 200, body: { status: 'COMPLETE', results: found, ...stamp } };
           return {
             status: 207,
@@ -168,5 +179,5 @@ export async function startHubSpot(contacts: readonly HubSpotContact[] = hubspot
       },
     ],
   });
-  return Object.assign(fixture, { contacts, byId });
+  return Object.assign(fixture, { contacts, byId, refused });
 }
