@@ -84,8 +84,8 @@ describe('Kubernetes manifests', () => {
     expect(Object.keys(configMap).filter((name) => /SECRET|TOKEN|PASSWORD|API_KEY|CLIENT_ID|DATABASE_URL|REDIS_URL/.test(name))).toEqual([]);
   });
 
-  it('provides every credential the replicas configuration asks for through the Secret', () => {
-    const config = loadConfigFile(join(PROJECT_ROOT, 'deploy/virtualization.config.js'));
+  it('provides every credential the replicas configuration asks for through the Secret', async () => {
+    const config = await loadConfigFile(join(PROJECT_ROOT, 'deploy/virtualization.config.js'));
     const references = [
       ...Object.values(config.cache.webhooks.secrets),
       ...Object.values(config.registry.credentials).map((credential) => credential.token),
