@@ -59,7 +59,7 @@ export class SourceHttpClient {
    * caller's, for a source that forwards its caller (the source's own credentials are added by
    * its dispatcher).
    */
-  async getJson(pathAndQuery: string, route: string, batchSize: number, observe?: CallObserver, postBody?: unknown, headers?: Readonly<Record<string, string>>): Promise<JsonResponse> {
+  async getJson(pathAndQuery: string, route: string, batchSize: number, observe?: CallObserver, postBody?: unknown, headers?: Readonly<Record<string, string>>, isNotFound?: (status: number, body: unknown) => boolean): Promise<JsonResponse> {
     const startedAt = this.clock.now();
     const record = newCallRecord();
     let status: number | 'error' = 'error';
@@ -81,6 +81,8 @@ export class SourceHttpClient {
       status = response.statusCode;
       const text = await response.body.text();
       if (status === 404) return { status, body: safeParse(text) };
+      // A declared "no record" error answer (Stripe's 400 resource_missing) reads as a 404.
+      if (status >= 400 && isNotFound?.(status, safeParse(text))) return { status: 404, body: safeParse(text) };
       if (status >= 400) throw statusError(this.classified, status, route, record);
       const body = safeParse(text);
       if (body === undefined) throw new SourceError(CODES.SOURCE_BAD_RESPONSE, this.source, route, `Source ${this.source} sent a body that is not JSON (${route})`, status);

@@ -21,6 +21,7 @@ import { compileRecordMapper, fieldSource, pathReader, readPath, type CanonicalR
 import type { RejectionSink } from './record-rejections';
 import { buildPathAndQuery, fillBody, propertyNames, textValues, type CallValues } from './request-template';
 import { normalizeKey, reverseEnum, type KeyNormalization } from './transforms';
+import { notFoundAnswer } from './not-found-answer';
 import type { CallObserver } from './upstream-call';
 
 /** A lookup of one value that the source answered 404: no record, not a failure. */
@@ -303,7 +304,7 @@ export class SourceConnector {
     const text = textValues(call);
     const endpoint = lookup.endpoint;
     const body = endpoint.method === 'POST' ? fillBody(endpoint.body ?? {}, call, text) : undefined;
-    const response = await this.http.getJson(buildPathAndQuery(endpoint.path, endpoint.query, text, call), route, batch.length, observe, body, headers);
+    const response = await this.http.getJson(buildPathAndQuery(endpoint.path, endpoint.query, text, call), route, batch.length, observe, body, headers, notFoundAnswer(endpoint.notFound));
     if (response.status !== 404) return response;
     if (!lookup.batch) return NOT_FOUND;
     throw new SourceError(CODES.SOURCE_REJECTED_REQUEST, this.name, route, `Source ${this.name} answered 404 to a batch lookup (${route}); check the lookup's path`, 404);
@@ -336,7 +337,7 @@ export class SourceConnector {
       route,
       listUrl: new URL(this.http.basePath + path.replace(/[?#].*$/, ''), this.http.origin),
       firstUrl: (paging) => new URL(this.http.basePath + withPaging(paging), this.http.origin),
-      fetchPage: (paging, size) => answered(this.http.getJson(withPaging(paging), route, size, observe, body, headers)),
+      fetchPage: (paging, size) => answered(this.http.getJson(withPaging(paging), route, size, observe, body, headers, notFoundAnswer(endpoint.notFound))),
       fetchUrl: (url, size) => answered(this.http.getJson(url.pathname.slice(this.http.basePath.length) + url.search, route, size, observe, body, headers)),
       rawRecords: (page) => this.rawRecords(page, endpoint.resultPath, route),
       mapRecord: (item) => this.mapRecord(entity, item, rejected),

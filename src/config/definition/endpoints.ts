@@ -220,6 +220,24 @@ export const lookupDefinition = z.strictObject({
     })
     .optional(),
   /**
+   * Error answers that mean "no record" besides a 404 (which always does): Stripe answers an
+   * unknown customer of `GET /v1/charges?customer=` with 400 `{"error":{"code":"resource_missing"}}`,
+   * declared `{ "status": [400, 404], "codePath": "error.code", "codes": ["resource_missing"] }`.
+   * An answer with one of `status` (and, with `codePath`, one of `codes` at that path of its body)
+   * finds nothing for its keys instead of failing them. Only for lookups of one value per call.
+   */
+  notFound: z
+    .strictObject({
+      /** HTTP statuses (400-499) that can mean no record. */
+      status: z.array(z.number().int().min(400).max(499)).min(1),
+      /** Dot path of the error code in the body, e.g. `error.code`; absent: the status alone decides. */
+      codePath: z.string().min(1).optional(),
+      /** With `codePath`: the codes that mean no record, e.g. `resource_missing`. */
+      codes: z.array(z.string().min(1)).min(1).optional(),
+    })
+    .refine((notFound) => (notFound.codePath === undefined) === (notFound.codes === undefined), 'codePath and codes go together: name where the code is and which codes mean no record, e.g. { "codePath": "error.code", "codes": ["resource_missing"] }')
+    .optional(),
+  /**
    * For a lookup by a non-unique key (a customer's orders): how the answer pages, in the list
    * paging kinds (Shopify `{ "type": "link", "limitParam": "limit", "maxPageSize": 250 }`). The
    * pages are followed up to `maxPages`; a key with more fails with SOURCE_PAGE_LIMIT, never a
@@ -230,6 +248,7 @@ export const lookupDefinition = z.strictObject({
   maxPages: z.number().int().min(1).max(MAX_LOOKUP_PAGES).optional(),
 }).superRefine((lookup, ctx) => {
   if (lookup.maxPages !== undefined && !lookup.paging) ctx.addIssue({ code: 'custom', path: ['maxPages'], message: 'maxPages bounds a paged lookup: declare its paging too, e.g. { "type": "link", "limitParam": "limit", "maxPageSize": 250 }' });
+  if (lookup.notFound && lookup.batch) ctx.addIssue({ code: 'custom', path: ['notFound'], message: 'notFound reads an error answer as no record for the one value sent; a batch lookup\'s answer concerns many keys: remove batch or declare itemErrors instead' });
   if (lookup.paging && lookup.matchBy === 'position') ctx.addIssue({ code: 'custom', path: ['paging'], message: 'a paged lookup is matched by key: an answer aligned with the keys sent (matchBy: position) has no pages; remove one of them' });
 });
 export type LookupDefinition = z.infer<typeof lookupDefinition>;
