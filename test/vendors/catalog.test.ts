@@ -220,11 +220,11 @@ describe('Stripe', () => {
   it('finds a customer and a charge by id, amounts from minor units, times from epoch seconds', async () => {
     const charge = stripe.charges[4]!;
     const customer = stripe.customers.find((c) => c.id === charge.customer)!;
-    const answer = await h.graphql(`{ stripeCustomer(id: "${customer.id}") { id email createdAt } stripeCharge(id: "${charge.id}") { id amount status customerId } }`);
+    const answer = await h.graphql(`{ stripeCustomer(id: "${customer.id}") { id email createdAt } stripeCharge(id: "${charge.id}") { id amount status customerId customerEmail } }`);
     expect(answer.errors).toBeUndefined();
     expect(answer.data).toEqual({
       stripeCustomer: { id: customer.id, email: customer.email, createdAt: new Date(customer.created * 1000).toISOString() },
-      stripeCharge: { id: charge.id, amount: charge.amount / 100, status: charge.status.toUpperCase(), customerId: customer.id },
+      stripeCharge: { id: charge.id, amount: charge.amount / 100, status: charge.status.toUpperCase(), customerId: customer.id, customerEmail: customer.email },
     });
     expect(stripe.calls()).toEqual({ 'GET /v1/customers/{id}': 1, 'GET /v1/charges/{id}': 1 });
   });

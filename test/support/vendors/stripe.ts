@@ -5,7 +5,7 @@
  * - `GET /v1/customers?limit=&starting_after=`: `{ object: "list", url, has_more, data }`, newest
  *   first; `limit` 1 to 100 (default 10); the next page starts after the last record's `id`.
  * - `GET /v1/charges?customer=cus_...`: the customer's charges, same list envelope; `expand[]=data.customer`
- *   puts the customer object where its id was.
+ *   puts the customer object where its id was (`expand[]=customer` on `GET /v1/charges/{id}`).
  * - errors `{ error: { type, code, message, param } }`: 400 `invalid_request_error` (`resource_missing`
  *   for an unknown customer), 401 without a valid secret key, 429 with code `rate_limit` (no Retry-After).
  * - the secret key as `Authorization: Bearer sk_...`; amounts in minor units, `created` in epoch seconds.
@@ -104,9 +104,11 @@ export async function startStripe(data = stripeData(250)): Promise<StripeFixture
       },
       {
         template: 'GET /v1/charges/{id}',
-        handle: (_request, params) => {
+        handle: (request, params) => {
           const charge = data.charges.find((c) => c.id === params.id);
-          return charge ? { status: 200, body: charge } : error(404, 'invalid_request_error', 'resource_missing', `No such charge: '${params.id}'`, 'id');
+          if (!charge) return error(404, 'invalid_request_error', 'resource_missing', `No such charge: '${params.id}'`, 'id');
+          const expanded = request.query.getAll('expand[]').includes('customer');
+          return { status: 200, body: expanded ? { ...charge, customer: customersById.get(charge.customer) } : charge };
         },
       },
       {
