@@ -1,6 +1,7 @@
 /** What the upstream-call cache keeps per key: the records, when they were fetched, the tags an invalidation names, and the size it is counted at. */
 import type { CanonicalRecord } from '../connectors/record-mapper';
 import type { RejectionSink } from '../connectors/record-rejections';
+import { CODES, VirtualizeError } from '../errors';
 import { tagBytes } from './tag-index';
 
 export interface Entry {
@@ -72,10 +73,13 @@ export function sizeOf(entry: Entry, key: string): number {
   return 2 * (key.length + JSON.stringify(entry.records).length + (entry.rejected ? JSON.stringify(entry.rejected).length : 0)) + 64 + tagBytes(entry.tags);
 }
 
-/** The answer of a lookup: per asked value its error, else its records. */
+/**
+ * The answer of a lookup: per asked value its error, else its records. A value with neither was
+ * never answered: an error, never an empty list that would read as "no record".
+ */
 export function answerOf(values: readonly string[], entries: ReadonlyArray<Entry | undefined>, errors: ReadonlyArray<Error | undefined>): Map<string, CanonicalRecord[] | Error> {
   const answer = new Map<string, CanonicalRecord[] | Error>();
-  values.forEach((value, i) => answer.set(value, errors[i] ?? entries[i]?.records ?? []));
+  values.forEach((value, i) => answer.set(value, errors[i] ?? entries[i]?.records ?? new VirtualizeError(CODES.INTERNAL_SERVER_ERROR, 'the upstream-call cache holds no answer for an asked value')));
   return answer;
 }
 
